@@ -1,0 +1,37 @@
+# Two commands do everything on a fresh machine with Python 3.11:
+#   make report   build the full static report into reports/
+#   make test     run every test (unit, reference, doctest, notebooks)
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: report test lab validate benchmark clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+report: $(STAMP)
+	$(PY) -m analysis report
+
+# pytest exits 5 when it collects nothing: a test run that ran no test is a failure.
+test: $(STAMP)
+	@$(PY) -m pytest --doctest-modules --nbval-lax analysis tests notebooks; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests"; exit 1; fi; exit $$status
+
+validate: $(STAMP)
+	$(PY) -m analysis validate
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks
+
+benchmark: $(STAMP)
+	$(PY) benchmarks/bench_pooling.py
+
+clean:
+	rm -rf $(VENV) reports/_build_*
