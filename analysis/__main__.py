@@ -1,0 +1,108 @@
+"""Command line: ``python -m analysis validate [FILE]`` and ``python -m analysis report``.
+
+``validate`` checks a table against the data dictionary beside it (``X.dictionary.csv``)
+and prints a one-line summary per file; with no FILE it checks every table in ``data/``
+(the studies table together with its provenance). Problems go to standard error, one per
+line, and the exit status is 1; there is never a traceback for bad data.
+
+``report`` hands its arguments to ``analysis.report.main``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from analysis.data import (
+    DATA_DIR,
+    DataValidationError,
+    Problem,
+    ValidationSummary,
+    load_table,
+    validate,
+)
+
+
+def _data_tables() -> list[Path]:
+    """Every table in data/ (dictionaries excluded); provenance last, as studies covers it."""
+    tables = [p for p in sorted(DATA_DIR.glob("*.csv"))
+              if not p.name.endswith(".dictionary.csv")]
+    return sorted(tables, key=lambda p: p.name == "provenance.csv")
+
+
+def _command_validate(args: argparse.Namespace) -> int:
+    if args.file is not None:
+        paths = [Path(args.file)]
+    else:
+        paths = _data_tables()
+        if not paths:
+            print(f"error: no tables found in {DATA_DIR.name}/", file=sys.stderr)
+            return 1
+    if args.dictionary is not None and not Path(args.dictionary).is_file():
+        print(f"error: {args.dictionary}: dictionary file not found", file=sys.stderr)
+        return 1
+    problems: list[Problem] = []
+    for path in paths:
+        if not path.exists():
+            print(f"error: {path}: file not found", file=sys.stderr)
+            return 1
+        try:
+            summary = validate(path, args.dictionary)
+        except DataValidationError as error:
+            problems += [p for p in error.problems if p not in problems]
+            continue
+        except OSError as error:  # unreadable file, permission denied
+            print(f"error: {path}: {error.strerror}", file=sys.stderr)
+            return 1
+        print(summary)
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        files = len({p.file for p in problems})
+        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {files} "
+              f"file{'s' if files != 1 else ''}; nothing was changed", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _command_report(args: Sequence[str]) -> int:
+    try:
+        from analysis import report
+    except ImportError as error:
+        print(f"error: the report builder analysis.report cannot be imported ({error})",
+              file=sys.stderr)
+        return 1
+    status = report.main(list(args))
+    return status if isinstance(status, int) else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis",
+        description="Ketamine for fibromyalgia meta-analysis: data validation and reports.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    check = commands.add_parser(
+        "validate", help="check data tables against their dictionaries",
+        description="Check a table against the data dictionary beside it "
+                    "(X.dictionary.csv); with no FILE, every table in data/.")
+    check.add_argument("file", nargs="?", metavar="FILE", help="a CSV table")
+    check.add_argument("--dictionary", metavar="PATH",
+                       help="the dictionary to use instead of X.dictionary.csv beside FILE")
+    check.set_defaults(handler=_command_validate)
+    commands.add_parser("report", add_help=False,
+                        help="build the HTML report (arguments go to analysis.report)")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["report"]:
+        # everything after 'report', options included, belongs to analysis.report
+        return _command_report(argv[1:])
+    args = parser.parse_args(argv)
+    if args.command == "validate" and args.dictionary is not None and args.file is None:
+        parser.error("--dictionary needs a FILE")
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

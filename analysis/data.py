@@ -1,0 +1,1031 @@
+"""Load and validate the project's CSV tables against their data dictionaries.
+
+Every ``data/X.csv`` is described by ``data/X.dictionary.csv`` (the format is fixed in
+``docs/architecture.md``): one row per column with its type, unit, whether it is required,
+the allowed categories, inclusive bounds and whether each cell needs a provenance record.
+The dictionary *is* the validation schema, so the data cannot drift from it unnoticed.
+
+Validation reads the file without changing it, collects every problem at once and raises a
+single :class:`DataValidationError` whose message lists each problem as::
+
+    data/studies.csv:7: column 'ketamine_n': value '0': less than the minimum 1
+
+where the line is the row number a spreadsheet shows (the header is line 1; it equals the
+line number in a text editor unless a quoted cell holds a line break).
+
+Public functions
+----------------
+load_table
+    Validate any table against the dictionary beside it; return a typed DataFrame.
+load_studies, load_provenance, load_claims, load_prisma
+    The project's tables at their default locations (relative to the repository, not the
+    working directory); ``load_studies`` also checks provenance coverage.
+load_dictionary
+    Read and check a data dictionary.
+validate
+    Validate one file and summarise it (used by ``python -m analysis validate``).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis._errors import AnalysisError
+
+__all__ = [
+    "COLUMN_TYPES",
+    "DATA_DIR",
+    "ColumnSpec",
+    "DataDictionary",
+    "DataValidationError",
+    "Problem",
+    "ProvenanceCoverage",
+    "ValidationSummary",
+    "dictionary_path_for",
+    "load_claims",
+    "load_dictionary",
+    "load_prisma",
+    "load_provenance",
+    "load_studies",
+    "load_table",
+    "validate",
+]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO_ROOT / "data"
+
+COLUMN_TYPES = ("string", "integer", "number", "boolean", "category", "date")
+"""Column types a data dictionary may use (``docs/architecture.md``)."""
+
+DICTIONARY_COLUMNS = (
+    "column",
+    "type",
+    "unit",
+    "required",
+    "allowed",
+    "minimum",
+    "maximum",
+    "needs_source",
+    "description",
+)
+PROVENANCE_STATUSES = ("reported", "derived", "not_reported")
+PROVENANCE_KEY = ("row_id", "column")
+
+# A spreadsheet runs a text cell starting with one of these as a formula (OWASP "CSV
+# injection"). Numeric columns legitimately start with '-', so there the rule applies only
+# to cells that are not valid numbers.
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+_FORMULA_RULE = (
+    "starts with '=', '+', '-' or '@', so a spreadsheet would run it as a formula; reword it"
+)
+
+_INTEGER_RE = r"-?[0-9]+"
+_NUMBER_RE = r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+_DATE_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_NAME_RE = r"[a-z][a-z0-9_]*"
+_BOUND_RE = re.compile(rf"(?P<op>[<>]?)(?:(?P<number>{_NUMBER_RE})|(?P<name>{_NAME_RE}))")
+_BAD_BYTE_RE = re.compile("[\udc80-\udcff]")
+_VALUE_SHOWN = 80  # longer cell values are cut in messages (provenance quotes can be long)
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "UTF-8"),
+)
+_OTHER_BOMS = (
+    (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
+    (b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"),
+    (b"\xfe\xff", "UTF-16 (big-endian)"),
+    (b"\xff\xfe", "UTF-16 (little-endian)"),
+)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file, located for a person who will fix it.
+
+    Attributes
+    ----------
+    file : str
+        The file as shown to the user (relative to the repository when inside it).
+    line : int
+        Spreadsheet row number; the header is line 1.
+    column : str or None
+        The column concerned, if any.
+    value : str or None
+        The cell's text, if the problem is about one cell.
+    rule : str
+        What is wrong, phrased so that it says what to fix.
+
+    Examples
+    --------
+    >>> str(Problem("data/x.csv", 3, "n", "0", "less than the minimum 1"))
+    "data/x.csv:3: column 'n': value '0': less than the minimum 1"
+    >>> str(Problem("data/x.csv", 1, None, None, "file is empty"))
+    'data/x.csv:1: file is empty'
+    """
+
+    file: str
+    line: int
+    column: str | None
+    value: str | None
+    rule: str
+
+    def __str__(self) -> str:
+        parts = [f"{self.file}:{self.line}"]
+        if self.column is not None:
+            parts.append(f"column {_show(self.column)}")
+        if self.value is not None:
+            parts.append(f"value {_show(self.value)}")
+        parts.append(self.rule)
+        return ": ".join(parts)
+
+
+class DataValidationError(AnalysisError):
+    """A data file (or its dictionary) breaks one or more rules.
+
+    ``problems`` holds every :class:`Problem` found; the message lists them one per line.
+    """
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = tuple(problems)
+        files = list(dict.fromkeys(p.file for p in self.problems))
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count != 1 else ''} in {', '.join(files)}:"
+        super().__init__("\n".join([head, *map(str, self.problems)]))
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One row of a data dictionary.
+
+    Attributes
+    ----------
+    column : str
+        Column name (snake_case).
+    type : str
+        One of :data:`COLUMN_TYPES`.
+    unit : str
+        Unit of the values, empty when not applicable.
+    required : bool
+        Whether every row must have a value.
+    allowed : tuple of str
+        Allowed values of a ``category`` column, in dictionary order; empty otherwise.
+    minimum, maximum : str or None
+        Inclusive bound as written in the dictionary: a number or another numeric column's
+        name. A leading ``>`` (minimum) or ``<`` (maximum) makes the bound exclusive
+        (``>0`` for a standard deviation).
+    needs_source : bool
+        Whether every cell of the column needs a row in ``provenance.csv``.
+    description : str
+        What the column means.
+    line : int
+        Line of this entry in the dictionary file.
+    """
+
+    column: str
+    type: str
+    unit: str = ""
+    required: bool = False
+    allowed: tuple[str, ...] = ()
+    minimum: str | None = None
+    maximum: str | None = None
+    needs_source: bool = False
+    description: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class DataDictionary:
+    """A parsed, checked data dictionary.
+
+    Attributes
+    ----------
+    file : str
+        The dictionary file as shown in messages.
+    columns : tuple of ColumnSpec
+        The entries in dictionary order; the first is the key column.
+    """
+
+    file: str
+    columns: tuple[ColumnSpec, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Column names in dictionary order."""
+        return tuple(spec.column for spec in self.columns)
+
+    @property
+    def key(self) -> str:
+        """The key column (the dictionary's first entry)."""
+        return self.columns[0].column
+
+    def __getitem__(self, name: str) -> ColumnSpec:
+        for spec in self.columns:
+            if spec.column == name:
+                return spec
+        raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+
+@dataclass(frozen=True)
+class ProvenanceCoverage:
+    """How many cells that need a source have a provenance record.
+
+    Attributes
+    ----------
+    file : str
+        The provenance file.
+    cells_needing_source : int
+        Rows times ``needs_source=yes`` columns of the table.
+    cells_with_record : int
+        Those of them that have a provenance row.
+    by_status : Mapping[str, int]
+        Provenance rows for this table by status (reported, derived, not_reported).
+    """
+
+    file: str
+    cells_needing_source: int
+    cells_with_record: int
+    by_status: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ValidationSummary:
+    """What :func:`validate` found in a valid file.
+
+    Attributes
+    ----------
+    file : str
+        The validated file.
+    rows : int
+        Data rows (header excluded).
+    columns : int
+        Columns.
+    key : tuple of str
+        The key column(s).
+    studies : int or None
+        Distinct ``study_id`` values, when the table has that column.
+    cohorts : int or None
+        Distinct ``cohort_id`` values (independent patient samples), when present.
+    provenance : ProvenanceCoverage or None
+        Provenance coverage, for the studies table.
+    """
+
+    file: str
+    rows: int
+    columns: int
+    key: tuple[str, ...]
+    studies: int | None = None
+    cohorts: int | None = None
+    provenance: ProvenanceCoverage | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.file}: valid: {self.rows} rows"
+        if self.studies is not None:
+            text += f", {self.studies} studies"
+        if self.cohorts is not None:
+            text += f", {self.cohorts} cohorts"
+        text += f", {self.columns} columns"
+        if self.provenance is not None:
+            cov = self.provenance
+            statuses = ", ".join(f"{n} {s}" for s, n in cov.by_status.items())
+            text += (
+                f"; provenance: {cov.cells_with_record} of {cov.cells_needing_source} "
+                f"sourced cells have a record in {cov.file} ({statuses})"
+            )
+        return text
+
+
+# ------------------------------------------------------------------------ utilities
+
+
+def _display(path: Path) -> str:
+    """The path as shown in messages: repository-relative when inside the repository."""
+    try:
+        return path.resolve().relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _show(text: str) -> str:
+    """Quote a cell for a message: invalid bytes as \\xNN, line breaks escaped, long cut."""
+    if len(text) > _VALUE_SHOWN:
+        text = text[: _VALUE_SHOWN - 3] + "..."
+    text = _BAD_BYTE_RE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", text)
+    text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    return f"'{text}'"
+
+
+def dictionary_path_for(path: str | Path) -> Path:
+    """The dictionary that describes ``path``: ``X.dictionary.csv`` beside ``X.csv``.
+
+    >>> dictionary_path_for("data/studies.csv").as_posix()
+    'data/studies.dictionary.csv'
+    """
+    path = Path(path)
+    return path.with_name(path.stem + ".dictionary.csv")
+
+
+@dataclass
+class _Raw:
+    """A CSV file read as text: header, rows of strings and their spreadsheet lines."""
+
+    file: str
+    header: list[str]
+    frame: pd.DataFrame  # object dtype, one column per *unique* header name, all str
+    lines: np.ndarray  # spreadsheet line of each frame row
+    problems: list[Problem]
+
+
+def _read_csv(path: Path) -> _Raw | list[Problem]:
+    """Read a CSV file strictly; return the table or the problems that stop reading it."""
+    file = _display(path)
+    data = path.read_bytes()  # read once, never written: validation does not touch the file
+    problems: list[Problem] = []
+    for bom, name in _OTHER_BOMS:
+        if data.startswith(bom):
+            return [Problem(file, 1, None, None,
+                            f"file is {name} encoded (byte-order mark "
+                            f"{' '.join(f'0x{b:02X}' for b in bom)}); save it as UTF-8")]
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            problems.append(Problem(file, 1, None, None,
+                                    f"file starts with a {name} byte-order mark (BOM); "
+                                    "save it as UTF-8 without BOM"))
+            data = data[len(bom):]
+    if not data.strip():
+        return [*problems, Problem(file, 1, None, None,
+                                   "file is empty; it needs a header row and data rows")]
+    # surrogateescape keeps every undecodable byte, so the problem can name the byte and
+    # the cell it sits in instead of failing on the whole file.
+    text = data.decode("utf-8", errors="surrogateescape")
+    records: list[list[str]] = []
+    try:
+        for record in csv.reader(io.StringIO(text, newline=""), strict=True):
+            records.append(record)
+    except csv.Error as error:
+        problems.append(Problem(file, len(records) + 1, None, None,
+                                f"malformed CSV ({error}); check the quotes in this row"))
+        return problems
+    header, body = records[0], records[1:]
+    for position, name in enumerate(header, start=1):
+        if _BAD_BYTE_RE.search(name):
+            problems.append(Problem(file, 1, name, None, _bad_bytes_rule(name)))
+        elif name == "":
+            problems.append(Problem(file, 1, None, None,
+                                    f"header field {position} is empty (a trailing comma?)"))
+        elif name != name.strip():
+            problems.append(Problem(file, 1, name, None,
+                                    "leading or trailing whitespace in the column name"))
+    counts = Counter(header)
+    for name, count in counts.items():
+        if count > 1 and name != "":
+            problems.append(Problem(file, 1, name, None,
+                                    f"column name appears {count} times in the header"))
+    kept_rows: list[list[str]] = []
+    kept_lines: list[int] = []
+    if not any(cell.strip() for row in body for cell in row):
+        problems.append(Problem(file, 1, None, None, "file has a header but no data rows"))
+        body = []
+    for line, row in enumerate(body, start=2):
+        if not any(cell.strip() for cell in row):
+            # a blank spreadsheet row: editing residue, with no key to refer to it by
+            problems.append(Problem(file, line, None, None, "empty row; delete it"))
+            continue
+        if len(row) != len(header):
+            problems.append(Problem(file, line, None, None,
+                                    f"row has {len(row)} fields but the header has "
+                                    f"{len(header)}"))
+            continue
+        kept_rows.append(row)
+        kept_lines.append(line)
+    positions = {name: header.index(name) for name in counts if name != ""}
+    matrix = np.array(kept_rows, dtype=object).reshape(len(kept_rows), len(header))
+    frame = pd.DataFrame(
+        {name: pd.Series(matrix[:, i], dtype=object) for name, i in positions.items()},
+        index=pd.RangeIndex(len(kept_rows)),
+    )
+    return _Raw(file, header, frame, np.array(kept_lines, dtype=int), problems)
+
+
+def _bad_bytes_rule(text: str) -> str:
+    found = list(dict.fromkeys(f"0x{ord(c) - 0xDC00:02X}" for c in _BAD_BYTE_RE.findall(text)))
+    if len(found) == 1:
+        return f"byte {found[0]} is not valid UTF-8; save the file as UTF-8"
+    return f"bytes {', '.join(found)} are not valid UTF-8; save the file as UTF-8"
+
+
+# ------------------------------------------------------------------------ dictionary
+
+# The dictionary of dictionaries: a data dictionary is itself checked by the same rules.
+_META = DataDictionary(
+    "(dictionary format)",
+    (
+        ColumnSpec("column", "string", required=True),
+        ColumnSpec("type", "category", required=True, allowed=COLUMN_TYPES),
+        ColumnSpec("unit", "string"),
+        ColumnSpec("required", "category", required=True, allowed=("yes", "no")),
+        ColumnSpec("allowed", "string"),
+        ColumnSpec("minimum", "bound"),
+        ColumnSpec("maximum", "bound"),
+        ColumnSpec("needs_source", "category", required=True, allowed=("yes", "no")),
+        ColumnSpec("description", "string", required=True),
+    ),
+)
+
+
+def load_dictionary(path: str | Path) -> DataDictionary:
+    """Read and check a data dictionary.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``X.dictionary.csv`` file with the columns
+        ``column,type,unit,required,allowed,minimum,maximum,needs_source,description``.
+
+    Returns
+    -------
+    DataDictionary
+        The entries in file order; the first is the key column.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every problem: the file-level rules of :func:`load_table`, plus unknown
+        types, ``allowed`` on a non-category column (or missing on a category column),
+        bounds that are neither numbers nor numeric columns, bounds on non-numeric columns,
+        minimum above maximum, names that are not snake_case, and a key column that is not
+        required.
+
+    Examples
+    --------
+    >>> d = load_dictionary(DATA_DIR.parent / "tests/data_corpus/valid.dictionary.csv")
+    >>> d.key, d["ketamine_events"].maximum
+    ('study_id', 'ketamine_n')
+    """
+    path = Path(path)
+    file = _display(path)
+    if not path.is_file():
+        raise DataValidationError([Problem(file, 1, None, None, "dictionary file not found")])
+    raw = _read_csv(path)
+    if isinstance(raw, list):
+        raise DataValidationError(raw)
+    problems = raw.problems
+    problems += _check_header(raw, _META)
+    if problems:
+        raise DataValidationError(_sorted(problems, raw.header))
+    problems += _check_cells(raw, _META, key=("column",))
+    frame, lines = raw.frame, raw.lines
+    entries = {}
+    for i, line in enumerate(lines):
+        row = {name: frame.at[i, name] for name in DICTIONARY_COLUMNS}
+        entries.setdefault(row["column"], (line, row))
+    numeric = {name for name, (_, row) in entries.items() if row["type"] in ("integer", "number")}
+    for i, line in enumerate(lines):
+        row = {name: frame.at[i, name] for name in DICTIONARY_COLUMNS}
+        name, ctype = row["column"], row["type"]
+
+        def problem(column: str, rule: str) -> None:
+            problems.append(Problem(file, int(line), column, row[column], rule))
+
+        if name and name.strip() == name and not re.fullmatch(_NAME_RE, name):
+            problem("column", "column names must be snake_case (a-z, 0-9, _; a letter first)")
+        if ctype == "category":
+            if not row["allowed"]:
+                problem("allowed", "a category column needs its allowed values, "
+                                   "separated by '|'")
+            else:
+                values = row["allowed"].split("|")
+                if any(v == "" or v != v.strip() for v in values):
+                    problem("allowed", "allowed values must be non-empty and separated by "
+                                       "'|' without spaces")
+                duplicated = sorted({v for v in values if values.count(v) > 1})
+                if duplicated:
+                    problem("allowed", f"allowed value listed twice: {', '.join(duplicated)}")
+        elif row["allowed"] and ctype in COLUMN_TYPES:
+            problem("allowed", f"allowed values apply only to category columns, "
+                               f"not to a {ctype} column")
+        for bound, op in (("minimum", ">"), ("maximum", "<")):
+            text = row[bound]
+            if not text or _BAD_BYTE_RE.search(text) or text != text.strip():
+                continue
+            match = _BOUND_RE.fullmatch(text)
+            if ctype not in ("integer", "number") and ctype in COLUMN_TYPES:
+                problem(bound, f"bounds apply only to integer and number columns, "
+                               f"not to a {ctype} column")
+            elif match is None or match["op"] not in ("", op):
+                problem(bound, f"a {bound} must be a number or the name of a numeric column"
+                               f" (optionally prefixed with '{op}' for an exclusive bound)")
+            elif match["name"] is not None and match["name"] not in entries:
+                problem(bound, f"no column {match['name']!r} in this dictionary")
+            elif match["name"] is not None and match["name"] not in numeric:
+                problem(bound, f"column {match['name']!r} is not an integer or number "
+                               f"column")
+            elif match["name"] == name:
+                problem(bound, "a column cannot bound itself")
+        low, high = (_BOUND_RE.fullmatch(row[b] or "") for b in ("minimum", "maximum"))
+        if (low and high and low["number"] is not None and high["number"] is not None
+                and float(low["number"]) > float(high["number"])):
+            problem("maximum", f"maximum is less than the minimum {row['minimum']}")
+    if len(lines) and frame.at[0, "required"] == "no":
+        problems.append(Problem(file, int(lines[0]), "required", "no",
+                                "the first entry is the key column and must be required"))
+    if problems:
+        raise DataValidationError(_sorted(problems, raw.header))
+    columns = tuple(
+        ColumnSpec(
+            column=frame.at[i, "column"],
+            type=frame.at[i, "type"],
+            unit=frame.at[i, "unit"],
+            required=frame.at[i, "required"] == "yes",
+            allowed=tuple(frame.at[i, "allowed"].split("|")) if frame.at[i, "allowed"] else (),
+            minimum=frame.at[i, "minimum"] or None,
+            maximum=frame.at[i, "maximum"] or None,
+            needs_source=frame.at[i, "needs_source"] == "yes",
+            description=frame.at[i, "description"],
+            line=int(lines[i]),
+        )
+        for i in range(len(frame))
+    )
+    return DataDictionary(file, columns)
+
+
+# ---------------------------------------------------------------------- validation
+
+
+def _check_header(raw: _Raw, dictionary: DataDictionary) -> list[Problem]:
+    problems = []
+    present = set(raw.header)
+    for name in raw.header:
+        if name and name.strip() == name and not _BAD_BYTE_RE.search(name) \
+                and name not in dictionary:
+            problems.append(Problem(raw.file, 1, name, None,
+                                    f"stray column: not in the dictionary {dictionary.file}"))
+    for name in dictionary.names:
+        if name not in present:
+            problems.append(Problem(raw.file, 1, name, None,
+                                    f"missing column: the dictionary {dictionary.file} "
+                                    "defines it"))
+    return problems
+
+
+def _type_mask(values: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, str]:
+    """Which (non-empty) cells have a valid text for the column's type, and the rule."""
+    if spec.type == "integer":
+        return values.str.fullmatch(_INTEGER_RE), "not an integer"
+    if spec.type == "number":
+        return values.str.fullmatch(_NUMBER_RE), "not a number"
+    if spec.type == "boolean":
+        return values.isin(("true", "false")), "not a boolean; write true or false"
+    if spec.type == "category":
+        return values.isin(spec.allowed), f"unknown category; allowed: {', '.join(spec.allowed)}"
+    if spec.type == "date":
+        shaped = values.str.fullmatch(_DATE_RE)
+        real = values.map(_is_real_date)
+        return shaped & real, "not a date; write YYYY-MM-DD"
+    if spec.type == "bound":
+        return values.str.fullmatch(_BOUND_RE.pattern), (
+            "not a bound; write a number or a numeric column's name")
+    return pd.Series(True, index=values.index), ""
+
+
+def _is_real_date(text: str) -> bool:
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_cells(raw: _Raw, dictionary: DataDictionary,
+                 key: Sequence[str]) -> list[Problem]:
+    """Check every cell of the columns the file and the dictionary share."""
+    problems: list[Problem] = []
+    frame, lines, file = raw.frame, raw.lines, raw.file
+    present = [spec for spec in dictionary.columns if spec.column in frame.columns]
+    # cells already reported are not checked again, so each cell gets one, most basic, rule
+    valid_numbers: dict[str, pd.Series] = {}
+    done: dict[str, pd.Series] = {}
+
+    def report(spec: ColumnSpec, mask: pd.Series, rule: str) -> None:
+        for i in np.flatnonzero(mask.to_numpy(dtype=bool)):
+            problems.append(Problem(file, int(lines[i]), spec.column,
+                                    frame[spec.column].iat[i], rule))
+
+    for spec in present:
+        values = frame[spec.column]
+        bad_bytes = values.str.contains(_BAD_BYTE_RE.pattern, regex=True)
+        for i in np.flatnonzero(bad_bytes.to_numpy(dtype=bool)):
+            problems.append(Problem(file, int(lines[i]), spec.column, values.iat[i],
+                                    _bad_bytes_rule(values.iat[i])))
+        finished = bad_bytes.copy()
+        untrimmed = ~finished & (values != values.str.strip())
+        report(spec, untrimmed, "leading or trailing whitespace")
+        finished |= untrimmed
+        empty = ~finished & (values == "")
+        if spec.required:
+            report(spec, empty, "missing required value")
+        finished |= empty
+        starts_formula = values.str[:1].isin(FORMULA_PREFIXES)
+        numeric = spec.type in ("integer", "number")
+        if not numeric and spec.type != "bound":
+            formula = ~finished & starts_formula
+            report(spec, formula, _FORMULA_RULE)
+            finished |= formula
+        typed, rule = _type_mask(values, spec)
+        wrong = ~finished & ~typed.fillna(False).astype(bool)
+        if numeric:
+            # '-1.2.3' is a mistyped number; '=A1', '+1', '-x' are text a spreadsheet runs
+            formula = wrong & starts_formula & ~values.str.fullmatch(r"-[0-9.]*")
+            report(spec, formula, _FORMULA_RULE)
+            report(spec, wrong & ~formula, rule)
+        else:
+            report(spec, wrong, rule)
+        finished |= wrong
+        done[spec.column] = finished
+        if numeric:
+            # Python's float() is correctly rounded: no precision is lost on the way in
+            valid_numbers[spec.column] = values.where(~finished).map(
+                lambda v: float(v) if isinstance(v, str) else np.nan).astype(float)
+
+    for spec in present:
+        if spec.column not in valid_numbers:
+            continue
+        x = valid_numbers[spec.column]
+        for bound, op in ((spec.minimum, ">"), (spec.maximum, "<")):
+            if bound is None:
+                continue
+            match = _BOUND_RE.fullmatch(bound)
+            exclusive = match["op"] == op
+            is_min = op == ">"
+            if match["number"] is not None:
+                limit = pd.Series(float(match["number"]), index=x.index)
+                shown = pd.Series(match["number"], index=x.index)
+                what = "the minimum" if is_min else "the maximum"
+                if exclusive:
+                    what = f"the exclusive {'minimum' if is_min else 'maximum'}"
+            else:
+                other = match["name"]
+                if other not in valid_numbers:
+                    continue
+                limit = valid_numbers[other]
+                shown = frame[other]
+                what = f"column '{other}'"
+            if is_min:
+                broken = (x <= limit) if exclusive else (x < limit)
+                verb = "not greater than" if exclusive else "less than"
+            else:
+                broken = (x >= limit) if exclusive else (x > limit)
+                verb = "not less than" if exclusive else "greater than"
+            for i in np.flatnonzero(broken.to_numpy(dtype=bool)):
+                limit_text = (f"{shown.iat[i]}" if match["number"] is not None
+                              else f"({shown.iat[i]})")
+                problems.append(Problem(file, int(lines[i]), spec.column,
+                                        frame[spec.column].iat[i],
+                                        f"{verb} {what} {limit_text}"))
+
+    key_columns = [k for k in key if k in frame.columns]
+    if key_columns and len(key_columns) == len(key):
+        keys = frame[key_columns]
+        complete = (keys != "").all(axis=1)
+        for name in key_columns:
+            if name in done:
+                complete &= ~done[name]
+        first_line: dict[tuple, int] = {}
+        for i in np.flatnonzero(complete.to_numpy(dtype=bool)):
+            value = tuple(keys.iloc[i])
+            if value in first_line:
+                shown = value[0] if len(value) == 1 else ", ".join(value)
+                column = key_columns[0] if len(key) == 1 else ", ".join(key_columns)
+                problems.append(Problem(file, int(lines[i]), column, shown,
+                                        f"duplicate key; first at line {first_line[value]}"))
+            else:
+                first_line[value] = int(lines[i])
+    return problems
+
+
+def _sorted(problems: list[Problem], header: Sequence[str]) -> list[Problem]:
+    position = {name: i for i, name in enumerate(header)}
+    return sorted(problems, key=lambda p: (p.line, position.get(p.column, -1)
+                                           if p.column is not None else -1))
+
+
+def _typed(raw: _Raw, dictionary: DataDictionary) -> pd.DataFrame:
+    """Convert a validated text table to typed columns, in dictionary order."""
+    columns = {}
+    for spec in dictionary.columns:
+        text = raw.frame[spec.column]
+        missing = text == ""
+        present = text.where(~missing)
+        if spec.type == "integer":
+            column = pd.array([int(v) if not m else pd.NA for v, m in zip(text, missing)],
+                              dtype="Int64")
+        elif spec.type == "number":
+            column = np.array([float(v) if not m else np.nan for v, m in zip(text, missing)],
+                              dtype=float)
+        elif spec.type == "boolean":
+            column = pd.array([v == "true" if not m else pd.NA for v, m in zip(text, missing)],
+                              dtype="boolean")
+        elif spec.type == "category":
+            column = pd.Categorical(present, categories=list(spec.allowed))
+        elif spec.type == "date":
+            column = pd.to_datetime(present, format="%Y-%m-%d")
+        else:
+            column = present.astype("str")
+        columns[spec.column] = pd.Series(column, index=raw.frame.index, name=spec.column)
+    return pd.DataFrame(columns)
+
+
+def _validate_raw(path: Path, dictionary_path: Path | None,
+                  key: Sequence[str] | None) -> tuple[_Raw | None, DataDictionary | None,
+                                                      list[Problem]]:
+    """Read and check a table; return what could be read and every problem found."""
+    file = _display(path)
+    if not path.exists():
+        raise DataValidationError([Problem(file, 1, None, None, "file not found")])
+    if path.is_dir():
+        raise DataValidationError([Problem(file, 1, None, None,
+                                           "is a directory, not a CSV file")])
+    dictionary_path = dictionary_path_for(path) if dictionary_path is None else dictionary_path
+    if not Path(dictionary_path).is_file():
+        return None, None, [Problem(file, 1, None, None,
+                                    f"no data dictionary: expected "
+                                    f"{_display(Path(dictionary_path))} beside it")]
+    try:
+        dictionary = load_dictionary(dictionary_path)
+    except DataValidationError as error:
+        return None, None, list(error.problems)
+    raw = _read_csv(path)
+    if isinstance(raw, list):
+        return None, dictionary, raw
+    problems = raw.problems + _check_header(raw, dictionary)
+    problems += _check_cells(raw, dictionary,
+                             key=(dictionary.key,) if key is None else tuple(key))
+    return raw, dictionary, _sorted(problems, raw.header)
+
+
+def load_table(path: str | Path, dictionary_path: str | Path | None = None, *,
+               key: Sequence[str] | None = None) -> pd.DataFrame:
+    """Validate a CSV table against its data dictionary and return it typed.
+
+    Parameters
+    ----------
+    path : str or Path
+        The table, UTF-8 without byte-order mark, comma-separated, header first.
+    dictionary_path : str or Path, optional
+        Its dictionary; by default ``X.dictionary.csv`` beside ``X.csv``.
+    key : sequence of str, optional
+        Column(s) whose values must be unique together; by default the dictionary's first
+        column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per data row, columns in dictionary order, typed by the dictionary:
+        integer as ``Int64``, number as ``float64``, boolean as ``boolean``, category as
+        ``Categorical`` with the allowed values as categories, date as ``datetime64``,
+        string as ``str``. Empty cells are missing values.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every problem at once (file, line, column, value, rule): wrong types,
+        values outside the dictionary's bounds (a number or another column of the same row),
+        unknown categories, duplicate keys, missing required values, an empty or header-only
+        file, a byte-order mark, bytes that are not UTF-8, stray or missing columns, rows
+        with the wrong number of fields, empty rows, leading or trailing whitespace, text
+        cells a spreadsheet would run as formulas, and a malformed dictionary.
+
+    Notes
+    -----
+    The file is read once and never written. The formula rule (a cell starting with ``=``,
+    ``+``, ``-`` or ``@``) applies to text cells; in integer and number columns it applies
+    only to cells that are not numbers, because negative numbers are legitimate there.
+
+    Examples
+    --------
+    >>> table = load_table(DATA_DIR.parent / "tests/data_corpus/valid.csv")
+    >>> table["ketamine_n"].tolist()
+    [11, 31]
+    >>> str(table["ketamine_n"].dtype)
+    'Int64'
+    """
+    path = Path(path)
+    raw, dictionary, problems = _validate_raw(
+        path, None if dictionary_path is None else Path(dictionary_path), key)
+    if problems:
+        raise DataValidationError(problems)
+    return _typed(raw, dictionary)
+
+
+# ---------------------------------------------------------------------- provenance
+
+
+def _check_provenance(table: _Raw, dictionary: DataDictionary,
+                      provenance: _Raw) -> tuple[list[Problem], ProvenanceCoverage]:
+    """Every needs_source cell has a provenance row; every provenance row points at a cell."""
+    problems: list[Problem] = []
+    prov, prov_lines = provenance.frame, provenance.lines
+    needed = [spec.column for spec in dictionary.columns
+              if spec.needs_source and spec.column in table.frame.columns]
+    key = dictionary.key
+    keys = table.frame[key] if key in table.frame.columns else pd.Series([], dtype=object)
+    row_of = {k: i for i, k in reversed(list(enumerate(keys)))}
+    have = {}
+    status_counts: Counter[str] = Counter()
+    for j in range(len(prov)):
+        line = int(prov_lines[j])
+        row_id, column = prov.at[j, "row_id"], prov.at[j, "column"]
+        status = prov.at[j, "status"]
+        if row_id not in row_of:
+            if row_id != "":
+                problems.append(Problem(provenance.file, line, "row_id", row_id,
+                                        f"no row with this {key} in {table.file}"))
+            continue
+        if column not in dictionary:
+            if column != "":
+                problems.append(Problem(provenance.file, line, "column", column,
+                                        f"not a column of {table.file}"))
+            continue
+        have.setdefault((row_id, column), line)
+        if status in PROVENANCE_STATUSES:
+            status_counts[status] += 1
+        if column not in table.frame.columns:
+            continue
+        i = row_of[row_id]
+        cell = table.frame.at[i, column]
+        where = f"{table.file}:{int(table.lines[i])} column '{column}'"
+        if status in ("reported", "derived") and cell == "":
+            problems.append(Problem(provenance.file, line, "status", status,
+                                    f"but {where} is empty; use not_reported or fill it"))
+        elif status == "not_reported" and cell not in ("", "not_reported"):
+            # a category may spell out "not_reported"; any other value contradicts the status
+            problems.append(Problem(provenance.file, line, "status", status,
+                                    f"but {where} holds {_show(cell)}; a value the sources "
+                                    "do not give stays empty"))
+        for needed_field, when in (("source", ("reported", "derived")),
+                                   ("quote", ("reported",)),
+                                   ("derivation", ("derived",)),
+                                   ("note", ("not_reported",))):
+            if status in when and needed_field in prov.columns \
+                    and prov.at[j, needed_field] == "":
+                reason = " (the reason it is empty)" if needed_field == "note" else ""
+                problems.append(Problem(provenance.file, line, needed_field, "",
+                                        f"required when status is {status}{reason}"))
+    covered = 0
+    for i in range(len(table.frame)):
+        row_id = table.frame.at[i, key] if key in table.frame.columns else ""
+        if row_id == "":
+            continue
+        for column in needed:
+            if (row_id, column) in have:
+                covered += 1
+            else:
+                problems.append(Problem(table.file, int(table.lines[i]), column,
+                                        table.frame.at[i, column],
+                                        f"no provenance row in {provenance.file} "
+                                        f"for {key} {row_id!r}"))
+    coverage = ProvenanceCoverage(
+        file=provenance.file,
+        cells_needing_source=len(table.frame) * len(needed),
+        cells_with_record=covered,
+        by_status={s: status_counts[s] for s in PROVENANCE_STATUSES},
+    )
+    return problems, coverage
+
+
+def _studies_with_provenance(path: Path, provenance_path: Path | None
+                             ) -> tuple[pd.DataFrame, ValidationSummary]:
+    raw, dictionary, problems = _validate_raw(path, None, None)
+    coverage = None
+    if dictionary is not None and any(spec.needs_source for spec in dictionary.columns):
+        provenance_path = (path.with_name("provenance.csv") if provenance_path is None
+                           else provenance_path)
+        if not provenance_path.is_file():
+            problems.append(Problem(_display(provenance_path), 1, None, None,
+                                    f"file not found; the needs_source columns of "
+                                    f"{_display(path)} need it"))
+        else:
+            prov_raw, prov_dictionary, prov_problems = _validate_raw(
+                provenance_path, None, PROVENANCE_KEY)
+            problems += prov_problems
+            if raw is not None and prov_raw is not None and all(
+                    c in prov_raw.frame.columns for c in ("row_id", "column", "status")):
+                more, coverage = _check_provenance(raw, dictionary, prov_raw)
+                problems += more
+    if problems:
+        raise DataValidationError(problems)
+    table = _typed(raw, dictionary)
+    summary = _summary(raw.file, table, (dictionary.key,), coverage)
+    return table, summary
+
+
+def _summary(file: str, table: pd.DataFrame, key: tuple[str, ...],
+             coverage: ProvenanceCoverage | None = None) -> ValidationSummary:
+    def distinct(column: str) -> int | None:
+        return int(table[column].nunique()) if column in table else None
+
+    return ValidationSummary(file=file, rows=len(table), columns=len(table.columns), key=key,
+                             studies=distinct("study_id"), cohorts=distinct("cohort_id"),
+                             provenance=coverage)
+
+
+def load_studies(path: str | Path | None = None,
+                 provenance_path: str | Path | None = None) -> pd.DataFrame:
+    """Load the validated study table, with its provenance coverage checked.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Default ``data/studies.csv`` in the repository (not the working directory).
+    provenance_path : str or Path, optional
+        Default ``provenance.csv`` beside ``path``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`load_table`.
+
+    Raises
+    ------
+    DataValidationError
+        Every problem of :func:`load_table` for the table and for ``provenance.csv``, plus:
+        a ``needs_source`` cell without a provenance row, a provenance row whose ``row_id``
+        or ``column`` does not exist in the table, a ``reported``/``derived`` record for an
+        empty cell or a ``not_reported`` record for a cell holding a value (other than the
+        category ``not_reported``), and a record missing the
+        field its status needs (``source`` and ``quote`` for reported, ``source`` and
+        ``derivation`` for derived, ``note`` giving the reason for not_reported).
+    """
+    path = DATA_DIR / "studies.csv" if path is None else Path(path)
+    table, _ = _studies_with_provenance(
+        path, None if provenance_path is None else Path(provenance_path))
+    return table
+
+
+def load_provenance(path: str | Path | None = None) -> pd.DataFrame:
+    """Load ``data/provenance.csv`` (key: ``row_id`` and ``column`` together)."""
+    path = DATA_DIR / "provenance.csv" if path is None else Path(path)
+    return load_table(path, key=PROVENANCE_KEY)
+
+
+def load_claims(path: str | Path | None = None) -> pd.DataFrame:
+    """Load ``data/claims.csv``, the checked claims of the popular articles."""
+    return load_table(DATA_DIR / "claims.csv" if path is None else Path(path))
+
+
+def load_prisma(path: str | Path | None = None) -> pd.DataFrame:
+    """Load ``data/prisma.csv``, the counts of the PRISMA flow."""
+    return load_table(DATA_DIR / "prisma.csv" if path is None else Path(path))
+
+
+def validate(path: str | Path, dictionary_path: str | Path | None = None
+             ) -> ValidationSummary:
+    """Validate one table and summarise it; the studies table includes provenance coverage.
+
+    A file named ``studies.csv`` is checked with :func:`load_studies` (its provenance is
+    ``provenance.csv`` beside it), ``provenance.csv`` with its two-column key, and any
+    other file with :func:`load_table`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The table.
+    dictionary_path : str or Path, optional
+        Its dictionary, by default ``X.dictionary.csv`` beside it.
+
+    Returns
+    -------
+    ValidationSummary
+        Rows, columns, key, distinct studies and cohorts, provenance coverage.
+
+    Raises
+    ------
+    DataValidationError
+        As the loader used.
+
+    Examples
+    --------
+    >>> print(validate(DATA_DIR.parent / "tests/data_corpus/valid.csv"))
+    tests/data_corpus/valid.csv: valid: 2 rows, 2 studies, 7 columns
+    """
+    path = Path(path)
+    if path.name == "studies.csv" and dictionary_path is None:
+        return _studies_with_provenance(path, None)[1]
+    key = PROVENANCE_KEY if path.name == "provenance.csv" else None
+    table = load_table(path, dictionary_path, key=key)
+    return _summary(_display(path), table, tuple(key) if key else (table.columns[0],))
