@@ -1,0 +1,431 @@
+"""Forest plots drawn from result objects' ``summary_frame()``.
+
+Nothing is recomputed here: study intervals, weights, pooled estimates,
+prediction intervals and heterogeneity statistics are read from the result,
+then mapped to the axis (``exp`` for ratio measures drawn on a log axis).
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis._errors import AnalysisError
+from analysis.plots._scale import AxisScale, is_finite, scale_of
+from analysis.plots._style import FONT_SIZE, format_number, format_p
+from analysis.plots._table import Column, Row, draw_table
+
+#: Default labels under the axis: left of the null line, right of it.
+DEFAULT_FAVOURS = ("Favours control", "Favours ketamine")
+_FIXED_METHODS = ("EE", "FE", "MH", "PETO")
+
+
+def forest_plot(results, *, data: pd.DataFrame | None = None,
+                columns: Mapping[str, str] | None = None, label_column: str | None = None,
+                subgroups: Mapping[str, object] | None = None, prediction: bool = True,
+                heterogeneity: bool = True, favours: Sequence[str] | None = DEFAULT_FAVOURS,
+                xlim: Sequence[float] | None = None, digits: int = 2, weights: bool = True,
+                label_header: str = "Study", counts_header: str | None = "Events / n", title: str | None = None, wrap: int | None = 48,
+                plot_width: float = 3.0, fontsize: float = FONT_SIZE):
+    """Forest plot of one or more fits of the same studies, optionally by subgroup.
+
+    Parameters
+    ----------
+    results : result or sequence of results
+        ``MetaAnalysisResult`` (``analysis.pooling.meta_analysis``) or a
+        proportions result (``analysis.proportions.pool_proportions``). Give
+        several fits of the same studies (e.g. random and fixed effects) to
+        draw one pooled diamond each; study rows come from the first. With
+        ``subgroups`` these are the overall fits (may be None).
+    data : pandas.DataFrame, optional
+        Study-level table supplying the extra ``columns``; its rows are
+        matched to the studies by position, or by ``data[label_column]``
+        against the result's labels.
+    columns : mapping of str to str, optional
+        Header -> column of ``data``, or a ``str.format`` template over the
+        row, e.g. ``{"Ketamine": "{ketamine_events}/{ketamine_n}",
+        "Mean (SD)": "{ketamine_mean:.1f} ({ketamine_sd:.1f})", "Route": "route"}``.
+        Missing values print as blanks. Headers may contain ``"\\n"``.
+    label_column : str, optional
+        Column of ``data`` holding the study labels used by the results.
+    subgroups : mapping of str to result or sequence of results, optional
+        One block per subgroup: a bold title, its studies and subtotal
+        diamond(s) with their own heterogeneity line. When overall
+        ``results`` are given, study weights are the overall fit's weights
+        and the subtotal weight is their sum (as RevMan prints them).
+    prediction : bool
+        Draw the prediction interval of each random-effects fit as a grey bar
+        on its own row.
+    heterogeneity : bool
+        Print "Heterogeneity: τ² = ...; I² = ...; Q = ..., df = ..., p = ..."
+        under the pooled rows (from the first random-effects fit, else the
+        first fit).
+    favours : pair of str or None
+        Texts placed left and right of the null line under the axis. For
+        pain scores (lower is better) pass ``("Favours ketamine", "Favours
+        control")``. None omits them (default for proportions too).
+    xlim : pair of float, optional
+        Axis limits on the natural scale (e.g. ``(0.1, 10)`` for a risk
+        ratio). Intervals running beyond them end in arrows.
+    digits : int
+        Decimals of the printed estimates and intervals.
+    weights : bool
+        Print a weight column (one per fit when several are given).
+    counts_header : str or None
+        Header of the events/n column that proportion results
+        (``summary_frame()`` with ``events`` and ``n``) get; None omits it.
+    label_header, title : str
+    wrap : int or None
+        Wrap study labels longer than this many characters onto more lines.
+    plot_width : float
+        Minimum width of the interval panel in inches.
+    fontsize : float
+        Body text in points (never below 8).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Artists carry ``gid`` tags the tests use: ``study-ci``,
+        ``study-square``, ``pooled-diamond``, ``prediction-interval``,
+        ``ci-arrow``, ``null-line``, and texts ``label:study``,
+        ``label:pooled``, ``estimate:study``, ``weight0:study``, ``note``,
+        ``favours-left``, ``favours-right``, ``header:<column>``.
+
+    Notes
+    -----
+    Study intervals are those of ``summary_frame()`` (Wald intervals with the
+    normal quantile, as metafor's ``forest()``); squares have an area
+    proportional to the study weight. Ratio measures are drawn on a log axis
+    at their natural values, so tick labels read 0.5, 1, 2.
+
+    Examples
+    --------
+    >>> from analysis.pooling import meta_analysis
+    >>> res = meta_analysis([0.2, 0.5, -0.1], [0.04, 0.09, 0.05], measure="RR",
+    ...                     labels=["Sörensen 1995", "Graven-Nielsen 2000", "Noppers 2011"])
+    >>> fig = forest_plot(res)
+    >>> [t.get_text() for t in fig.texts if t.get_gid() == "label:study"]
+    ['Sörensen 1995', 'Graven-Nielsen 2000', 'Noppers 2011']
+    >>> fig.axes[0].get_xscale()
+    'log'
+    """
+    blocks = _blocks(results, subgroups)
+    first = next(fit for block in blocks for fit in block[1])
+    scale = scale_of(first)
+    if favours is not None:
+        if scale.null is None:
+            favours = None
+        elif len(favours) != 2:
+            raise AnalysisError("favours must be a pair (left of the null, right of the null)")
+    overall = [] if subgroups is not None and results is None else _as_list(results)
+    lookup = _data_lookup(data, columns, label_column, blocks)
+
+    has_weights = any(_has_weights(fit) for _, fits in blocks for fit in fits)
+    weights = weights and has_weights
+    n_weight = (len(overall) if subgroups is not None and overall else
+                max(len(fits) for _, fits in blocks)) if weights else 0
+    overall_weights = (_weights_by_label(overall[0]) if subgroups is not None and overall
+                       else None)
+    if overall_weights is not None:
+        n_weight = 1 if weights else 0
+
+    rows: list[Row] = []
+    for name, fits in blocks:
+        if name is not None:
+            rows.append(Row("header", label=str(name), bold=True))
+        frames = [_frame(fit) for fit in fits]
+        _check_same_studies(frames, fits)
+        studies = frames[0][frames[0]["row_type"] == "study"]
+        member_weights = []
+        for position, (_, study) in enumerate(studies.iterrows()):
+            row = Row("study", label=str(study["label"]))
+            row.estimate, row.ci_lb, row.ci_ub = scale([study["estimate"], study["ci_lb"],
+                                                        study["ci_ub"]])
+            if overall_weights is not None:
+                w = [overall_weights.get(row.label, math.nan)]
+            else:
+                w = [_study_weight(f, position) for f in frames]
+            member_weights.append(w[0])
+            row.size = w[0]
+            if weights:
+                for j, value in enumerate(w[:n_weight]):
+                    row.cells[f"weight{j}"] = (format_number(value, 1) + "%"
+                                               if is_finite(value) else "")
+            row.cells["estimate"] = _interval_text(row, digits)
+            if counts_header and {"events", "n"} <= set(study.index):
+                row.cells["counts"] = f"{_plain(study['events'])}/{_plain(study['n'])}"
+            if lookup is not None:
+                row.cells.update(lookup(name, position, row.label))
+            rows.append(row)
+        subtotal_weight = (float(np.nansum(member_weights)) if overall_weights is not None
+                           else None)
+        rows.extend(_pooled_rows(fits, frames, scale, digits, prediction, heterogeneity,
+                                 prefix="Subtotal: " if name is not None else "",
+                                 weight_text=subtotal_weight, n_weight=n_weight,
+                                 highlight=name is None))
+        if name is not None:
+            rows.append(Row("blank"))
+    if subgroups is not None and overall:
+        frames = [_frame(fit) for fit in overall]
+        rows.extend(_pooled_rows(overall, frames, scale, digits, prediction, heterogeneity,
+                                 prefix="", weight_text=100.0 if n_weight else None,
+                                 n_weight=n_weight, highlight=True))
+
+    cols = [Column("label", label_header, "left")]
+    if counts_header and any({"events", "n"} <= set(_frame(fit).columns)
+                             for _, fits in blocks for fit in fits):
+        cols.append(Column("counts", counts_header, "center"))
+    for header in (columns or {}):
+        cols.append(Column(f"data:{header}", header, "center"))
+    for j in range(n_weight):
+        if overall_weights is not None or n_weight == 1:
+            header = "Weight"
+        else:
+            header = f"Weight\n({_model_name(blocks[0][1][j])})"
+        cols.append(Column(f"weight{j}", header, "right"))
+    level = getattr(first, "confidence_level", 0.95)
+    cols.append(Column("estimate", f"{scale.short} [{_percent(level)} CI]", "right",
+                       side="right"))
+    return draw_table(rows, cols, scale, xlim=xlim, favours=favours, title=title,
+                      plot_width=plot_width, fontsize=fontsize, wrap=wrap)
+
+
+def _as_list(results) -> list:
+    if results is None:
+        return []
+    if isinstance(results, (list, tuple)):
+        return list(results)
+    return [results]
+
+
+def _blocks(results, subgroups):
+    if subgroups is None:
+        fits = _as_list(results)
+        if not fits:
+            raise AnalysisError("forest_plot needs at least one result")
+        return [(None, fits)]
+    if not isinstance(subgroups, Mapping) or not subgroups:
+        raise AnalysisError("subgroups must be a non-empty mapping of name -> result(s)")
+    return [(name, _as_list(fits)) for name, fits in subgroups.items()]
+
+
+def _frame(result) -> pd.DataFrame:
+    if not hasattr(result, "summary_frame"):
+        raise AnalysisError(f"{type(result).__name__} has no summary_frame(); pass a result "
+                            "from analysis.pooling or analysis.proportions")
+    frame = result.summary_frame()
+    missing = {"label", "row_type", "estimate", "ci_lb", "ci_ub"} - set(frame.columns)
+    if missing:
+        raise AnalysisError(f"summary_frame() lacks columns {sorted(missing)}")
+    return frame
+
+
+def _check_same_studies(frames, fits):
+    labels = [tuple(f.loc[f["row_type"] == "study", "label"]) for f in frames]
+    if any(lab != labels[0] for lab in labels[1:]):
+        raise AnalysisError("results drawn together must be fits of the same studies "
+                            "in the same order")
+    scales = {scale_of(fit).axis for fit in fits}
+    if len(scales) > 1:
+        raise AnalysisError("results drawn together must share one measure")
+
+
+def _study_weight(frame, position) -> float:
+    if "weight" not in frame.columns:
+        return math.nan
+    return float(frame.loc[frame["row_type"] == "study", "weight"].iloc[position])
+
+
+def _has_weights(result) -> bool:
+    frame = _frame(result)
+    studies = frame[frame["row_type"] == "study"]
+    return "weight" in studies.columns and bool(studies["weight"].notna().any())
+
+
+def _weights_by_label(result) -> dict:
+    frame = _frame(result)
+    studies = frame[frame["row_type"] == "study"]
+    if "weight" not in studies.columns:
+        return {}
+    return dict(zip(studies["label"].astype(str), studies["weight"].astype(float)))
+
+
+def _method(result) -> str:
+    """The tau² method (``tau_method`` of inverse-variance proportion fits, else ``method``)."""
+    method = getattr(result, "tau_method", None) or getattr(result, "method", "")
+    return str(method or "").upper()
+
+
+def _model_name(result) -> str:
+    return "FE" if _method(result) in _FIXED_METHODS else "RE"
+
+
+def _percent(level) -> str:
+    return f"{100 * float(level):g}%"
+
+
+def _interval_text(row: Row, digits: int) -> str:
+    if not is_finite(row.estimate):
+        return ""
+    return (f"{format_number(row.estimate, digits)} "
+            f"[{format_number(row.ci_lb, digits)}, {format_number(row.ci_ub, digits)}]")
+
+
+def _pooled_rows(fits, frames, scale: AxisScale, digits, prediction, heterogeneity, *,
+                 prefix, weight_text, n_weight, highlight) -> list[Row]:
+    rows = []
+    for j, (fit, frame) in enumerate(zip(fits, frames)):
+        pooled = frame[frame["row_type"] == "pooled"]
+        if pooled.empty:
+            continue
+        p = pooled.iloc[0]
+        row = Row("pooled", label=prefix + str(p["label"]), bold=highlight and j == 0)
+        row.estimate, row.ci_lb, row.ci_ub = scale([p["estimate"], p["ci_lb"], p["ci_ub"]])
+        row.cells["estimate"] = _interval_text(row, digits)
+        if n_weight:
+            total = weight_text if weight_text is not None else (
+                100.0 if "weight" in frame.columns and frame["weight"].notna().any()
+                else math.nan)
+            column = 0 if weight_text is not None else j
+            if is_finite(total) and column < n_weight:
+                row.cells[f"weight{column}"] = format_number(total, 1) + "%"
+        rows.append(row)
+    if prediction:
+        for fit, frame in zip(fits, frames):
+            pooled = frame[frame["row_type"] == "pooled"]
+            if (_method(fit) in _FIXED_METHODS or pooled.empty
+                    or not {"pi_lb", "pi_ub"} <= set(frame.columns)):
+                continue
+            p = pooled.iloc[0]
+            if not (is_finite(p["pi_lb"]) and is_finite(p["pi_ub"])):
+                continue
+            row = Row("prediction", label="Prediction interval")
+            row.ci_lb, row.ci_ub = scale([p["pi_lb"], p["pi_ub"]])
+            row.cells["estimate"] = (f"[{format_number(row.ci_lb, digits)}, "
+                                     f"{format_number(row.ci_ub, digits)}]")
+            rows.append(row)
+            break
+    if heterogeneity:
+        text = heterogeneity_text(_heterogeneity_source(fits))
+        if text:
+            rows.append(Row("note", label=text))
+    return rows
+
+
+def _heterogeneity_source(fits):
+    for fit in fits:
+        if _method(fit) not in _FIXED_METHODS:
+            return fit
+    return fits[0]
+
+
+def heterogeneity_text(result) -> str:
+    """The heterogeneity line of a forest plot, from the result's fields.
+
+    Fields that a result does not carry (e.g. Q for a GLMM) are left out.
+
+    Examples
+    --------
+    >>> from analysis.pooling import meta_analysis
+    >>> res = meta_analysis([0.1, 0.3, 0.35, 0.65], [0.01, 0.02, 0.015, 0.03], method="DL")
+    >>> heterogeneity_text(res)
+    'Heterogeneity: τ² = 0.029; I² = 63%; Q = 8.15, df = 3, p = 0.043'
+    """
+    parts = []
+    tau2 = getattr(result, "tau2", None)
+    if is_finite(tau2) and _method(result) not in _FIXED_METHODS:
+        parts.append("τ² = " + ("0" if tau2 == 0 else "< 0.001" if tau2 < 0.001
+                                else format_number(tau2, 3)))
+    i2 = getattr(result, "i2", None)
+    if is_finite(i2):
+        parts.append(f"I² = {format_number(i2, 0)}%")
+    q = getattr(result, "q", None)
+    if is_finite(q):
+        q_df = getattr(result, "q_df", None)
+        if not is_finite(q_df):
+            k = getattr(result, "k", None)
+            q_df = k - 1 if is_finite(k) else None
+        q_text = f"Q = {format_number(q, 2)}"
+        if is_finite(q_df):
+            q_text += f", df = {int(q_df)}"
+        q_p = getattr(result, "q_p", None)
+        if is_finite(q_p):
+            q_text += ", " + format_p(q_p)
+        parts.append(q_text)
+    return "Heterogeneity: " + "; ".join(parts) if parts else ""
+
+
+def _data_lookup(data, columns, label_column, blocks):
+    if not columns:
+        return None
+    if data is None:
+        raise AnalysisError("columns= needs data= (the study table the columns come from)")
+    if not isinstance(data, pd.DataFrame):
+        raise AnalysisError("data must be a pandas DataFrame")
+    for header, spec in columns.items():
+        if "{" not in spec and spec not in data.columns:
+            raise AnalysisError(f"column {spec!r} (for header {header!r}) is not in data; "
+                                f"available: {', '.join(map(str, data.columns))}")
+    if label_column is not None:
+        if label_column not in data.columns:
+            raise AnalysisError(f"label_column={label_column!r} is not a column of data")
+        keys = data[label_column].astype(str)
+        if keys.duplicated().any():
+            raise AnalysisError(f"data[{label_column!r}] has duplicate labels: "
+                                f"{sorted(set(keys[keys.duplicated()]))}")
+        by_label = {key: record for key, record in zip(keys, data.to_dict("records"))}
+    else:
+        if len(blocks) > 1 or blocks[0][0] is not None:
+            raise AnalysisError("with subgroups, give label_column= to match data rows to "
+                                "studies")
+        k = int((_frame(blocks[0][1][0])["row_type"] == "study").sum())
+        if len(data) != k:
+            raise AnalysisError(f"data has {len(data)} rows but the result has {k} studies; "
+                                "give label_column= to match rows by label")
+        by_label = None
+        records = data.to_dict("records")
+
+    def lookup(group, position, label):
+        if by_label is not None:
+            if label not in by_label:
+                raise AnalysisError(f"study {label!r} is not in data[{label_column!r}]")
+            record = by_label[label]
+        else:
+            record = records[position]
+        return {f"data:{header}": _render_cell(spec, record) for header, spec in columns.items()}
+
+    return lookup
+
+
+def _render_cell(spec: str, record: dict) -> str:
+    if "{" not in spec:
+        return _plain(record.get(spec))
+    try:
+        fields = {name.split(".")[0].split("[")[0]
+                  for _, name, _, _ in string.Formatter().parse(spec) if name}
+        if any(_missing(record.get(name)) for name in fields):
+            return ""
+        return spec.format(**record)
+    except (KeyError, ValueError, IndexError) as error:
+        raise AnalysisError(f"cannot format {spec!r} with the data row: {error}") from None
+
+
+def _missing(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _plain(value) -> str:
+    if _missing(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
