@@ -1,0 +1,757 @@
+"""Pooled response rates: single proportions across studies.
+
+``pool_proportions`` fits the binomial-normal random-effects model (``GLMM``,
+metafor's ``rma.glmm(measure="PLO")``, which fits it with
+``lme4::glmer(..., nAGQ=7)``) or an inverse-variance random-effects model on
+a transformed scale (``PLO`` logit, ``PFT`` Freeman-Tukey double arcsine,
+``PAS`` arcsine, ``PR`` raw proportion; metafor's ``escalc`` + ``rma.uni``).
+The result stays on the model scale; the pooled proportion, its CI and the
+prediction interval are back-transformed explicitly and stored beside it.
+
+The GLMM
+--------
+``x_i ~ Binomial(n_i, expit(mu + tau u_i))``, ``u_i ~ N(0, 1)``; ``mu`` and
+``theta = tau`` are estimated by maximum likelihood. The marginal likelihood
+of each study is evaluated as lme4 does for ``nAGQ > 1``: Gauss-Hermite nodes
+for the standard normal, centred at the conditional mode ``u_hat`` of the
+integrand and scaled by ``1 / sqrt(c)``, where ``c = 1 + tau^2 n p (1 - p)``
+is its curvature at the mode (for the canonical logit link the IRLS weight is
+the observed information, so lme4's Cholesky factor has ``L_ii^2 = c``). The
+standard error of ``mu`` is the ``mu`` element of ``2 H^-1``, ``H`` the
+Hessian of the deviance over ``(theta, mu)``, as lme4's ``vcov.merMod`` uses
+when its finite-difference Hessian is available (the default). The deviance is
+an even function of ``theta``, so ``theta`` is optimised without a bound and
+reported as ``|theta|``; central differences are then valid at ``theta = 0``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from numpy.polynomial.hermite_e import hermegauss
+from scipy import optimize, special, stats
+
+from analysis._errors import AnalysisError, check_option
+from analysis._tau2 import TAU2_METHODS
+from analysis.pooling import MetaAnalysisResult, meta_analysis
+
+METHODS = ("GLMM", "PLO", "PFT", "PAS", "PR")
+INTERVALS = ("clopper-pearson", "wilson")
+TESTS = ("z", "knha")
+
+#: escalc's default continuity correction for PLO and PR: 1/2 added to the
+#: events and non-events of studies with 0 or n events only (``to="only0"``).
+#: PFT and PAS need none (escalc's default ``add`` is 0 for them).
+ZERO_CELL_ADD = 0.5
+
+#: lme4 ``nAGQ``; rma.glmm's default is 7.
+DEFAULT_QUADRATURE_POINTS = 7
+
+#: Convergence of the conditional-mode search (absolute, on the u scale).
+MODE_TOLERANCE = 1e-13
+MODE_MAX_ITERATIONS = 200
+
+#: Newton iterations on (theta, mu): stop when the step is this small.
+OUTER_TOLERANCE = 1e-10
+OUTER_MAX_ITERATIONS = 100
+
+#: Step for the central-difference derivatives of the deviance. lme4's
+#: ``deriv12`` uses 1e-4 as well; the truncation error is O(step^2).
+DERIVATIVE_STEP = 1e-4
+
+
+#: tau² below this is reported as on the boundary (theta is optimised to
+#: ~1e-10, so tau2 = theta² is then < 1e-20).
+TAU2_BOUNDARY = 1e-12
+
+
+@dataclass(frozen=True)
+class ProportionResult:
+    """A pooled proportion (response rate) across studies.
+
+    Attributes
+    ----------
+    events, n : ndarray
+        Events (responders) and sample sizes of the studies, as given.
+    labels : tuple of str
+        Study labels.
+    method : str
+        ``"GLMM"``, ``"PLO"``, ``"PFT"``, ``"PAS"`` or ``"PR"`` (the model scale:
+        logit for GLMM and PLO, arcsine / double arcsine, raw proportion).
+    tau_method : str or None
+        tau² estimator of the inverse-variance models (None for GLMM, which is
+        fitted by maximum likelihood).
+    test : str
+        ``"z"`` (or ``"knha"`` for the inverse-variance models).
+    confidence_level : float
+        For every interval.
+    interval : str
+        Per-study interval: ``"clopper-pearson"`` or ``"wilson"``.
+    k : int
+        Number of studies.
+    estimate, se, statistic, pval, ci_lb, ci_ub : float
+        Pooled value on the model scale, its standard error, test statistic,
+        two-sided p-value and confidence interval.
+    tau2 : float
+        Between-study variance on the model scale.
+    i2, h2 : float
+        I² (percent) and H². For the GLMM, as metafor's ``rma.glmm``: from tau²
+        and the "typical" within-study variance of the escalc logits
+        (``(k - 1) / (sum w - sum w^2 / sum w)``, ``w = 1 / vi``).
+    q, q_p : float or None
+        Heterogeneity test. Inverse-variance models: Cochran's Q. GLMM: the
+        Wald test of the saturated model (metafor's ``QE.Wld``); None when a
+        study has 0 or n events (the saturated fit diverges and R's value is
+        an artefact of glm's stopping rule).
+    q_lrt, q_lrt_p : float or None
+        GLMM only: likelihood-ratio test of the saturated against the
+        fixed-effect logistic model (metafor's ``QE.LRT``).
+    pi_lb, pi_ub : float
+        Prediction interval on the model scale (metafor's ``predict()``:
+        estimate ± crit x sqrt(se² + tau²)).
+    prop, prop_ci_lb, prop_ci_ub, prop_pi_lb, prop_pi_ub : float
+        Pooled proportion, its CI and the prediction interval, back-transformed
+        (inverse logit; sin²; Freeman-Tukey inverse with the harmonic-mean n;
+        none for PR).
+    yi, vi : ndarray
+        escalc values of the studies on the model scale (for GLMM: the PLO
+        logits, used only for I² and the per-study rows).
+    corrected : ndarray of bool
+        Studies whose yi/vi used the 1/2 correction (PLO, PR, and GLMM's yi).
+    study_ci_lb, study_ci_ub : ndarray
+        Per-study interval for the observed proportion ``events / n``.
+    weights : ndarray or None
+        Percentage weights of the inverse-variance model; None for the GLMM
+        (metafor defines no weights for ``rma.glmm``).
+    loglik : float or None
+        GLMM only: the log-likelihood metafor reports (``fit.stats["ll", "ML"]``),
+        which is lme4's ``deviance()``-based conditional log-likelihood at the
+        conditional modes: ``sum log Binom(x_i | n_i, expit(mu + tau u_hat_i))``.
+    marginal_loglik : float or None
+        GLMM only: the maximised marginal log-likelihood (adaptive quadrature).
+    quadrature_points : int or None
+        GLMM only: number of Gauss-Hermite nodes (lme4's ``nAGQ``).
+    pooled : MetaAnalysisResult or None
+        The underlying inverse-variance fit (None for the GLMM).
+    notes : tuple of str
+        Zero-cell handling, boundary estimates and other remarks.
+    """
+
+    events: np.ndarray = field(repr=False)
+    n: np.ndarray = field(repr=False)
+    labels: tuple[str, ...] = field(repr=False)
+    method: str
+    tau_method: str | None
+    test: str
+    confidence_level: float
+    interval: str
+    k: int
+    estimate: float
+    se: float
+    statistic: float
+    pval: float
+    ci_lb: float
+    ci_ub: float
+    tau2: float
+    i2: float
+    h2: float
+    q: float | None
+    q_p: float | None
+    q_lrt: float | None
+    q_lrt_p: float | None
+    pi_lb: float
+    pi_ub: float
+    prop: float
+    prop_ci_lb: float
+    prop_ci_ub: float
+    prop_pi_lb: float
+    prop_pi_ub: float
+    yi: np.ndarray = field(repr=False)
+    vi: np.ndarray = field(repr=False)
+    corrected: np.ndarray = field(repr=False)
+    study_ci_lb: np.ndarray = field(repr=False)
+    study_ci_ub: np.ndarray = field(repr=False)
+    weights: np.ndarray | None = field(repr=False, default=None)
+    loglik: float | None = None
+    marginal_loglik: float | None = None
+    quadrature_points: int | None = None
+    pooled: MetaAnalysisResult | None = field(repr=False, default=None)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def model_label(self) -> str:
+        """Pooled-row label: ``"RE Model (GLMM)"`` or ``"RE Model (REML, PLO)"``."""
+        if self.method == "GLMM":
+            return "RE Model (GLMM)"
+        if self.tau_method == "EE":
+            return f"EE Model ({self.method})"
+        return f"RE Model ({self.tau_method}, {self.method})"
+
+    def to_dict(self) -> dict[str, object]:
+        """Headline numbers: model scale, then proportion scale."""
+        return {
+            "k": self.k,
+            "method": self.method,
+            "estimate": self.estimate,
+            "se": self.se,
+            "pval": self.pval,
+            "ci_lb": self.ci_lb,
+            "ci_ub": self.ci_ub,
+            "tau2": self.tau2,
+            "i2": self.i2,
+            "prop": self.prop,
+            "prop_ci_lb": self.prop_ci_lb,
+            "prop_ci_ub": self.prop_ci_ub,
+            "pi_lb": self.prop_pi_lb,
+            "pi_ub": self.prop_pi_ub,
+        }
+
+    def summary_frame(self) -> pd.DataFrame:
+        """One row per study then the pooled row, on the proportion scale.
+
+        Columns match ``MetaAnalysisResult.summary_frame()`` (``label,
+        row_type, estimate, se, ci_lb, ci_ub, weight, pi_lb, pi_ub``) plus
+        ``events`` and ``n``. ``estimate`` is the observed proportion with the
+        per-study interval of ``interval`` (study rows) or the pooled
+        proportion (pooled row); ``se`` stays on the model scale (sqrt(vi),
+        and the pooled SE) because a proportion-scale SE is not what the
+        intervals are built from. ``weight`` is NaN for the GLMM, which has no
+        study weights.
+        """
+        weights = self.weights if self.weights is not None else np.full(self.k, np.nan)
+        studies = pd.DataFrame(
+            {
+                "label": list(self.labels),
+                "row_type": "study",
+                "estimate": self.events / self.n,
+                "se": np.sqrt(self.vi),
+                "ci_lb": self.study_ci_lb,
+                "ci_ub": self.study_ci_ub,
+                "weight": weights,
+                "pi_lb": np.nan,
+                "pi_ub": np.nan,
+                "events": self.events,
+                "n": self.n,
+            }
+        )
+        pooled = pd.DataFrame(
+            {
+                "label": [self.model_label],
+                "row_type": "pooled",
+                "estimate": self.prop,
+                "se": self.se,
+                "ci_lb": self.prop_ci_lb,
+                "ci_ub": self.prop_ci_ub,
+                "weight": 100.0 if self.weights is not None else np.nan,
+                "pi_lb": self.prop_pi_lb,
+                "pi_ub": self.prop_pi_ub,
+                "events": int(self.events.sum()),
+                "n": int(self.n.sum()),
+            }
+        )
+        return pd.concat([studies, pooled], ignore_index=True)
+
+
+def _check_counts(events, n, labels):
+    x = np.asarray(events)
+    size = np.asarray(n)
+    if x.ndim != 1 or size.ndim != 1 or x.shape != size.shape:
+        raise AnalysisError("events and n must be one-dimensional and of the same length.")
+    if x.size == 0:
+        raise AnalysisError("No studies given: events and n are empty.")
+    if np.any(pd.isna(x)) or np.any(pd.isna(size)):
+        raise AnalysisError("events and n must not contain missing values; drop those studies first.")
+    x = x.astype(float)
+    size = size.astype(float)
+    if np.any(x != np.round(x)) or np.any(size != np.round(size)):
+        raise AnalysisError("events and n must be whole numbers (counts of patients).")
+    if np.any(size <= 0):
+        raise AnalysisError("Every n must be positive.")
+    if np.any(x < 0) or np.any(x > size):
+        raise AnalysisError("Every events value must lie between 0 and n.")
+    if labels is None:
+        labels = tuple(f"Study {i + 1}" for i in range(x.size))
+    else:
+        labels = tuple(str(label) for label in labels)
+        if len(labels) != x.size:
+            raise AnalysisError("labels must have one entry per study.")
+    return x.astype(np.int64), size.astype(np.int64), labels
+
+
+def pool_proportions(
+    events,
+    n,
+    method: str = "GLMM",
+    confidence_level: float = 0.95,
+    *,
+    labels=None,
+    interval: str = "clopper-pearson",
+    tau_method: str = "REML",
+    test: str = "z",
+    quadrature_points: int = DEFAULT_QUADRATURE_POINTS,
+) -> ProportionResult:
+    """Pool single proportions (e.g. response rates in ketamine arms).
+
+    Parameters
+    ----------
+    events, n : array-like of int
+        Events (responders) and sample size of each study.
+    method : {"GLMM", "PLO", "PFT", "PAS", "PR"}
+        ``GLMM``: binomial-normal model by maximum likelihood with adaptive
+        Gauss-Hermite quadrature (metafor's ``rma.glmm(measure="PLO")``).
+        Otherwise an inverse-variance random-effects model on the logit
+        (``PLO``), Freeman-Tukey double-arcsine (``PFT``), arcsine (``PAS``) or
+        raw (``PR``) scale (``escalc`` + ``rma``).
+    confidence_level : float
+        For the CI, the prediction interval and the per-study intervals.
+    labels : sequence of str, optional
+        Study labels (default ``"Study 1"``, ...).
+    interval : {"clopper-pearson", "wilson"}
+        Per-study interval for the observed proportions.
+    tau_method : str
+        tau² estimator of the inverse-variance models (metafor's names,
+        default REML); ignored by the GLMM.
+    test : {"z", "knha"}
+        Inference for the inverse-variance models; the GLMM uses ``z`` (as
+        ``rma.glmm``'s default).
+    quadrature_points : int
+        GLMM only: Gauss-Hermite nodes (lme4's ``nAGQ``; default 7 as
+        ``rma.glmm``; 1 gives the Laplace approximation).
+
+    Returns
+    -------
+    ProportionResult
+        See its attributes; ``to_dict()`` and ``summary_frame()`` summarise it.
+
+    Notes
+    -----
+    Studies with 0 or n events need no correction in the GLMM (the binomial
+    likelihood is defined). For ``PLO`` and ``PR``, 1/2 is added to events and
+    non-events of those studies only (escalc's ``add=1/2, to="only0"``); the
+    GLMM's I² uses the same corrected logits, as metafor's. Both are recorded
+    in ``notes``. ``PFT`` back-transforms with the harmonic mean of ``n``
+    (metafor's ``transf.ipft.hm``).
+
+    References
+    ----------
+    Stijnen T, Hamza TH, Ozdemir P (2010). Random effects meta-analysis of
+    event outcome in the framework of the generalized linear mixed model.
+    Stat Med 29:3046-3067.
+    Miller JJ (1978). The inverse of the Freeman-Tukey double arcsine
+    transformation. Am Stat 32(4):138.
+
+    Examples
+    --------
+    >>> res = pool_proportions([16, 10, 4, 43], [17, 12, 8, 58])
+    >>> print(f"{res.prop:.3f} [{res.prop_ci_lb:.3f}, {res.prop_ci_ub:.3f}]")
+    0.768 [0.673, 0.842]
+    """
+    check_option("method", method, METHODS)
+    check_option("interval", interval, INTERVALS)
+    check_option("test", test, TESTS)
+    if tau_method == "FE":
+        tau_method = "EE"
+    check_option("tau_method", tau_method, TAU2_METHODS)
+    if not 0 < confidence_level < 1:
+        raise AnalysisError("confidence_level must lie strictly between 0 and 1 (e.g. 0.95).")
+    events, n, labels = _check_counts(events, n, labels)
+    k = events.size
+    notes: list[str] = []
+    model_scale = "PLO" if method == "GLMM" else method
+    yi, vi, corrected = _escalc_proportions(events, n, model_scale)
+    if np.any(corrected):
+        which = ", ".join(label for label, c in zip(labels, corrected) if c)
+        if method == "GLMM":
+            notes.append(
+                f"Studies with 0 or all events ({which}) enter the GLMM uncorrected; "
+                "their logits for I² use 1/2 added to events and non-events (escalc's to='only0')."
+            )
+        else:
+            notes.append(
+                f"1/2 added to events and non-events of studies with 0 or all events ({which}), "
+                "as escalc's add=1/2, to='only0'."
+            )
+    n_harmonic = float(1.0 / np.mean(1.0 / n))
+    study_lb, study_ub = study_intervals(events, n, confidence_level, interval)
+    crit = stats.norm.isf((1.0 - confidence_level) / 2.0)
+    common = dict(
+        events=events, n=n, labels=labels, method=method, confidence_level=confidence_level,
+        interval=interval, k=k, yi=yi, vi=vi, corrected=corrected,
+        study_ci_lb=study_lb, study_ci_ub=study_ub,
+    )
+
+    if method != "GLMM":
+        fit = meta_analysis(yi, vi, method=tau_method, test=test,
+                            confidence_level=confidence_level, labels=labels, measure=method)
+        notes.extend(fit.notes)
+        if method == "PFT":
+            notes.append(f"Back-transformed with the harmonic mean n = {n_harmonic:.6g} (transf.ipft.hm).")
+        if method == "PR" and not (0 <= fit.pi_lb and fit.pi_ub <= 1):
+            notes.append("On the raw-proportion scale the prediction interval extends beyond [0, 1].")
+        back = _back_transform([fit.estimate, fit.ci_lb, fit.ci_ub, fit.pi_lb, fit.pi_ub], method, n_harmonic)
+        return ProportionResult(
+            **common, tau_method=fit.method, test=test,
+            estimate=fit.estimate, se=fit.se, statistic=fit.statistic, pval=fit.pval,
+            ci_lb=fit.ci_lb, ci_ub=fit.ci_ub, tau2=fit.tau2, i2=fit.i2, h2=fit.h2,
+            q=fit.q, q_p=fit.q_p, q_lrt=None, q_lrt_p=None,
+            pi_lb=fit.pi_lb, pi_ub=fit.pi_ub,
+            prop=float(back[0]), prop_ci_lb=float(back[1]), prop_ci_ub=float(back[2]),
+            prop_pi_lb=float(back[3]), prop_pi_ub=float(back[4]),
+            weights=fit.weights, pooled=fit, notes=tuple(notes),
+        )
+
+    if test != "z":
+        raise AnalysisError("The GLMM is fitted with test='z' (rma.glmm's default); use 'z'.")
+    if quadrature_points < 1 or int(quadrature_points) != quadrature_points:
+        raise AnalysisError("quadrature_points must be a positive whole number (lme4's nAGQ).")
+    if k == 1:
+        raise AnalysisError(
+            "The GLMM needs at least two studies to estimate tau²; with one study report "
+            "its own proportion and interval (study_intervals) instead."
+        )
+    if np.all(events == 0) or np.all(events == n):
+        raise AnalysisError(
+            "Every study has 0 events (or every study has all events): the GLMM's maximum "
+            "likelihood estimate does not exist. Report the per-study exact intervals instead."
+        )
+    x = events.astype(float)
+    size = n.astype(float)
+    start = meta_analysis(yi, vi, method="DL")
+    glmm = _fit_binomial_normal(x, size, start.estimate, float(np.sqrt(start.tau2)), int(quadrature_points))
+    if not glmm.used_hessian:
+        notes.append(
+            "The Hessian of the deviance was not positive definite; the SE comes from the "
+            "fixed-effect block only (lme4's fallback)."
+        )
+    if glmm.tau2 < TAU2_BOUNDARY:
+        notes.append("tau² is estimated on the boundary (0): no between-study variance beyond chance.")
+    se = float(np.sqrt(glmm.vcov_mu))
+    z = glmm.mu / se
+    pval = float(2.0 * stats.norm.sf(abs(z)))
+    ci = (glmm.mu - crit * se, glmm.mu + crit * se)
+    half_pi = crit * np.sqrt(se**2 + glmm.tau2)
+    pi = (glmm.mu - half_pi, glmm.mu + half_pi)
+    w = 1.0 / vi
+    typical = (k - 1) / (w.sum() - np.sum(w**2) / w.sum())
+    i2 = 100.0 * glmm.tau2 / (typical + glmm.tau2)
+    h2 = glmm.tau2 / typical + 1.0
+    # Heterogeneity: saturated (one logit per study) vs fixed-effect logistic model.
+    mu_fe, _ = _fixed_effect_logit(x, size)
+    loglik_fe = _binomial_loglik_sum(x, size, np.full(k, special.expit(mu_fe)))
+    loglik_sat = _binomial_loglik_sum(x, size, x / size)
+    q_lrt = max(-2.0 * (loglik_fe - loglik_sat), 0.0)
+    q_lrt_p = float(stats.chi2.sf(q_lrt, k - 1))
+    if np.any(corrected):
+        q = q_p = None
+        notes.append(
+            "The Wald heterogeneity test of the saturated model is not reported: a study with "
+            "0 or all events has no finite logit (metafor's QE.Wld is then an artefact of glm's "
+            "stopping rule); the likelihood-ratio test q_lrt is."
+        )
+    else:
+        w_exact = x * (size - x) / size
+        logits = special.logit(x / size)
+        mean = np.sum(w_exact * logits) / w_exact.sum()
+        q = float(max(np.sum(w_exact * (logits - mean) ** 2), 0.0))
+        q_p = float(stats.chi2.sf(q, k - 1))
+    u_hat, _ = _conditional_modes(x, size, glmm.mu, np.sqrt(glmm.tau2))
+    loglik_conditional = _binomial_loglik_sum(x, size, special.expit(glmm.mu + np.sqrt(glmm.tau2) * u_hat))
+    back = special.expit([glmm.mu, ci[0], ci[1], pi[0], pi[1]])
+    return ProportionResult(
+        **common, tau_method=None, test="z",
+        estimate=glmm.mu, se=se, statistic=float(z), pval=pval, ci_lb=float(ci[0]), ci_ub=float(ci[1]),
+        tau2=glmm.tau2, i2=float(i2), h2=float(h2), q=q, q_p=q_p, q_lrt=float(q_lrt), q_lrt_p=q_lrt_p,
+        pi_lb=float(pi[0]), pi_ub=float(pi[1]),
+        prop=float(back[0]), prop_ci_lb=float(back[1]), prop_ci_ub=float(back[2]),
+        prop_pi_lb=float(back[3]), prop_pi_ub=float(back[4]),
+        weights=None, loglik=loglik_conditional, marginal_loglik=glmm.loglik,
+        quadrature_points=int(quadrature_points), pooled=None, notes=tuple(notes),
+    )
+
+
+# --------------------------------------------------------------------------
+# The binomial-normal model (internal)
+
+@dataclass(frozen=True)
+class _GlmmFit:
+    """Maximum-likelihood fit of the binomial-normal model (internal)."""
+
+    mu: float
+    tau2: float
+    vcov_mu: float
+    loglik: float
+    hessian: np.ndarray
+    used_hessian: bool
+    iterations: int
+
+
+def _quadrature(points: int) -> tuple[np.ndarray, np.ndarray]:
+    nodes, weights = hermegauss(points)
+    # hermegauss integrates against exp(-z^2/2); dividing by sqrt(2 pi) gives
+    # a rule for the standard normal density (weights sum to one).
+    log_weights = np.log(weights / np.sqrt(2.0 * np.pi))
+    log_phi = -0.5 * nodes**2 - 0.5 * np.log(2.0 * np.pi)
+    return nodes, log_weights - log_phi
+
+
+def _conditional_modes(x, n, mu, tau):
+    """Mode of log Binom(x | n, expit(mu + tau u)) - u^2/2 for every study.
+
+    The score ``tau (x - n p) - u`` is strictly decreasing in ``u`` and changes
+    sign on ``[tau (x - n), tau x]`` (for ``tau >= 0``), so Newton's method is
+    safeguarded by bisection on that bracket.
+    """
+    lo = np.minimum(tau * (x - n), tau * x)
+    hi = np.maximum(tau * (x - n), tau * x)
+    u = np.clip(np.zeros_like(x), lo, hi)
+    for _ in range(MODE_MAX_ITERATIONS):
+        p = special.expit(mu + tau * u)
+        score = tau * (x - n * p) - u
+        curvature = tau * tau * n * p * (1.0 - p) + 1.0
+        lo = np.where(score > 0, u, lo)
+        hi = np.where(score <= 0, u, hi)
+        step = score / curvature
+        u_new = u + step
+        outside = (u_new <= lo) | (u_new >= hi)
+        u_new = np.where(outside & (hi > lo), 0.5 * (lo + hi), u_new)
+        done = np.all(np.abs(u_new - u) <= MODE_TOLERANCE * (1.0 + np.abs(u)))
+        u = u_new
+        if done:
+            break
+    p = special.expit(mu + tau * u)
+    curvature = tau * tau * n * p * (1.0 - p) + 1.0
+    return u, curvature
+
+
+def _binomial_loglik(x, n, eta, log_choose):
+    # x * eta - n * log(1 + exp(eta)), written to stay finite for large |eta|.
+    return log_choose + x * eta - n * np.logaddexp(0.0, eta)
+
+
+def _marginal_loglik(x, n, mu, theta, points=DEFAULT_QUADRATURE_POINTS):
+    """Adaptive Gauss-Hermite approximation of the marginal log-likelihood."""
+    tau = abs(theta)
+    nodes, log_w_over_phi = _quadrature(points)
+    log_choose = special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1)
+    u_hat, curvature = _conditional_modes(x, n, mu, tau)
+    scale = 1.0 / np.sqrt(curvature)
+    u = u_hat[:, None] + scale[:, None] * nodes[None, :]
+    eta = mu + tau * u
+    log_g = (
+        _binomial_loglik(x[:, None], n[:, None], eta, log_choose[:, None])
+        - 0.5 * u**2
+        - 0.5 * np.log(2.0 * np.pi)
+    )
+    per_study = np.log(scale) + special.logsumexp(log_g + log_w_over_phi[None, :], axis=1)
+    return float(per_study.sum())
+
+
+def _derivatives(f, z, step):
+    """Central-difference gradient and Hessian of ``f`` at ``z`` (2 parameters)."""
+    f0 = f(z)
+    grad = np.empty(2)
+    hess = np.empty((2, 2))
+    e = np.eye(2) * step
+    fp = [f(z + e[i]) for i in range(2)]
+    fm = [f(z - e[i]) for i in range(2)]
+    for i in range(2):
+        grad[i] = (fp[i] - fm[i]) / (2.0 * step)
+        hess[i, i] = (fp[i] - 2.0 * f0 + fm[i]) / step**2
+    fpp = f(z + e[0] + e[1])
+    fmm = f(z - e[0] - e[1])
+    fpm = f(z + e[0] - e[1])
+    fmp = f(z - e[0] + e[1])
+    hess[0, 1] = hess[1, 0] = (fpp - fpm - fmp + fmm) / (4.0 * step**2)
+    return f0, grad, hess
+
+
+def _fit_binomial_normal(events, n, start_mu, start_tau, points=DEFAULT_QUADRATURE_POINTS):
+    """Fit the model; ``start_*`` are starting values (e.g. from a DL fit on logits)."""
+    x = np.asarray(events, dtype=float)
+    n = np.asarray(n, dtype=float)
+
+    def deviance(z):
+        return -2.0 * _marginal_loglik(x, n, z[1], z[0], points)
+
+    z = np.array([max(start_tau, 0.1), start_mu], dtype=float)
+    iterations = 0
+    converged = False
+    for iterations in range(1, OUTER_MAX_ITERATIONS + 1):
+        f0, grad, hess = _derivatives(deviance, z, DERIVATIVE_STEP)
+        eigenvalues = np.linalg.eigvalsh(hess)
+        if np.all(eigenvalues > 0):
+            step = -np.linalg.solve(hess, grad)
+        else:
+            # Far from the optimum the deviance need not be convex: take a
+            # gradient step scaled by the largest curvature instead.
+            step = -grad / max(np.max(np.abs(eigenvalues)), 1.0)
+        t = 1.0
+        while t > 1e-8 and deviance(z + t * step) > f0 + 1e-12 * abs(f0):
+            t *= 0.5
+        z = z + t * step
+        if np.max(np.abs(t * step)) < OUTER_TOLERANCE:
+            converged = True
+            break
+    if not converged:
+        # Fall back to a derivative-free search from the last point.
+        opt = optimize.minimize(
+            deviance, z, method="Nelder-Mead",
+            options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 5000},
+        )
+        if not opt.success:
+            raise AnalysisError(
+                "The binomial-normal GLMM did not converge; check the events and n "
+                "(e.g. a single study, or every study with 0 events)."
+            )
+        z = opt.x
+    z[0] = abs(z[0])
+    if z[0] ** 2 < TAU2_BOUNDARY:
+        # On the boundary: report tau2 = 0 exactly, as lme4 does (theta >= 0).
+        z[0] = 0.0
+    _, _, hess = _derivatives(deviance, z, DERIVATIVE_STEP)
+    cov = 2.0 * _inverse_or_none(hess)
+    used_hessian = cov is not None and np.all(np.linalg.eigvalsh(cov) > 0)
+    if used_hessian:
+        vcov_mu = float(cov[1, 1])
+    else:
+        # lme4 falls back to the variance from the fixed-effect block when the
+        # full Hessian is not positive definite (e.g. theta on the boundary).
+        vcov_mu = float(2.0 / hess[1, 1])
+    return _GlmmFit(
+        mu=float(z[1]),
+        tau2=float(z[0] ** 2),
+        vcov_mu=vcov_mu,
+        loglik=_marginal_loglik(x, n, z[1], z[0], points),
+        hessian=hess,
+        used_hessian=bool(used_hessian),
+        iterations=iterations,
+    )
+
+
+def _inverse_or_none(matrix):
+    try:
+        return np.linalg.inv(matrix)
+    except np.linalg.LinAlgError:
+        return None
+
+
+def _fixed_effect_logit(events, n):
+    """ML estimate of a common logit (``glm(cbind(x, n - x) ~ 1, binomial)``)."""
+    x = np.asarray(events, dtype=float)
+    n = np.asarray(n, dtype=float)
+    p = x.sum() / n.sum()
+    mu = float(special.logit(p))
+    return mu, float(1.0 / (n.sum() * p * (1.0 - p)))
+
+
+def _binomial_loglik_sum(events, n, probabilities):
+    """Sum of binomial log-likelihoods; 0 * log 0 taken as 0."""
+    x = np.asarray(events, dtype=float)
+    n = np.asarray(n, dtype=float)
+    p = np.asarray(probabilities, dtype=float)
+    log_choose = special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1)
+    return float(np.sum(log_choose + special.xlogy(x, p) + special.xlog1py(n - x, -p)))
+
+
+# --------------------------------------------------------------------------
+# Transformations (metafor's escalc and transf.* functions)
+
+
+def _escalc_proportions(events: np.ndarray, n: np.ndarray, measure: str):
+    """yi, vi and the per-study correction flag, as metafor's ``escalc``."""
+    corrected = np.zeros(events.shape, dtype=bool)
+    x = events.astype(float)
+    m = (n - events).astype(float)
+    if measure in ("PLO", "PR"):
+        corrected = (events == 0) | (events == n)
+        x = np.where(corrected, x + ZERO_CELL_ADD, x)
+        m = np.where(corrected, m + ZERO_CELL_ADD, m)
+    size = x + m
+    p = x / size
+    if measure == "PLO":
+        return special.logit(p), 1.0 / x + 1.0 / m, corrected
+    if measure == "PR":
+        return p, p * (1.0 - p) / size, corrected
+    if measure == "PAS":
+        return np.arcsin(np.sqrt(p)), 1.0 / (4.0 * size), corrected
+    # PFT: Freeman-Tukey double arcsine.
+    yi = 0.5 * (np.arcsin(np.sqrt(x / (size + 1.0))) + np.arcsin(np.sqrt((x + 1.0) / (size + 1.0))))
+    return yi, 1.0 / (4.0 * size + 2.0), corrected
+
+
+def _pft(p, n):
+    """metafor's ``transf.pft``: the Freeman-Tukey transform of a proportion."""
+    x = p * n
+    return 0.5 * (np.arcsin(np.sqrt(x / (n + 1.0))) + np.arcsin(np.sqrt((x + 1.0) / (n + 1.0))))
+
+
+def _inverse_pft(t, n_harmonic: float) -> np.ndarray:
+    """metafor's ``transf.ipft.hm`` (Miller 1978 with the harmonic-mean n)."""
+    t = np.asarray(t, dtype=float)
+    s = np.sin(2.0 * t)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inner = 1.0 - (s + (s - 1.0 / s) / n_harmonic) ** 2
+        z = 0.5 * (1.0 - np.sign(np.cos(2.0 * t)) * np.sqrt(inner))
+    z = np.where(t > _pft(1.0, n_harmonic), 1.0, z)
+    z = np.where(t < _pft(0.0, n_harmonic), 0.0, z)
+    return z
+
+
+def _back_transform(values, method: str, n_harmonic: float) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    if method in ("GLMM", "PLO"):
+        return special.expit(values)
+    if method == "PAS":
+        # metafor's transf.iarcsin: sin^2, clipped to [0, 1] outside [0, pi/2].
+        return np.where(values < 0, 0.0, np.where(values > np.arcsin(1.0), 1.0, np.sin(values) ** 2))
+    if method == "PFT":
+        return _inverse_pft(values, n_harmonic)
+    return values  # PR: already a proportion (metafor's predict with transf=FALSE)
+
+
+def study_intervals(events, n, confidence_level: float = 0.95, interval: str = "clopper-pearson"):
+    """Per-study confidence intervals for a proportion.
+
+    Parameters
+    ----------
+    events, n : array-like of int
+        Events (responders) and sample sizes.
+    confidence_level : float
+        Coverage of each interval.
+    interval : {"clopper-pearson", "wilson"}
+        Exact interval (R's ``binom.test``) or Wilson score interval without
+        continuity correction (R's ``prop.test(x, n, correct=FALSE)``).
+
+    Returns
+    -------
+    lower, upper : ndarray
+        Interval bounds, on the proportion scale.
+
+    Notes
+    -----
+    Clopper-Pearson: ``lower = Beta^-1(alpha/2; x, n - x + 1)`` (0 when x = 0),
+    ``upper = Beta^-1(1 - alpha/2; x + 1, n - x)`` (1 when x = n).
+
+    Examples
+    --------
+    >>> lower, upper = study_intervals([3], [10])
+    >>> print(f"{lower[0]:.4f} {upper[0]:.4f}")
+    0.0667 0.6525
+    """
+    check_option("interval", interval, INTERVALS)
+    x = np.asarray(events, dtype=float)
+    size = np.asarray(n, dtype=float)
+    alpha = 1.0 - confidence_level
+    if interval == "clopper-pearson":
+        with np.errstate(invalid="ignore"):
+            lower = np.where(x > 0, stats.beta.ppf(alpha / 2, x, size - x + 1), 0.0)
+            upper = np.where(x < size, stats.beta.ppf(1 - alpha / 2, x + 1, size - x), 1.0)
+        return lower, upper
+    z = stats.norm.isf(alpha / 2)
+    p = x / size
+    centre = p + z**2 / (2 * size)
+    half = z * np.sqrt(p * (1 - p) / size + z**2 / (4 * size**2))
+    denominator = 1 + z**2 / size
+    return (centre - half) / denominator, (centre + half) / denominator
