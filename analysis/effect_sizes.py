@@ -298,15 +298,14 @@ def _zero_cell_correction(values, spec, add, to, drop00):
     return correction, dropped
 
 
-def _missing_notes(values, spec: _Measure, columns, k) -> np.ndarray:
-    """Per row, "" or a note naming the inputs that are missing."""
+def _missing_notes(values, spec: _Measure, columns, present, k) -> np.ndarray:
+    """Per row, "" or a note naming the inputs (and their columns) that are missing."""
     if spec.design in _COUNT_GROUPS:
         needed = {}
         for events, nonevents, size in _COUNT_GROUPS[spec.design]:
             needed[events] = f"{events} (column {columns[events]!r})"
-            needed[nonevents] = (
-                f"{nonevents} or {size} (columns {columns[nonevents]!r}, {columns[size]!r})"
-            )
+            given = [name for name in (nonevents, size) if name in present]
+            needed[nonevents] = " or ".join(f"{n} (column {columns[n]!r})" for n in given)
     else:
         needed = {name: f"{name} (column {columns[name]!r})" for name in spec.inputs}
     missing = {name: np.isnan(values[name]) for name in needed}
@@ -504,7 +503,7 @@ def effect_sizes(
         raise AnalysisError("drop00 applies to two-group binary measures (RR, OR, RD) only")
     if add is None:
         add = spec.default_add
-    if not np.isfinite(add) or add < 0:
+    if not isinstance(add, (int, float, np.number)) or not np.isfinite(add) or add < 0:
         raise AnalysisError(f"add must be a finite number >= 0, not {add!r}")
 
     mapping = dict(columns or {})
@@ -535,7 +534,7 @@ def effect_sizes(
 
     k = len(out)
     used = [n for n in _INPUT_NAMES if n in values and resolved[n] in out.columns]
-    notes = _missing_notes(values, spec, resolved, k)
+    notes = _missing_notes(values, spec, resolved, set(used), k)
 
     correction = np.full(k, spec.correction, dtype=object)
     if counts:

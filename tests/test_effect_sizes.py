@@ -149,9 +149,7 @@ def test_missing_input_gives_nan_in_that_row_only(trials):
     trials.loc["a", "placebo_n"] = np.nan
     out = effect_sizes(trials, "RR", columns=MAPPING)
     assert np.isnan(out.loc["a", "yi"]) and np.isnan(out.loc["a", "vi"])
-    assert out.loc["a", "es_note"] == (
-        "not computed: missing di or n2i (columns 'di', 'placebo_n')"
-    )
+    assert out.loc["a", "es_note"] == "not computed: missing n2i (column 'placebo_n')"
     assert out.loc[["b", "c"], "yi"].notna().all()
     assert (out.loc[["b", "c"], "es_note"] == "").all()
 
@@ -235,6 +233,7 @@ def test_change_score_sd_idiom_is_allowed_for_mc_only():
         ({"measure": "HR"}, "measure='HR' is not supported; choose one of: RR, OR"),
         ({"measure": "RR", "to": "some"}, "to='some' is not supported"),
         ({"measure": "RR", "add": -1}, "add must be a finite number >= 0"),
+        ({"measure": "RR", "add": "1/2"}, "add must be a finite number >= 0"),
         ({"measure": "MD", "add": 0.5}, "takes none of them"),
         ({"measure": "PLO", "drop00": True}, "two-group binary measures"),
         ({"measure": "RR", "columns": {"n1": "x"}}, r"unknown input name\(s\) \['n1'\]"),
@@ -254,3 +253,12 @@ def test_absent_or_non_numeric_column_raises():
         effect_sizes(pd.DataFrame({"ai": [1], "ci": [1], "n2i": [5]}), "RR")
     with pytest.raises(AnalysisError, match="column 'ni' \\(ni\\) must be numeric"):
         effect_sizes(pd.DataFrame({"xi": [1], "ni": ["ten"]}), "PR")
+
+
+def test_missing_non_events_filled_from_group_size():
+    # as metafor's escalc(): bi missing but n1i given -> bi = n1i - ai
+    data = pd.DataFrame({"ai": [3, 3], "bi": [np.nan, 7], "n1i": [10, np.nan],
+                         "ci": [1, 1], "di": [9, 9]})  # fmt: skip
+    out = effect_sizes(data, "OR")
+    assert out["yi"].iloc[0] == out["yi"].iloc[1]
+    assert (out["es_note"] == "").all()
