@@ -44,13 +44,6 @@ _INPUT_NAMES = (
     "m1i", "m2i", "sd1i", "sd2i", "ri",
 )  # fmt: skip
 
-_DESIGN_LABELS = {
-    "two_group_binary": "two groups, events (ai/ci) with non-events (bi/di) or group sizes (n1i/n2i)",
-    "single_proportion": "one group, events xi with non-events mi or size ni",
-    "two_group_continuous": "two groups, means m1i/m2i, SDs sd1i/sd2i, sizes n1i/n2i",
-    "paired_continuous": "one group measured twice, means m1i/m2i, SDs, correlation ri, size ni",
-}
-
 _CONTINUOUS_INPUTS = {
     "two_group_continuous": ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"),
     "paired_continuous": ("m1i", "m2i", "sd1i", "sd2i", "ni", "ri"),
@@ -239,7 +232,11 @@ def _count_inputs(data, columns, spec: _Measure, measure, problems):
             problems.check(both & (e + ne != n), size, n, f"differs from {events} + {nonevents}")
         ne = np.where(np.isnan(ne), n - e, ne)
         with np.errstate(invalid="ignore"):
-            problems.check((e + ne == 0), size, e + ne, "group sizes must be > 0")
+            # a size derived from events + non-events (n itself was checked above)
+            problems.check(
+                (e + ne == 0) & np.isnan(n), nonevents, ne,
+                f"group size {events} + {nonevents} must be > 0",
+            )  # fmt: skip
         values[events], values[nonevents], values[size] = e, ne, e + ne
     return values
 
