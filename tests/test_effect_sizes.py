@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis import AnalysisError
 from analysis.effect_sizes import MEASURES, effect_sizes
@@ -262,3 +264,22 @@ def test_missing_non_events_filled_from_group_size():
     out = effect_sizes(data, "OR")
     assert out["yi"].iloc[0] == out["yi"].iloc[1]
     assert (out["es_note"] == "").all()
+
+
+# ------------------------------------------------------------------ invariants
+
+_tables = st.tuples(*[st.integers(0, 40)] * 4).filter(lambda t: t[0] + t[1] > 0 and t[2] + t[3] > 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_tables, min_size=1, max_size=6))
+def test_swapping_groups_negates_yi_and_keeps_vi(tables):
+    # log RR, log OR and RD are antisymmetric in the two groups, and the
+    # zero-cell rule treats both groups alike, so the swap is exact.
+    data = pd.DataFrame(tables, columns=["ai", "bi", "ci", "di"])
+    swapped = data.rename(columns={"ai": "ci", "bi": "di", "ci": "ai", "di": "bi"})
+    for measure in ("RR", "OR", "RD"):
+        a, b = effect_sizes(data, measure), effect_sizes(swapped, measure)
+        np.testing.assert_allclose(b["yi"], -a["yi"], rtol=REL_TOL, atol=1e-14)
+        np.testing.assert_allclose(b["vi"], a["vi"], rtol=REL_TOL)
+        assert b["es_correction"].tolist() == a["es_correction"].tolist()
