@@ -342,13 +342,16 @@ def dictionary_path_for(path: str | Path) -> Path:
 
 @dataclass
 class _Raw:
-    """A CSV file read as text: header, rows of strings and their spreadsheet lines."""
+    """A CSV file read as text: header, columns of cell strings, spreadsheet lines."""
 
     file: str
     header: list[str]
-    frame: pd.DataFrame  # object dtype, one column per *unique* header name, all str
-    lines: np.ndarray  # spreadsheet line of each frame row
+    columns: dict[str, list[str]]  # one entry per *distinct* header name
+    lines: list[int]  # spreadsheet line of each kept row
     problems: list[Problem]
+
+    def __len__(self) -> int:
+        return len(self.lines)
 
 
 def _read_csv(path: Path) -> _Raw | list[Problem]:
@@ -414,12 +417,8 @@ def _read_csv(path: Path) -> _Raw | list[Problem]:
         kept_rows.append(row)
         kept_lines.append(line)
     positions = {name: header.index(name) for name in counts if name != ""}
-    matrix = np.array(kept_rows, dtype=object).reshape(len(kept_rows), len(header))
-    frame = pd.DataFrame(
-        {name: pd.Series(matrix[:, i], dtype=object) for name, i in positions.items()},
-        index=pd.RangeIndex(len(kept_rows)),
-    )
-    return _Raw(file, header, frame, np.array(kept_lines, dtype=int), problems)
+    columns = {name: [row[i] for row in kept_rows] for name, i in positions.items()}
+    return _Raw(file, header, columns, kept_lines, problems)
 
 
 def _bad_bytes_rule(text: str) -> str:
@@ -433,7 +432,7 @@ def _bad_bytes_rule(text: str) -> str:
 
 # The dictionary of dictionaries: a data dictionary is itself checked by the same rules.
 _META = DataDictionary(
-    "(dictionary format)",
+    "docs/architecture.md",
     (
         ColumnSpec("column", "string", required=True),
         ColumnSpec("type", "category", required=True, allowed=COLUMN_TYPES),
@@ -487,16 +486,16 @@ def load_dictionary(path: str | Path) -> DataDictionary:
     problems = raw.problems
     problems += _check_header(raw, _META)
     if problems:
-        raise DataValidationError(_sorted(problems, raw.header))
+        raise DataValidationError(_sorted(problems, {raw.file: raw.header}))
     problems += _check_cells(raw, _META, key=("column",))
-    frame, lines = raw.frame, raw.lines
+    lines = raw.lines
+    rows = [{name: raw.columns[name][i] for name in DICTIONARY_COLUMNS}
+            for i in range(len(raw))]
     entries = {}
-    for i, line in enumerate(lines):
-        row = {name: frame.at[i, name] for name in DICTIONARY_COLUMNS}
+    for line, row in zip(lines, rows):
         entries.setdefault(row["column"], (line, row))
     numeric = {name for name, (_, row) in entries.items() if row["type"] in ("integer", "number")}
-    for i, line in enumerate(lines):
-        row = {name: frame.at[i, name] for name in DICTIONARY_COLUMNS}
+    for line, row in zip(lines, rows):
         name, ctype = row["column"], row["type"]
 
         def problem(column: str, rule: str) -> None:
@@ -541,25 +540,25 @@ def load_dictionary(path: str | Path) -> DataDictionary:
         if (low and high and low["number"] is not None and high["number"] is not None
                 and float(low["number"]) > float(high["number"])):
             problem("maximum", f"maximum is less than the minimum {row['minimum']}")
-    if len(lines) and frame.at[0, "required"] == "no":
+    if rows and rows[0]["required"] == "no":
         problems.append(Problem(file, int(lines[0]), "required", "no",
                                 "the first entry is the key column and must be required"))
     if problems:
-        raise DataValidationError(_sorted(problems, raw.header))
+        raise DataValidationError(_sorted(problems, {raw.file: raw.header}))
     columns = tuple(
         ColumnSpec(
-            column=frame.at[i, "column"],
-            type=frame.at[i, "type"],
-            unit=frame.at[i, "unit"],
-            required=frame.at[i, "required"] == "yes",
-            allowed=tuple(frame.at[i, "allowed"].split("|")) if frame.at[i, "allowed"] else (),
-            minimum=frame.at[i, "minimum"] or None,
-            maximum=frame.at[i, "maximum"] or None,
-            needs_source=frame.at[i, "needs_source"] == "yes",
-            description=frame.at[i, "description"],
-            line=int(lines[i]),
+            column=row["column"],
+            type=row["type"],
+            unit=row["unit"],
+            required=row["required"] == "yes",
+            allowed=tuple(row["allowed"].split("|")) if row["allowed"] else (),
+            minimum=row["minimum"] or None,
+            maximum=row["maximum"] or None,
+            needs_source=row["needs_source"] == "yes",
+            description=row["description"],
+            line=line,
         )
-        for i in range(len(frame))
+        for line, row in zip(lines, rows)
     )
     return DataDictionary(file, columns)
 
@@ -570,37 +569,25 @@ def load_dictionary(path: str | Path) -> DataDictionary:
 def _check_header(raw: _Raw, dictionary: DataDictionary) -> list[Problem]:
     problems = []
     present = set(raw.header)
+    if dictionary is _META:
+        stray = missing = f"a data dictionary has the columns {','.join(DICTIONARY_COLUMNS)}"
+    else:
+        stray = f"not in the dictionary {dictionary.file}"
+        missing = f"the dictionary {dictionary.file} defines it"
     for name in raw.header:
         if name and name.strip() == name and not _BAD_BYTE_RE.search(name) \
                 and name not in dictionary:
-            problems.append(Problem(raw.file, 1, name, None,
-                                    f"stray column: not in the dictionary {dictionary.file}"))
+            problems.append(Problem(raw.file, 1, name, None, f"stray column: {stray}"))
     for name in dictionary.names:
         if name not in present:
-            problems.append(Problem(raw.file, 1, name, None,
-                                    f"missing column: the dictionary {dictionary.file} "
-                                    "defines it"))
+            problems.append(Problem(raw.file, 1, name, None, f"missing column: {missing}"))
     return problems
 
 
-def _type_mask(values: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, str]:
-    """Which (non-empty) cells have a valid text for the column's type, and the rule."""
-    if spec.type == "integer":
-        return values.str.fullmatch(_INTEGER_RE), "not an integer"
-    if spec.type == "number":
-        return values.str.fullmatch(_NUMBER_RE), "not a number"
-    if spec.type == "boolean":
-        return values.isin(("true", "false")), "not a boolean; write true or false"
-    if spec.type == "category":
-        return values.isin(spec.allowed), f"unknown category; allowed: {', '.join(spec.allowed)}"
-    if spec.type == "date":
-        shaped = values.str.fullmatch(_DATE_RE)
-        real = values.map(_is_real_date)
-        return shaped & real, "not a date; write YYYY-MM-DD"
-    if spec.type == "bound":
-        return values.str.fullmatch(_BOUND_RE.pattern), (
-            "not a bound; write a number or a numeric column's name")
-    return pd.Series(True, index=values.index), ""
+_INTEGER = re.compile(_INTEGER_RE)
+_NUMBER = re.compile(_NUMBER_RE)
+_DATE = re.compile(_DATE_RE)
+_MISTYPED_NEGATIVE = re.compile(r"-[0-9.]*")  # '-1.2.3', '-': a bad number, not a formula
 
 
 def _is_real_date(text: str) -> bool:
@@ -611,143 +598,155 @@ def _is_real_date(text: str) -> bool:
     return True
 
 
+def _cell_rule(text: str, spec: ColumnSpec, allowed: frozenset[str]) -> str | None:
+    """The first rule ``text`` breaks in a column described by ``spec``, or None.
+
+    One cell gets one message, the most basic broken rule: encoding, whitespace, missing,
+    formula, type. Bounds need the whole row and are checked afterwards.
+    """
+    if _BAD_BYTE_RE.search(text):
+        return _bad_bytes_rule(text)
+    if text != text.strip():
+        return "leading or trailing whitespace"
+    if text == "":
+        return "missing required value" if spec.required else None
+    kind = spec.type
+    if kind == "integer" or kind == "number":
+        if (_INTEGER if kind == "integer" else _NUMBER).fullmatch(text):
+            return None
+        if text[0] in FORMULA_PREFIXES and not _MISTYPED_NEGATIVE.fullmatch(text):
+            return _FORMULA_RULE
+        return "not an integer" if kind == "integer" else "not a number"
+    if kind == "bound":  # only in the dictionary of dictionaries: '-5' is a valid bound
+        return None if _BOUND_RE.fullmatch(text) else (
+            "not a bound; write a number or a numeric column's name")
+    if text[0] in FORMULA_PREFIXES:
+        return _FORMULA_RULE
+    if kind == "boolean" and text not in ("true", "false"):
+        return "not a boolean; write true or false"
+    if kind == "category" and text not in allowed:
+        return f"unknown category; allowed: {', '.join(spec.allowed)}"
+    if kind == "date" and not (_DATE.fullmatch(text) and _is_real_date(text)):
+        return "not a date; write YYYY-MM-DD"
+    return None
+
+
 def _check_cells(raw: _Raw, dictionary: DataDictionary,
                  key: Sequence[str]) -> list[Problem]:
-    """Check every cell of the columns the file and the dictionary share."""
+    """Check every cell of the columns the file and the dictionary share.
+
+    Plain loops over column lists with compiled patterns: the tables are a few hundred
+    rows, where pandas' per-operation overhead costs more than the loop it would replace.
+    """
     problems: list[Problem] = []
-    frame, lines, file = raw.frame, raw.lines, raw.file
-    present = [spec for spec in dictionary.columns if spec.column in frame.columns]
-    # cells already reported are not checked again, so each cell gets one, most basic, rule
-    valid_numbers: dict[str, pd.Series] = {}
-    done: dict[str, pd.Series] = {}
+    file, lines = raw.file, raw.lines
+    present = [spec for spec in dictionary.columns if spec.column in raw.columns]
+    checked: dict[str, list[bool]] = {}  # per column: cell passed its own rules
+    for spec in present:
+        allowed = frozenset(spec.allowed)
+        ok = []
+        for line, text in zip(lines, raw.columns[spec.column]):
+            rule = _cell_rule(text, spec, allowed)
+            if rule is not None:
+                problems.append(Problem(file, line, spec.column, text, rule))
+            ok.append(rule is None)
+        checked[spec.column] = ok
 
-    def report(spec: ColumnSpec, mask: pd.Series, rule: str) -> None:
-        for i in np.flatnonzero(mask.to_numpy(dtype=bool)):
-            problems.append(Problem(file, int(lines[i]), spec.column,
-                                    frame[spec.column].iat[i], rule))
+    def numbers(name: str) -> list[float | int | None]:
+        """Parsed values of a numeric column; None where empty or invalid."""
+        kind = dictionary[name].type
+        parse = int if kind == "integer" else float  # Python's float() is correctly rounded
+        return [parse(text) if good and text else None
+                for text, good in zip(raw.columns[name], checked[name])]
 
     for spec in present:
-        values = frame[spec.column]
-        bad_bytes = values.str.contains(_BAD_BYTE_RE.pattern, regex=True)
-        for i in np.flatnonzero(bad_bytes.to_numpy(dtype=bool)):
-            problems.append(Problem(file, int(lines[i]), spec.column, values.iat[i],
-                                    _bad_bytes_rule(values.iat[i])))
-        finished = bad_bytes.copy()
-        untrimmed = ~finished & (values != values.str.strip())
-        report(spec, untrimmed, "leading or trailing whitespace")
-        finished |= untrimmed
-        empty = ~finished & (values == "")
-        if spec.required:
-            report(spec, empty, "missing required value")
-        finished |= empty
-        starts_formula = values.str[:1].isin(FORMULA_PREFIXES)
-        numeric = spec.type in ("integer", "number")
-        if not numeric and spec.type != "bound":
-            formula = ~finished & starts_formula
-            report(spec, formula, _FORMULA_RULE)
-            finished |= formula
-        typed, rule = _type_mask(values, spec)
-        wrong = ~finished & ~typed.fillna(False).astype(bool)
-        if numeric:
-            # '-1.2.3' is a mistyped number; '=A1', '+1', '-x' are text a spreadsheet runs
-            formula = wrong & starts_formula & ~values.str.fullmatch(r"-[0-9.]*")
-            report(spec, formula, _FORMULA_RULE)
-            report(spec, wrong & ~formula, rule)
-        else:
-            report(spec, wrong, rule)
-        finished |= wrong
-        done[spec.column] = finished
-        if numeric:
-            # Python's float() is correctly rounded: no precision is lost on the way in
-            valid_numbers[spec.column] = values.where(~finished).map(
-                lambda v: float(v) if isinstance(v, str) else np.nan).astype(float)
-
-    for spec in present:
-        if spec.column not in valid_numbers:
+        if spec.type not in ("integer", "number") or (spec.minimum is None
+                                                       and spec.maximum is None):
             continue
-        x = valid_numbers[spec.column]
+        values = numbers(spec.column)
         for bound, op in ((spec.minimum, ">"), (spec.maximum, "<")):
             if bound is None:
                 continue
             match = _BOUND_RE.fullmatch(bound)
             exclusive = match["op"] == op
-            is_min = op == ">"
             if match["number"] is not None:
-                limit = pd.Series(float(match["number"]), index=x.index)
-                shown = pd.Series(match["number"], index=x.index)
-                what = "the minimum" if is_min else "the maximum"
-                if exclusive:
-                    what = f"the exclusive {'minimum' if is_min else 'maximum'}"
-            else:
-                other = match["name"]
-                if other not in valid_numbers:
-                    continue
-                limit = valid_numbers[other]
-                shown = frame[other]
-                what = f"column '{other}'"
-            if is_min:
-                broken = (x <= limit) if exclusive else (x < limit)
+                limits = [float(match["number"])] * len(values)
+                shown = [match["number"]] * len(values)
+                what = ("the exclusive " if exclusive else "the ") + (
+                    "minimum" if op == ">" else "maximum")
+            elif match["name"] in raw.columns:
+                limits = numbers(match["name"])
+                shown = [f"({text})" for text in raw.columns[match["name"]]]
+                what = f"column '{match['name']}'"
+            else:  # the referenced column is missing from the file: reported already
+                continue
+            if op == ">":
                 verb = "not greater than" if exclusive else "less than"
             else:
-                broken = (x >= limit) if exclusive else (x > limit)
                 verb = "not less than" if exclusive else "greater than"
-            for i in np.flatnonzero(broken.to_numpy(dtype=bool)):
-                limit_text = (f"{shown.iat[i]}" if match["number"] is not None
-                              else f"({shown.iat[i]})")
-                problems.append(Problem(file, int(lines[i]), spec.column,
-                                        frame[spec.column].iat[i],
-                                        f"{verb} {what} {limit_text}"))
+            for i, (x, limit) in enumerate(zip(values, limits)):
+                if x is None or limit is None:
+                    continue
+                if op == ">":
+                    broken = x <= limit if exclusive else x < limit
+                else:
+                    broken = x >= limit if exclusive else x > limit
+                if broken:
+                    problems.append(Problem(file, lines[i], spec.column,
+                                            raw.columns[spec.column][i],
+                                            f"{verb} {what} {shown[i]}"))
 
-    key_columns = [k for k in key if k in frame.columns]
-    if key_columns and len(key_columns) == len(key):
-        keys = frame[key_columns]
-        complete = (keys != "").all(axis=1)
-        for name in key_columns:
-            if name in done:
-                complete &= ~done[name]
-        first_line: dict[tuple, int] = {}
-        for i in np.flatnonzero(complete.to_numpy(dtype=bool)):
-            value = tuple(keys.iloc[i])
+    if key and all(name in raw.columns for name in key):
+        first_line: dict[tuple[str, ...], int] = {}
+        label = ", ".join(key)
+        for i, line in enumerate(lines):
+            value = tuple(raw.columns[name][i] for name in key)
+            if not all(value) or not all(checked.get(name, [True] * len(lines))[i]
+                                         for name in key):
+                continue
             if value in first_line:
-                shown = value[0] if len(value) == 1 else ", ".join(value)
-                column = key_columns[0] if len(key) == 1 else ", ".join(key_columns)
-                problems.append(Problem(file, int(lines[i]), column, shown,
+                problems.append(Problem(file, line, label, ", ".join(value),
                                         f"duplicate key; first at line {first_line[value]}"))
             else:
-                first_line[value] = int(lines[i])
+                first_line[value] = line
     return problems
 
 
-def _sorted(problems: list[Problem], header: Sequence[str]) -> list[Problem]:
-    position = {name: i for i, name in enumerate(header)}
-    return sorted(problems, key=lambda p: (p.line, position.get(p.column, -1)
-                                           if p.column is not None else -1))
+def _sorted(problems: list[Problem], headers: Mapping[str, Sequence[str]]) -> list[Problem]:
+    """Order problems as a reader fixes them: by file (in ``headers`` order), line, column."""
+    rank = {file: i for i, file in enumerate(headers)}
+    position = {file: {name: i for i, name in enumerate(header)}
+                for file, header in headers.items()}
+
+    def order(problem: Problem) -> tuple[int, int, int]:
+        columns = position.get(problem.file, {})
+        return (rank.get(problem.file, len(rank)), problem.line,
+                columns.get(problem.column, -1) if problem.column is not None else -1)
+
+    return sorted(problems, key=order)
 
 
 def _typed(raw: _Raw, dictionary: DataDictionary) -> pd.DataFrame:
     """Convert a validated text table to typed columns, in dictionary order."""
     columns = {}
     for spec in dictionary.columns:
-        text = raw.frame[spec.column]
-        missing = text == ""
-        present = text.where(~missing)
+        texts = raw.columns[spec.column]
         if spec.type == "integer":
-            column = pd.array([int(v) if not m else pd.NA for v, m in zip(text, missing)],
-                              dtype="Int64")
+            column = pd.array([int(v) if v else None for v in texts], dtype="Int64")
         elif spec.type == "number":
-            column = np.array([float(v) if not m else np.nan for v, m in zip(text, missing)],
-                              dtype=float)
+            column = np.array([float(v) if v else np.nan for v in texts], dtype=float)
         elif spec.type == "boolean":
-            column = pd.array([v == "true" if not m else pd.NA for v, m in zip(text, missing)],
-                              dtype="boolean")
+            column = pd.array([v == "true" if v else None for v in texts], dtype="boolean")
         elif spec.type == "category":
-            column = pd.Categorical(present, categories=list(spec.allowed))
+            code = {value: i for i, value in enumerate(spec.allowed)}
+            column = pd.Categorical.from_codes([code[v] if v else -1 for v in texts],
+                                               categories=list(spec.allowed))
         elif spec.type == "date":
-            column = pd.to_datetime(present, format="%Y-%m-%d")
+            column = np.array([v if v else "NaT" for v in texts], dtype="datetime64[s]")
         else:
-            column = present.astype("str")
-        columns[spec.column] = pd.Series(column, index=raw.frame.index, name=spec.column)
-    return pd.DataFrame(columns)
+            column = pd.array([v if v else None for v in texts], dtype="str")
+        columns[spec.column] = column
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(raw)))
 
 
 def _validate_raw(path: Path, dictionary_path: Path | None,
@@ -775,7 +774,7 @@ def _validate_raw(path: Path, dictionary_path: Path | None,
     problems = raw.problems + _check_header(raw, dictionary)
     problems += _check_cells(raw, dictionary,
                              key=(dictionary.key,) if key is None else tuple(key))
-    return raw, dictionary, _sorted(problems, raw.header)
+    return raw, dictionary, _sorted(problems, {raw.file: raw.header})
 
 
 def load_table(path: str | Path, dictionary_path: str | Path | None = None, *,
@@ -839,18 +838,16 @@ def _check_provenance(table: _Raw, dictionary: DataDictionary,
                       provenance: _Raw) -> tuple[list[Problem], ProvenanceCoverage]:
     """Every needs_source cell has a provenance row; every provenance row points at a cell."""
     problems: list[Problem] = []
-    prov, prov_lines = provenance.frame, provenance.lines
+    prov = provenance.columns
     needed = [spec.column for spec in dictionary.columns
-              if spec.needs_source and spec.column in table.frame.columns]
+              if spec.needs_source and spec.column in table.columns]
     key = dictionary.key
-    keys = table.frame[key] if key in table.frame.columns else pd.Series([], dtype=object)
+    keys = table.columns.get(key, [])
     row_of = {k: i for i, k in reversed(list(enumerate(keys)))}
-    have = {}
+    have = set()
     status_counts: Counter[str] = Counter()
-    for j in range(len(prov)):
-        line = int(prov_lines[j])
-        row_id, column = prov.at[j, "row_id"], prov.at[j, "column"]
-        status = prov.at[j, "status"]
+    for j, line in enumerate(provenance.lines):
+        row_id, column, status = prov["row_id"][j], prov["column"][j], prov["status"][j]
         if row_id not in row_of:
             if row_id != "":
                 problems.append(Problem(provenance.file, line, "row_id", row_id,
@@ -861,47 +858,46 @@ def _check_provenance(table: _Raw, dictionary: DataDictionary,
                 problems.append(Problem(provenance.file, line, "column", column,
                                         f"not a column of {table.file}"))
             continue
-        have.setdefault((row_id, column), line)
+        have.add((row_id, column))
         if status in PROVENANCE_STATUSES:
             status_counts[status] += 1
-        if column not in table.frame.columns:
+        if column not in table.columns:
             continue
         i = row_of[row_id]
-        cell = table.frame.at[i, column]
-        where = f"{table.file}:{int(table.lines[i])} column '{column}'"
+        cell = table.columns[column][i]
+        where = f"{table.file}:{table.lines[i]} column '{column}'"
         if status in ("reported", "derived") and cell == "":
             problems.append(Problem(provenance.file, line, "status", status,
-                                    f"but {where} is empty; use not_reported or fill it"))
+                                    f"contradicts {where}, which is empty: fill the cell "
+                                    "or record not_reported"))
         elif status == "not_reported" and cell not in ("", "not_reported"):
             # a category may spell out "not_reported"; any other value contradicts the status
             problems.append(Problem(provenance.file, line, "status", status,
-                                    f"but {where} holds {_show(cell)}; a value the sources "
-                                    "do not give stays empty"))
+                                    f"contradicts {where}, which holds {_show(cell)}: a "
+                                    "value the sources do not give stays empty"))
         for needed_field, when in (("source", ("reported", "derived")),
                                    ("quote", ("reported",)),
                                    ("derivation", ("derived",)),
                                    ("note", ("not_reported",))):
-            if status in when and needed_field in prov.columns \
-                    and prov.at[j, needed_field] == "":
+            if status in when and needed_field in prov and prov[needed_field][j] == "":
                 reason = " (the reason it is empty)" if needed_field == "note" else ""
                 problems.append(Problem(provenance.file, line, needed_field, "",
                                         f"required when status is {status}{reason}"))
     covered = 0
-    for i in range(len(table.frame)):
-        row_id = table.frame.at[i, key] if key in table.frame.columns else ""
+    for i, row_id in enumerate(keys):
         if row_id == "":
             continue
         for column in needed:
             if (row_id, column) in have:
                 covered += 1
             else:
-                problems.append(Problem(table.file, int(table.lines[i]), column,
-                                        table.frame.at[i, column],
+                problems.append(Problem(table.file, table.lines[i], column,
+                                        table.columns[column][i],
                                         f"no provenance row in {provenance.file} "
                                         f"for {key} {row_id!r}"))
     coverage = ProvenanceCoverage(
         file=provenance.file,
-        cells_needing_source=len(table.frame) * len(needed),
+        cells_needing_source=len(table) * len(needed),
         cells_with_record=covered,
         by_status={s: status_counts[s] for s in PROVENANCE_STATUSES},
     )
@@ -924,9 +920,10 @@ def _studies_with_provenance(path: Path, provenance_path: Path | None
                 provenance_path, None, PROVENANCE_KEY)
             problems += prov_problems
             if raw is not None and prov_raw is not None and all(
-                    c in prov_raw.frame.columns for c in ("row_id", "column", "status")):
+                    c in prov_raw.columns for c in ("row_id", "column", "status")):
                 more, coverage = _check_provenance(raw, dictionary, prov_raw)
-                problems += more
+                problems = _sorted(problems + more, {raw.file: raw.header,
+                                                     prov_raw.file: prov_raw.header})
     if problems:
         raise DataValidationError(problems)
     table = _typed(raw, dictionary)
@@ -1021,7 +1018,7 @@ def validate(path: str | Path, dictionary_path: str | Path | None = None
     Examples
     --------
     >>> print(validate(DATA_DIR.parent / "tests/data_corpus/valid.csv"))
-    tests/data_corpus/valid.csv: valid: 2 rows, 2 studies, 7 columns
+    tests/data_corpus/valid.csv: valid: 2 rows, 2 studies, 8 columns
     """
     path = Path(path)
     if path.name == "studies.csv" and dictionary_path is None:
