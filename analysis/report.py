@@ -125,7 +125,7 @@ _PAGE_CSS = """
     font-size: 0.85rem; margin: 0.5rem 0 1rem 0; }
   .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th, table.dataframe td,
   table.dataframe th { border: 1px solid #d0d7de; padding: 0.25rem 0.5rem;
-    text-align: left; vertical-align: top; max-width: 28rem; }
+    text-align: left !important; vertical-align: top; max-width: 28rem; }
   .jp-RenderedHTMLCommon thead th, table.dataframe thead th { background: #f6f8fa; }
   .jp-RenderedHTMLCommon tbody tr:nth-child(even), table.dataframe tbody tr:nth-child(even)
     { background: #f9fafb; }
@@ -322,24 +322,36 @@ def data_version(data_dir: Path | str) -> str:
 
 
 def _validate_data(data_dir: Path) -> None:
-    """Run the data module's validation; raise AnalysisError with its message on bad data."""
+    """Validate every table in ``data_dir`` against its dictionary (as ``analysis validate``).
+
+    Raises
+    ------
+    AnalysisError
+        Listing every problem of every table (one per line), or naming the unreadable file.
+    """
     if not data_dir.is_dir():
         raise AnalysisError(f"data folder {data_dir} does not exist")
-    try:
-        from analysis import data as data_module
-    except ImportError as exc:  # the loader is a separate module; say so plainly
-        raise AnalysisError(f"cannot validate the data: analysis.data is missing ({exc})") from exc
-    validate = getattr(data_module, "validate_all", None) or getattr(data_module, "validate", None)
-    try:
-        if validate is not None:
-            validate(data_dir)
-        else:
-            data_module.load_studies(data_dir)
-    except AnalysisError:
-        raise
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        # Unreadable or malformed files: report the problem, not a traceback.
-        raise AnalysisError(f"the data in {data_dir} are not valid: {exc}") from exc
+    from analysis import data as data_module
+
+    tables = sorted(p for p in data_dir.glob("*.csv") if not p.name.endswith(".dictionary.csv"))
+    if not any(p.name == "studies.csv" for p in tables):
+        raise AnalysisError(f"{data_dir / 'studies.csv'} does not exist")
+    problems: list[str] = []
+    for path in tables:
+        try:
+            data_module.validate(path)
+        except data_module.DataValidationError as exc:
+            problems += [str(p) for p in exc.problems if str(p) not in problems]
+        except AnalysisError as exc:
+            problems.append(str(exc))
+        except (OSError, UnicodeError) as exc:
+            problems.append(f"{path.name}: cannot be read ({exc})")
+    if problems:
+        raise AnalysisError(
+            f"the data are not valid ({len(problems)} problem"
+            f"{'s' if len(problems) != 1 else ''}); nothing was built:\n  "
+            + "\n  ".join(problems)
+        )
 
 
 def _code_version() -> str:
