@@ -8,12 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analysis import transforms
 from analysis._errors import AnalysisError
-
-#: Measures whose natural scale is a ratio: drawn on a log axis.
-RATIO_MEASURES = frozenset({"RR", "OR", "PETO", "HR", "IRR", "ROM"})
-#: Measures of a single proportion.
-PROPORTION_MEASURES = frozenset({"PLO", "PFT", "PAS", "PR", "GLMM"})
 
 
 @dataclass(frozen=True)
@@ -52,73 +48,56 @@ def _identity(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def _transforms_module():
-    try:
-        from analysis import transforms
-    except ImportError:  # the module is written in parallel; plots must still import
-        return None
-    return transforms
+#: Measures that analysis.transforms does not list, drawn like one it does.
+_ALIASES = {"PETO": ("OR", "Peto odds ratio")}
 
 
 def scale_for(measure: str | None, *, frame_is_natural: bool = False) -> AxisScale:
     """The x axis for ``measure``; ``frame_is_natural`` if values are already back-transformed.
 
-    Ratio measures are drawn on a log axis at their natural value (exp of the
-    log ratio) so tick labels read 0.5, 1, 2; proportions are drawn as
-    proportions; everything else on its own linear scale.
+    Scale, label, null value and back-transformation come from
+    :func:`analysis.transforms.measure_scale`: ratio measures are drawn on a
+    log axis at their natural value (exp of the log ratio) so tick labels read
+    0.5, 1, 2; proportions as proportions; everything else on its own scale.
+    ``measure=None`` or ``"GEN"`` (a generic outcome) is drawn as given.
 
     Examples
     --------
     >>> s = scale_for("RR")
-    >>> s.axis, s.null, float(s([0.0])[0])
-    ('log', 1.0, 1.0)
+    >>> s.axis, s.null, float(s([0.0])[0]), s.label
+    ('log', 1.0, 1.0, 'Risk ratio')
     >>> scale_for("MD").axis
     'linear'
     """
-    measure = (measure or "GEN").upper()
-    transforms = _transforms_module()
-    label = short = measure
-    if transforms is not None and hasattr(transforms, "measure_label"):
-        try:
-            label = transforms.measure_label(measure)
-        except Exception:  # unknown to transforms: keep the code as label
-            label = measure
-    names = {"RR": "Risk ratio", "OR": "Odds ratio", "PETO": "Peto odds ratio",
-             "HR": "Hazard ratio", "RD": "Risk difference", "MD": "Mean difference",
-             "SMD": "Standardised mean difference", "MC": "Mean change",
-             "SMCR": "Standardised mean change", "GEN": "Estimate"}
-    if label == measure:
-        label = names.get(measure, measure)
-    if measure in RATIO_MEASURES:
-        to_axis = _identity if frame_is_natural else np.exp
-        return AxisScale("log", to_axis, 1.0, label, short)
-    if measure in PROPORTION_MEASURES:
-        if frame_is_natural:
-            to_axis = _identity
-        elif transforms is not None and hasattr(transforms, "back_transform"):
-            def to_axis(values, _m=measure):
-                return np.asarray(transforms.back_transform(values, _m), dtype=float)
-        elif measure == "PLO":
-            def to_axis(values):
-                return 1.0 / (1.0 + np.exp(-values))
-        elif measure == "PR":
-            to_axis = _identity
-        else:
-            raise AnalysisError(
-                f"measure {measure!r}: pass a result whose summary_frame() is on the "
-                "proportion scale (analysis.proportions.pool_proportions)"
-            )
-        return AxisScale("linear", to_axis, None, "Proportion responding", "Proportion")
-    return AxisScale("linear", _identity, 0.0, label, short)
+    code = (measure or "GEN").upper()
+    if code == "GEN":
+        return AxisScale("linear", _identity, 0.0, "Estimate", "Estimate")
+    code, label = _ALIASES.get(code, (code, None))
+    try:
+        info = transforms.measure_scale(code)
+    except AnalysisError:
+        raise AnalysisError(f"no axis scale for measure {measure!r}; known: "
+                            f"{', '.join(transforms.SCALES)}, PETO, GEN") from None
+    label = label or info.label
+    short = "Proportion" if info.null_value is None else (measure or code).upper()
+    if frame_is_natural or info.transformation == "identity":
+        to_axis = _identity
+    elif info.needs_ni:
+        raise AnalysisError(
+            f"measure {code!r} needs the studies' sample sizes to back-transform: pass the "
+            "result of analysis.proportions.pool_proportions, whose summary_frame() is on "
+            "the proportion scale"
+        )
+    else:
+        to_axis = info.back_transform
+    return AxisScale(info.axis_scale, to_axis, info.null_value, label, short)
 
 
 def scale_of(result) -> AxisScale:
     """The x axis for a result object (meta_analysis or pool_proportions)."""
-    measure = getattr(result, "measure", None)
-    natural = _frame_is_natural(result)
-    if natural and (measure is None or measure.upper() not in PROPORTION_MEASURES):
-        measure = "PR"
-    return scale_for(measure, frame_is_natural=natural)
+    if _frame_is_natural(result):
+        return scale_for("PR", frame_is_natural=True)
+    return scale_for(getattr(result, "measure", None))
 
 
 def _frame_is_natural(result) -> bool:

@@ -29,7 +29,7 @@ def forest_plot(results, *, data: pd.DataFrame | None = None,
                 subgroups: Mapping[str, object] | None = None, prediction: bool = True,
                 heterogeneity: bool = True, favours: Sequence[str] | None = DEFAULT_FAVOURS,
                 xlim: Sequence[float] | None = None, digits: int = 2, weights: bool = True,
-                label_header: str = "Study", counts_header: str | None = "Events / n", title: str | None = None, wrap: int | None = 48,
+                xlabel: str | None = None, label_header: str = "Study", counts_header: str | None = "Events / n", title: str | None = None, wrap: int | None = 48,
                 plot_width: float = 3.0, fontsize: float = FONT_SIZE):
     """Forest plot of one or more fits of the same studies, optionally by subgroup.
 
@@ -75,6 +75,9 @@ def forest_plot(results, *, data: pd.DataFrame | None = None,
         Decimals of the printed estimates and intervals.
     weights : bool
         Print a weight column (one per fit when several are given).
+    xlabel : str, optional
+        Axis label; default the measure's natural-scale name from
+        :mod:`analysis.transforms` (e.g. "Risk ratio (log scale)").
     counts_header : str or None
         Header of the events/n column that proportion results
         (``summary_frame()`` with ``events`` and ``n``) get; None omits it.
@@ -191,7 +194,7 @@ def forest_plot(results, *, data: pd.DataFrame | None = None,
     cols.append(Column("estimate", f"{scale.short} [{_percent(level)} CI]", "right",
                        side="right"))
     return draw_table(rows, cols, scale, xlim=xlim, favours=favours, title=title,
-                      plot_width=plot_width, fontsize=fontsize, wrap=wrap)
+                      plot_width=plot_width, fontsize=fontsize, wrap=wrap, xlabel=xlabel)
 
 
 def _as_list(results) -> list:
