@@ -26,10 +26,10 @@ from analysis.data import (
 
 
 def _data_tables() -> list[Path]:
-    """Every table in data/ (dictionaries excluded); provenance last, as studies covers it."""
+    """Every table in data/ (dictionaries excluded): studies first, provenance last."""
     tables = [p for p in sorted(DATA_DIR.glob("*.csv"))
               if not p.name.endswith(".dictionary.csv")]
-    return sorted(tables, key=lambda p: p.name == "provenance.csv")
+    return sorted(tables, key=lambda p: (p.name != "studies.csv", p.name == "provenance.csv"))
 
 
 def _command_validate(args: argparse.Namespace) -> int:
