@@ -1,10 +1,24 @@
 """Publication figures drawn from result objects (never recomputing a statistic).
 
-Every function returns a :class:`matplotlib.figure.Figure`; :func:`save_figure`
-writes it as SVG and 200-dpi PNG.
+Every function returns a :class:`matplotlib.figure.Figure` (outside pyplot's
+global state; Jupyter displays it once); :func:`save_figure` writes it as SVG
+and 200-dpi PNG. Colours are Okabe & Ito's colour-blind safe palette, text is
+at least 8 pt at print size, and layouts are measured so that no text
+overlaps (:func:`overlapping_texts` checks it).
 """
 
 from analysis.plots._style import PALETTE, overlapping_texts, save_figure
 from analysis.plots.forest import forest_plot, heterogeneity_text
+from analysis.plots.funnel import funnel_plot
+from analysis.plots.sensitivity import cumulative_plot, leave_one_out_plot
 
-__all__ = ["PALETTE", "forest_plot", "heterogeneity_text", "overlapping_texts", "save_figure"]
+__all__ = [
+    "PALETTE",
+    "cumulative_plot",
+    "forest_plot",
+    "funnel_plot",
+    "heterogeneity_text",
+    "leave_one_out_plot",
+    "overlapping_texts",
+    "save_figure",
+]
