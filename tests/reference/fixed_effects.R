@@ -65,12 +65,34 @@ for (name in names(tables)) {
     result = peto_fields(res))
 }
 
+# Crossover trials (analysis.crossover.correlation_sweep): within-patient mean
+# differences (escalc MC) and standardised mean changes (SMCR) for a stated
+# correlation ri, pooled with REML, for each r of the sensitivity range.
+# Constructed data (VAS 0-100, ketamine period first).
+cross <- list(m1i = c(38, 45, 52, 30), sd1i = c(20, 24, 18, 22),
+              m2i = c(55, 50, 60, 48), sd2i = c(22, 20, 21, 25), ni = c(10, 12, 9, 20))
+sweep <- list()
+for (measure in c("MC", "SMCR")) for (r in c(0, 0.25, 0.5, 0.75, 0.9)) {
+  dat <- escalc(measure = measure, m1i = cross$m1i, sd1i = cross$sd1i, m2i = cross$m2i,
+                sd2i = cross$sd2i, ni = cross$ni, ri = rep(r, 4))
+  res <- rma(yi, vi, data = dat, method = "REML", control = list(threshold = 1e-12, maxiter = 1000))
+  pr <- predict(res)
+  sweep[[length(sweep) + 1]] <- list(
+    measure = measure, ri = r,
+    call = sprintf(paste0("escalc(measure=\"%s\", m1i, sd1i, m2i, sd2i, ni, ri=%s); ",
+                          "rma(yi, vi, method=\"REML\", control=list(threshold=1e-12, maxiter=1000)); predict(res)"),
+                   measure, r),
+    yi = c(dat$yi), vi = c(dat$vi), estimate = c(res$beta), se = res$se, ci_lb = res$ci.lb,
+    ci_ub = res$ci.ub, tau2 = res$tau2, i2 = res$I2, pi_lb = pr$pi.lb, pi_ub = pr$pi.ub)
+}
+
 out <- list(
   generated_by = "tests/reference/fixed_effects.R",
   r_version = R.version.string,
   packages = list(metafor = as.character(packageVersion("metafor")),
                   metadat = as.character(packageVersion("metadat")),
                   jsonlite = as.character(packageVersion("jsonlite"))),
-  cases = cases)
+  cases = cases,
+  crossover = list(data = cross, sweep = sweep))
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE, na = "null"),
            "tests/reference/fixed_effects.json")
