@@ -13,6 +13,9 @@ single :class:`DataValidationError` whose message lists each problem as::
 where the line is the row number a spreadsheet shows (the header is line 1; it equals the
 line number in a text editor unless a quoted cell holds a line break).
 
+One extension of the dictionary format: a ``minimum`` written ``>0`` (or a ``maximum``
+written ``<100``) is exclusive, which is how a standard deviation says it must be positive.
+
 Public functions
 ----------------
 load_table
@@ -97,9 +100,7 @@ _BOUND_RE = re.compile(rf"(?P<op>[<>]?)(?:(?P<number>{_NUMBER_RE})|(?P<name>{_NA
 _BAD_BYTE_RE = re.compile("[\udc80-\udcff]")
 _VALUE_SHOWN = 80  # longer cell values are cut in messages (provenance quotes can be long)
 
-_BOMS = (
-    (b"\xef\xbb\xbf", "UTF-8"),
-)
+_UTF8_BOM = b"\xef\xbb\xbf"
 _OTHER_BOMS = (
     (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
     (b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"),
@@ -364,12 +365,12 @@ def _read_csv(path: Path) -> _Raw | list[Problem]:
             return [Problem(file, 1, None, None,
                             f"file is {name} encoded (byte-order mark "
                             f"{' '.join(f'0x{b:02X}' for b in bom)}); save it as UTF-8")]
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            problems.append(Problem(file, 1, None, None,
-                                    f"file starts with a {name} byte-order mark (BOM); "
-                                    "save it as UTF-8 without BOM"))
-            data = data[len(bom):]
+    if data.startswith(_UTF8_BOM):
+        # Excel writes one; pandas and R then see a column named '\ufeffrow_id'
+        problems.append(Problem(file, 1, None, None,
+                                "file starts with a UTF-8 byte-order mark (BOM); "
+                                "save it as UTF-8 without BOM"))
+        data = data[len(_UTF8_BOM):]
     if not data.strip():
         return [*problems, Problem(file, 1, None, None,
                                    "file is empty; it needs a header row and data rows")]
@@ -995,8 +996,8 @@ def validate(path: str | Path, dictionary_path: str | Path | None = None
     """Validate one table and summarise it; the studies table includes provenance coverage.
 
     A file named ``studies.csv`` is checked with :func:`load_studies` (its provenance is
-    ``provenance.csv`` beside it), ``provenance.csv`` with its two-column key, and any
-    other file with :func:`load_table`.
+    ``provenance.csv`` beside it) unless another dictionary is given, ``provenance.csv``
+    with its two-column key, and any other file with :func:`load_table`.
 
     Parameters
     ----------

@@ -124,6 +124,11 @@ EXPECTED = {
     "missing_required.csv": [
         f"{C}missing_required.csv:3: column 'design': value '': missing required value",
     ],
+    # The line is the spreadsheet row (3), not the text-editor line (4): row 2 has a quoted
+    # cell spanning two lines.
+    "multiline_cell.csv": [
+        f"{C}multiline_cell.csv:3: column 'published': value '2011-13-01': not a date; write YYYY-MM-DD",
+    ],
     "negative_n.csv": [
         f"{C}negative_n.csv:3: column 'ketamine_n': value '-3': less than the minimum 1",
     ],
