@@ -48,6 +48,9 @@ def _command_validate(args: argparse.Namespace) -> int:
         if not path.exists():
             print(f"error: {path}: file not found", file=sys.stderr)
             return 1
+        if path.is_dir():
+            print(f"error: {path}: is a directory; give a CSV file", file=sys.stderr)
+            return 1
         try:
             summary = validate(path, args.dictionary)
         except DataValidationError as error:

@@ -66,6 +66,9 @@ def test_validate_missing_file_is_one_line():
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr == "error: no_such_file.csv: file not found\n"
+    result = run("validate", "tests/data_corpus")
+    assert result.returncode == 1
+    assert result.stderr == "error: tests/data_corpus: is a directory; give a CSV file\n"
 
 
 def test_validate_broken_encoding_and_empty_file():
