@@ -209,7 +209,7 @@ def draw_table(rows: list[Row], columns: list[Column], scale: AxisScale, *,
 
     # Favours labels, then the axis label, below the tick labels.
     null_x = None
-    if scale.null is not None and lo < scale.null < hi:
+    if scale.null is not None and lo <= scale.null <= hi:
         null_x = panel_left + panel * _fraction(scale, lo, hi, scale.null)
     y_fav = bottom_h - tick_h - 0.6 * line
     if favours:
@@ -294,13 +294,20 @@ def _limits(rows, scale, xlim):
         # Out to the next 1-2-5 value, so the axis ends on a labelled tick.
         nice = [m * 10.0 ** e for e in range(math.floor(math.log10(lo)) - 1,
                                              math.ceil(math.log10(hi)) + 2) for m in (1, 2, 5)]
-        return max(t for t in nice if t <= lo * (1 + 1e-9)), min(t for t in nice
-                                                                  if t >= hi * (1 - 1e-9))
+        # The null line never sits on the axis end: its "favours" labels need room.
+        lo_room = 1 - 1e-9 if scale.null is not None and math.isclose(lo, scale.null) else 1
+        hi_room = 1 + 1e-9 if scale.null is not None and math.isclose(hi, scale.null) else 1
+        return (max(t for t in nice if t <= lo * (1 + 1e-9) * lo_room),
+                min(t for t in nice if t >= hi * (1 - 1e-9) * hi_room))
     if hi - lo < 1e-12:
         lo, hi = lo - 0.5, hi + 0.5
     step = MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
     step = float(step[1] - step[0])
     lo, hi = math.floor(lo / step + 1e-9) * step, math.ceil(hi / step - 1e-9) * step
+    if scale.null is not None and math.isclose(lo, scale.null, abs_tol=1e-12):
+        lo -= step
+    if scale.null is not None and math.isclose(hi, scale.null, abs_tol=1e-12):
+        hi += step
     if scale.null is None and lo >= -1e-12 and hi <= 1 + 1e-12:  # proportions
         return max(lo, 0.0), min(hi, 1.0)
     return lo, hi

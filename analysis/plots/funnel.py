@@ -11,7 +11,7 @@ from scipy import stats
 
 from analysis._errors import AnalysisError
 from analysis.plots._scale import scale_for
-from analysis.plots._style import FONT_SIZE, MIN_FONT_SIZE, PALETTE, new_figure
+from analysis.plots._style import FONT_SIZE, MIN_FONT_SIZE, PALETTE, new_figure, text_size
 from analysis.plots._table import _set_ticks
 
 #: Shades from the innermost band outwards (metafor's example uses white, gray55, gray75).
@@ -38,10 +38,10 @@ def funnel_plot(result, contours: Sequence[float] | None = (0.90, 0.95, 0.99), *
         0.01-0.05 light grey, below 0.01 the background. None draws the
         classic pseudo-confidence funnel around the pooled estimate instead
         (at the result's confidence level).
-    trim_and_fill : result, optional
-        A trim-and-fill result whose ``summary_frame()`` has study rows marked
-        ``filled`` (a boolean column) or ``row_type == "filled"``; the filled
-        studies are drawn as open circles.
+    trim_and_fill : TrimFillResult, optional
+        From :func:`analysis.small_study.trim_and_fill`: the studies it imputes
+        (``filled`` rows of its ``fit.summary_frame()``) are drawn as open
+        circles, as metafor's ``funnel(trimfill(res))``.
     refline : float, optional
         Centre of the contours on the analysis scale; default the measure's
         null (0), as in metafor's contour-enhanced example (``refline=0``).
@@ -82,7 +82,13 @@ def funnel_plot(result, contours: Sequence[float] | None = (0.90, 0.95, 0.99), *
 
     fontsize = max(float(fontsize), MIN_FONT_SIZE)
     fig = new_figure(width, height)
-    right = 0.66 if legend else 0.95
+    small = max(fontsize - 1, MIN_FONT_SIZE)
+    legend_width = max(text_size(fig, t, small)[0] for t in (
+        "Filled study (trim and fill)", "0.01 < p ≤ 0.05", "RE Model (REML, PLO)")) + 0.5
+    right = 1 - (legend_width + 0.2) / width if legend else 0.95
+    if right < 0.45:
+        raise AnalysisError(f"width={width} inches leaves no room for the legend; "
+                            "use a wider figure or legend=False")
     ax = fig.add_axes([0.13, 0.14, right - 0.13, 0.74 if title else 0.80])
     if refline is not None:
         centre = float(refline)
@@ -178,17 +184,19 @@ def _inverse_variance_fit(result):
 
 
 def _filled_studies(trim_and_fill):
+    """Estimates and SEs of the imputed studies of a ``TrimFillResult``."""
     if trim_and_fill is None:
         return None
-    frame = trim_and_fill.summary_frame()
-    if "filled" in frame.columns:
-        rows = frame[frame["filled"].fillna(False).astype(bool)]
-    elif "row_type" in frame.columns:
-        rows = frame[frame["row_type"] == "filled"]
-    else:
-        raise AnalysisError("trim_and_fill.summary_frame() must mark filled studies "
-                            "(column 'filled' or row_type 'filled')")
-    return rows["estimate"].to_numpy(float), rows["se"].to_numpy(float)
+    fit, mask = getattr(trim_and_fill, "fit", None), getattr(trim_and_fill, "filled", None)
+    if fit is None or mask is None:
+        raise AnalysisError("trim_and_fill must be the result of "
+                            "analysis.small_study.trim_and_fill")
+    frame = fit.summary_frame()
+    studies = frame[frame["row_type"] == "study"]
+    mask = np.asarray(mask, dtype=bool)
+    if mask.size != len(studies):
+        raise AnalysisError("trim_and_fill.filled must mark each study of trim_and_fill.fit")
+    return studies["estimate"].to_numpy(float)[mask], studies["se"].to_numpy(float)[mask]
 
 
 def _padded(scale, values):
