@@ -618,9 +618,10 @@ def _cell_rule(text: str, spec: ColumnSpec, allowed: frozenset[str]) -> str | No
         if text[0] in FORMULA_PREFIXES and not _MISTYPED_NEGATIVE.fullmatch(text):
             return _FORMULA_RULE
         return "not an integer" if kind == "integer" else "not a number"
-    if kind == "bound":  # only in the dictionary of dictionaries: '-5' is a valid bound
-        return None if _BOUND_RE.fullmatch(text) else (
-            "not a bound; write a number or a numeric column's name")
+    if kind == "bound":
+        # only in the dictionary of dictionaries ('-5' is a valid bound, not a formula);
+        # load_dictionary checks bounds, knowing the other columns and their types
+        return None
     if text[0] in FORMULA_PREFIXES:
         return _FORMULA_RULE
     if kind == "boolean" and text not in ("true", "false"):

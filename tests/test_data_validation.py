@@ -62,6 +62,8 @@ EXPECTED = {
         f"{C}bad_dictionary.dictionary.csv:8: column 'allowed': value 'a| b|a': allowed value listed twice: a",
         f"{C}bad_dictionary.dictionary.csv:8: column 'description': value '': missing required value",
         f"{C}bad_dictionary.dictionary.csv:9: column 'column': value 'study_id': duplicate key; first at line 2",
+        f"{C}bad_dictionary.dictionary.csv:10: column 'minimum': value '<0': a minimum must be a number or the name of a numeric column (optionally prefixed with '>' for an exclusive bound)",
+        f"{C}bad_dictionary.dictionary.csv:10: column 'maximum': value '1.5.2': a maximum must be a number or the name of a numeric column (optionally prefixed with '<' for an exclusive bound)",
     ],
     "bad_header.csv": [
         f"{C}bad_header.dictionary.csv:1: column 'needs_source': missing column: a data dictionary has the columns column,type,unit,required,allowed,minimum,maximum,needs_source,description",
