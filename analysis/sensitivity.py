@@ -75,7 +75,7 @@ def leave_one_out(res: MetaAnalysisResult) -> pd.DataFrame:
     >>> res = meta_analysis([0.1, 0.3, 0.35, 0.6], [0.02, 0.03, 0.015, 0.04], method="DL")
     >>> loo = leave_one_out(res)
     >>> len(loo), round(float(loo.estimate.iloc[3]), 4)
-    (4, 0.2648)
+    (4, 0.2556)
     """
     _require_studies(res, 2, "leave-one-out analysis")
     everything = np.arange(res.k)
@@ -118,7 +118,7 @@ def cumulative(res: MetaAnalysisResult, order=None, *, decreasing: bool = False,
     >>> res = meta_analysis([0.1, 0.3, 0.35, 0.6], [0.02, 0.03, 0.015, 0.04], method="DL")
     >>> steps = cumulative(res, order=[2004, 2001, 2010, 2007])
     >>> list(steps.label), round(float(steps.estimate.iloc[-1]), 4)
-    (['Study 2', 'Study 1', 'Study 4', 'Study 3'], 0.3121)
+    (['Study 2', 'Study 1', 'Study 4', 'Study 3'], 0.3119)
     """
     if order is not None and positions is not None:
         raise AnalysisError("give either order (a sort key) or positions, not both")
@@ -354,7 +354,7 @@ def subgroup_analysis(res: MetaAnalysisResult, groups) -> SubgroupAnalysisResult
     >>> res = meta_analysis([0.1, 0.3, 0.35, 0.6], [0.02, 0.03, 0.015, 0.04], method="EE")
     >>> sub = subgroup_analysis(res, ["a", "a", "b", "b"])
     >>> round(sub.q_between_fixed, 4), round(sub.q_between_fixed, 4) == round(sub.q_between, 4)
-    (0.4902, True)
+    (2.4763, True)
     """
     labels = pd.Series(list(groups), dtype=object)
     if len(labels) != res.k:

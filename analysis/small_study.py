@@ -113,7 +113,7 @@ def egger_test(res: MetaAnalysisResult, predictor: str = "sei", *, model: str = 
     >>> res = meta_analysis([0.1, 0.3, 0.35, 0.6], [0.02, 0.03, 0.015, 0.04], method="DL")
     >>> egg = egger_test(res)
     >>> round(egg.statistic, 4), egg.low_power, egg.note
-    (1.6405, True, 'with 4 studies the test has little power')
+    (0.93, True, 'with 4 studies the test has little power')
     """
     check_option("predictor", predictor, EGGER_PREDICTORS)
     check_option("model", model, EGGER_MODELS)
@@ -240,7 +240,7 @@ def rank_test(res: MetaAnalysisResult, *, exact: bool = True) -> RankTestResult:
     >>> res = meta_analysis([0.1, 0.3, 0.35, 0.6], [0.02, 0.03, 0.015, 0.04], method="DL")
     >>> rank = rank_test(res)
     >>> round(rank.tau, 4), round(rank.pval, 4), rank.exact
-    (0.6667, 0.3333, True)
+    (0.3333, 0.75, True)
     """
     n = res.k
     if n < 2:
@@ -401,8 +401,8 @@ def trim_and_fill(res: MetaAnalysisResult, estimator: str = "L0", side: str | No
     >>> from analysis.pooling import meta_analysis
     >>> res = meta_analysis([0.1, 0.3, 0.35, 0.6], [0.02, 0.03, 0.015, 0.04], method="DL")
     >>> tf = trim_and_fill(res)
-    >>> tf.k0, tf.side
-    (0, 'left')
+    >>> tf.k0, tf.side, round(tf.fit.estimate, 4)
+    (1, 'left', 0.2526)
     """
     check_option("estimator", estimator, TRIMFILL_ESTIMATORS)
     if res.k < 2:
