@@ -27,6 +27,7 @@ reported as ``|theta|``; central differences are then valid at ``theta = 0``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -487,39 +488,44 @@ class _GlmmFit:
     iterations: int
 
 
+@lru_cache(maxsize=16)
 def _quadrature(points: int) -> tuple[np.ndarray, np.ndarray]:
     nodes, weights = hermegauss(points)
     # hermegauss integrates against exp(-z^2/2); dividing by sqrt(2 pi) gives
     # a rule for the standard normal density (weights sum to one).
     log_weights = np.log(weights / np.sqrt(2.0 * np.pi))
     log_phi = -0.5 * nodes**2 - 0.5 * np.log(2.0 * np.pi)
-    return nodes, log_weights - log_phi
+    log_w_over_phi = log_weights - log_phi
+    nodes.setflags(write=False)
+    log_w_over_phi.setflags(write=False)
+    return nodes, log_w_over_phi
 
 
-def _conditional_modes(x, n, mu, tau):
+def _conditional_modes(x, n, mu, tau, start=None):
     """Mode of log Binom(x | n, expit(mu + tau u)) - u^2/2 for every study.
 
     The score ``tau (x - n p) - u`` is strictly decreasing in ``u`` and changes
     sign on ``[tau (x - n), tau x]`` (for ``tau >= 0``), so Newton's method is
-    safeguarded by bisection on that bracket.
+    safeguarded by bisection on that bracket. ``start`` (e.g. the modes at a
+    nearby parameter value) only changes the number of iterations.
     """
     lo = np.minimum(tau * (x - n), tau * x)
     hi = np.maximum(tau * (x - n), tau * x)
-    u = np.clip(np.zeros_like(x), lo, hi)
+    u = np.clip(np.zeros_like(x) if start is None else start, lo, hi)
     for _ in range(MODE_MAX_ITERATIONS):
         p = special.expit(mu + tau * u)
         score = tau * (x - n * p) - u
         curvature = tau * tau * n * p * (1.0 - p) + 1.0
-        lo = np.where(score > 0, u, lo)
-        hi = np.where(score <= 0, u, hi)
         step = score / curvature
+        if np.all(np.abs(step) <= MODE_TOLERANCE * (1.0 + np.abs(u))):
+            u = u + step
+            break
+        positive = score > 0
+        lo = np.where(positive, u, lo)
+        hi = np.where(positive, hi, u)
         u_new = u + step
         outside = (u_new <= lo) | (u_new >= hi)
-        u_new = np.where(outside & (hi > lo), 0.5 * (lo + hi), u_new)
-        done = np.all(np.abs(u_new - u) <= MODE_TOLERANCE * (1.0 + np.abs(u)))
-        u = u_new
-        if done:
-            break
+        u = np.where(outside & (hi > lo), 0.5 * (lo + hi), u_new)
     p = special.expit(mu + tau * u)
     curvature = tau * tau * n * p * (1.0 - p) + 1.0
     return u, curvature
@@ -530,22 +536,40 @@ def _binomial_loglik(x, n, eta, log_choose):
     return log_choose + x * eta - n * np.logaddexp(0.0, eta)
 
 
+class _BinomialNormal:
+    """Adaptive Gauss-Hermite marginal log-likelihood of one data set.
+
+    Keeps the conditional modes of the last evaluation as the starting point
+    of the next one (the optimiser moves in small steps).
+    """
+
+    def __init__(self, x, n, points):
+        self.x = x
+        self.n = n
+        self.log_choose = special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1)
+        self.nodes, self.log_w_over_phi = _quadrature(points)
+        self.u_start = None
+
+    def loglik(self, mu, theta):
+        tau = abs(theta)
+        u_hat, curvature = _conditional_modes(self.x, self.n, mu, tau, self.u_start)
+        self.u_start = u_hat
+        scale = 1.0 / np.sqrt(curvature)
+        u = u_hat[:, None] + scale[:, None] * self.nodes[None, :]
+        eta = mu + tau * u
+        terms = (
+            _binomial_loglik(self.x[:, None], self.n[:, None], eta, self.log_choose[:, None])
+            - 0.5 * u**2
+            + self.log_w_over_phi[None, :]
+        )
+        top = terms.max(axis=1)
+        per_study = np.log(scale) + top + np.log(np.exp(terms - top[:, None]).sum(axis=1))
+        return float(per_study.sum()) - 0.5 * np.log(2.0 * np.pi) * self.x.size
+
+
 def _marginal_loglik(x, n, mu, theta, points=DEFAULT_QUADRATURE_POINTS):
     """Adaptive Gauss-Hermite approximation of the marginal log-likelihood."""
-    tau = abs(theta)
-    nodes, log_w_over_phi = _quadrature(points)
-    log_choose = special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1)
-    u_hat, curvature = _conditional_modes(x, n, mu, tau)
-    scale = 1.0 / np.sqrt(curvature)
-    u = u_hat[:, None] + scale[:, None] * nodes[None, :]
-    eta = mu + tau * u
-    log_g = (
-        _binomial_loglik(x[:, None], n[:, None], eta, log_choose[:, None])
-        - 0.5 * u**2
-        - 0.5 * np.log(2.0 * np.pi)
-    )
-    per_study = np.log(scale) + special.logsumexp(log_g + log_w_over_phi[None, :], axis=1)
-    return float(per_study.sum())
+    return _BinomialNormal(x, n, points).loglik(mu, theta)
 
 
 def _derivatives(f, z, step):
@@ -572,8 +596,10 @@ def _fit_binomial_normal(events, n, start_mu, start_tau, points=DEFAULT_QUADRATU
     x = np.asarray(events, dtype=float)
     n = np.asarray(n, dtype=float)
 
+    model = _BinomialNormal(x, n, points)
+
     def deviance(z):
-        return -2.0 * _marginal_loglik(x, n, z[1], z[0], points)
+        return -2.0 * model.loglik(z[1], z[0])
 
     z = np.array([max(start_tau, 0.1), start_mu], dtype=float)
     iterations = 0
