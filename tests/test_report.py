@@ -1,0 +1,236 @@
+"""The report build, run for real: papermill executes the notebooks, nbconvert renders them.
+
+One full build of the real notebooks on a copy of the real data (with a study label that
+contains markup) is shared by most tests; the failure tests use a two-notebook suite so
+that they stay fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import html
+import io
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from analysis import report
+from analysis.report import DISCLAIMER, main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: A study label an attacker (or a careless copy-paste) might put in the data.
+MALICIOUS = "<script>alert(1)</script>"
+MALICIOUS_LABEL = f"Noppers 2011 {MALICIOUS}"
+
+#: Text of code cells that must never reach a rendered page.
+CODE_FRAGMENTS = ("load_studies(", "pool_proportions(", "import pandas as pd", "data_dir =")
+
+
+def _copy_data(target: Path) -> Path:
+    target.mkdir()
+    for path in (ROOT / "data").glob("*.csv"):
+        shutil.copy(path, target / path.name)
+    return target
+
+
+def _build_dirs(output: Path) -> list[Path]:
+    return sorted(output.parent.glob(f"{output.name}_build_*")) + sorted(
+        output.parent.glob(f"{output.name}_old_*"))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Build the real notebooks on real data with one malicious label, over an old report."""
+    root = tmp_path_factory.mktemp("build")
+    data = _copy_data(root / "data")
+    studies = data / "studies.csv"
+    text = studies.read_text(encoding="utf-8")
+    assert text.count(",Noppers 2011,") >= 1
+    studies.write_text(text.replace(",Noppers 2011,", f",{MALICIOUS_LABEL},"), encoding="utf-8")
+    output = root / "reports"
+    output.mkdir()
+    (output / "stale_page.html").write_text("from the previous build")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        status = main(["--notebooks", str(ROOT / "notebooks"), "--data", str(data),
+                       "--output", str(output), "-p", "method", "DL"])
+    return {"status": status, "output": output, "stdout": stdout.getvalue(),
+            "stderr": stderr.getvalue()}
+
+
+def _pages(output: Path) -> list[Path]:
+    return sorted(output.glob("*.html"))
+
+
+def test_build_succeeds(built):
+    assert built["status"] == 0, built["stderr"]
+
+
+def test_index_links_every_report(built):
+    output = built["output"]
+    index = (output / "index.html").read_text(encoding="utf-8")
+    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert notebooks
+    for name in notebooks:
+        assert f'href="{name}.html"' in index, name
+        assert (output / f"{name}.html").is_file(), name
+
+
+def test_progress_line_per_notebook(built):
+    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+    lines = built["stdout"].splitlines()
+    assert lines[0].startswith("validating data")
+    for name in notebooks:
+        assert any(re.fullmatch(rf"\[\d+/{len(notebooks)}\] {name}: ok \(\d+\.\d s\)", line)
+                   for line in lines), name
+    assert lines[-1].startswith("report ready in")
+
+
+def test_no_code_in_pages(built):
+    for page in _pages(built["output"]):
+        text = page.read_text(encoding="utf-8")
+        body = text[text.index("<body"):]  # the head's CSS names every class
+        assert "jp-InputPrompt" not in body and 'class="highlight' not in body, page.name
+        for fragment in CODE_FRAGMENTS:
+            assert html.escape(fragment) not in text and fragment not in text, (page.name, fragment)
+
+
+def test_every_page_says_not_medical_advice(built):
+    for page in _pages(built["output"]):
+        assert html.escape(DISCLAIMER) in page.read_text(encoding="utf-8"), page.name
+
+
+def test_markup_in_the_data_is_shown_as_text(built):
+    pages = {p.name: p.read_text(encoding="utf-8") for p in _pages(built["output"])}
+    for name, text in pages.items():
+        assert MALICIOUS not in text, name
+        assert "<script>alert" not in text, name
+    # The overview lists every study label, escaped.
+    assert html.escape(MALICIOUS) in pages["01_evidence_overview.html"]
+
+
+def test_figures_saved_as_svg_and_png_and_listed(built):
+    output = built["output"]
+    figures = sorted((output / "figures").iterdir())
+    stems = {p.stem for p in figures}
+    assert stems, "the notebooks saved no figure"
+    index = (output / "index.html").read_text(encoding="utf-8")
+    for stem in stems:
+        for suffix in (".svg", ".png"):
+            assert (output / "figures" / f"{stem}{suffix}").stat().st_size > 0
+            assert f'href="figures/{stem}{suffix}"' in index
+
+
+def test_old_report_replaced_and_no_temporary_folder_left(built):
+    output = built["output"]
+    assert not (output / "stale_page.html").exists()
+    assert _build_dirs(output) == []
+
+
+def test_command_line_parameters_reach_the_notebooks_that_declare_them(built):
+    executed = built["output"] / "notebooks"
+    for name in ("02_response_rates", "03_controlled_trials"):
+        nb = nbformat.read(str(executed / f"{name}.ipynb"), as_version=4)
+        injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        assert len(injected) == 1 and 'method = "DL"' in injected[0].source, name
+    overview = nbformat.read(str(executed / "01_evidence_overview.ipynb"), as_version=4)
+    injected = [c for c in overview.cells
+                if "injected-parameters" in c.metadata.get("tags", [])]
+    assert "method" not in injected[0].source  # 01 declares no method: nothing injected
+
+
+def test_headline_findings_on_the_index(built):
+    index = (built["output"] / "index.html").read_text(encoding="utf-8")
+    assert index.count('class="kfm-headline"') >= 1
+    assert "No headline findings" not in index
+
+
+# ------------------------------------------------------------------ failures, fast suites
+
+
+def _tiny_suite(folder: Path, *, failing: bool) -> Path:
+    folder.mkdir()
+    for name, body in (("00_summary", "print('summary')"),
+                       ("01_check", "raise RuntimeError('boom from the notebook')" if failing
+                        else "print('fine')")):
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        nb.cells = [
+            nbformat.v4.new_markdown_cell(f"# {name}"),
+            nbformat.v4.new_code_cell('data_dir = "../data"', metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell(body),
+        ]
+        nbformat.write(nb, str(folder / f"{name}.ipynb"))
+    return folder
+
+
+def test_failed_notebook_leaves_previous_report_intact(tmp_path, capsys):
+    notebooks = _tiny_suite(tmp_path / "notebooks", failing=True)
+    output = tmp_path / "reports"
+    output.mkdir()
+    (output / "index.html").write_text("the last good report")
+    status = main(["--notebooks", str(notebooks), "--data", str(ROOT / "data"),
+                   "--output", str(output)])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert "01_check" in captured.err and "RuntimeError: boom from the notebook" in captured.err
+    assert "Traceback" not in captured.err
+    assert [p.name for p in output.iterdir()] == ["index.html"]
+    assert (output / "index.html").read_text() == "the last good report"
+    assert _build_dirs(output) == []
+
+
+def test_bad_data_stops_before_any_notebook(tmp_path, capsys):
+    data = _copy_data(tmp_path / "data")
+    studies = data / "studies.csv"
+    with studies.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    column = rows[0].index("ketamine_n")
+    rows[1][column] = "-3"  # an impossible sample size
+    with studies.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    output = tmp_path / "reports"
+    status = main(["--notebooks", str(ROOT / "notebooks"), "--data", str(data),
+                   "--output", str(output)])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert "error: the data are not valid" in captured.err
+    assert "ketamine_n" in captured.err
+    assert "Traceback" not in captured.err
+    assert "executing" not in captured.out
+    assert not output.exists()
+    assert _build_dirs(output) == []
+
+
+def test_unknown_parameter_is_refused(tmp_path, capsys):
+    status = main(["--notebooks", str(ROOT / "notebooks"), "--data", str(ROOT / "data"),
+                   "--output", str(tmp_path / "reports"), "-p", "methd", "DL"])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert "no notebook has a parameter named methd" in captured.err
+    assert "method" in captured.err  # the message lists the parameters that exist
+    assert not (tmp_path / "reports").exists()
+
+
+def test_swap_replaces_a_folder_whole(tmp_path):
+    old, new = tmp_path / "reports", tmp_path / "reports_build_x"
+    old.mkdir()
+    (old / "a.txt").write_text("old")
+    new.mkdir()
+    (new / "b.txt").write_text("new")
+    report._swap_into_place(new, old)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
+    assert [p.name for p in old.iterdir()] == ["b.txt"]
+
+
+def test_clean_html_escapes_what_is_not_table_markup():
+    cleaned = report.clean_html_fragment(
+        '<table><tr><td onclick="x()">A <iframe src="e"></iframe></td></tr></table>')
+    assert cleaned == ('<table><tbody><tr><td>A &lt;iframe src="e"&gt;&lt;/iframe&gt;</td></tr>'
+                       "</tbody></table>")
