@@ -61,6 +61,25 @@ for (dname in names(datasets)) {
   }
 }
 
+# Simulated k = 13 data (benchmarks/bench_pooling.py, seed 20261122) on which the
+# default Fisher scoring oscillates ("did not converge"); halved steps converge.
+set_osc <- fromJSON("tests/reference/oscillating_data.json")
+datasets$oscillating <- list(yi = set_osc$yi, vi = set_osc$vi,
+  call = "benchmarks/bench_pooling.py simulate(13); rma() default control fails to converge")
+osc <- rma(set_osc$yi, set_osc$vi, method = "REML", control = list(stepadj = 0.5, threshold = 1e-12, maxiter = 1000))
+osc_fail <- inherits(try(rma(set_osc$yi, set_osc$vi, method = "REML"), silent = TRUE), "try-error")
+oscillating_reml <- list(call = 'rma(yi, vi, method="REML", control=list(stepadj=0.5, threshold=1e-12, maxiter=1000))',
+  default_control_fails = osc_fail, tau2 = num(osc$tau2), estimate = num(osc$b), se = num(osc$se))
+
+# Data found by the property tests on which Fisher scoring oscillates slowly
+# (metafor's default converges to 1e-5 only after 40 iterations).
+slow <- list(yi = c(0, 0, 1, 1, 1), vi = c(1, 0.0625, 1, 1, 0.5))
+slow_fits <- lapply(c("REML", "ML", "EB"), function(m) {
+  res <- rma(slow$yi, slow$vi, method = m, control = ctrl)
+  list(method = m, call = sprintf('rma(c(0,0,1,1,1), c(1,0.0625,1,1,0.5), method="%s", control=list(threshold=1e-12, maxiter=1000))', m),
+       tau2 = num(res$tau2), estimate = num(res$b), se = num(res$se))
+})
+
 regressions <- list()
 for (method in methods) for (test in tests) {
   d <- datasets$bcg_rr
@@ -83,6 +102,6 @@ out <- list(
   control = "control=list(threshold=1e-12, maxiter=1000, tol=1e-12); confint(..., control=list(tol=1e-12, tau2.max=1e6)). metafor caps the Q-profile search at tau2.max = max(100, 10 tau2) by default and then reports the cap; analysis.pooling reports the actual root, hence the wider search here",
   hts_note = "HTS prediction interval computed as b +/- qt(0.975, k-2) * sqrt(se^2 + tau2) (Higgins, Thompson & Spiegelhalter 2009)",
   datasets = lapply(datasets, function(d) list(yi = d$yi, vi = d$vi, ablat = d$ablat, call = d$call)),
-  fits = fits, regressions = regressions)
+  fits = fits, regressions = regressions, oscillating_reml = oscillating_reml, slow_scoring = list(yi = slow$yi, vi = slow$vi, fits = slow_fits))
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, na = "null", pretty = TRUE), "tests/reference/pooling.json")
 cat("wrote tests/reference/pooling.json with", length(fits), "fits and", length(regressions), "regressions\n")

@@ -1,0 +1,45 @@
+"""Tail probabilities and quantiles through scipy.special.
+
+scipy.stats' distribution objects cost tens of microseconds per call in
+argument checking; these thin wrappers cost about one, which matters when a
+meta-analysis of 13 studies takes well under a millisecond in total.
+"""
+
+from __future__ import annotations
+
+from scipy import special
+
+
+def normal_two_sided_critical(confidence_level: float) -> float:
+    """z such that P(|Z| <= z) = confidence_level."""
+    return float(special.ndtri(1 - (1 - confidence_level) / 2))
+
+
+def t_two_sided_critical(confidence_level: float, df: float) -> float:
+    """t such that P(|T_df| <= t) = confidence_level."""
+    return float(special.stdtrit(df, 1 - (1 - confidence_level) / 2))
+
+
+def normal_two_sided_p(statistic):
+    """Two-sided p-value of a standard normal statistic."""
+    return 2 * special.ndtr(-abs(statistic))
+
+
+def t_two_sided_p(statistic, df):
+    """Two-sided p-value of a t statistic with ``df`` degrees of freedom."""
+    return 2 * special.stdtr(df, -abs(statistic))
+
+
+def chi2_upper_tail(x, df):
+    """P(X > x) for X ~ chi-square(df)."""
+    return special.chdtrc(df, x)
+
+
+def chi2_quantile(probability: float, df: float) -> float:
+    """x such that P(X <= x) = probability for X ~ chi-square(df)."""
+    return float(special.chdtri(df, 1 - probability))
+
+
+def f_upper_tail(x, df1, df2):
+    """P(X > x) for X ~ F(df1, df2)."""
+    return special.fdtrc(df1, df2, x)
