@@ -35,6 +35,7 @@ def _refit_frame(res: MetaAnalysisResult, index_sets, labels) -> tuple[pd.DataFr
             **{column: [_as_float(getattr(fit, column)) for fit in fits] for column in REFIT_COLUMNS},
         }
     )
+    frame.attrs.update(res.fit_options())
     return frame, fits
 
 
@@ -62,7 +63,9 @@ def leave_one_out(res: MetaAnalysisResult) -> pd.DataFrame:
         (the study left out), ``k`` (studies in the refit), ``estimate, se,
         statistic`` (z, or t under ``test="knha"``), ``df`` (NaN for z),
         ``pval, ci_lb, ci_ub, q, q_p, tau2, i2`` (percent), ``h2`` and the
-        prediction interval ``pi_lb, pi_ub`` of the refit.
+        prediction interval ``pi_lb, pi_ub`` of the refit. ``frame.attrs``
+        holds the fit options (``measure``, ``method``, ``test``, ...), so plots
+        know the scale.
 
     Notes
     -----
@@ -225,7 +228,7 @@ def influence(res: MetaAnalysisResult) -> pd.DataFrame:
             | (hat > 3 * p / k)
             | (np.abs(dfbetas) > 1)
         )
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "label": list(res.labels),
             "rstudent": rstudent,
@@ -240,6 +243,8 @@ def influence(res: MetaAnalysisResult) -> pd.DataFrame:
             "inf": inf,
         }
     )
+    frame.attrs.update(res.fit_options())
+    return frame
 
 
 @dataclass(frozen=True)
@@ -287,6 +292,11 @@ class SubgroupAnalysisResult:
     q_between_fixed: float
     q_between_fixed_p: float
     i2_between_fixed: float
+
+    @property
+    def by_group(self) -> dict[str, MetaAnalysisResult]:
+        """``{group: fit}`` in subgroup order (what ``forest_plot(subgroups=...)`` takes)."""
+        return dict(zip(self.groups, self.fits))
 
     def fit(self, group: str) -> MetaAnalysisResult:
         """The fit of one subgroup."""
