@@ -41,7 +41,8 @@ class EggerTestResult:
     model, predictor, method, test : str
         ``model="rma"``: the meta-regression ``rma(yi, vi, mods = ~ predictor)``
         with the fit's method and test; ``"lm"``: weighted least squares with
-        weights 1/vi and a multiplicative dispersion (Egger's original test).
+        weights 1/vi and a multiplicative dispersion (Egger's original test;
+        ``test`` is then ``"t"``).
     k : int
     statistic, df, pval : float
         Test of the predictor's coefficient: z (``df`` None) or t with ``df`` = k - 2.
