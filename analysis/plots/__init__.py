@@ -8,17 +8,23 @@ overlaps (:func:`overlapping_texts` checks it).
 """
 
 from analysis.plots._style import PALETTE, overlapping_texts, save_figure
+from analysis.plots.duration import duration_plot
 from analysis.plots.forest import forest_plot, heterogeneity_text
 from analysis.plots.funnel import funnel_plot
+from analysis.plots.prisma import prisma_plot
+from analysis.plots.risk_of_bias import risk_of_bias_plot
 from analysis.plots.sensitivity import cumulative_plot, leave_one_out_plot
 
 __all__ = [
     "PALETTE",
     "cumulative_plot",
+    "duration_plot",
     "forest_plot",
     "funnel_plot",
     "heterogeneity_text",
     "leave_one_out_plot",
     "overlapping_texts",
+    "prisma_plot",
+    "risk_of_bias_plot",
     "save_figure",
 ]
