@@ -54,14 +54,20 @@ DEFAULT_QUADRATURE_POINTS = 7
 MODE_TOLERANCE = 1e-13
 MODE_MAX_ITERATIONS = 200
 
-#: Newton iterations on (theta, mu): stop when the step is this small.
-OUTER_TOLERANCE = 1e-10
+#: Newton iterations on (theta, mu): stop when the step is this small. The
+#: central-difference gradient carries noise of ~1e-9 (the modes are solved
+#: to 1e-13), so a smaller threshold would chase noise.
+OUTER_TOLERANCE = 1e-8
 OUTER_MAX_ITERATIONS = 100
 
 #: Step for the central-difference derivatives of the deviance. lme4's
 #: ``deriv12`` uses 1e-4 as well; the truncation error is O(step^2).
 DERIVATIVE_STEP = 1e-4
 
+
+#: tau² above this (logit scale: tau = 10) means the likelihood keeps rising
+#: with tau (e.g. studies at 0 and at all events); a note says so.
+TAU2_LARGE = 100.0
 
 #: tau² below this is reported as on the boundary (theta is optimised to
 #: ~1e-10, so tau2 = theta² is then < 1e-20).
@@ -428,6 +434,11 @@ def pool_proportions(
         )
     if glmm.tau2 < TAU2_BOUNDARY:
         notes.append("tau² is estimated on the boundary (0): no between-study variance beyond chance.")
+    if glmm.tau2 > TAU2_LARGE:
+        notes.append(
+            f"tau² = {glmm.tau2:.3g} is implausibly large on the logit scale: the likelihood keeps "
+            "rising with tau (studies at 0 and at all events); the GLMM estimates are not reliable."
+        )
     se = float(np.sqrt(glmm.vcov_mu))
     z = glmm.mu / se
     pval = float(2.0 * stats.norm.sf(abs(z)))
@@ -616,6 +627,11 @@ def _fit_binomial_normal(events, n, start_mu, start_tau, points=DEFAULT_QUADRATU
         t = 1.0
         while t > 1e-8 and deviance(z + t * step) > f0 + 1e-12 * abs(f0):
             t *= 0.5
+        if t <= 1e-8 and np.max(np.abs(grad)) < 1e-5:
+            # No decrease along a Newton step with a vanishing gradient: at
+            # the optimum up to the noise of the finite differences.
+            converged = True
+            break
         z = z + t * step
         if np.max(np.abs(t * step)) < OUTER_TOLERANCE:
             converged = True
@@ -624,7 +640,7 @@ def _fit_binomial_normal(events, n, start_mu, start_tau, points=DEFAULT_QUADRATU
         # Fall back to a derivative-free search from the last point.
         opt = optimize.minimize(
             deviance, z, method="Nelder-Mead",
-            options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 5000},
+            options={"xatol": 1e-9, "fatol": 1e-11, "maxiter": 5000},
         )
         if not opt.success:
             raise AnalysisError(

@@ -77,7 +77,19 @@ def test_glmm_matches_rma_glmm(case, glmm_fits):
     _compare(glmm_fits[case["dataset"]], case["result"], GLMM_KEYS, GLMM_RTOL)
 
 
-@pytest.mark.parametrize("case", _cases("GLMM_tight"), ids=_id)
+def _tight_cases():
+    for case in _cases("GLMM_tight"):
+        if case["dataset"] == "near_all_events":
+            # R warns here: "convergence code 3 from bobyqa: a trust region step
+            # failed to reduce q"; its SE then differs from ours by 4e-6
+            # (relative). The default-control fit agrees to GLMM_RTOL.
+            yield pytest.param(case, marks=pytest.mark.xfail(
+                strict=True, reason="lme4's tight bobyqa run stops early (code 3) on this data"))
+        else:
+            yield case
+
+
+@pytest.mark.parametrize("case", list(_tight_cases()), ids=_id)
 def test_glmm_matches_rma_glmm_at_tight_tolerance(case, glmm_fits):
     keys = {k: v for k, v in GLMM_KEYS.items() if k != "pval"}
     _compare(glmm_fits[case["dataset"]], case["result"], keys, GLMM_TIGHT_RTOL)
@@ -124,6 +136,11 @@ def test_zero_and_all_events_are_recorded(glmm_fits):
     assert any("add=1/2, to='only0'" in note for note in plo.notes)
     pft = pool_proportions(res.events, res.n, method="PFT")
     assert not pft.corrected.any()
+
+
+def test_diverging_tau2_is_flagged():
+    res = pool_proportions([50, 0, 0], [50, 50, 50])
+    assert any("implausibly large" in note for note in res.notes)
 
 
 def test_boundary_tau2_is_zero_and_noted(glmm_fits):

@@ -27,7 +27,12 @@ datasets <- list(
   homogeneous = list(xi = c(10, 11, 9, 10), ni = c(20, 21, 19, 20),
                      source = "constructed"),
   # Constructed: small ketamine-like series (k = 3).
-  small_k3 = list(xi = c(4, 9, 2), ni = c(10, 12, 9), source = "constructed")
+  small_k3 = list(xi = c(4, 9, 2), ni = c(10, 12, 9), source = "constructed"),
+  # Constructed (simulated): 9 of 11 studies with all events; the optimiser
+  # has to travel far from the inverse-variance starting values.
+  near_all_events = list(xi = c(2, 43, 127, 171, 50, 78, 175, 197, 70, 96, 63),
+                         ni = c(2, 43, 127, 171, 50, 78, 177, 198, 70, 96, 63),
+                         source = "constructed")
 )
 
 glmm_fields <- function(res) {
