@@ -167,7 +167,7 @@ def stage_totals(prisma: pd.DataFrame) -> pd.DataFrame:
     >>> import pandas as pd
     >>> t = pd.DataFrame({"stage": ["duplicates_removed"] * 2, "count": [3, 4],
     ...                   "unit": ["records"] * 2})
-    >>> stage_totals(t).loc["duplicates_removed", "count"]
+    >>> int(stage_totals(t).loc["duplicates_removed", "count"])
     7
     """
     missing = [c for c in ("stage", "count", "unit") if c not in prisma.columns]
