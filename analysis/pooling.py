@@ -349,10 +349,12 @@ def meta_analysis(
     100 tau² / (tau² + s²) with metafor's typical within-study variance
     s² = (k - 1) / tr(P) for random-effects models, and 100 (Q - df) / Q for
     the equal-effects model. The CI of tau² is the Q-profile interval (Viechtbauer
-    2007); it is reported for random-effects models only. With k = 1 the study
-    is returned as the estimate, tau² is 0, and heterogeneity quantities are
-    undefined (NaN, with a note). With k = 2, Hartung-Knapp has one degree of
-    freedom; the HTS prediction interval needs k >= 3.
+    2007); it is reported for random-effects models only (NaN, with a note,
+    otherwise). With k = 1 the study is returned as the estimate with tau² = 0,
+    a normal-theory CI, Q = 0, I² = 0 and H² = 1, as metafor does, and a note
+    says heterogeneity cannot be assessed. With k = 2, Hartung-Knapp has one
+    degree of freedom; the HTS prediction interval needs k >= 3. The
+    equal-effects model has no prediction interval (NaN, with a note).
 
     References
     ----------
@@ -374,13 +376,14 @@ def meta_analysis(
     notes: list[str] = []
     if omitted:
         notes.append(f"{len(omitted)} stud{'y' if len(omitted) == 1 else 'ies'} without an effect size or variance omitted: {', '.join(omitted)}")
-    if k == 1 and (method != "EE" or test != "z"):
-        notes.append("only one study: its own estimate is returned with tau² = 0 and a normal-theory CI")
-        method_used, test_used = "EE", "z"
-    else:
-        method_used, test_used = method, test
+    if k == 1:
+        notes.append(
+            "only one study: its own estimate is returned with tau² = 0, a normal-theory CI, "
+            "Q = 0, I² = 0 and H² = 1 (as metafor does); heterogeneity cannot be assessed"
+        )
+    test_used = "z" if k == 1 else test
     X = intercept_design(k)
-    core = _fit(yi, vi, X, method_used, test_used, confidence_level)
+    core = _fit(yi, vi, X, method, test_used, confidence_level)
     estimate = float(core.fit.beta[0])
     se = float(np.sqrt(core.vcov[0, 0]))
     statistic = estimate / se if se > 0 else np.nan
@@ -389,22 +392,20 @@ def meta_analysis(
     else:
         pval = float(t_two_sided_p(statistic, core.df))
     tau2 = core.fit.tau2
-    if method_used == "EE":
+    if method == "EE":
         tau2_ci = (np.nan, np.nan)
         if k > 1:
             notes.append("equal-effects model: tau² is 0 by assumption, so it has no confidence interval")
+    elif k == 1:
+        tau2_ci = (np.nan, np.nan)
     else:
         tau2_ci = _tau2_confidence_interval(yi, vi, X, confidence_level)
         if tau2 == 0:
             notes.append(f"the {method} estimate of tau² is on the boundary (0)")
-    if k == 1:
-        notes.append("with one study, Q, I² and H² are undefined")
-        q, q_p, i2, h2 = np.nan, np.nan, np.nan, np.nan
-    else:
-        q, q_p, i2, h2 = core.q_e, core.q_e_p, core.i2, core.h2
+    q, q_p, i2, h2 = core.q_e, core.q_e_p, core.i2, core.h2
     if test_used == "knha" and k == 2:
         notes.append("k = 2: the Hartung-Knapp interval has 1 degree of freedom and is very wide")
-    if method_used == "EE":
+    if method == "EE":
         pi_lb = pi_ub = np.nan
         notes.append("equal-effects model: no prediction interval (metafor's predict() gives none)")
     else:

@@ -139,14 +139,20 @@ def test_identical_effects_example_is_exercised():
 
 
 def test_single_study_degrades_cleanly():
+    # metafor 3.8.1, rma(0.5, 0.04): estimate 0.5, se 0.2, tau^2 0, QE 0 (p 1), I^2 0, H^2 1;
+    # predict() gives a prediction interval equal to the CI. knha with k = 1 has no df,
+    # so the z-test is used (metafor returns NA there).
     res = meta_analysis([0.5], [0.04], test="knha", labels=["Only"])
     assert res.k == 1
     assert res.estimate == 0.5
     assert res.se == pytest.approx(0.2)
     assert (res.ci_lb, res.ci_ub) == pytest.approx((0.5 - 1.959964 * 0.2, 0.5 + 1.959964 * 0.2), abs=1e-6)
+    assert (res.pi_lb, res.pi_ub) == (res.ci_lb, res.ci_ub)
     assert res.tau2 == 0.0
-    assert np.isnan(res.q) and np.isnan(res.i2)
-    assert any("one study" in note for note in res.notes)
+    assert (res.q, res.q_p, res.i2, res.h2) == (0.0, 1.0, 0.0, 1.0)
+    assert np.isnan(res.tau2_ci_lb)
+    assert res.df is None
+    assert any("heterogeneity cannot be assessed" in note for note in res.notes)
     assert res.weights.tolist() == [100.0]
 
 
