@@ -1,0 +1,550 @@
+"""Plain-language summaries written from result objects.
+
+Every sentence here is built from the fields of a result object
+(:class:`~analysis.pooling.MetaAnalysisResult`,
+:class:`~analysis.proportions.ProportionResult`,
+:class:`~analysis.fixed_effects.FixedEffectResult`,
+:class:`~analysis.duration.DurationResult`) and, for the caveats that need
+study characteristics, the rows of ``data/studies.csv`` that were pooled. No
+statistic is recomputed: the table, the figure and the sentence come from the
+same object, so they cannot disagree. This module is the only place where
+numbers are rounded, and only for display.
+
+Formatting rules
+----------------
+- Proportions as whole percentages (one decimal below 1 % or above 99 %).
+- Ratios and differences with two decimals; tau² with two significant digits.
+- p-values: ``p < 0.001``, three decimals below 0.01, otherwise two decimals.
+- I² as a whole percentage with a plain-language band (:data:`I2_BANDS`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis._errors import AnalysisError, check_option
+from analysis.duration import DurationResult
+from analysis.fixed_effects import FixedEffectResult
+from analysis.pooling import MetaAnalysisResult
+from analysis.proportions import ProportionResult
+from analysis.transforms import SCALES, measure_scale
+
+#: Below this many studies the caveats say the heterogeneity estimates are imprecise.
+FEW_STUDIES = 5
+
+#: Small-study tests are run only with at least this many studies (protocol; Sterne et al.
+#: 2011, BMJ 343:d4002). Same value as ``analysis.small_study.MIN_STUDIES_FOR_POWER``.
+MIN_STUDIES_FOR_SMALL_STUDY_TESTS = 10
+
+#: Plain-language bands for I² (percent). The Cochrane Handbook (section 10.10.2) gives
+#: overlapping ranges (0-40 might not be important, 30-60 moderate, 50-90 substantial,
+#: 75-100 considerable); these are its ranges cut where the next one is fully in force.
+I2_BANDS = (
+    (40.0, "might not be important"),
+    (60.0, "may be moderate"),
+    (75.0, "may be substantial"),
+    (math.inf, "is considerable"),
+)
+
+#: GLMM and inverse-variance pooled proportions further apart than this (percentage
+#: points) are called different in the caveats.
+MODEL_DIFFERENCE_POINTS = 5.0
+
+#: Which direction of the effect is good for the patient.
+BENEFIT_DIRECTIONS = ("higher", "lower")
+
+_UNCONTROLLED_DESIGNS = ("single_arm_prospective", "single_arm_retrospective", "case_report")
+
+_PROPORTION_MODELS = {
+    "GLMM": "binomial-normal random-effects model (GLMM)",
+    "PLO": "random-effects model on the logit scale",
+    "PFT": "random-effects model on the Freeman-Tukey double-arcsine scale",
+    "PAS": "random-effects model on the arcsine scale",
+    "PR": "random-effects model on the raw proportion scale",
+}
+_PROPORTION_SCALES = {
+    "GLMM": "logit scale", "PLO": "logit scale", "PFT": "double-arcsine scale",
+    "PAS": "arcsine scale", "PR": "proportion scale",
+}
+_WINDOW_WORDS = {
+    "during_or_immediate": "During or immediately after the infusion (up to 4 h)",
+    "short_term": "In the short term (1 to 7 days)",
+    "medium_term": "In the medium term (1 to 4 weeks)",
+    "long_term": "In the long term (8 weeks or more)",
+}
+
+
+# ----------------------------------------------------------------- formatting
+
+
+def format_percent(proportion: float) -> str:
+    """A proportion as a percentage for text.
+
+    Examples
+    --------
+    >>> format_percent(0.5710), format_percent(0.004), format_percent(1.0)
+    ('57%', '0.4%', '100%')
+    """
+    value = 100.0 * float(proportion)
+    if value in (0.0, 100.0) or 1.0 <= value <= 99.0:
+        return f"{value:.0f}%"
+    return f"{value:.1f}%"
+
+
+def format_p(p: float) -> str:
+    """A p-value for text.
+
+    Examples
+    --------
+    >>> format_p(0.2821), format_p(0.0042), format_p(2e-5)
+    ('p = 0.28', 'p = 0.004', 'p < 0.001')
+    """
+    if p < 0.001:
+        return "p < 0.001"
+    if p < 0.01:
+        return f"p = {p:.3f}"
+    return f"p = {p:.2f}"
+
+
+def format_tau2(tau2: float) -> str:
+    """tau² with two significant digits (0 as ``0``).
+
+    Examples
+    --------
+    >>> format_tau2(0.0993), format_tau2(0.0), format_tau2(1.234)
+    ('0.099', '0', '1.2')
+    """
+    if tau2 == 0:
+        return "0"
+    return f"{tau2:.2g}"
+
+
+def _level(result) -> str:
+    return f"{100 * result.confidence_level:g}%"
+
+
+def _names(labels: Sequence[str]) -> str:
+    labels = list(labels)
+    if len(labels) <= 2:
+        return " and ".join(labels)
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def _studies(k: int) -> str:
+    return f"{k} stud{'y' if k == 1 else 'ies'}"
+
+
+def i2_band(i2: float) -> str:
+    """Plain-language reading of I² (percent), from :data:`I2_BANDS`.
+
+    >>> i2_band(30.7), i2_band(80)
+    ('might not be important', 'is considerable')
+    """
+    for upper, words in I2_BANDS:
+        if i2 < upper:
+            return words
+    return I2_BANDS[-1][1]
+
+
+# ------------------------------------------------------------ result access
+
+
+def _check_result(result) -> None:
+    if not isinstance(result, (MetaAnalysisResult, ProportionResult, FixedEffectResult)):
+        raise AnalysisError(
+            "result must be a MetaAnalysisResult, ProportionResult or FixedEffectResult "
+            f"(got {type(result).__name__})."
+        )
+
+
+def _scale_of(result):
+    """The MeasureScale of a comparative result, or None for a generic measure."""
+    measure = "OR" if result.measure == "PETO" else result.measure
+    return SCALES.get(measure)
+
+
+def _model_words(result) -> str:
+    if isinstance(result, ProportionResult):
+        words = _PROPORTION_MODELS[result.method]
+        if result.method != "GLMM":
+            words = words.replace("random-effects", "equal-effects") if result.tau_method == "EE" else words
+            if result.tau_method != "EE":
+                words += f" ({result.tau_method})"
+        return words
+    if isinstance(result, FixedEffectResult):
+        return "Mantel-Haenszel fixed-effect model" if result.method == "MH" else "Peto fixed-effect model"
+    if result.method == "EE":
+        return "equal-effects model"
+    test = ", Hartung-Knapp" if result.test == "knha" else ""
+    return f"random-effects model ({result.method}{test})"
+
+
+def _back(result, values):
+    scale = _scale_of(result)
+    if scale is None:
+        return [float(v) for v in values]
+    return [float(v) for v in scale.back_transform(np.asarray(values, dtype=float))]
+
+
+def _fmt_effect(result, value: float) -> str:
+    return f"{value:.2f}"
+
+
+def _is_random_effects(result) -> bool:
+    if isinstance(result, ProportionResult):
+        return result.method == "GLMM" or result.tau_method != "EE"
+    if isinstance(result, FixedEffectResult):
+        return False
+    return result.method != "EE"
+
+
+# -------------------------------------------------------------- sentences
+
+
+def describe_estimate(result, *, outcome: str = "response rate", benefit: str = "higher") -> str:
+    """The pooled estimate in words and numbers, on the natural scale.
+
+    Parameters
+    ----------
+    result : MetaAnalysisResult, ProportionResult or FixedEffectResult
+    outcome : str
+        What a pooled proportion is called (``ProportionResult`` only).
+    benefit : {"higher", "lower"}
+        Comparative results: whether a higher value of the measure favours ketamine
+        (responders: higher; pain scores: lower). Group 1 is ketamine, as in
+        :func:`analysis.effect_sizes.effect_sizes`.
+
+    Returns
+    -------
+    str
+        One sentence.
+
+    Examples
+    --------
+    >>> from analysis.proportions import pool_proportions
+    >>> res = pool_proportions([8, 17, 8, 13, 11], [12, 29, 11, 34, 17])
+    >>> describe_estimate(res)
+    'The pooled response rate was 57% (95% CI 44% to 69%; 5 studies, 103 patients; binomial-normal random-effects model (GLMM)).'
+    """
+    _check_result(result)
+    check_option("benefit", benefit, BENEFIT_DIRECTIONS)
+    level = _level(result)
+    if isinstance(result, ProportionResult):
+        patients = int(np.sum(result.n))
+        return (
+            f"The pooled {outcome} was {format_percent(result.prop)} ({level} CI "
+            f"{format_percent(result.prop_ci_lb)} to {format_percent(result.prop_ci_ub)}; "
+            f"{_studies(result.k)}, {patients} patients; {_model_words(result)})."
+        )
+    scale = _scale_of(result)
+    name = scale.label.lower() if scale is not None else "pooled estimate"
+    name = name.replace("(hedges' g)", "(Hedges' g)")
+    estimate, lower, upper = _back(result, [result.estimate, result.ci_lb, result.ci_ub])
+    if result.k == 1:
+        opening = f"The {name} from the single study ({result.labels[0]}) was"
+        model = ""
+    else:
+        opening = f"The pooled {name} was"
+        model = f"; {_model_words(result)}"
+    numbers = (
+        f"{_fmt_effect(result, estimate)} ({level} CI {_fmt_effect(result, lower)} to "
+        f"{_fmt_effect(result, upper)}; {_studies(result.k)}{model})"
+    )
+    if scale is None or scale.null_value is None:
+        return f"{opening} {numbers}."
+    null = scale.null_value
+    null_text = f"{null:g} (no difference)"
+    if estimate == null:
+        return f"{opening} {numbers}: no difference between ketamine and control."
+    favours_ketamine = (estimate > null) == (benefit == "higher")
+    side = "ketamine" if favours_ketamine else "the control"
+    if lower <= null <= upper:
+        return f"{opening} {numbers}, favouring {side}, but the confidence interval includes {null_text}."
+    return f"{opening} {numbers}, favouring {side}; the confidence interval excludes {null_text}."
+
+
+def describe_heterogeneity(result) -> str:
+    """tau², I² with its plain-language band, and the heterogeneity test.
+
+    Examples
+    --------
+    >>> from analysis.proportions import pool_proportions
+    >>> res = pool_proportions([8, 17, 8, 13, 11], [12, 29, 11, 34, 17])
+    >>> describe_heterogeneity(res)  # doctest: +NORMALIZE_WHITESPACE
+    'Between-study variance tau² = 0.099 (logit scale). I² = 31%: the share of the variation in study results that reflects real differences between studies rather than chance, which might not be important. Likelihood-ratio test of heterogeneity: Q = 6.80 on 4 degrees of freedom, p = 0.15.'
+    """
+    _check_result(result)
+    if result.k == 1:
+        return "With one study, heterogeneity between studies cannot be assessed."
+    parts = []
+    if _is_random_effects(result):
+        if isinstance(result, ProportionResult):
+            scale = _PROPORTION_SCALES[result.method]
+        else:
+            found = _scale_of(result)
+            scale = f"{found.analysis_label.lower()} scale" if found is not None else "analysis scale"
+        if result.tau2 == 0 or (isinstance(result, ProportionResult) and any("boundary" in n for n in result.notes)):
+            parts.append(f"Between-study variance tau² = 0 ({scale}): estimated on the boundary, "
+                         "so the model finds no variation between studies beyond chance.")
+        else:
+            parts.append(f"Between-study variance tau² = {format_tau2(result.tau2)} ({scale}).")
+    if not math.isnan(result.i2):
+        parts.append(
+            f"I² = {result.i2:.0f}%: the share of the variation in study results that reflects "
+            f"real differences between studies rather than chance, which {i2_band(result.i2)}."
+        )
+    df = result.k - 1
+    if isinstance(result, ProportionResult) and result.method == "GLMM":
+        parts.append(f"Likelihood-ratio test of heterogeneity: Q = {result.q_lrt:.2f} on {df} degrees "
+                     f"of freedom, {format_p(result.q_lrt_p)}.")
+    elif result.q is not None and not math.isnan(result.q):
+        df = getattr(result, "q_df", df)
+        parts.append(f"Cochran's Q = {result.q:.2f} on {df} degrees of freedom, {format_p(result.q_p)}.")
+    return " ".join(parts)
+
+
+def describe_prediction_interval(result, *, outcome: str = "response rate", benefit: str = "higher") -> str:
+    """The prediction interval and what it means for a new study.
+
+    Examples
+    --------
+    >>> from analysis.proportions import pool_proportions
+    >>> res = pool_proportions([8, 17, 8, 13, 11], [12, 29, 11, 34, 17])
+    >>> describe_prediction_interval(res)
+    'The 95% prediction interval, 37% to 75%, is the range in which the response rate of a new study like these would be expected to lie.'
+    """
+    _check_result(result)
+    check_option("benefit", benefit, BENEFIT_DIRECTIONS)
+    level = _level(result)
+    if result.k == 1:
+        return "With one study there is no prediction interval for a new study."
+    if not _is_random_effects(result):
+        return (f"The {_model_words(result)} assumes one common effect, so it gives no prediction "
+                "interval; see the random-effects model for the spread expected in a new study.")
+    if isinstance(result, ProportionResult):
+        return (
+            f"The {level} prediction interval, {format_percent(result.prop_pi_lb)} to "
+            f"{format_percent(result.prop_pi_ub)}, is the range in which the {outcome} of a new "
+            "study like these would be expected to lie."
+        )
+    if math.isnan(result.pi_lb):
+        return "No prediction interval is available for this model (see its notes)."
+    scale = _scale_of(result)
+    name = scale.label.lower() if scale is not None else "effect"
+    lower, upper, estimate = _back(result, [result.pi_lb, result.pi_ub, result.estimate])
+    sentence = (
+        f"The {level} prediction interval, {lower:.2f} to {upper:.2f}, is the range in which the "
+        f"{name} of a new study like these would be expected to lie."
+    )
+    if scale is None or scale.null_value is None:
+        return sentence
+    null = scale.null_value
+    if lower <= null <= upper:
+        return sentence + (f" It includes {null:g} (no difference): a new study could find no effect, "
+                           "or an effect in the other direction.")
+    favours = "ketamine" if (estimate > null) == (benefit == "higher") else "the control"
+    return sentence + f" It excludes {null:g} (no difference): a new study would be expected to favour {favours}."
+
+
+# ----------------------------------------------------------------- caveats
+
+
+def _check_data(result, data: pd.DataFrame | None) -> pd.DataFrame | None:
+    if data is None:
+        return None
+    if len(data) != result.k:
+        raise AnalysisError(
+            f"data has {len(data)} rows but the result pools {result.k} studies; pass the rows "
+            "that were pooled, in the order of the result."
+        )
+    return data.reset_index(drop=True)
+
+
+def caveats(result, data: pd.DataFrame | None = None, *, small_study=None, compare=None) -> tuple[str, ...]:
+    """The caveats that apply to a pooled result, as sentences.
+
+    Parameters
+    ----------
+    result : MetaAnalysisResult, ProportionResult or FixedEffectResult
+    data : pandas.DataFrame, optional
+        The rows of ``data/studies.csv`` that were pooled, one per study in the order of
+        ``result`` (columns used when present: ``design``, ``control``,
+        ``responder_threshold_percent``, ``time_window``, ``es_correction``).
+    small_study : EggerTestResult, RankTestResult or TrimFillResult, optional
+        A small-study test run on ``result``; its ``low_power`` flag and ``note`` are used.
+    compare : ProportionResult, optional
+        The same studies pooled with another model (e.g. the logit inverse-variance model
+        beside the GLMM).
+
+    Returns
+    -------
+    tuple of str
+        In this order, those that apply: few studies (k = 1, k < :data:`FEW_STUDIES`); tau²
+        on the boundary; studies without a control group; different responder thresholds;
+        unstated assessment times; small-study tests with little power (k < 10);
+        zero-cell corrections; a second model's estimate.
+
+    Examples
+    --------
+    >>> from analysis.proportions import pool_proportions
+    >>> res = pool_proportions([8, 17], [12, 29])
+    >>> for line in caveats(res):
+    ...     print(line)
+    Only 2 studies: the between-study variance, I² and the prediction interval are estimated imprecisely.
+    tau² is estimated at 0 (on the boundary): this does not show that the studies agree, only that 2 studies cannot tell their differences from chance.
+    With 2 studies, small-study (publication bias) tests have little power and were not run; the protocol runs them only with at least 10 studies.
+    """
+    _check_result(result)
+    rows = _check_data(result, data)
+    labels = list(result.labels)
+    k = result.k
+    out: list[str] = []
+    if k == 1:
+        out.append("Only one study: the result is that study's own estimate; nothing is pooled.")
+    elif k < FEW_STUDIES:
+        out.append(f"Only {k} studies: the between-study variance, I² and the prediction interval "
+                   "are estimated imprecisely.")
+    if k > 1 and _is_random_effects(result):
+        boundary = result.tau2 == 0 or (isinstance(result, ProportionResult)
+                                        and any("boundary" in n for n in result.notes))
+        if boundary:
+            out.append(f"tau² is estimated at 0 (on the boundary): this does not show that the studies "
+                       f"agree, only that {k} studies cannot tell their differences from chance.")
+    if rows is not None:
+        if "design" in rows.columns or "control" in rows.columns:
+            design = rows["design"].astype(str) if "design" in rows.columns else pd.Series([""] * k)
+            control = rows["control"].astype(str) if "control" in rows.columns else pd.Series([""] * k)
+            uncontrolled = design.isin(_UNCONTROLLED_DESIGNS) | (control == "none")
+            m = int(uncontrolled.sum())
+            if m:
+                which = _names([labels[i] for i in np.flatnonzero(uncontrolled.to_numpy())])
+                out.append(
+                    f"{m} of {k} studies ({which}) have no control group: their response rates include "
+                    "placebo response and the natural fluctuation of pain, and cannot be attributed to "
+                    "ketamine alone."
+                )
+        if "responder_threshold_percent" in rows.columns:
+            thresholds = pd.to_numeric(rows["responder_threshold_percent"], errors="coerce")
+            known = thresholds.dropna()
+            missing = thresholds.isna()
+            if known.nunique() > 1 or (known.size and missing.any()):
+                counts = []
+                for value in sorted(known.unique()):
+                    members = [labels[i] for i in np.flatnonzero((thresholds == value).to_numpy())]
+                    detail = f" ({_names(members)})" if len(members) < known.size / 2 else ""
+                    counts.append(f"at least {value:g}% pain reduction in {_studies(len(members))}{detail}")
+                if missing.any():
+                    members = [labels[i] for i in np.flatnonzero(missing.to_numpy())]
+                    counts.append(f"not stated in {_studies(len(members))} ({_names(members)})")
+                out.append("Responder thresholds differ: " + "; ".join(counts) + ".")
+        if "time_window" in rows.columns:
+            unstated = rows["time_window"].astype(str) == "not_reported"
+            if unstated.any():
+                members = [labels[i] for i in np.flatnonzero(unstated.to_numpy())]
+                out.append(f"{_names(members)} do{'es' if len(members) == 1 else ''} not state when "
+                           "response was assessed after ketamine.")
+    if small_study is not None:
+        if small_study.low_power:
+            out.append(f"Small-study tests: {small_study.note} (fewer than "
+                       f"{MIN_STUDIES_FOR_SMALL_STUDY_TESTS}); funnel-plot asymmetry cannot be judged "
+                       "reliably.")
+    elif k < MIN_STUDIES_FOR_SMALL_STUDY_TESTS:
+        out.append(f"With {_studies(k)}, small-study (publication bias) tests have little power and were "
+                   f"not run; the protocol runs them only with at least {MIN_STUDIES_FOR_SMALL_STUDY_TESTS} "
+                   "studies.")
+    if isinstance(result, ProportionResult) and np.any(result.corrected):
+        which = _names([labels[i] for i in np.flatnonzero(result.corrected)])
+        if result.method == "GLMM":
+            out.append(f"{which} had 0 or all events: the GLMM uses the counts as they are, but I² uses "
+                       "logits with 1/2 added to events and non-events.")
+        elif result.method in ("PLO", "PR"):
+            out.append(f"{which} had 0 or all events: 1/2 was added to events and non-events "
+                       "(metafor's escalc default).")
+    if rows is not None and "es_correction" in rows.columns:
+        corrected = ~rows["es_correction"].astype(str).isin(["none", "", "nan"])
+        for i in np.flatnonzero(corrected.to_numpy()):
+            out.append(f"{labels[i]}: {rows['es_correction'].iloc[i]}.")
+    if compare is not None:
+        if not isinstance(compare, ProportionResult) or not isinstance(result, ProportionResult):
+            raise AnalysisError("compare is for two ProportionResult fits of the same studies.")
+        difference = 100.0 * abs(compare.prop - result.prop)
+        verdict = ("the choice of model matters here" if difference > MODEL_DIFFERENCE_POINTS
+                   else "the choice of model changes little")
+        out.append(
+            f"The {_model_words(compare)} gives {format_percent(compare.prop)} ({_level(compare)} CI "
+            f"{format_percent(compare.prop_ci_lb)} to {format_percent(compare.prop_ci_ub)}) against "
+            f"{format_percent(result.prop)} from the {_model_words(result)}: a difference of "
+            f"{difference:.0f} percentage point{'s' if round(difference) != 1 else ''}, so {verdict}."
+        )
+    return tuple(out)
+
+
+def summarise(result, data: pd.DataFrame | None = None, *, outcome: str = "response rate",
+              benefit: str = "higher", small_study=None, compare=None) -> str:
+    """A Markdown summary: estimate, heterogeneity, prediction interval, then the caveats.
+
+    Parameters are those of :func:`describe_estimate` and :func:`caveats`.
+
+    Returns
+    -------
+    str
+        A paragraph, then ``**Caveats**`` and one bullet per caveat (when any apply).
+    """
+    paragraph = " ".join([
+        describe_estimate(result, outcome=outcome, benefit=benefit),
+        describe_heterogeneity(result),
+        describe_prediction_interval(result, outcome=outcome, benefit=benefit),
+    ])
+    notes = caveats(result, data, small_study=small_study, compare=compare)
+    if not notes:
+        return paragraph
+    return paragraph + "\n\n**Caveats**\n\n" + "\n".join(f"- {line}" for line in notes)
+
+
+def describe_duration(result: DurationResult) -> str:
+    """Responders over time, one Markdown bullet per protocol window.
+
+    Examples
+    --------
+    >>> from analysis.duration import responders_over_time
+    >>> data = pd.DataFrame({
+    ...     "study_id": ["a", "a", "b"], "study_label": ["A 2011", "A 2011", "B 2000"],
+    ...     "timepoint_hours": [0.5, 168, 1.0],
+    ...     "time_window": ["during_or_immediate", "short_term", "during_or_immediate"],
+    ...     "ketamine_events": [8, 2, 17], "ketamine_n": [12, 12, 29]})
+    >>> print(describe_duration(responders_over_time(data)))
+    - During or immediately after the infusion (up to 4 h): 61% responders (95% CI 45% to 75%; 2 studies, 41 patients; binomial-normal random-effects model (GLMM)).
+    - In the short term (1 to 7 days): one study (A 2011), 2/12 responders = 17% (95% CI 2% to 48%).
+    - In the medium term (1 to 4 weeks): no study reports responders.
+    - In the long term (8 weeks or more): no study reports responders.
+    """
+    if not isinstance(result, DurationResult):
+        raise AnalysisError(f"result must be a DurationResult (got {type(result).__name__}).")
+    level = f"{100 * result.confidence_level:g}%"
+    lines = []
+    for row in result.pooled.itertuples(index=False):
+        head = _WINDOW_WORDS[row.time_window]
+        if row.k == 0:
+            lines.append(f"- {head}: no study reports responders.")
+        elif row.k == 1:
+            used = result.studies[(result.studies["time_window"] == row.time_window)
+                                  & result.studies["used_in_pool"]].iloc[0]
+            lines.append(
+                f"- {head}: one study ({used['label']}), {int(used['events'])}/{int(used['n'])} responders = "
+                f"{format_percent(used['proportion'])} ({level} CI {format_percent(used['ci_lb'])} to "
+                f"{format_percent(used['ci_ub'])})."
+            )
+        elif row.time_window in result.fits:
+            fit = result.fits[row.time_window]
+            lines.append(
+                f"- {head}: {format_percent(fit.prop)} responders ({level} CI {format_percent(fit.prop_ci_lb)} "
+                f"to {format_percent(fit.prop_ci_ub)}; {_studies(fit.k)}, {int(np.sum(fit.n))} patients; "
+                f"{_model_words(fit)})."
+            )
+        else:
+            lines.append(f"- {head}: {_studies(int(row.k))}, {row.note}.")
+    return "\n".join(lines)
