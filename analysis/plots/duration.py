@@ -97,7 +97,8 @@ def duration_plot(frame, *, x: str = "window", pooled: bool = True, title: str |
     labels = list(dict.fromkeys(studies["label"]))
 
     fig = new_figure(width, height)
-    legend_w = max([text_size(fig, s, small)[0] for s in labels] + [0.0]) + 0.6
+    legend_w = max(text_size(fig, s, small)[0]
+                   for s in [*labels, "Pooled (k ≥ 2)", "Pooled proportion (CI)"]) + 0.6
     total_w = width + legend_w
     fig.set_size_inches(total_w, height)
     line = fontsize * 1.3 / 72

@@ -99,6 +99,14 @@ def prisma_plot(prisma: pd.DataFrame, *, title: str | None = None, fontsize: flo
                      sum(side_h) + 0.12 * max(len(side_h) - 1, 0))
         rows.append((phase, main_stages, main_h, side_stages, side_h, height))
 
+    # A phase band must be tall enough for its rotated label.
+    for phase in dict.fromkeys(r[0] for r in rows):
+        members = [i for i, r in enumerate(rows) if r[0] == phase]
+        span = sum(rows[i][5] for i in members) + _GAP_Y * (len(members) - 1)
+        need = text_size(fig, phase, fontsize, "bold")[0] + 0.2
+        if span < need:
+            last = rows[members[-1]]
+            rows[members[-1]] = (*last[:5], last[5] + need - span)
     main_w = max([_MAIN_W] + [text_size(fig, boxes[s], fontsize)[0] + 2 * _PAD
                               for r in rows for s in r[1]])
     side_w = max([_SIDE_W] + [text_size(fig, boxes[s], small)[0] + 2 * _PAD

@@ -68,7 +68,7 @@ def risk_of_bias_plot(table: pd.DataFrame, *, study_column: str = "study_label",
         whose tool is ``not_assessed`` are left out. None: one block.
     domains : sequence of str, optional
         Domain columns; default every ``rob_*`` column that is not a reason or
-        the tool, overall last.
+        the tool, in the tools' domain order (:data:`DOMAIN_NAMES`), overall last.
     domain_names : mapping, optional
         Readable domain names (default :data:`DOMAIN_NAMES`).
     overall_column : str or None
@@ -171,6 +171,8 @@ def _blocks(table, study_column, tool_column, domains, overall_column):
     if domains is None:
         domains = [c for c in table.columns if c.startswith("rob_") and not c.endswith("_reason")
                    and c != tool_column and c != overall_column]
+        known = list(DOMAIN_NAMES)  # the tools' own domain order
+        domains.sort(key=lambda c: known.index(c) if c in known else len(known))
         if overall_column and overall_column in table.columns:
             domains.append(overall_column)
     missing = [c for c in domains if c not in table.columns]

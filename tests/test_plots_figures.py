@@ -1,0 +1,348 @@
+"""Funnel, leave-one-out, cumulative, duration, risk-of-bias and PRISMA figures,
+tested through what they draw (positions, counts, texts) rather than that they render."""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+matplotlib.use("Agg")
+
+from analysis import AnalysisError  # noqa: E402
+from analysis.duration import responders_over_time  # noqa: E402
+from analysis.effect_sizes import effect_sizes  # noqa: E402
+from analysis.plots import (  # noqa: E402
+    cumulative_plot,
+    duration_plot,
+    funnel_plot,
+    leave_one_out_plot,
+    overlapping_texts,
+    prisma_plot,
+    risk_of_bias_plot,
+)
+from analysis.plots.risk_of_bias import JUDGEMENTS  # noqa: E402
+from analysis.pooling import meta_analysis  # noqa: E402
+from analysis.proportions import pool_proportions  # noqa: E402
+from analysis.sensitivity import cumulative, leave_one_out  # noqa: E402
+from analysis.small_study import trim_and_fill  # noqa: E402
+
+#: Positions pass through float64 exp/log and matplotlib's arrays only.
+POSITION_TOLERANCE = 1e-12
+#: R 4.x: qnorm(c(0.95, 0.975, 0.995)), printed with digits = 16.
+R_QNORM = {0.90: 1.644853626951472, 0.95: 1.959963984540054, 0.99: 2.575829303548900}
+
+# metadat's dat.bcg (columns tpos tneg cpos cneg), also used in test_plots_forest.py.
+BCG = pd.DataFrame(
+    {
+        "study": ["Aronson 1948", "Ferguson & Simes 1949", "Rosenthal et al 1960",
+                  "Hart & Sutherland 1977", "Frimodt-Moller et al 1973", "Stein & Aronson 1953",
+                  "Vandiviere et al 1973", "TPT Madras 1980", "Coetzee & Berjak 1968",
+                  "Rosenthal et al 1961", "Comstock et al 1974", "Comstock & Webster 1969",
+                  "Comstock et al 1976"],
+        "year": [1948, 1949, 1960, 1977, 1973, 1953, 1973, 1980, 1968, 1961, 1974, 1969, 1976],
+        "ai": [4, 6, 3, 62, 33, 180, 8, 505, 29, 17, 186, 5, 27],
+        "bi": [119, 300, 228, 13536, 5036, 1361, 2537, 87886, 7470, 1699, 50448, 2493, 16886],
+        "ci": [11, 29, 11, 248, 47, 372, 10, 499, 45, 65, 141, 3, 29],
+        "di": [128, 274, 209, 12619, 5761, 1079, 619, 87892, 7232, 1600, 27197, 2338, 17825],
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def bcg():
+    es = effect_sizes(BCG, "RR")
+    return meta_analysis(es["yi"], es["vi"], measure="RR", labels=list(BCG["study"]))
+
+
+def _tagged(fig, gid, axes=0):
+    return [a for a in fig.axes[axes].get_children() if a.get_gid() == gid]
+
+
+def _texts(fig, gid):
+    return [t for t in fig.findobj(matplotlib.text.Text) if t.get_gid() == gid]
+
+
+# ------------------------------------------------------------------ funnel
+
+
+def test_funnel_points_are_study_estimates_and_standard_errors(bcg):
+    fig = funnel_plot(bcg)
+    frame = bcg.summary_frame()
+    studies = frame[frame["row_type"] == "study"]
+    points = _tagged(fig, "study-point")
+    assert len(points) == bcg.k
+    x = np.log([p.get_xdata()[0] for p in points])
+    y = np.array([p.get_ydata()[0] for p in points])
+    np.testing.assert_allclose(x, studies["estimate"], rtol=0, atol=POSITION_TOLERANCE)
+    np.testing.assert_allclose(y, studies["se"], rtol=0, atol=POSITION_TOLERANCE)
+    (pooled,) = _tagged(fig, "pooled-line")
+    np.testing.assert_allclose(np.log(pooled.get_xdata()), [bcg.estimate] * 2, rtol=0,
+                               atol=POSITION_TOLERANCE)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    assert ax.get_ylim()[0] > ax.get_ylim()[1] == 0  # SE 0 at the top, as metafor draws it
+
+
+@pytest.mark.parametrize("level", [0.90, 0.95, 0.99])
+def test_funnel_contours_run_through_null_plus_minus_z_se(bcg, level):
+    fig = funnel_plot(bcg, contours=(0.90, 0.95, 0.99))
+    (polygon,) = _tagged(fig, f"contour-{level:g}")
+    apex, left, right = np.log(polygon.get_xy()[:3, 0])
+    se_bottom = polygon.get_xy()[1, 1]
+    assert apex == pytest.approx(0.0, abs=POSITION_TOLERANCE)  # refline = 0 (RR = 1)
+    assert left == pytest.approx(-R_QNORM[level] * se_bottom, rel=1e-12)
+    assert right == pytest.approx(R_QNORM[level] * se_bottom, rel=1e-12)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend[:4] == ["p > 0.10", "0.05 < p ≤ 0.10", "0.01 < p ≤ 0.05", "p ≤ 0.01"]
+
+
+def test_funnel_trim_and_fill_points(bcg):
+    # metafor 3.8-1: trimfill(rma(yi, vi)) on dat.bcg RR imputes k0 = 1 study on the right.
+    tf = trim_and_fill(bcg)
+    assert (tf.k0, tf.side) == (1, "right")
+    fig = funnel_plot(bcg, trim_and_fill=tf)
+    filled = _tagged(fig, "filled-point")
+    assert len(filled) == 1
+    fit_frame = tf.fit.summary_frame()
+    imputed = fit_frame[fit_frame["row_type"] == "study"][tf.filled]
+    assert np.log(filled[0].get_xdata()[0]) == pytest.approx(imputed["estimate"].iloc[0],
+                                                             abs=POSITION_TOLERANCE)
+    assert overlapping_texts(fig) == []
+
+
+def test_funnel_without_contours_draws_the_pseudo_confidence_funnel(bcg):
+    fig = funnel_plot(bcg, contours=None)
+    lines = _tagged(fig, "funnel")
+    assert len(lines) == 2
+    for line in lines:
+        x, y = np.log(line.get_xdata()), line.get_ydata()
+        assert x[0] == pytest.approx(bcg.estimate, abs=POSITION_TOLERANCE)
+        assert abs(x[1] - bcg.estimate) == pytest.approx(R_QNORM[0.95] * y[1], rel=1e-12)
+
+
+def test_funnel_of_proportions_uses_the_inverse_variance_fit():
+    events, n = np.array([4, 9, 2, 6, 3]), np.array([10, 18, 11, 12, 8])
+    plo = pool_proportions(events, n, method="PLO")
+    fig = funnel_plot(plo)
+    assert len(_tagged(fig, "study-point")) == 5
+    with pytest.raises(AnalysisError, match="GLMM"):
+        funnel_plot(pool_proportions(events, n, method="GLMM"))
+    with pytest.raises(AnalysisError, match="between 0 and 1"):
+        funnel_plot(plo, contours=(95,))
+
+
+# ------------------------------------------------------- leave-one-out, cumulative
+
+
+def test_leave_one_out_rows_match_the_frame(bcg):
+    frame = leave_one_out(bcg)
+    fig = leave_one_out_plot(frame, bcg)
+    assert [t.get_text() for t in _texts(fig, "label:study")] == [
+        f"Omitting {s}" for s in BCG["study"]]
+    lines = sorted(_tagged(fig, "study-ci"), key=lambda a: a.get_ydata()[0])
+    np.testing.assert_allclose(np.log([line.get_xdata()[0] for line in lines]), frame["ci_lb"],
+                               rtol=0, atol=POSITION_TOLERANCE)
+    np.testing.assert_allclose(np.log([line.get_xdata()[1] for line in lines]), frame["ci_ub"],
+                               rtol=0, atol=POSITION_TOLERANCE)
+    squares = sorted(_tagged(fig, "study-square"), key=lambda a: a.get_ydata()[0])
+    np.testing.assert_allclose(np.log([s.get_xdata()[0] for s in squares]), frame["estimate"],
+                               rtol=0, atol=POSITION_TOLERANCE)
+    (diamond,) = _tagged(fig, "pooled-diamond")
+    np.testing.assert_allclose(np.log(diamond.get_xy()[:3, 0]),
+                               [bcg.ci_lb, bcg.estimate, bcg.ci_ub], rtol=0,
+                               atol=POSITION_TOLERANCE)
+    assert [t.get_text() for t in _texts(fig, "i2:study")] == [f"{v:.1f}" for v in frame["i2"]]
+    assert overlapping_texts(fig) == []
+
+
+def test_cumulative_rows_in_order_added(bcg):
+    frame = cumulative(bcg, order=BCG["year"])
+    fig = cumulative_plot(frame)
+    labels = [t.get_text() for t in _texts(fig, "label:study")]
+    assert labels[0] == "+ Aronson 1948" and labels[-1] == "+ TPT Madras 1980"
+    assert [t.get_text() for t in _texts(fig, "k:study")] == [str(k) for k in range(1, 14)]
+    last = max(_tagged(fig, "study-square"), key=lambda a: a.get_ydata()[0])
+    # The last step is the fit of all studies.
+    assert np.log(last.get_xdata()[0]) == pytest.approx(bcg.estimate, abs=1e-10)
+    assert fig.axes[0].get_xscale() == "log"
+
+
+def test_sensitivity_plot_needs_the_frame_columns():
+    with pytest.raises(AnalysisError, match="ci_lb"):
+        leave_one_out_plot(pd.DataFrame({"label": ["a"], "estimate": [0.1]}), measure="MD")
+
+
+# ------------------------------------------------------------------ duration
+
+DURATION = pd.DataFrame(
+    {
+        "study_id": ["a", "a", "a", "b", "c", "d"],
+        "timepoint_hours": [0.5, 2.0, 168.0, 1.0, 2.0, np.nan],
+        "time_window": ["during_or_immediate", "during_or_immediate", "short_term",
+                        "during_or_immediate", "during_or_immediate", "not_reported"],
+        "ketamine_events": [8, 6, 2, 17, 8, 5],
+        "ketamine_n": [12, 12, 12, 29, 11, 10],
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def duration():
+    return responders_over_time(DURATION)
+
+
+def test_duration_by_window_draws_each_study_point_and_the_pooled_window(duration):
+    fig = duration_plot(duration)
+    studies = duration.studies[duration.studies["time_window"] != "not_reported"]
+    points = [a for a in fig.axes[0].get_children()
+              if str(a.get_gid()).startswith("study-point:")]
+    assert len(points) == len(studies) == 5
+    drawn = sorted(p.get_ydata()[0] for p in points)
+    np.testing.assert_allclose(drawn, sorted(studies["proportion"]), rtol=0,
+                               atol=POSITION_TOLERANCE)
+    # Pooled only where k >= 2 (the short-term window has one study: drawn as itself).
+    pooled = duration.pooled.set_index("time_window")
+    (diamond,) = _tagged(fig, "pooled-diamond:during_or_immediate")
+    assert diamond.get_xy()[0, 1] == pytest.approx(pooled.loc["during_or_immediate", "prop"])
+    (ci,) = _tagged(fig, "pooled-ci:during_or_immediate")
+    np.testing.assert_allclose(ci.get_ydata(), pooled.loc["during_or_immediate",
+                                                           ["prop_ci_lb", "prop_ci_ub"]],
+                               rtol=0, atol=POSITION_TOLERANCE)
+    assert _tagged(fig, "pooled-diamond:short_term") == []
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [
+        "≤ 4 h", "1–7 days", "1–4 weeks", "≥ 8 weeks"]
+    (note,) = _texts(fig, "not-drawn")
+    assert note.get_text() == "Not drawn (no protocol window): d"
+    assert overlapping_texts(fig) == []
+
+
+def test_duration_by_hours_on_a_log_axis(duration):
+    fig = duration_plot(duration.to_frame(), x="hours")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    (line,) = _tagged(fig, "study-line:a")
+    np.testing.assert_allclose(line.get_xdata(), [0.5, 2.0, 168.0])
+    (band,) = _tagged(fig, "pooled-band:during_or_immediate")
+    pooled = duration.pooled.set_index("time_window").loc["during_or_immediate"]
+    assert band.get_y() == pytest.approx(pooled["prop_ci_lb"])
+    assert band.get_y() + band.get_height() == pytest.approx(pooled["prop_ci_ub"])
+    assert overlapping_texts(fig) == []
+    with pytest.raises(AnalysisError, match="x='days'"):
+        duration_plot(duration, x="days")
+
+
+# ------------------------------------------------------------------ risk of bias
+
+ROB = pd.DataFrame(
+    {
+        "study_label": ["Alpha 2001", "Alpha 2001", "Beta 2005", "Gamma 2010", "Case 2016"],
+        "rob_tool": ["rob2", "rob2", "rob2", "robins_i", "not_assessed"],
+        "rob_randomisation": ["low", "low", "high", "not_applicable", "not_applicable"],
+        "rob_missing_data": ["some_concerns", "some_concerns", "low", "serious",
+                             "not_applicable"],
+        "rob_confounding": ["not_applicable", "not_applicable", "not_applicable", "critical",
+                            "not_applicable"],
+        "rob_overall": ["some_concerns", "some_concerns", "high", "critical", "not_applicable"],
+        "rob_overall_reason": ["x", "x", "y", "z", ""],
+    }
+)
+
+
+def test_traffic_lights_one_circle_per_applicable_judgement():
+    fig = risk_of_bias_plot(ROB)
+    circles = [p for ax in fig.axes for p in ax.patches if str(p.get_gid()).startswith("rob:")]
+    gids = sorted(c.get_gid() for c in circles)
+    assert gids == sorted([
+        "rob:Alpha 2001:rob_randomisation", "rob:Alpha 2001:rob_missing_data",
+        "rob:Alpha 2001:rob_overall", "rob:Beta 2005:rob_randomisation",
+        "rob:Beta 2005:rob_missing_data", "rob:Beta 2005:rob_overall",
+        "rob:Gamma 2010:rob_missing_data", "rob:Gamma 2010:rob_confounding",
+        "rob:Gamma 2010:rob_overall"])
+    by_gid = {c.get_gid(): c for c in circles}
+    assert matplotlib.colors.to_hex(by_gid["rob:Beta 2005:rob_overall"].get_facecolor()) == \
+        JUDGEMENTS["high"][0].lower()
+    symbols = sorted(t.get_text() for t in fig.findobj(matplotlib.text.Text)
+                     if str(t.get_gid()).startswith("symbol:"))
+    assert symbols == sorted(["+", "−", "−", "×", "+", "×", "×", "!", "!"])
+    titles = [t.get_text() for t in _texts(fig, "block-title")]
+    assert titles == ["RoB 2 (randomised, parallel)", "ROBINS-I (non-randomised)"]
+    assert overlapping_texts(fig) == []
+
+
+def test_summary_bars_give_the_share_of_studies_per_judgement():
+    fig = risk_of_bias_plot(ROB)
+    summary = [ax for ax in fig.axes if ax.get_gid() == "summary:rob2"][0]
+    widths = {p.get_gid(): p.get_width() for p in summary.patches}
+    assert widths == {"bar:rob_randomisation:low": 50.0, "bar:rob_randomisation:high": 50.0,
+                      "bar:rob_missing_data:low": 50.0,
+                      "bar:rob_missing_data:some_concerns": 50.0,
+                      "bar:rob_overall:some_concerns": 50.0, "bar:rob_overall:high": 50.0}
+    labels = [t.get_text() for t in summary.get_yticklabels()]
+    assert labels == ["D1  Randomisation process", "D2  Missing outcome data", "Overall"]
+    robins = [ax for ax in fig.axes if ax.get_gid() == "summary:robins_i"][0]
+    assert [t.get_text() for t in robins.get_yticklabels()] == [
+        "D1  Confounding", "D2  Missing outcome data", "Overall"]
+
+
+def test_risk_of_bias_refuses_inconsistent_or_unknown_judgements():
+    clash = ROB.copy()
+    clash.loc[1, "rob_overall"] = "high"
+    with pytest.raises(AnalysisError, match="Alpha 2001"):
+        risk_of_bias_plot(clash)
+    unknown = ROB.assign(rob_overall=["good"] * 5)
+    with pytest.raises(AnalysisError, match="'good'"):
+        risk_of_bias_plot(unknown)
+
+
+# ------------------------------------------------------------------ PRISMA
+
+PRISMA = pd.DataFrame(
+    {
+        "stage": ["identified_databases", "duplicates_removed", "duplicates_removed",
+                  "records_screened", "excluded_at_screening", "reports_assessed_for_eligibility",
+                  "reports_excluded", "included_qualitative_synthesis",
+                  "included_quantitative_synthesis"],
+        "count": [40, 10, 5, 25, 15, 10, 4, 6, 1],
+        "unit": ["records", "records", "records", "reports", "reports", "reports", "reports",
+                 "studies", "studies"],
+        "reason": ["", "same_address", "mirror_copy", "", "off_topic", "", "wrong_population",
+                   "", ""],
+    }
+)
+
+
+def test_prisma_boxes_show_stage_totals_and_reasons():
+    fig = prisma_plot(PRISMA)
+    text = {t.get_gid()[5:]: t.get_text() for t in fig.texts
+            if str(t.get_gid()).startswith("text:")}
+    assert text["duplicates_removed"] == ("Duplicates removed\n(n = 15 records)\n"
+                                          "• Same address (n = 10)\n• Mirror copy (n = 5)")
+    assert text["records_screened"] == "Screened\n(n = 25 reports)"
+    assert text["reports_excluded"] == ("Excluded\n(n = 4 reports)\n"
+                                        "• Wrong population (n = 4)")
+    assert text["included_quantitative_synthesis"] == ("Included in pooled response rates\n"
+                                                       "(n = 1 study)")
+    boxes = [p for p in fig.axes[0].patches if str(p.get_gid()).startswith("box:")]
+    assert len(boxes) == len(set(PRISMA["stage"])) == 8
+    # Main flow: 3 arrows down; 3 arrows to the exclusion boxes.
+    assert len([p for p in fig.axes[0].patches if p.get_gid() == "arrow"]) == 6
+    assert overlapping_texts(fig) == []
+
+
+def test_prisma_from_the_project_data_file():
+    table = pd.read_csv("data/prisma.csv")
+    fig = prisma_plot(table)
+    totals = table.groupby("stage")["count"].sum()
+    text = {t.get_gid()[5:]: t.get_text() for t in fig.texts
+            if str(t.get_gid()).startswith("text:")}
+    assert set(text) == set(totals.index)
+    for stage, total in totals.items():
+        assert f"(n = {total} " in text[stage].split("\n")[1]
+    assert overlapping_texts(fig) == []
+
+
+def test_prisma_refuses_unknown_stages():
+    with pytest.raises(AnalysisError, match="unknown PRISMA stages"):
+        prisma_plot(pd.DataFrame({"stage": ["found"], "count": [1], "unit": ["records"]}))
