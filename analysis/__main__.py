@@ -19,8 +19,6 @@ from analysis.data import (
     DATA_DIR,
     DataValidationError,
     Problem,
-    ValidationSummary,
-    load_table,
     validate,
 )
 

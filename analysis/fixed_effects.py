@@ -35,6 +35,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis._errors import AnalysisError, check_option
+from analysis._summary import summary_frame, wald_interval
 
 MH_MEASURES = ("RR", "OR", "RD")
 
@@ -144,38 +145,17 @@ class FixedEffectResult:
         Columns as ``MetaAnalysisResult.summary_frame()``: ``label, row_type,
         estimate, se, ci_lb, ci_ub, weight, pi_lb, pi_ub`` (study CIs are Wald
         intervals from the escalc yi/vi; a fixed-effect model has no
-        prediction interval, so pi_lb/pi_ub repeat the CI, as metafor's
-        ``predict()`` does for a fixed-effect model).
+        prediction interval, so pi_lb/pi_ub are NaN, as for
+        ``meta_analysis(method="EE")``).
         """
-        crit = stats.norm.isf((1 - self.confidence_level) / 2)
-        se = np.sqrt(self.vi)
-        studies = pd.DataFrame(
-            {
-                "label": list(self.labels),
-                "row_type": "study",
-                "estimate": self.yi,
-                "se": se,
-                "ci_lb": self.yi - crit * se,
-                "ci_ub": self.yi + crit * se,
-                "weight": self.weights,
-                "pi_lb": np.nan,
-                "pi_ub": np.nan,
-            }
+        ci_lb, ci_ub = wald_interval(self.yi, self.vi, self.confidence_level)
+        return summary_frame(
+            {"label": list(self.labels), "estimate": self.yi, "se": np.sqrt(self.vi),
+             "ci_lb": ci_lb, "ci_ub": ci_ub, "weight": self.weights},
+            {"label": self.model_label, "estimate": self.estimate, "se": self.se,
+             "ci_lb": self.ci_lb, "ci_ub": self.ci_ub, "weight": 100.0,
+             "pi_lb": np.nan, "pi_ub": np.nan},
         )
-        pooled = pd.DataFrame(
-            {
-                "label": [self.model_label],
-                "row_type": "pooled",
-                "estimate": self.estimate,
-                "se": self.se,
-                "ci_lb": self.ci_lb,
-                "ci_ub": self.ci_ub,
-                "weight": 100.0,
-                "pi_lb": self.ci_lb,
-                "pi_ub": self.ci_ub,
-            }
-        )
-        return pd.concat([studies, pooled], ignore_index=True)
 
 
 def _tables(ai, bi, ci, di, labels):

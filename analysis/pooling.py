@@ -22,6 +22,7 @@ from analysis._distributions import (
     t_two_sided_p,
 )
 from analysis._errors import AnalysisError, check_option
+from analysis._summary import summary_frame, wald_interval
 from analysis._tau2 import TAU2_METHODS, WeightedFit, estimate_tau2, intercept_design, q_profile_root
 
 TESTS = ("z", "knha")
@@ -138,35 +139,14 @@ class MetaAnalysisResult:
         metafor's ``forest()``; the pooled row carries the model's CI and the
         prediction interval.
         """
-        crit = normal_two_sided_critical(self.confidence_level)
-        se = np.sqrt(self.vi)
-        studies = pd.DataFrame(
-            {
-                "label": list(self.labels),
-                "row_type": "study",
-                "estimate": self.yi,
-                "se": se,
-                "ci_lb": self.yi - crit * se,
-                "ci_ub": self.yi + crit * se,
-                "weight": self.weights,
-                "pi_lb": np.nan,
-                "pi_ub": np.nan,
-            }
+        ci_lb, ci_ub = wald_interval(self.yi, self.vi, self.confidence_level)
+        return summary_frame(
+            {"label": list(self.labels), "estimate": self.yi, "se": np.sqrt(self.vi),
+             "ci_lb": ci_lb, "ci_ub": ci_ub, "weight": self.weights},
+            {"label": self.model_label, "estimate": self.estimate, "se": self.se,
+             "ci_lb": self.ci_lb, "ci_ub": self.ci_ub, "weight": 100.0,
+             "pi_lb": self.pi_lb, "pi_ub": self.pi_ub},
         )
-        pooled = pd.DataFrame(
-            {
-                "label": [self.model_label],
-                "row_type": "pooled",
-                "estimate": self.estimate,
-                "se": self.se,
-                "ci_lb": self.ci_lb,
-                "ci_ub": self.ci_ub,
-                "weight": 100.0,
-                "pi_lb": self.pi_lb,
-                "pi_ub": self.pi_ub,
-            }
-        )
-        return pd.concat([studies, pooled], ignore_index=True)
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,10 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy import optimize, special, stats
 
 from analysis._errors import AnalysisError, check_option
+from analysis._summary import summary_frame
 from analysis._tau2 import TAU2_METHODS
 from analysis.pooling import MetaAnalysisResult, meta_analysis
+from analysis.transforms import clopper_pearson, wilson
 
 METHODS = ("GLMM", "PLO", "PFT", "PAS", "PR")
 INTERVALS = ("clopper-pearson", "wilson")
@@ -228,37 +230,16 @@ class ProportionResult:
         study weights.
         """
         weights = self.weights if self.weights is not None else np.full(self.k, np.nan)
-        studies = pd.DataFrame(
-            {
-                "label": list(self.labels),
-                "row_type": "study",
-                "estimate": self.events / self.n,
-                "se": np.sqrt(self.vi),
-                "ci_lb": self.study_ci_lb,
-                "ci_ub": self.study_ci_ub,
-                "weight": weights,
-                "pi_lb": np.nan,
-                "pi_ub": np.nan,
-                "events": self.events,
-                "n": self.n,
-            }
+        return summary_frame(
+            {"label": list(self.labels), "estimate": self.events / self.n, "se": np.sqrt(self.vi),
+             "ci_lb": self.study_ci_lb, "ci_ub": self.study_ci_ub, "weight": weights,
+             "events": self.events, "n": self.n},
+            {"label": self.model_label, "estimate": self.prop, "se": self.se,
+             "ci_lb": self.prop_ci_lb, "ci_ub": self.prop_ci_ub,
+             "weight": 100.0 if self.weights is not None else np.nan,
+             "pi_lb": self.prop_pi_lb, "pi_ub": self.prop_pi_ub,
+             "events": int(self.events.sum()), "n": int(self.n.sum())},
         )
-        pooled = pd.DataFrame(
-            {
-                "label": [self.model_label],
-                "row_type": "pooled",
-                "estimate": self.prop,
-                "se": self.se,
-                "ci_lb": self.prop_ci_lb,
-                "ci_ub": self.prop_ci_ub,
-                "weight": 100.0 if self.weights is not None else np.nan,
-                "pi_lb": self.prop_pi_lb,
-                "pi_ub": self.prop_pi_ub,
-                "events": int(self.events.sum()),
-                "n": int(self.n.sum()),
-            }
-        )
-        return pd.concat([studies, pooled], ignore_index=True)
 
 
 def _check_counts(events, n, labels):
@@ -783,17 +764,6 @@ def study_intervals(events, n, confidence_level: float = 0.95, interval: str = "
     0.0667 0.6525
     """
     check_option("interval", interval, INTERVALS)
-    x = np.asarray(events, dtype=float)
-    size = np.asarray(n, dtype=float)
-    alpha = 1.0 - confidence_level
-    if interval == "clopper-pearson":
-        with np.errstate(invalid="ignore"):
-            lower = np.where(x > 0, stats.beta.ppf(alpha / 2, x, size - x + 1), 0.0)
-            upper = np.where(x < size, stats.beta.ppf(1 - alpha / 2, x + 1, size - x), 1.0)
-        return lower, upper
-    z = stats.norm.isf(alpha / 2)
-    p = x / size
-    centre = p + z**2 / (2 * size)
-    half = z * np.sqrt(p * (1 - p) / size + z**2 / (4 * size**2))
-    denominator = 1 + z**2 / size
-    return (centre - half) / denominator, (centre + half) / denominator
+    compute = clopper_pearson if interval == "clopper-pearson" else wilson
+    ci = compute(events, n, confidence_level)
+    return ci.ci_lb, ci.ci_ub

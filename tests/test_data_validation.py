@@ -8,8 +8,6 @@ interface of the validator, and a person fixing a spreadsheet reads nothing else
 
 from __future__ import annotations
 
-import os
-import shutil
 import tempfile
 import time
 from pathlib import Path
