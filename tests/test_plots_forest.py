@@ -304,3 +304,16 @@ def test_saved_svg_is_reproducible(bcg_fig, tmp_path):
     first = save_figure(bcg_fig, tmp_path / "a", formats=("svg",))[0].read_bytes()
     second = save_figure(bcg_fig, tmp_path / "b", formats=("svg",))[0].read_bytes()
     assert first == second
+
+
+def test_smallest_font_size_is_never_below_8_points(bcg_re):
+    fig = forest_plot(bcg_re, fontsize=6)
+    fig.canvas.draw()
+    assert min(t.get_fontsize() for t in visible_texts(fig)) >= MIN_FONT_SIZE == 8.0
+    assert overlapping_texts(fig) == []
+
+
+def test_prediction_row_follows_the_random_effects_diamond(bcg_re, bcg_fig):
+    kinds = [t.get_gid().split(":")[1] for t in bcg_fig.texts
+             if str(t.get_gid()).startswith("label:")]
+    assert kinds[-3:] == ["pooled", "prediction", "pooled"]

@@ -69,6 +69,7 @@ def draw_table(rows: list[Row], columns: list[Column], scale: AxisScale, *,
                wrap=48, xlabel=None):
     """Lay out and draw ``rows``; return the Figure (see module docstring)."""
     fontsize = max(float(fontsize), MIN_FONT_SIZE)
+    small = max(fontsize - 0.5, MIN_FONT_SIZE)  # notes and favours labels
     line = fontsize * _LINE
     fig = new_figure()
 
@@ -95,7 +96,7 @@ def draw_table(rows: list[Row], columns: list[Column], scale: AxisScale, *,
             w = max(w, text_size(fig, cell(row, col), fontsize, weight_of(row, col))[0])
         widths[col.key] = w
     left_width = sum(widths[c.key] for c in left_cols) + _COLUMN_GAP * (len(left_cols) - 1)
-    note_width = max([text_size(fig, _wrap_note(r.label), fontsize - 0.5, style="italic")[0]
+    note_width = max([text_size(fig, r.label, small, style="italic")[0]
                       for r in rows if r.kind == "note"] or [0.0])
     if note_width > left_width:
         widths["label"] += note_width - left_width
@@ -104,10 +105,12 @@ def draw_table(rows: list[Row], columns: list[Column], scale: AxisScale, *,
                    + _COLUMN_GAP * max(len(right_cols) - 1, 0))
 
     # Panel width: wide enough for the two "favours" labels side by side.
-    fav_widths = [text_size(fig, f, fontsize - 0.5)[0] for f in (favours or ("", ""))]
+    fav_widths = [text_size(fig, f, small)[0] for f in (favours or ("", ""))]
     panel = max(float(plot_width), sum(fav_widths) + 0.4, 1.2)
     fig_width = (_MARGIN + left_width + _PANEL_GAP + panel
                  + (_PANEL_GAP + right_width if right_cols else 0.0) + _MARGIN)
+    if title:  # a long title widens the figure rather than running off it
+        fig_width = max(fig_width, text_size(fig, title, fontsize + 1, "bold")[0] + 2 * _MARGIN)
 
     # Row heights from line counts.
     def n_lines(row: Row) -> int:
@@ -174,7 +177,7 @@ def draw_table(rows: list[Row], columns: list[Column], scale: AxisScale, *,
         if row.kind == "blank":
             continue
         if row.kind == "note":
-            _text(fig, _MARGIN, y, _wrap_note(row.label), trans, "left", fontsize - 0.5,
+            _text(fig, _MARGIN, y, row.label, trans, "left", small,
                   "normal", gid="note", style="italic")
             continue
         for col in left_cols + right_cols:
@@ -219,9 +222,9 @@ def draw_table(rows: list[Row], columns: list[Column], scale: AxisScale, *,
         right_x = min(centre + gap, fig_width - _MARGIN - fav_widths[1])
         right_x = max(right_x, left_x + 2 * gap)
         fig.text(left_x, y_fav, favours[0], transform=fig.dpi_scale_trans, ha="right",
-                 va="center", fontsize=fontsize - 0.5, gid="favours-left", parse_math=False)
+                 va="center", fontsize=small, gid="favours-left", parse_math=False)
         fig.text(right_x, y_fav, favours[1], transform=fig.dpi_scale_trans, ha="left",
-                 va="center", fontsize=fontsize - 0.5, gid="favours-right", parse_math=False)
+                 va="center", fontsize=small, gid="favours-right", parse_math=False)
         y_label = y_fav - 1.2 * line
     else:
         y_label = y_fav
@@ -230,10 +233,6 @@ def draw_table(rows: list[Row], columns: list[Column], scale: AxisScale, *,
     fig.text(panel_left + panel / 2, y_label, label, transform=fig.dpi_scale_trans,
              ha="center", va="center", fontsize=fontsize, gid="xlabel", parse_math=False)
     return fig
-
-
-def _wrap_note(text: str) -> str:
-    return text
 
 
 def _anchor(x: float, width: float, align: str) -> float:

@@ -281,6 +281,7 @@ def _interval_text(row: Row, digits: int) -> str:
 def _pooled_rows(fits, frames, scale: AxisScale, digits, prediction, heterogeneity, *,
                  prefix, weight_text, n_weight, highlight) -> list[Row]:
     rows = []
+    prediction_drawn = False
     for j, (fit, frame) in enumerate(zip(fits, frames)):
         pooled = frame[frame["row_type"] == "pooled"]
         if pooled.empty:
@@ -297,21 +298,16 @@ def _pooled_rows(fits, frames, scale: AxisScale, digits, prediction, heterogenei
             if is_finite(total) and column < n_weight:
                 row.cells[f"weight{column}"] = format_number(total, 1) + "%"
         rows.append(row)
-    if prediction:
-        for fit, frame in zip(fits, frames):
-            pooled = frame[frame["row_type"] == "pooled"]
-            if (_method(fit) in _FIXED_METHODS or pooled.empty
-                    or not {"pi_lb", "pi_ub"} <= set(frame.columns)):
-                continue
-            p = pooled.iloc[0]
-            if not (is_finite(p["pi_lb"]) and is_finite(p["pi_ub"])):
-                continue
-            row = Row("prediction", label="Prediction interval")
-            row.ci_lb, row.ci_ub = scale([p["pi_lb"], p["pi_ub"]])
-            row.cells["estimate"] = (f"[{format_number(row.ci_lb, digits)}, "
-                                     f"{format_number(row.ci_ub, digits)}]")
-            rows.append(row)
-            break
+        # The prediction interval goes right under its own (first random-effects) diamond.
+        if (prediction and not prediction_drawn and _method(fit) not in _FIXED_METHODS
+                and {"pi_lb", "pi_ub"} <= set(frame.columns)
+                and is_finite(p["pi_lb"]) and is_finite(p["pi_ub"])):
+            pi = Row("prediction", label="Prediction interval")
+            pi.ci_lb, pi.ci_ub = scale([p["pi_lb"], p["pi_ub"]])
+            pi.cells["estimate"] = (f"[{format_number(pi.ci_lb, digits)}, "
+                                    f"{format_number(pi.ci_ub, digits)}]")
+            rows.append(pi)
+            prediction_drawn = True
     if heterogeneity:
         text = heterogeneity_text(_heterogeneity_source(fits))
         if text:
