@@ -346,3 +346,16 @@ def test_prisma_from_the_project_data_file():
 def test_prisma_refuses_unknown_stages():
     with pytest.raises(AnalysisError, match="unknown PRISMA stages"):
         prisma_plot(pd.DataFrame({"stage": ["found"], "count": [1], "unit": ["records"]}))
+
+
+def test_funnel_of_logit_proportions_is_drawn_on_the_logit_scale():
+    events, n = np.array([4, 9, 2, 6, 3]), np.array([10, 18, 11, 12, 8])
+    plo = pool_proportions(events, n, method="PLO")
+    fig = funnel_plot(plo)
+    assert fig.axes[0].get_xlabel() == "Logit proportion"
+    frame = plo.pooled.summary_frame()
+    x = sorted(p.get_xdata()[0] for p in _tagged(fig, "study-point"))
+    np.testing.assert_allclose(x, sorted(frame.loc[frame["row_type"] == "study", "estimate"]),
+                               rtol=0, atol=POSITION_TOLERANCE)
+    (polygon,) = _tagged(fig, "contour-0.95")
+    assert polygon.get_xy()[0, 0] == pytest.approx(plo.pooled.estimate, abs=POSITION_TOLERANCE)

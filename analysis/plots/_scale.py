@@ -93,6 +93,28 @@ def scale_for(measure: str | None, *, frame_is_natural: bool = False) -> AxisSca
     return AxisScale(info.axis_scale, to_axis, info.null_value, label, short)
 
 
+def analysis_scale_for(measure: str | None) -> AxisScale:
+    """An axis on which straight lines of the analysis scale stay straight.
+
+    Ratio measures keep their log axis at natural values (exp is linear on a
+    log axis); measures with a curved back-transformation (PLO, PAS, PFT)
+    are drawn on the analysis scale itself, e.g. "Logit proportion". Funnel
+    plots need this: their contours are straight lines in (estimate, SE).
+
+    Examples
+    --------
+    >>> analysis_scale_for("PLO").label, analysis_scale_for("RR").axis
+    ('Logit proportion', 'log')
+    """
+    code = (measure or "GEN").upper()
+    code = _ALIASES.get(code, (code, None))[0]
+    if code in transforms.SCALES:
+        info = transforms.measure_scale(code)
+        if info.transformation not in ("exp", "identity"):
+            return AxisScale("linear", _identity, None, info.analysis_label, code)
+    return scale_for(measure)
+
+
 def scale_of(result) -> AxisScale:
     """The x axis for a result object (meta_analysis or pool_proportions)."""
     if _frame_is_natural(result):

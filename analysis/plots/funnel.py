@@ -10,7 +10,7 @@ from matplotlib.patches import Patch, Polygon
 from scipy import stats
 
 from analysis._errors import AnalysisError
-from analysis.plots._scale import scale_for
+from analysis.plots._scale import analysis_scale_for
 from analysis.plots._style import FONT_SIZE, MIN_FONT_SIZE, PALETTE, new_figure, text_size
 from analysis.plots._table import _set_ticks
 
@@ -58,7 +58,11 @@ def funnel_plot(result, contours: Sequence[float] | None = (0.90, 0.95, 0.99), *
     -----
     The y axis is the standard error, 0 at the top, as metafor draws it. The
     contour at level L runs through ``refline ± z_{(1+L)/2} x SE``. Ratio
-    measures are drawn on a log axis at natural values.
+    measures are drawn on a log axis at natural values; proportions on their
+    model scale (e.g. logit), where the contours are straight. Proportions
+    have no null value, so their contours are centred on the pooled estimate
+    (the shades then show how far each study lies from it) unless ``refline``
+    is given.
 
     Examples
     --------
@@ -69,7 +73,7 @@ def funnel_plot(result, contours: Sequence[float] | None = (0.90, 0.95, 0.99), *
     4
     """
     fit = _inverse_variance_fit(result)
-    scale = scale_for(getattr(fit, "measure", None))
+    scale = analysis_scale_for(getattr(fit, "measure", None))
     frame = fit.summary_frame()
     studies = frame[frame["row_type"] == "study"]
     pooled = frame[frame["row_type"] == "pooled"].iloc[0]
