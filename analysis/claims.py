@@ -1,0 +1,819 @@
+"""Check the claims of the popular articles (``data/claims.csv``) against the evidence.
+
+:func:`check_claims` gives every claim a verdict, the numbers it rests on and a
+one-line explanation. The analysis that tests a claim is the claim's own
+``analysis`` column (chosen by the curator); the rules below turn the numbers
+into a verdict. Each verdict records the rule that decided it.
+
+Verdicts
+--------
+``supported``, ``partly supported``, ``not supported``, ``not testable``.
+
+Rules
+-----
+Not testable
+    ``testable`` is false or ``analysis`` is ``not_testable`` (the reason is the
+    claim's ``note``); or the data hold nothing the rule needs (the explanation
+    says what is missing).
+Pooled response rate (``pooled_response_rate``)
+    The pooled proportion of responders in ketamine arms (``pool_proportions``,
+    GLMM by default; rows chosen by :func:`response_rate_rows`, the claim's time
+    window, or the primary window with unstated times when the claim gives none).
+    A point value: supported if inside the CI, partly supported if inside the
+    prediction interval only, not supported otherwise. A one-sided claim ("more
+    than half"): supported if the whole CI lies on the claimed side, partly
+    supported if the estimate or the prediction interval does, not supported
+    otherwise.
+One study's numbers (``single_study_check``)
+    The rows of the study named in ``study_ref`` (a ``cohort_id`` or
+    ``study_id``). A response rate: the study's proportion with its exact
+    (Clopper-Pearson) interval; supported if the claimed value is inside it,
+    not supported otherwise. A count of patients (``ketamine_n``), sessions
+    (``sessions``) or responders (``ketamine_events``): supported if equal, not
+    supported otherwise. A direction of effect: see *direction* below. A pain
+    score without a number: supported if every patient of the study met its
+    responder threshold, partly if some did, not supported if none. A case
+    description is not a quantity: not testable.
+Direction of effect (controlled comparisons)
+    The risk ratio (``measure``) of responders, ketamine against control,
+    pooled by ``meta_analysis`` (REML, Hartung-Knapp by default; one study is
+    its own estimate with a Wald interval): supported if the CI excludes no
+    difference in favour of ketamine, partly supported if the estimate
+    favours ketamine but the CI includes no difference, not supported
+    otherwise. When the study has responders in the ketamine arm but no
+    control counts in the data: partly supported (nothing can be attributed
+    to ketamine without a control).
+Controlled comparison (``controlled_rr``)
+    A claimed proportion is checked against the ketamine arm's proportion
+    (the study's exact interval, or the pooled ketamine arms); otherwise the
+    claim is read as a direction of effect in its time window (the primary
+    window when it gives none).
+Duration (``duration``)
+    An upper bound U ("gone by U"): the controlled rows at or after U;
+    not supported if one shows a benefit whose CI excludes no difference,
+    partly supported if one favours ketamine without that, supported if none
+    favours ketamine. A lower bound or value L ("still some benefit at L"):
+    every row with responder counts at or after L; supported if a controlled
+    row shows a benefit whose CI excludes no difference, partly supported if
+    some patients still respond there, not supported if none do. No number and
+    the long-term window ("short-term relief, no long-term analgesia"):
+    supported if the comparison up to 4 h has a CI excluding no difference in
+    favour of ketamine and the long-term one does not favour ketamine, partly
+    supported if the short-term estimate favours ketamine without that, not
+    supported otherwise.
+Counts of studies and patients (``study_count``)
+    Registered studies: the registered trials of ``study_ref`` found in the
+    data. Studies: supported if the claim equals the number of independent
+    patient samples with outcome data, partly supported if it equals the
+    number of reports of those samples (a sample reported twice counted twice),
+    not supported otherwise. Patients: the sum over those samples of the
+    patients analysed (``n_analysed``, else ``n_enrolled``); supported if equal.
+Adverse events (``adverse_events``)
+    Each independent sample's ``adverse_events`` text is read for the words in
+    :data:`NOT_MILD_WORDS` (then not mild or not short-lived) and
+    :data:`MILD_WORDS`; supported if every classified sample is mild, partly
+    supported if most are, not supported otherwise.
+Study characteristics (``study_characteristics``)
+    Share of the pooled samples with one ketamine session at no more than
+    ``low_dose_mg_per_kg``: supported from one half, partly supported above 0,
+    not supported at 0.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from analysis._errors import AnalysisError, check_option
+from analysis.effect_sizes import effect_sizes
+from analysis.pooling import meta_analysis
+from analysis.proportions import METHODS, pool_proportions, study_intervals
+from analysis.transforms import measure_scale
+
+VERDICTS = ("supported", "partly supported", "not supported", "not testable")
+MEASURES = ("RR", "OR", "RD")
+TIME_WINDOWS = ("during_or_immediate", "short_term", "medium_term", "long_term")
+
+#: Window used when a claim gives none (the primary analysis of the response-rate and
+#: controlled-trial notebooks).
+PRIMARY_WINDOW = "during_or_immediate"
+
+#: Words that mark an adverse-event description as mild or short-lived (matched in lower case).
+MILD_WORDS = ("mild", "short-lasting", "short-lived", "declined rapidly", "none",
+              "without any complications", "few, minor")
+#: Words that mark it as not mild or not short-lived; they win over MILD_WORDS.
+NOT_MILD_WORDS = ("withdrawal", "serious", "severe")
+
+#: Default upper bound of a "low" dose: the Ketalar (ketamine) label gives 1 to 4.5 mg/kg
+#: IV to induce anaesthesia, so analgesic infusions of at most 0.5 mg/kg are sub-anaesthetic.
+LOW_DOSE_MG_PER_KG = 0.5
+
+_COUNT_COLUMNS = {"ai": "ketamine_events", "n1i": "ketamine_n", "ci": "control_events", "n2i": "control_n"}
+_RESPONSE_OUTCOMES = ("responders", "relief_persisting")
+
+
+# ------------------------------------------------------------------ selections
+
+
+def _flag(series: pd.Series) -> pd.Series:
+    return series.astype("boolean").fillna(False).astype(bool)
+
+
+def response_rate_rows(studies: pd.DataFrame, time_window: str = PRIMARY_WINDOW, *,
+                       include_unstated_time: bool = True, exclude=()) -> pd.DataFrame:
+    """Rows pooled for the response rate in ketamine arms, as notebook 02 selects them.
+
+    Responder rows with ``include_in_pooling`` in ``time_window`` (and, with
+    ``include_unstated_time``, rows whose source gives no time), minus ``exclude``
+    (study_ids); one row per patient sample (``cohort_id``), the earliest time point;
+    ordered by year and label.
+    """
+    check_option("time_window", time_window, TIME_WINDOWS)
+    rows = studies[(studies["outcome"] == "responders") & _flag(studies["include_in_pooling"])
+                   & ~studies["study_id"].isin(list(exclude))]
+    windows = [time_window, "not_reported"] if include_unstated_time else [time_window]
+    rows = rows[rows["time_window"].isin(windows) & rows["ketamine_events"].notna()]
+    rows = rows.sort_values(["cohort_id", "timepoint_hours"]).drop_duplicates("cohort_id")
+    return rows.sort_values(["year", "study_label"])
+
+
+def controlled_rows(studies: pd.DataFrame, time_window: str = PRIMARY_WINDOW, *, exclude=()) -> pd.DataFrame:
+    """Rows with responders counted in both arms in ``time_window``, as notebook 03 selects them.
+
+    One row per patient sample (the earliest time point in the window).
+    """
+    check_option("time_window", time_window, TIME_WINDOWS)
+    rows = studies[(studies["outcome"] == "responders") & _flag(studies["include_in_pooling"])
+                   & studies["control_events"].notna() & (studies["time_window"] == time_window)
+                   & ~studies["study_id"].isin(list(exclude))]
+    return rows.sort_values(["cohort_id", "timepoint_hours"]).drop_duplicates("cohort_id")
+
+
+# ------------------------------------------------------------------ results
+
+
+@dataclass(frozen=True)
+class ClaimVerdict:
+    """The verdict on one claim and the numbers it rests on.
+
+    Attributes
+    ----------
+    claim_id, analysis : str
+        From ``data/claims.csv``.
+    verdict : str
+        One of :data:`VERDICTS`.
+    claimed : str
+        The claim's number in words (e.g. ``"about 0.5 proportion"``, ``"more than 0.5
+        proportion"``); empty when it states none.
+    scale : str
+        What ``estimate`` and its intervals are (``"proportion"``, ``"risk ratio"``,
+        ``"patients"``, ...); empty when no number applies.
+    estimate, ci_lb, ci_ub, pi_lb, pi_ub : float
+        The evidence's number with its confidence and prediction intervals (NaN when
+        not applicable).
+    k : int
+        Studies (patient samples) the numbers rest on (0 when none).
+    evidence : str
+        The counts behind the numbers, e.g. ``"Noppers 2011 (15 min): 8/12 vs 3/12"``.
+    explanation : str
+        One line for a reader.
+    rule : str
+        The rule that decided the verdict (see the module docstring).
+    """
+
+    claim_id: str
+    analysis: str
+    verdict: str
+    claimed: str
+    scale: str
+    estimate: float
+    ci_lb: float
+    ci_ub: float
+    pi_lb: float
+    pi_ub: float
+    k: int
+    evidence: str
+    explanation: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class ClaimsCheck:
+    """Every claim's verdict, with the options the evidence was computed with.
+
+    Attributes
+    ----------
+    verdicts : tuple of ClaimVerdict
+        In the order of the claims table.
+    method, measure, tau_method, test : str
+        Pooling model of response rates, controlled measure, its tau² estimator and test.
+    confidence_level : float
+    low_dose_mg_per_kg : float
+    """
+
+    verdicts: tuple[ClaimVerdict, ...] = field(repr=False)
+    method: str
+    measure: str
+    tau_method: str
+    test: str
+    confidence_level: float
+    low_dose_mg_per_kg: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per claim: every field of :class:`ClaimVerdict`."""
+        return pd.DataFrame([v.__dict__ for v in self.verdicts])
+
+    def verdict(self, claim_id: str) -> ClaimVerdict:
+        """The verdict of one claim."""
+        for v in self.verdicts:
+            if v.claim_id == claim_id:
+                return v
+        raise AnalysisError(f"no claim {claim_id!r} was checked.")
+
+    def counts(self) -> pd.Series:
+        """Number of claims per verdict, in the order of :data:`VERDICTS`."""
+        found = pd.Series([v.verdict for v in self.verdicts], dtype=str)
+        return found.value_counts().reindex(list(VERDICTS), fill_value=0)
+
+
+# ------------------------------------------------------------------ helpers
+
+_NAN = float("nan")
+
+
+def _fmt_p(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _hours(h: float) -> str:
+    if h < 24:
+        return f"{h:g} h"
+    if h < 24 * 14:
+        return f"{h / 24:.3g} d"
+    if h < 24 * 365:
+        return f"{h / 168:.3g} wk"
+    return f"{h / (24 * 365):.3g} y"
+
+
+def _claimed_text(claim) -> str:
+    unit = "" if pd.isna(claim["claimed_unit"]) else f" {claim['claimed_unit']}"
+    about = "about " if bool(claim["approximate"]) else ""
+    parts = []
+    if not pd.isna(claim["claimed_value"]):
+        parts.append(f"{about}{claim['claimed_value']:.3g}{unit}")
+    if not pd.isna(claim["claimed_lower"]) and not pd.isna(claim["claimed_upper"]):
+        parts.append(f"{claim['claimed_lower']:g} to {claim['claimed_upper']:g}{unit}")
+    elif not pd.isna(claim["claimed_lower"]):
+        parts.append(f"more than {claim['claimed_lower']:g}{unit}")
+    elif not pd.isna(claim["claimed_upper"]):
+        parts.append(f"less than {claim['claimed_upper']:g}{unit}")
+    return "; ".join(parts)
+
+
+def _as_proportion(value: float, unit) -> float:
+    return value / 100.0 if str(unit).strip() == "percent" else value
+
+
+def _row_label(row) -> str:
+    time = row["timepoint_label"] if isinstance(row["timepoint_label"], str) else "time not stated"
+    return f"{row['study_label']} ({time})"
+
+
+class _Checker:
+    def __init__(self, studies, method, measure, tau_method, test, confidence_level, low_dose):
+        self.studies = studies
+        self.method = method
+        self.measure = measure
+        self.tau_method = tau_method
+        self.test = test
+        self.level = confidence_level
+        self.low_dose = low_dose
+        self.scale = measure_scale(measure)
+        self.ci_words = f"{100 * confidence_level:g}% CI"
+
+    # -- building blocks ---------------------------------------------------
+    def verdict(self, claim, verdict, rule, explanation, *, scale="", estimate=_NAN, ci=(_NAN, _NAN),
+                pi=(_NAN, _NAN), k=0, evidence=""):
+        check_option("verdict", verdict, VERDICTS)
+        return ClaimVerdict(
+            claim_id=str(claim["claim_id"]), analysis=str(claim["analysis"]), verdict=verdict,
+            claimed=_claimed_text(claim), scale=scale, estimate=float(estimate), ci_lb=float(ci[0]),
+            ci_ub=float(ci[1]), pi_lb=float(pi[0]), pi_ub=float(pi[1]), k=int(k), evidence=evidence,
+            explanation=explanation, rule=rule,
+        )
+
+    def refs(self, claim) -> pd.DataFrame:
+        if pd.isna(claim["study_ref"]):
+            return self.studies.iloc[0:0]
+        keys = [r.strip() for r in str(claim["study_ref"]).split(";") if r.strip()]
+        return self.studies[self.studies["cohort_id"].isin(keys) | self.studies["study_id"].isin(keys)]
+
+    @staticmethod
+    def window(claim) -> str:
+        w = str(claim["time_window"])
+        return w if w in TIME_WINDOWS else PRIMARY_WINDOW
+
+    def comparison(self, rows: pd.DataFrame):
+        """Pooled (or single-study) comparison of responders; None when no row has both arms."""
+        rows = rows[rows["control_events"].notna() & rows["ketamine_events"].notna()]
+        if rows.empty:
+            return None, rows
+        es = effect_sizes(rows, self.measure, columns=_COUNT_COLUMNS)
+        fit = meta_analysis(es["yi"], es["vi"], method=self.tau_method, test=self.test,
+                            confidence_level=self.level, labels=es["study_label"], measure=self.measure)
+        return fit, rows
+
+    def natural(self, fit):
+        b = self.scale.back_transform
+        return (float(b(fit.estimate)), (float(b(fit.ci_lb)), float(b(fit.ci_ub))),
+                (float(b(fit.pi_lb)), float(b(fit.pi_ub))) if fit.k > 1 else (_NAN, _NAN))
+
+    def direction(self, fit) -> str:
+        """'significant', 'favours' (ketamine, CI includes null) or 'none'."""
+        null = self.scale.null_value
+        estimate, (lower, upper), _ = self.natural(fit)
+        if lower > null:
+            return "significant"
+        if estimate > null:
+            return "favours"
+        return "none"
+
+    def describe_fit(self, fit) -> str:
+        estimate, (lower, upper), _ = self.natural(fit)
+        name = self.measure
+        return f"{name} {estimate:.2f} ({self.ci_words} {lower:.2f} to {upper:.2f})"
+
+    @staticmethod
+    def counts_text(rows: pd.DataFrame, control=True) -> str:
+        parts = []
+        for _, row in rows.iterrows():
+            text = f"{_row_label(row)}: {int(row['ketamine_events'])}/{int(row['ketamine_n'])}"
+            if control and not pd.isna(row["control_events"]):
+                text += f" vs {int(row['control_events'])}/{int(row['control_n'])}"
+            parts.append(text)
+        return "; ".join(parts)
+
+    # -- rules -------------------------------------------------------------
+    def interval_rule(self, claim, estimate, ci, pi, value_scale):
+        """Verdict of a claimed value or bound against an estimate with CI (and PI)."""
+        unit = claim["claimed_unit"]
+        value, lower, upper = (claim["claimed_value"], claim["claimed_lower"], claim["claimed_upper"])
+        has_pi = not math.isnan(pi[0])
+        if not pd.isna(value):
+            v = _as_proportion(value, unit) if value_scale == "proportion" else value
+            if ci[0] <= v <= ci[1]:
+                return "supported", "claimed value inside the CI"
+            if has_pi and pi[0] <= v <= pi[1]:
+                return "partly supported", "claimed value inside the prediction interval only"
+            return "not supported", "claimed value outside the " + ("prediction interval" if has_pi else "CI")
+        if not pd.isna(lower) and pd.isna(upper):
+            bound = _as_proportion(lower, unit) if value_scale == "proportion" else lower
+            if ci[0] > bound:
+                return "supported", "whole CI above the claimed lower bound"
+            if estimate > bound:
+                return "partly supported", "estimate above the claimed lower bound, CI includes it"
+            if (pi[1] if has_pi else ci[1]) > bound:
+                return "partly supported", ("prediction interval" if has_pi else "CI") + " reaches above the bound"
+            return "not supported", "evidence entirely at or below the claimed lower bound"
+        if not pd.isna(upper) and pd.isna(lower):
+            bound = _as_proportion(upper, unit) if value_scale == "proportion" else upper
+            if ci[1] < bound:
+                return "supported", "whole CI below the claimed upper bound"
+            if estimate < bound:
+                return "partly supported", "estimate below the claimed upper bound, CI includes it"
+            if (pi[0] if has_pi else ci[0]) < bound:
+                return "partly supported", ("prediction interval" if has_pi else "CI") + " reaches below the bound"
+            return "not supported", "evidence entirely at or above the claimed upper bound"
+        return None, "no number to compare"
+
+    def pooled_rate(self, claim, rows=None, what="pooled response rate in ketamine arms"):
+        window = self.window(claim)
+        if rows is None:
+            rows = response_rate_rows(self.studies, window,
+                                      include_unstated_time=str(claim["time_window"]) not in TIME_WINDOWS
+                                      or window == PRIMARY_WINDOW)
+        if len(rows) == 0:
+            return self.verdict(claim, "not testable", "no responder rows",
+                                f"No study reports responders in the {window} window.")
+        evidence = self.counts_text(rows, control=False)
+        if len(rows) == 1:
+            return self.single_rate(claim, rows)
+        fit = pool_proportions(rows["ketamine_events"], rows["ketamine_n"], method=self.method,
+                               confidence_level=self.level, labels=rows["study_label"],
+                               tau_method=self.tau_method, test="z" if self.method == "GLMM" else self.test)
+        ci, pi = (fit.prop_ci_lb, fit.prop_ci_ub), (fit.prop_pi_lb, fit.prop_pi_ub)
+        verdict, reason = self.interval_rule(claim, fit.prop, ci, pi, "proportion")
+        numbers = (f"{what} {_fmt_p(fit.prop)} ({self.ci_words} {_fmt_p(ci[0])} to {_fmt_p(ci[1])}; "
+                   f"prediction interval {_fmt_p(pi[0])} to {_fmt_p(pi[1])}; {fit.k} studies, {fit.model_label})")
+        if verdict is None:
+            return self.verdict(claim, "not testable", "pooled response rate: no number",
+                                f"The claim states no number; for context, the {numbers}.",
+                                scale="proportion", estimate=fit.prop, ci=ci, pi=pi, k=fit.k, evidence=evidence)
+        return self.verdict(claim, verdict, f"pooled response rate: {reason}",
+                            f"Claimed {_claimed_text(claim)}; {numbers}.", scale="proportion",
+                            estimate=fit.prop, ci=ci, pi=pi, k=fit.k, evidence=evidence)
+
+    def single_rate(self, claim, rows, extra=""):
+        row = rows.iloc[0]
+        events, n = int(row["ketamine_events"]), int(row["ketamine_n"])
+        lower, upper = study_intervals([events], [n], self.level)
+        ci = (float(lower[0]), float(upper[0]))
+        verdict, reason = self.interval_rule(claim, events / n, ci, (_NAN, _NAN), "proportion")
+        evidence = self.counts_text(rows)
+        numbers = (f"{row['study_label']}: {events}/{n} = {_fmt_p(events / n)} in the ketamine arm "
+                   f"(exact {self.ci_words} {_fmt_p(ci[0])} to {_fmt_p(ci[1])})")
+        if verdict is None:
+            return self.verdict(claim, "not testable", "single study: no number", f"The claim states no number; {numbers}.",
+                                scale="proportion", estimate=events / n, ci=ci, k=1, evidence=evidence)
+        return self.verdict(claim, verdict, f"one study's proportion: {reason}",
+                            f"Claimed {_claimed_text(claim)}; {numbers}{extra}.", scale="proportion",
+                            estimate=events / n, ci=ci, k=1, evidence=evidence)
+
+    def direction_rule(self, claim, rows, what):
+        fit, used = self.comparison(rows)
+        if fit is None:
+            responders = rows[rows["ketamine_events"].notna() & (rows["outcome"].isin(_RESPONSE_OUTCOMES))]
+            if responders.empty:
+                return self.verdict(claim, "not testable", "direction: no outcome data",
+                                    f"No responder counts for {what} in the data.")
+            events = responders["ketamine_events"].astype(int)
+            evidence = self.counts_text(responders, control=False)
+            pain = self.pain_text(rows)
+            if (events > 0).any():
+                return self.verdict(
+                    claim, "partly supported", "direction: responders without control counts",
+                    f"{evidence}{pain}: responders after ketamine, but the data hold no control "
+                    f"counts, so the change cannot be attributed to ketamine.{self.concerns(claim)}",
+                    k=responders["cohort_id"].nunique(), evidence=evidence)
+            return self.verdict(claim, "not supported", "direction: no responders",
+                                f"No responders after ketamine in {what} ({evidence}).", evidence=evidence)
+        estimate, ci, pi = self.natural(fit)
+        state = self.direction(fit)
+        verdict = {"significant": "supported", "favours": "partly supported", "none": "not supported"}[state]
+        meaning = {"significant": "favouring ketamine, the CI excludes no difference",
+                   "favours": "favouring ketamine, but the CI includes no difference",
+                   "none": "not favouring ketamine"}[state]
+        evidence = self.counts_text(used)
+        pooled = "" if fit.k == 1 else f", {fit.k} studies pooled ({fit.model_label})"
+        return self.verdict(claim, verdict, f"direction: {meaning}",
+                            f"Responders ketamine vs control in {what}: {self.describe_fit(fit)}{pooled}, "
+                            f"{meaning}.{self.concerns(claim)}",
+                            scale=self.scale.label.lower(), estimate=estimate, ci=ci, pi=pi, k=fit.k,
+                            evidence=evidence)
+
+    @staticmethod
+    def concerns(claim) -> str:
+        """The claim's own outcome, when it is a direction of effect tested on responders."""
+        if str(claim["quantity"]) != "direction_of_effect" or pd.isna(claim["comparison"]):
+            return ""
+        return f" Tested on responders; the claim concerns: {claim['comparison']}."
+
+    @staticmethod
+    def pain_text(rows) -> str:
+        pain = rows[(rows["outcome"] == "pain_intensity") & rows["ketamine_mean"].notna()]
+        return "".join(f"; pain {r['ketamine_baseline_mean']:g} before vs {r['ketamine_mean']:g} after "
+                       f"({r['pain_scale']})" for _, r in pain.iterrows())
+
+    # -- analyses ----------------------------------------------------------
+    def check(self, claim) -> ClaimVerdict:
+        analysis = str(claim["analysis"])
+        if analysis == "not_testable" or not bool(claim["testable"]):
+            why = "analysis = not_testable" if analysis == "not_testable" else "testable = false"
+            return self.verdict(claim, "not testable", why, str(claim["note"]))
+        handler = getattr(self, f"check_{analysis}")
+        return handler(claim)
+
+    def check_pooled_response_rate(self, claim):
+        return self.pooled_rate(claim)
+
+    def check_single_study_check(self, claim):
+        rows = self.refs(claim)
+        if rows.empty:
+            return self.verdict(claim, "not testable", "study not in the data",
+                                f"The study the claim refers to ({claim['study_ref']}) is not in the data.")
+        label = rows["study_label"].iloc[0]
+        quantity = str(claim["quantity"])
+        value = claim["claimed_value"]
+        if quantity == "response_rate":
+            responders = rows[(rows["outcome"] == "responders") & rows["ketamine_events"].notna()]
+            pooled = responders[_flag(responders["include_in_pooling"])]
+            chosen = pooled if not pooled.empty else responders
+            if chosen.empty:
+                return self.verdict(claim, "not testable", "no responder counts",
+                                    f"{label}: no responder counts in the data.")
+            return self.single_rate(claim, chosen.sort_values("timepoint_hours").iloc[[0]])
+        if quantity in ("patient_count", "session_count", "responder_count"):
+            column = {"patient_count": "ketamine_n", "session_count": "sessions",
+                      "responder_count": "ketamine_events"}[quantity]
+            known = rows[column].dropna()
+            if known.empty or pd.isna(value):
+                return self.verdict(claim, "not testable", f"{column} not in the data",
+                                    f"{label}: {column} is not in the data.")
+            found = int(known.max())
+            what = {"ketamine_n": "patients given ketamine", "sessions": "ketamine sessions",
+                    "ketamine_events": "responders"}[column]
+            extra = ""
+            if column == "ketamine_n":
+                responders = rows[(rows["outcome"] == "responders") & rows["ketamine_events"].notna()
+                                  & _flag(rows["include_in_pooling"])]
+                if not responders.empty:
+                    extra = f"; of them, responders: {self.counts_text(responders.iloc[[0]], control=False)}"
+            verdict = "supported" if found == value else "not supported"
+            return self.verdict(claim, verdict, f"count equal to {column}" if found == value
+                                else f"count differs from {column}",
+                                f"Claimed {value:g}; {label}: {found} {what} ({column}){extra}.",
+                                scale=what, estimate=found, k=1, evidence=f"{label}: {column} = {found}")
+        if quantity == "case_description":
+            design = ", ".join(sorted(rows["design"].astype(str).unique()))
+            return self.verdict(claim, "not testable", "a description, not a quantity",
+                                f"A case description has no number to test; {label} is in the data ({design}).")
+        if quantity == "pain_score" and pd.isna(value) and pd.isna(claim["claimed_lower"]):
+            responders = rows[(rows["outcome"] == "responders") & rows["ketamine_events"].notna()]
+            if responders.empty:
+                return self.verdict(claim, "not testable", "no responder counts",
+                                    f"{label}: no responder counts in the data.")
+            events, n = int(responders["ketamine_events"].iloc[0]), int(responders["ketamine_n"].iloc[0])
+            verdict = "supported" if events == n else ("partly supported" if events > 0 else "not supported")
+            threshold = responders["responder_threshold_percent"].iloc[0]
+            return self.verdict(claim, verdict, "pain score without a number: share of patients responding",
+                                f"{label}: {events}/{n} patients with at least {threshold:g}% pain reduction.",
+                                scale="proportion", estimate=events / n, k=1,
+                                evidence=self.counts_text(responders.iloc[[0]], control=False))
+        window = str(claim["time_window"])
+        in_window = rows if window not in TIME_WINDOWS else rows[rows["time_window"].isin([window, "not_reported"])]
+        in_window = in_window.sort_values("timepoint_hours").drop_duplicates(["cohort_id", "outcome"])
+        return self.direction_rule(claim, in_window, label)
+
+    def check_controlled_rr(self, claim):
+        window = self.window(claim)
+        rows = self.refs(claim)
+        scope = "the study named" if not rows.empty else "all controlled studies"
+        if rows.empty:
+            rows = self.studies
+        if str(claim["claimed_unit"]).strip() == "proportion" and not pd.isna(claim["claimed_value"]):
+            chosen = controlled_rows(rows, window)
+            if chosen.empty:
+                return self.verdict(claim, "not testable", "no controlled rows",
+                                    f"No controlled responder counts in the {window} window.")
+            if len(chosen) == 1:
+                row = chosen.iloc[0]
+                extra = (f"; control arm {int(row['control_events'])}/{int(row['control_n'])} = "
+                         f"{_fmt_p(row['control_events'] / row['control_n'])}")
+                return self.single_rate(claim, chosen, extra=extra)
+            return self.pooled_rate(claim, chosen, what="pooled response rate in the ketamine arms of controlled trials")
+        chosen = controlled_rows(rows, window)
+        if chosen.empty:
+            return self.verdict(claim, "not testable", "no controlled rows",
+                                f"No controlled responder counts in the {window} window ({scope}).")
+        result = self.direction_rule(claim, chosen, f"the {window} window ({scope})")
+        if str(claim["quantity"]) == "pain_reduction_percent":
+            note = (f" The claimed {claim['claimed_value']:g}% pain reduction is not a number the data hold; "
+                    "the claim is tested as a direction of effect on responders.")
+            result = ClaimVerdict(**{**result.__dict__, "explanation": result.explanation + note})
+        return result
+
+    def duration_rows(self, claim) -> pd.DataFrame:
+        rows = self.refs(claim)
+        if rows.empty:
+            rows = self.studies
+        return rows[rows["outcome"].isin(_RESPONSE_OUTCOMES) & rows["ketamine_events"].notna()
+                    & rows["timepoint_hours"].notna()].sort_values(["timepoint_hours", "study_label"])
+
+    def per_row_fits(self, rows):
+        fits = []
+        for index in rows.index:
+            fit, _ = self.comparison(rows.loc[[index]])
+            if fit is not None:
+                fits.append((rows.loc[index], fit))
+        return fits
+
+    def check_duration(self, claim):
+        value, lower, upper = claim["claimed_value"], claim["claimed_lower"], claim["claimed_upper"]
+        rows = self.duration_rows(claim)
+        if not pd.isna(upper) and pd.isna(value) and pd.isna(lower):
+            after = rows[rows["timepoint_hours"] >= upper]
+            fits = self.per_row_fits(after)
+            if not fits:
+                return self.verdict(claim, "not testable", "no controlled rows after the bound",
+                                    f"No controlled responder counts at or after {_hours(upper)}.")
+            states = [self.direction(fit) for _, fit in fits]
+            parts = [f"{_hours(row['timepoint_hours'])} after the infusion ({row['study_label']}): "
+                     f"{int(row['ketamine_events'])}/{int(row['ketamine_n'])} vs "
+                     f"{int(row['control_events'])}/{int(row['control_n'])}, {self.describe_fit(fit)}"
+                     for row, fit in fits]
+            if "significant" in states:
+                verdict, rule = "not supported", "upper bound: a benefit with CI excluding no difference after it"
+            elif "favours" in states:
+                verdict, rule = "partly supported", "upper bound: responders favour ketamine after it, CI includes no difference"
+            else:
+                verdict, rule = "supported", "upper bound: no benefit over control after it"
+            first_row, first_fit = fits[0]
+            estimate, ci, _ = self.natural(first_fit)
+            return self.verdict(claim, verdict, rule,
+                                f"Claimed benefit gone by {_hours(upper)}; " + "; ".join(parts) + ".",
+                                scale=self.scale.label.lower(), estimate=estimate, ci=ci, k=1,
+                                evidence=self.counts_text(after[after.index.isin([r.name for r, _ in fits])]))
+        if not pd.isna(value) or not pd.isna(lower):
+            bound = value if not pd.isna(value) else lower
+            after = rows[rows["timepoint_hours"] >= bound]
+            if after.empty:
+                return self.verdict(claim, "not testable", "no rows after the bound",
+                                    f"No responder counts at or after {_hours(bound)}.")
+            fits = self.per_row_fits(after)
+            states = [self.direction(fit) for _, fit in fits]
+            parts = []
+            for _, row in after.iterrows():
+                text = (f"{_hours(row['timepoint_hours'])} ({row['study_label']}, {row['design']}): "
+                        f"{int(row['ketamine_events'])}/{int(row['ketamine_n'])}")
+                if not pd.isna(row["control_events"]):
+                    fit = next(f for r, f in fits if r.name == row.name)
+                    text += f" vs {int(row['control_events'])}/{int(row['control_n'])}, {self.describe_fit(fit)}"
+                parts.append(text)
+            if "significant" in states:
+                verdict, rule = "supported", "lower bound: a benefit with CI excluding no difference after it"
+            elif (after["ketamine_events"] > 0).any():
+                verdict, rule = "partly supported", "lower bound: some patients still respond, no controlled difference"
+            else:
+                verdict, rule = "not supported", "lower bound: no responders after it"
+            return self.verdict(claim, verdict, rule,
+                                f"Claimed benefit at {_hours(bound)} or later; " + "; ".join(parts) + ".",
+                                k=after["cohort_id"].nunique(), evidence=self.counts_text(after))
+        if str(claim["time_window"]) == "long_term":
+            early, _ = self.comparison(controlled_rows(rows if not self.refs(claim).empty else self.studies,
+                                                       PRIMARY_WINDOW))
+            late_rows = controlled_rows(self.studies, "long_term")
+            late, _ = self.comparison(late_rows)
+            if early is None or late is None:
+                return self.verdict(claim, "not testable", "short- and long-term comparisons needed",
+                                    "The data lack a controlled comparison up to 4 h or at 8 weeks or later.")
+            early_state, late_state = self.direction(early), self.direction(late)
+            if early_state == "significant" and late_state == "none":
+                verdict, rule = "supported", "short term: benefit (CI excludes no difference); long term: none"
+            elif early_state == "favours" and late_state == "none":
+                verdict, rule = "partly supported", "short term: favours ketamine, CI includes no difference; long term: none"
+            else:
+                verdict, rule = "not supported", "short- and long-term pattern not as claimed"
+            estimate, ci, _ = self.natural(late)
+            return self.verdict(
+                claim, verdict, rule,
+                f"Up to 4 h: {self.describe_fit(early)} ({early.k} stud{'y' if early.k == 1 else 'ies'}); "
+                f"8 weeks or later: {self.describe_fit(late)} ({late.k} stud{'y' if late.k == 1 else 'ies'}).",
+                scale=self.scale.label.lower(), estimate=estimate, ci=ci, k=late.k,
+                evidence=self.counts_text(late_rows))
+        return self.direction_rule(claim, controlled_rows(self.studies, self.window(claim)),
+                                   f"the {self.window(claim)} window")
+
+    def pooled_samples(self) -> pd.DataFrame:
+        cohorts = self.studies.loc[_flag(self.studies["include_in_pooling"]), "cohort_id"].unique()
+        return self.studies[self.studies["cohort_id"].isin(cohorts)]
+
+    def check_study_count(self, claim):
+        unit = str(claim["claimed_unit"]).strip()
+        value = claim["claimed_value"]
+        if unit == "registered studies":
+            registered = self.studies[self.studies["design"] == "registered_trial"]
+            refs = self.refs(claim)
+            found = refs[refs["design"] == "registered_trial"]["cohort_id"].nunique()
+            listing = "; ".join(f"{r['study_label']} ({'first posted ' + str(int(r['year'])) if not pd.isna(r['year']) else 'year not shown'})"
+                                for _, r in registered.iterrows())
+            verdict = "supported" if found == value else "not supported"
+            return self.verdict(claim, verdict, "registered trials named by the claim found in the data",
+                                f"Claimed {value:g}; {found} of the trials the claim refers to are registered "
+                                f"in the data. All registered trials in the data: {listing}.",
+                                scale="registered studies", estimate=found, k=found)
+        samples = self.pooled_samples()
+        with_data = samples[samples["ketamine_n"].notna()]
+        n_samples = with_data["cohort_id"].nunique()
+        n_reports = with_data["study_id"].nunique()
+        if unit == "studies":
+            if value == n_samples:
+                verdict, rule = "supported", "equal to the independent samples with outcome data"
+            elif value == n_reports:
+                verdict, rule = "partly supported", "equal to the reports, not to the independent samples"
+            else:
+                verdict, rule = "not supported", "differs from samples and reports"
+            designs = with_data.drop_duplicates("cohort_id")["design"].astype(str).value_counts()
+            design_text = ", ".join(f"{count} {name}" for name, count in designs.items())
+            return self.verdict(claim, verdict, rule,
+                                f"Claimed {value:g}; the data hold {n_reports} reports of {n_samples} independent "
+                                f"patient samples with outcome data ({design_text}).",
+                                scale="studies", estimate=n_samples, k=n_samples,
+                                evidence=", ".join(sorted(with_data["study_id"].unique())))
+        if unit == "patients":
+            per_sample = {}
+            for cohort, group in with_data.groupby("cohort_id", sort=True):
+                analysed = group["n_analysed"].dropna()
+                enrolled = group["n_enrolled"].dropna()
+                per_sample[cohort] = int(analysed.max()) if not analysed.empty else int(enrolled.max())
+            total = sum(per_sample.values())
+            verdict = "supported" if total == value else "not supported"
+            return self.verdict(claim, verdict, "sum of patients analysed (else enrolled) over the samples",
+                                f"Claimed {value:g}; the {len(per_sample)} independent samples with outcome data "
+                                f"have {total} patients.", scale="patients", estimate=total, k=len(per_sample),
+                                evidence="; ".join(f"{c}: {n}" for c, n in per_sample.items()))
+        return self.verdict(claim, "not testable", "unit not counted", f"No count in the data for unit {unit!r}.")
+
+    def check_adverse_events(self, claim):
+        rows = self.studies[self.studies["adverse_events"].notna()].drop_duplicates("cohort_id")
+        mild, not_mild, unclear = [], [], []
+        for _, row in rows.iterrows():
+            text = str(row["adverse_events"]).lower()
+            if any(word in text for word in NOT_MILD_WORDS):
+                not_mild.append(row)
+            elif any(word in text for word in MILD_WORDS):
+                mild.append(row)
+            else:
+                unclear.append(row)
+        classified = len(mild) + len(not_mild)
+        if classified == 0:
+            return self.verdict(claim, "not testable", "no classifiable adverse-event text",
+                                "No adverse-event description in the data can be classified.")
+        share = len(mild) / classified
+        if not not_mild:
+            verdict, rule = "supported", "every classified sample: mild or short-lived"
+        elif share > 0.5:
+            verdict, rule = "partly supported", "most classified samples mild or short-lived"
+        else:
+            verdict, rule = "not supported", "at most half the classified samples mild or short-lived"
+        others = "; ".join(f"{r['study_label']}: {r['adverse_events']}" for r in not_mild)
+        explanation = f"{len(mild)} of {classified} samples describe mild or short-lived side effects"
+        if others:
+            explanation += f"; not mild or not short-lived: {others}"
+        return self.verdict(claim, verdict, rule, explanation + ".", scale="share of samples",
+                            estimate=share, k=classified,
+                            evidence="; ".join(f"{r['study_label']}: {r['adverse_events']}" for r in mild + not_mild))
+
+    def check_study_characteristics(self, claim):
+        rows = self.studies[_flag(self.studies["include_in_pooling"])].drop_duplicates("cohort_id")
+        known = rows[rows["dose_mg_per_kg"].notna() & rows["sessions"].notna()]
+        if known.empty:
+            return self.verdict(claim, "not testable", "dose and sessions unknown",
+                                "No pooled sample reports both dose per kg and number of sessions.")
+        low_single = (known["sessions"] == 1) & (known["dose_mg_per_kg"] <= self.low_dose)
+        share = float(low_single.mean())
+        verdict = "supported" if share >= 0.5 else ("partly supported" if share > 0 else "not supported")
+        listing = "; ".join(f"{r['study_label']}: {r['dose_mg_per_kg']:g} mg/kg x {int(r['sessions'])}"
+                            for _, r in known.iterrows())
+        unknown = rows[~rows.index.isin(known.index)]["study_label"].tolist()
+        missing = f" (dose or sessions not reported: {', '.join(unknown)})" if unknown else ""
+        return self.verdict(claim, verdict, f"share of pooled samples with one session at <= {self.low_dose:g} mg/kg",
+                            f"{int(low_single.sum())} of {len(known)} pooled samples gave one session at "
+                            f"{self.low_dose:g} mg/kg or less ({listing}){missing}.",
+                            scale="share of samples", estimate=share, k=len(known), evidence=listing)
+
+
+def check_claims(claims: pd.DataFrame, studies: pd.DataFrame, *, method: str = "GLMM", measure: str = "RR",
+                 tau_method: str = "REML", test: str = "knha", confidence_level: float = 0.95,
+                 low_dose_mg_per_kg: float = LOW_DOSE_MG_PER_KG) -> ClaimsCheck:
+    """Give every claim of ``data/claims.csv`` a verdict with its numbers.
+
+    Parameters
+    ----------
+    claims : pandas.DataFrame
+        ``analysis.data.load_claims()`` (columns as in ``data/claims.dictionary.csv``).
+    studies : pandas.DataFrame
+        ``analysis.data.load_studies()``.
+    method : {"GLMM", "PLO", "PFT", "PAS", "PR"}
+        Pooling model of response rates.
+    measure : {"RR", "OR", "RD"}
+        Controlled comparisons of responders (ketamine is group 1).
+    tau_method, test : str
+        tau² estimator and test of the controlled comparisons (and of the
+        inverse-variance response-rate models); metafor names.
+    confidence_level : float
+    low_dose_mg_per_kg : float
+        Upper bound of a "low" dose for claims about study characteristics.
+
+    Returns
+    -------
+    ClaimsCheck
+        One :class:`ClaimVerdict` per claim, in order; ``to_frame()`` for display.
+
+    Notes
+    -----
+    The rules are in the module docstring; each verdict names the one it used.
+
+    Examples
+    --------
+    >>> from analysis.data import load_claims, load_studies
+    >>> check = check_claims(load_claims(), load_studies())
+    >>> v = check.verdict("C34")
+    >>> v.verdict, v.evidence
+    ('supported', 'Guedj 2007a (after treatment (time not stated)): 11/17')
+    """
+    check_option("method", method, METHODS)
+    check_option("measure", measure, MEASURES)
+    if not 0 < confidence_level < 1:
+        raise AnalysisError("confidence_level must lie strictly between 0 and 1 (e.g. 0.95).")
+    missing = [c for c in ("claim_id", "analysis", "testable", "quantity", "claimed_value", "claimed_lower",
+                           "claimed_upper", "claimed_unit", "approximate", "time_window", "study_ref", "note")
+               if c not in claims.columns]
+    if missing:
+        raise AnalysisError(f"claims lacks the column(s) {', '.join(missing)} (names as in data/claims.csv).")
+    checker = _Checker(studies, method, measure, tau_method, test, confidence_level, low_dose_mg_per_kg)
+    verdicts = tuple(checker.check(claim) for _, claim in claims.iterrows())
+    return ClaimsCheck(verdicts=verdicts, method=method, measure=measure, tau_method=tau_method, test=test,
+                       confidence_level=confidence_level, low_dose_mg_per_kg=low_dose_mg_per_kg)
