@@ -448,16 +448,13 @@ def _headline_fragments(nb) -> tuple[str, ...]:
 def _notebook_title_and_summary(nb, fallback: str) -> tuple[str, str]:
     """First Markdown heading and the ``Question`` line (both plain text)."""
     title, summary = fallback, ""
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
-            continue
-        for line in cell.source.splitlines():
-            stripped = line.strip()
-            if title == fallback and stripped.startswith("#"):
-                title = stripped.lstrip("#").strip()
-            elif not summary and re.match(r"^\**question\**\s*:?", stripped, re.IGNORECASE):
-                summary = re.sub(r"^\**question\**\s*:?\s*\**:?\s*", "", stripped, flags=re.I)
-        break  # only the header cell
+    header = next((cell.source for cell in nb.cells if cell.cell_type == "markdown"), "")
+    for paragraph in re.split(r"\n\s*\n", header):
+        text = " ".join(line.strip() for line in paragraph.splitlines())
+        if title == fallback and text.startswith("#"):
+            title = text.lstrip("#").strip()
+        elif not summary and re.match(r"^\**question\**\s*:?", text, re.IGNORECASE):
+            summary = re.sub(r"^\**question\**\s*:?\s*\**:?\s*", "", text, flags=re.I)
     return _plain(title), _plain(summary)
 
 
