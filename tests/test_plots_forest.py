@@ -317,3 +317,9 @@ def test_prediction_row_follows_the_random_effects_diamond(bcg_re, bcg_fig):
     kinds = [t.get_gid().split(":")[1] for t in bcg_fig.texts
              if str(t.get_gid()).startswith("label:")]
     assert kinds[-3:] == ["pooled", "prediction", "pooled"]
+
+
+def test_one_study_says_heterogeneity_is_not_estimable():
+    fig = forest_plot(_long_name_fit(1))
+    assert [t.get_text() for t in _texts(fig, "note")] == [
+        "Heterogeneity: not estimable with one study"]

@@ -17,7 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from analysis._errors import AnalysisError
+from analysis._errors import AnalysisError, check_option
 
 #: Okabe & Ito (2008) colour-blind safe palette.
 PALETTE = {
@@ -173,8 +173,7 @@ def save_figure(fig: Figure, stem: str | Path, *, formats: Iterable[str] = ("svg
     stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:
-        if fmt not in ("svg", "png", "pdf"):
-            raise AnalysisError(f"format={fmt!r} is not supported; choose one of: svg, png, pdf")
+        check_option("format", fmt, ("svg", "png", "pdf"))
         path = stem.with_name(stem.name + "." + fmt)
         metadata = {"svg": {"Date": None}, "png": {"Software": None},
                     "pdf": {"CreationDate": None}}[fmt]

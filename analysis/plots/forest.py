@@ -325,7 +325,8 @@ def _heterogeneity_source(fits):
 def heterogeneity_text(result) -> str:
     """The heterogeneity line of a forest plot, from the result's fields.
 
-    Fields that a result does not carry (e.g. Q for a GLMM) are left out.
+    Fields that a result does not carry (e.g. Q for a GLMM) are left out;
+    with one study there is nothing to estimate, and the line says so.
 
     Examples
     --------
@@ -334,6 +335,9 @@ def heterogeneity_text(result) -> str:
     >>> heterogeneity_text(res)
     'Heterogeneity: τ² = 0.029; I² = 63%; Q = 8.15, df = 3, p = 0.043'
     """
+    k = getattr(result, "k", None)
+    if is_finite(k) and k < 2:
+        return "Heterogeneity: not estimable with one study"
     parts = []
     tau2 = getattr(result, "tau2", None)
     if is_finite(tau2) and _method(result) not in _FIXED_METHODS:
@@ -346,7 +350,6 @@ def heterogeneity_text(result) -> str:
     if is_finite(q):
         q_df = getattr(result, "q_df", None)
         if not is_finite(q_df):
-            k = getattr(result, "k", None)
             q_df = k - 1 if is_finite(k) else None
         q_text = f"Q = {format_number(q, 2)}"
         if is_finite(q_df):
