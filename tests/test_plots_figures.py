@@ -11,6 +11,7 @@ import pytest
 matplotlib.use("Agg")
 
 from analysis import AnalysisError  # noqa: E402
+from analysis.data import load_prisma  # noqa: E402
 from analysis.duration import responders_over_time  # noqa: E402
 from analysis.effect_sizes import effect_sizes  # noqa: E402
 from analysis.plots import (  # noqa: E402
@@ -332,7 +333,7 @@ def test_prisma_boxes_show_stage_totals_and_reasons():
 
 
 def test_prisma_from_the_project_data_file():
-    table = pd.read_csv("data/prisma.csv")
+    table = load_prisma()
     fig = prisma_plot(table)
     totals = table.groupby("stage")["count"].sum()
     text = {t.get_gid()[5:]: t.get_text() for t in fig.texts
