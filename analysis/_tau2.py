@@ -35,6 +35,19 @@ MAX_ITERATIONS = 200
 FISHER_SCORING_ITERATIONS = 100
 
 
+#: Above this length, inner products avoid BLAS: OpenBLAS splits a long ddot
+#: across threads, which on a busy 2-core machine was measured 5-50x slower
+#: than numpy's own single-threaded loop (benchmarks/bench_pooling.py).
+_BLAS_DOT_MAX_LENGTH = 4096
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Inner product of two vectors."""
+    if a.size <= _BLAS_DOT_MAX_LENGTH:
+        return a.dot(b)
+    return np.einsum("i,i->", a, b)
+
+
 class WeightedFit:
     """Weighted least-squares fit of ``y`` on ``X`` with weights 1/(v + tau2).
 
@@ -63,13 +76,13 @@ class WeightedFit:
     @property
     def q(self) -> float:
         """Generalised Q: ``Y'PY``, the weighted residual sum of squares."""
-        return float(self.w.dot(self.residuals * self.residuals))
+        return float(_dot(self.w, self.residuals * self.residuals))
 
     @property
     def ypp_y(self) -> float:
         """``Y'PPY`` (``PY`` equals ``W r``)."""
         wr = self.w * self.residuals
-        return float(wr.dot(wr))
+        return float(_dot(wr, wr))
 
     @property
     def sum_w(self) -> float:
@@ -77,7 +90,7 @@ class WeightedFit:
 
     @property
     def sum_w2(self) -> float:
-        return float(self.w.dot(self.w))
+        return float(_dot(self.w, self.w))
 
     def _leverage_trace(self, power: int) -> np.ndarray:
         """``(X'WX)^-1 X' W^power X`` (p x p)."""
@@ -101,7 +114,7 @@ class InterceptOnlyFit(WeightedFit):
     def __init__(self, y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float):
         w = 1.0 / (v + tau2)
         sw = w.sum()
-        mu = w.dot(y) / sw
+        mu = _dot(w, y) / sw
         self.tau2, self.w, self.X, self._sw = tau2, w, X, sw
         self.xwx_inv = np.array([[1.0 / sw]])
         self.beta = np.array([mu])
@@ -110,11 +123,11 @@ class InterceptOnlyFit(WeightedFit):
 
     @property
     def q(self) -> float:
-        return float(self._wr.dot(self.residuals))
+        return float(_dot(self._wr, self.residuals))
 
     @property
     def ypp_y(self) -> float:
-        return float(self._wr.dot(self._wr))
+        return float(_dot(self._wr, self._wr))
 
     @property
     def sum_w(self) -> float:
@@ -127,7 +140,7 @@ class InterceptOnlyFit(WeightedFit):
     @property
     def trace_pp(self) -> float:
         sw, sw2 = self._sw, self.sum_w2
-        sw3 = (self.w * self.w).dot(self.w)
+        sw3 = _dot(self.w * self.w, self.w)
         return float(sw2 - 2.0 * sw3 / sw + (sw2 / sw) ** 2)
 
 
@@ -184,10 +197,14 @@ def _estimate(y, v, X, method):
 def hedges_tau2(y: np.ndarray, v: np.ndarray, X: np.ndarray) -> float:
     """Hedges' (HE) moment estimator, untruncated: (RSS_ols - tr(P_ols V)) / (k - p)."""
     k, p = X.shape
-    xtx_inv = np.linalg.inv(X.T @ X)
-    resid = y - X @ (xtx_inv @ (X.T @ y))
-    trace_pv = v.sum() - np.trace(xtx_inv @ ((X.T * v) @ X))
-    return float((resid @ resid - trace_pv) / (k - p))
+    if _is_intercept_only(X):
+        resid = y - y.mean()
+        trace_pv = v.sum() * (1 - 1 / k)
+    else:
+        xtx_inv = np.linalg.inv(X.T @ X)
+        resid = y - X @ (xtx_inv @ (X.T @ y))
+        trace_pv = v.sum() - np.trace(xtx_inv @ ((X.T * v) @ X))
+    return float((_dot(resid, resid) - trace_pv) / (k - p))
 
 
 def _score(fit: WeightedFit, method: str, k: int, p: int) -> float:

@@ -8,6 +8,7 @@ them for several metadat datasets.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -41,8 +42,9 @@ class MetaAnalysisResult:
     ----------
     yi, vi : ndarray
         Effect sizes and sampling variances of the studies used (missing rows dropped).
-    labels : tuple of str
-        Study labels, in the order of ``yi``.
+    given_labels : tuple of str or None
+        The labels passed in (missing rows dropped); ``labels`` is the
+        property to read, which names unlabelled studies "Study 1", ....
     measure, method, test, confidence_level, prediction : str / float
         The options the model was fitted with (``measure`` only labels the scale).
     k : int
@@ -74,7 +76,7 @@ class MetaAnalysisResult:
 
     yi: np.ndarray = field(repr=False)
     vi: np.ndarray = field(repr=False)
-    labels: tuple[str, ...] = field(repr=False)
+    given_labels: tuple[str, ...] | None = field(repr=False)
     measure: str
     method: str
     test: str
@@ -102,6 +104,13 @@ class MetaAnalysisResult:
     notes: tuple[str, ...] = ()
     omitted: tuple[str, ...] = ()
     iterations: int = 0
+
+    @cached_property
+    def labels(self) -> tuple[str, ...]:
+        """Study labels in the order of ``yi`` ("Study 1", ... when none were given)."""
+        if self.given_labels is not None:
+            return self.given_labels
+        return tuple(f"Study {i + 1}" for i in range(self.k))
 
     def to_dict(self) -> dict[str, float]:
         """The headline numbers, with exactly the keys of the public contract."""
@@ -217,31 +226,48 @@ class _Fit:
     iterations: int
 
 
-def _prepare(yi, vi, labels) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
+def _prepare(yi, vi, labels) -> tuple[np.ndarray, np.ndarray, tuple[str, ...] | None, tuple[str, ...]]:
+    """Validate inputs and drop rows with a missing yi or vi.
+
+    Labels stay ``None`` when none were given (the result names studies
+    "Study 1", ... on demand), so large k pays nothing for them.
+    """
     yi = np.asarray(yi, dtype=float).ravel()
     vi = np.asarray(vi, dtype=float).ravel()
     if yi.shape != vi.shape:
         raise AnalysisError(f"yi has {yi.size} values but vi has {vi.size}")
-    if labels is None:
-        labels = [f"Study {i + 1}" for i in range(yi.size)]
-    labels = tuple(str(label) for label in labels)
-    if len(labels) != yi.size:
-        raise AnalysisError(f"{len(labels)} labels given for {yi.size} studies")
+    if labels is not None:
+        labels = np.asarray([str(label) for label in labels], dtype=object)
+        if labels.size != yi.size:
+            raise AnalysisError(f"{labels.size} labels given for {yi.size} studies")
+
+    def names(positions) -> tuple[str, ...]:
+        if labels is None:
+            return tuple(f"Study {i + 1}" for i in positions)
+        return tuple(labels[positions])
+
     missing = np.isnan(yi) | np.isnan(vi)
-    omitted = tuple(label for label, gone in zip(labels, missing) if gone)
-    keep = ~missing
-    yi, vi = yi[keep], vi[keep]
-    labels = tuple(label for label, kept in zip(labels, keep) if kept)
+    omitted = names(np.flatnonzero(missing)) if missing.any() else ()
+    if missing.any():
+        keep = ~missing
+        yi, vi = yi[keep], vi[keep]
+        kept_positions = np.flatnonzero(keep)
+    else:
+        kept_positions = None
     if yi.size == 0:
         raise AnalysisError("no study has both yi and vi: nothing to pool")
     bad = ~np.isfinite(yi) | ~np.isfinite(vi) | (vi <= 0)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
+        position = first if kept_positions is None else int(kept_positions[first])
         raise AnalysisError(
-            f"study {labels[first]!r}: yi={yi[first]!r}, vi={vi[first]!r}; "
+            f"study {names([position])[0]!r}: yi={yi[first]!r}, vi={vi[first]!r}; "
             "effect sizes must be finite and sampling variances positive"
         )
-    return yi, vi, labels, omitted
+    if labels is None and kept_positions is None:
+        return yi, vi, None, omitted
+    positions = np.arange(yi.size) if kept_positions is None else kept_positions
+    return yi, vi, names(positions), omitted
 
 
 def _check_options(method: str, test: str, confidence_level: float) -> str:
@@ -392,7 +418,7 @@ def meta_analysis(
         pi_lb, pi_ub = _prediction_interval(estimate, se, tau2, core.crit, k, confidence_level, prediction, notes)
     weights = 100 * core.fit.w / core.fit.w.sum()
     return MetaAnalysisResult(
-        yi=yi, vi=vi, labels=labels, measure=measure, method=method, test=test,
+        yi=yi, vi=vi, given_labels=labels, measure=measure, method=method, test=test,
         confidence_level=confidence_level, prediction=prediction, k=k,
         estimate=estimate, se=se, statistic=float(statistic), df=core.df, pval=pval,
         ci_lb=estimate - core.crit * se, ci_ub=estimate + core.crit * se,

@@ -263,3 +263,20 @@ def test_non_convergence_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(tau2_module, "FISHER_SCORING_ITERATIONS", 1)
     with pytest.raises(AnalysisError, match="REML estimate of tau² did not converge.*try method='PM'"):
         meta_analysis(BCG["yi"], BCG["vi"])
+
+
+def test_large_k_matches_the_closed_form_dersimonian_laird():
+    # Above 4096 studies inner products skip BLAS (analysis._tau2._dot); check that path
+    # against DerSimonian & Laird's closed form written out here with plain numpy.
+    rng = np.random.default_rng(7)
+    vi = rng.uniform(0.01, 0.5, 20_000)
+    yi = rng.normal(0.3, np.sqrt(vi + 0.05))
+    w = 1 / vi
+    q = np.sum(w * (yi - np.sum(w * yi) / w.sum()) ** 2)
+    tau2 = (q - (len(yi) - 1)) / (w.sum() - np.sum(w**2) / w.sum())
+    w_star = 1 / (vi + tau2)
+    res = meta_analysis(yi, vi, method="DL")
+    assert res.q == pytest.approx(q, rel=1e-10)
+    assert res.tau2 == pytest.approx(tau2, rel=1e-10)
+    assert res.estimate == pytest.approx(np.sum(w_star * yi) / w_star.sum(), rel=1e-10)
+    assert res.se == pytest.approx(1 / np.sqrt(w_star.sum()), rel=1e-10)
