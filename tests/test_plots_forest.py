@@ -323,3 +323,16 @@ def test_one_study_says_heterogeneity_is_not_estimable():
     fig = forest_plot(_long_name_fit(1))
     assert [t.get_text() for t in _texts(fig, "note")] == [
         "Heterogeneity: not estimable with one study"]
+
+
+def test_subgroups_without_overall_weights_show_each_fits_own_weights():
+    # A GLMM has no study weights (metafor defines none for rma.glmm): the subgroup
+    # fits' weights are shown and no subtotal or overall weight is invented.
+    glmm = pool_proportions([4, 9, 2], [10, 18, 11], labels=["A", "B", "C"])
+    plo = pool_proportions([6, 3], [12, 8], labels=["D", "E"], method="PLO")
+    overall = pool_proportions([4, 9, 2, 6, 3], [10, 18, 11, 12, 8], labels=list("ABCDE"))
+    fig = forest_plot(overall, subgroups={"IV": glmm, "SC": plo})
+    study_weights = [t.get_text() for t in _texts(fig, "weight0:study")]
+    assert study_weights == [f"{w:.1f}%" for w in plo.weights]
+    assert [t.get_text() for t in _texts(fig, "weight0:pooled")] == ["100.0%"]
+    assert overlapping_texts(fig) == []

@@ -131,7 +131,8 @@ def forest_plot(results, *, data: pd.DataFrame | None = None,
     weights = weights and has_weights
     n_weight = (len(overall) if subgroups is not None and overall else
                 max(len(fits) for _, fits in blocks)) if weights else 0
-    overall_weights = (_weights_by_label(overall[0]) if subgroups is not None and overall
+    overall_weights = (_weights_by_label(overall[0])
+                       if subgroups is not None and overall and _has_weights(overall[0])
                        else None)
     if overall_weights is not None:
         n_weight = 1 if weights else 0
@@ -175,7 +176,8 @@ def forest_plot(results, *, data: pd.DataFrame | None = None,
     if subgroups is not None and overall:
         frames = [_frame(fit) for fit in overall]
         rows.extend(_pooled_rows(overall, frames, scale, digits, prediction, heterogeneity,
-                                 prefix="", weight_text=100.0 if n_weight else None,
+                                 prefix="", weight_text=(100.0 if overall_weights is not None
+                                                         else None),
                                  n_weight=n_weight, highlight=True))
 
     cols = [Column("label", label_header, "left")]
