@@ -336,3 +336,10 @@ def test_subgroups_without_overall_weights_show_each_fits_own_weights():
     assert study_weights == [f"{w:.1f}%" for w in plo.weights]
     assert [t.get_text() for t in _texts(fig, "weight0:pooled")] == ["100.0%"]
     assert overlapping_texts(fig) == []
+
+
+def test_no_overlaps_at_the_saved_resolution():
+    # Layout is measured at 100 dpi; PNGs are written at 200 dpi, where font hinting differs.
+    fig = forest_plot(_long_name_fit(10), title="Responders at 1 week")
+    fig.set_dpi(200)
+    assert overlapping_texts(fig, tolerance=1.0) == []
