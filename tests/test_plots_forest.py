@@ -343,3 +343,17 @@ def test_no_overlaps_at_the_saved_resolution():
     fig = forest_plot(_long_name_fit(10), title="Responders at 1 week")
     fig.set_dpi(200)
     assert overlapping_texts(fig, tolerance=1.0) == []
+
+
+def test_subgroup_analysis_result_draws_blocks_and_the_difference_test(bcg_re):
+    from analysis.sensitivity import subgroup_analysis
+
+    groups = ["Before 1970"] * 6 + ["1970 and later"] * 7
+    fig = forest_plot(subgroups=subgroup_analysis(bcg_re, groups), results=None)
+    assert [t.get_text() for t in _texts(fig, "label:header")] == ["Before 1970",
+                                                                   "1970 and later"]
+    assert len(_lines(fig, "pooled-diamond")) == 3
+    # metafor 3.8-1: rma(c(b1, b2), sei=c(se1, se2), method="FE") over the two REML subgroup
+    # fits of dat.bcg rows 1-6 and 7-13 gives QE = 2.129741, p = 0.144465; I² = 53.0459%.
+    assert _texts(fig, "note")[-1].get_text() == (
+        "Test for subgroup differences: Q = 2.13, df = 1, p = 0.14; I² = 53%")

@@ -9,7 +9,7 @@ overlaps (:func:`overlapping_texts` checks it).
 
 from analysis.plots._style import PALETTE, overlapping_texts, save_figure
 from analysis.plots.duration import duration_plot
-from analysis.plots.forest import forest_plot, heterogeneity_text
+from analysis.plots.forest import forest_plot, heterogeneity_text, subgroup_difference_text
 from analysis.plots.funnel import funnel_plot
 from analysis.plots.prisma import prisma_plot
 from analysis.plots.risk_of_bias import risk_of_bias_plot
@@ -27,4 +27,5 @@ __all__ = [
     "prisma_plot",
     "risk_of_bias_plot",
     "save_figure",
+    "subgroup_difference_text",
 ]

@@ -52,9 +52,12 @@ def forest_plot(results, *, data: pd.DataFrame | None = None,
         Missing values print as blanks. Headers may contain ``"\\n"``.
     label_column : str, optional
         Column of ``data`` holding the study labels used by the results.
-    subgroups : mapping of str to result or sequence of results, optional
+    subgroups : mapping of str to result(s), or SubgroupAnalysisResult, optional
         One block per subgroup: a bold title, its studies and subtotal
-        diamond(s) with their own heterogeneity line. When overall
+        diamond(s) with their own heterogeneity line. Given the result of
+        ``analysis.sensitivity.subgroup_analysis``, its fits are the blocks,
+        its overall fit is the default ``results``, and its test for subgroup
+        differences is printed at the bottom. When overall
         ``results`` are given, study weights are the overall fit's weights
         and the subtotal weight is their sum (as RevMan prints them).
     prediction : bool
@@ -116,6 +119,13 @@ def forest_plot(results, *, data: pd.DataFrame | None = None,
     >>> fig.axes[0].get_xscale()
     'log'
     """
+    subgroup_test = None
+    if subgroups is not None and hasattr(subgroups, "by_group"):
+        # analysis.sensitivity.subgroup_analysis(): its fits, overall fit and test.
+        subgroup_test = subgroups
+        if results is None:
+            results = subgroups.overall
+        subgroups = subgroups.by_group
     blocks = _blocks(results, subgroups)
     first = next(fit for block in blocks for fit in block[1])
     scale = scale_of(first)
@@ -179,6 +189,10 @@ def forest_plot(results, *, data: pd.DataFrame | None = None,
                                  prefix="", weight_text=(100.0 if overall_weights is not None
                                                          else None),
                                  n_weight=n_weight, highlight=True))
+    if subgroup_test is not None and heterogeneity:
+        text = subgroup_difference_text(subgroup_test)
+        if text:
+            rows.append(Row("note", label=text))
 
     cols = [Column("label", label_header, "left")]
     if counts_header and any({"events", "n"} <= set(_frame(fit).columns)
@@ -361,6 +375,34 @@ def heterogeneity_text(result) -> str:
             q_text += ", " + format_p(q_p)
         parts.append(q_text)
     return "Heterogeneity: " + "; ".join(parts) if parts else ""
+
+
+def subgroup_difference_text(analysis) -> str:
+    """The "Test for subgroup differences" line, from a subgroup analysis result.
+
+    Uses the test from separate fits of the overall model's kind, as RevMan
+    prints it (``q_between`` for random effects, ``q_between_fixed`` for an
+    equal-effects overall fit).
+
+    Examples
+    --------
+    >>> from analysis.pooling import meta_analysis
+    >>> from analysis.sensitivity import subgroup_analysis
+    >>> res = meta_analysis([0.1, 0.3, 0.35, 0.65], [0.01, 0.02, 0.015, 0.03], method="DL")
+    >>> subgroup_difference_text(subgroup_analysis(res, ["iv", "iv", "sc", "sc"]))
+    'Test for subgroup differences: Q = 2.88, df = 1, p = 0.090; I² = 65%'
+    """
+    fixed = _method(analysis.overall) in _FIXED_METHODS
+    q = analysis.q_between_fixed if fixed else analysis.q_between
+    p = analysis.q_between_fixed_p if fixed else analysis.q_between_p
+    i2 = analysis.i2_between_fixed if fixed else analysis.i2_between
+    if not is_finite(q):
+        return ""
+    text = (f"Test for subgroup differences: Q = {format_number(q, 2)}, "
+            f"df = {int(analysis.q_between_df)}, {format_p(p)}")
+    if is_finite(i2):
+        text += f"; I² = {format_number(i2, 0)}%"
+    return text
 
 
 def _data_lookup(data, columns, label_column, blocks):
