@@ -84,7 +84,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from analysis._errors import AnalysisError, check_option

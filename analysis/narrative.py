@@ -31,7 +31,7 @@ from analysis.duration import DurationResult
 from analysis.fixed_effects import FixedEffectResult
 from analysis.pooling import MetaAnalysisResult
 from analysis.proportions import ProportionResult
-from analysis.transforms import SCALES, measure_scale
+from analysis.transforms import SCALES
 
 #: Below this many studies the caveats say the heterogeneity estimates are imprecise.
 FEW_STUDIES = 5
