@@ -377,8 +377,8 @@ def clean_html_fragment(fragment: str) -> str:
 
     Examples
     --------
-    >>> clean_html_fragment("<td>Smith <script>alert(1)</script></td>")
-    '<td>Smith &lt;script&gt;alert(1)&lt;/script&gt;</td>'
+    >>> clean_html_fragment("<p>Smith <script>alert(1)</script></p>")
+    '<p>Smith &lt;script&gt;alert(1)&lt;/script&gt;</p>'
     >>> clean_html_fragment('<a href="javascript:x()" onclick="y()">z</a>')
     '<a>z</a>'
     """
@@ -526,8 +526,10 @@ def _render_index(result_runs, figures, version, code, built, parameters) -> str
     parts.append('<h2>Reports</h2><ul class="kfm-reports">')
     for run in result_runs:
         summary = f"<br><small>{html.escape(run.summary)}</small>" if run.summary else ""
+        notebook = f"notebooks/{run.name}.ipynb"
         parts.append(
             f'<li><a href="{html.escape(run.html_file)}">{html.escape(run.title)}</a>'
+            f' <small>(<a href="{html.escape(notebook)}">executed notebook</a>)</small>'
             f"{summary}</li>"
         )
     parts.append("</ul>")
