@@ -31,7 +31,9 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks
 
 benchmark: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[benchmark]"
 	$(PY) benchmarks/bench_pooling.py
+	$(PY) benchmarks/bench_proportions.py
 
 clean:
 	rm -rf $(VENV) reports/_build_*

@@ -144,6 +144,29 @@ class InterceptOnlyFit(WeightedFit):
         return float(sw2 - 2.0 * sw3 / sw + (sw2 / sw) ** 2)
 
 
+class NormalModel:
+    """The normal-normal model's data (``y``, ``v``, design ``X``); fits memoised by tau².
+
+    One meta-analysis evaluates the fit at tau² = 0 for the estimator, the
+    likelihood check, Q and both ends of the Q-profile CI, and the final fit
+    again for the likelihood check; the memo computes each once.
+    """
+
+    __slots__ = ("y", "v", "X", "k", "p", "_fits")
+
+    def __init__(self, y: np.ndarray, v: np.ndarray, X: np.ndarray):
+        self.y, self.v, self.X = y, v, X
+        self.k, self.p = X.shape
+        self._fits: dict[float, WeightedFit] = {}
+
+    def fit(self, tau2: float) -> WeightedFit:
+        """The weighted least-squares fit at ``tau2``."""
+        fit = self._fits.get(tau2)
+        if fit is None:
+            fit = self._fits[tau2] = WeightedFit.at(self.y, self.v, self.X, tau2)
+        return fit
+
+
 def intercept_design(k: int) -> np.ndarray:
     """The k x 1 design matrix of the intercept-only model.
 
@@ -157,18 +180,18 @@ def _is_intercept_only(X: np.ndarray) -> bool:
     return X.shape[1] == 1 and X.strides[0] == 0 and X[0, 0] == 1.0
 
 
-def estimate_tau2(y: np.ndarray, v: np.ndarray, X: np.ndarray, method: str) -> tuple[float, int]:
+def estimate_tau2(model: NormalModel, method: str) -> tuple[float, int]:
     """Estimate tau² by ``method``; return ``(tau2, iterations)``.
 
     Negative moment estimates are truncated at 0, as metafor does. Iterative
     estimators raise :class:`AnalysisError` when they do not converge.
     """
-    tau2, iterations = _estimate(y, v, X, method)
+    tau2, iterations = _estimate(model, method)
     return float(tau2), iterations
 
 
-def _estimate(y, v, X, method):
-    k, p = X.shape
+def _estimate(model, method):
+    k, p = model.k, model.p
     if method == "EE" or k == 1:
         return 0.0, 0
     if k <= p:
@@ -176,27 +199,28 @@ def _estimate(y, v, X, method):
             f"cannot estimate tau² with k={k} studies and {p} model coefficients"
         )
     if method == "HS":
-        fit0 = WeightedFit.at(y, v, X, 0.0)
+        fit0 = model.fit(0.0)
         return max(0.0, (fit0.q - k) / fit0.sum_w), 0
     if method == "DL":
-        fit0 = WeightedFit.at(y, v, X, 0.0)
+        fit0 = model.fit(0.0)
         return max(0.0, (fit0.q - (k - p)) / fit0.trace_p), 0
     if method == "SJ":
-        tau2_0 = float(np.var(y))  # var(yi) * (k-1)/k, metafor's default start
+        tau2_0 = float(np.var(model.y))  # var(yi) * (k-1)/k, metafor's default start
         if tau2_0 <= 0:
             return 0.0, 0
-        return tau2_0 * WeightedFit.at(y, v, X, tau2_0).q / (k - p), 0
+        return tau2_0 * model.fit(tau2_0).q / (k - p), 0
     if method == "PM":
-        return _paule_mandel(y, v, X, target=k - p), 0
-    start = max(0.0, hedges_tau2(y, v, X))
+        return _paule_mandel(model, target=k - p), 0
+    start = max(0.0, hedges_tau2(model))
     if method == "HE":
         return start, 0
-    return _fisher_scoring(y, v, X, method, start)
+    return _fisher_scoring(model, method, start)
 
 
-def hedges_tau2(y: np.ndarray, v: np.ndarray, X: np.ndarray) -> float:
+def hedges_tau2(model: NormalModel) -> float:
     """Hedges' (HE) moment estimator, untruncated: (RSS_ols - tr(P_ols V)) / (k - p)."""
-    k, p = X.shape
+    k, p = model.k, model.p
+    y, v, X = model.y, model.v, model.X
     if _is_intercept_only(X):
         resid = y - y.mean()
         trace_pv = v.sum() * (1 - 1 / k)
@@ -224,7 +248,7 @@ def _information(fit: WeightedFit, method: str) -> float:
     return fit.sum_w  # EB
 
 
-def _fisher_scoring(y, v, X, method, tau2) -> tuple[float, int]:
+def _fisher_scoring(model, method, tau2) -> tuple[float, int]:
     """ML, REML and EB by Fisher scoring, finished by Brent's method once bracketed.
 
     Fisher scoring (metafor's algorithm) converges linearly and can oscillate
@@ -233,22 +257,22 @@ def _fisher_scoring(y, v, X, method, tau2) -> tuple[float, int]:
     Brent's method finishes inside that bracket. Iterates that approach the
     root from one side are metafor's own. Returns (tau², score evaluations).
     """
-    k, p = X.shape
-    boundary_descent = _score(WeightedFit.at(y, v, X, 0.0), method, k, p) <= 0.0
+    k, p = model.k, model.p
+    boundary_descent = _score(model.fit(0.0), method, k, p) <= 0.0
     lower = upper = None  # iterates with a positive / non-positive score
     for iteration in range(1, FISHER_SCORING_ITERATIONS + 1):
-        fit = WeightedFit.at(y, v, X, tau2)
+        fit = model.fit(tau2)
         score = _score(fit, method, k, p)
         if score > 0:
             lower = tau2
         else:
             upper = tau2
-            if boundary_descent and _zero_is_better(y, v, X, method, tau2):
+            if boundary_descent and _zero_is_better(model, method, tau2):
                 # the objective falls from tau² = 0 to here: scoring would only
                 # creep down to the boundary maximum (metafor's ll0check lands there too)
                 return 0.0, iteration
         if lower is not None and upper is not None and score != 0.0:
-            tau2, evaluations = _brent_in_bracket(y, v, X, method, lower, upper)
+            tau2, evaluations = _brent_in_bracket(model, method, lower, upper)
             iteration += evaluations
             break
         step = score / _information(fit, method)
@@ -265,60 +289,60 @@ def _fisher_scoring(y, v, X, method, tau2) -> tuple[float, int]:
             "Fisher-scoring iterations; try method='PM' or method='DL'"
         )
     if method in ("ML", "REML"):
-        tau2 = _boundary_check(y, v, X, method, tau2)
+        tau2 = _boundary_check(model, method, tau2)
     return tau2, iteration
 
 
-def _brent_in_bracket(y, v, X, method, lower, upper) -> tuple[float, int]:
+def _brent_in_bracket(model, method, lower, upper) -> tuple[float, int]:
     """Root of the estimating equation between two iterates of opposite score sign."""
-    k, p = X.shape
+    k, p = model.k, model.p
     root, info = optimize.brentq(
-        lambda tau2: _score(WeightedFit.at(y, v, X, tau2), method, k, p),
+        lambda tau2: _score(model.fit(tau2), method, k, p),
         min(lower, upper), max(lower, upper),
         xtol=TAU2_THRESHOLD, rtol=4 * np.finfo(float).eps, full_output=True,
     )
     return float(root), info.function_calls
 
 
-def log_likelihood(y, v, X, tau2: float, reml: bool) -> float:
+def log_likelihood(model, tau2: float, reml: bool) -> float:
     """(Restricted) log-likelihood of the normal-normal model at ``tau2``."""
-    k, p = X.shape
-    fit = WeightedFit.at(y, v, X, tau2)
-    ll = -0.5 * (k - p if reml else k) * np.log(2 * np.pi) - 0.5 * np.log(v + tau2).sum() - 0.5 * fit.q
+    k, p = model.k, model.p
+    fit = model.fit(tau2)
+    ll = -0.5 * (k - p if reml else k) * np.log(2 * np.pi) - 0.5 * np.log(model.v + tau2).sum() - 0.5 * fit.q
     if reml:
         ll -= 0.5 * np.linalg.slogdet(np.linalg.inv(fit.xwx_inv))[1]
     return float(ll)
 
 
-def _zero_is_better(y, v, X, method, tau2) -> bool:
+def _zero_is_better(model, method, tau2) -> bool:
     """Whether tau² = 0 beats ``tau2``: higher (restricted) likelihood, or for EB
     (whose estimating equation decreases in tau²) simply a non-positive value at 0."""
     if method == "EB":
         return True
     reml = method == "REML"
-    return log_likelihood(y, v, X, 0.0, reml) - log_likelihood(y, v, X, tau2, reml) > 1e-8
+    return log_likelihood(model, 0.0, reml) - log_likelihood(model, tau2, reml) > 1e-8
 
 
-def _boundary_check(y, v, X, method, tau2) -> float:
+def _boundary_check(model, method, tau2) -> float:
     """metafor's ``ll0check``: prefer tau² = 0 when it has the higher likelihood."""
-    if tau2 > TAU2_THRESHOLD and _zero_is_better(y, v, X, method, tau2):
+    if tau2 > TAU2_THRESHOLD and _zero_is_better(model, method, tau2):
         return 0.0
     return tau2
 
 
-def _paule_mandel(y, v, X, target: float) -> float:
+def _paule_mandel(model, target: float) -> float:
     """Root of the generalised Q statistic: Q(tau²) = target (0 if Q(0) < target)."""
-    return q_profile_root(y, v, X, target, default_at_zero=0.0)
+    return q_profile_root(model, target, default_at_zero=0.0)
 
 
-def q_profile_root(y, v, X, target: float, default_at_zero: float) -> float:
+def q_profile_root(model, target: float, default_at_zero: float) -> float:
     """Solve ``Q(tau²) = target`` for tau² >= 0, Q being decreasing in tau².
 
     Returns ``default_at_zero`` when ``Q(0) <= target`` (no root above 0).
     Newton steps on 1/Q, which is close to linear in tau² (Q behaves like
     c / (tau² + typical variance)), safeguarded by bisection; dQ/dtau² = -Y'PPY.
     """
-    fit = WeightedFit.at(y, v, X, 0.0)
+    fit = model.fit(0.0)
     if fit.q <= target:
         return default_at_zero
     lower, upper = 0.0, np.inf
@@ -336,5 +360,5 @@ def q_profile_root(y, v, X, target: float, default_at_zero: float) -> float:
         if abs(candidate - tau2) <= TAU2_THRESHOLD * max(1.0, candidate):
             return float(candidate)
         tau2 = candidate
-        fit = WeightedFit.at(y, v, X, tau2)
+        fit = model.fit(tau2)
     raise AnalysisError(f"the search for tau² where Q = {target:.4g} did not converge")

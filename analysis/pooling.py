@@ -24,7 +24,7 @@ from analysis._distributions import (
 )
 from analysis._errors import AnalysisError, check_option
 from analysis._summary import summary_frame, wald_interval
-from analysis._tau2 import TAU2_METHODS, WeightedFit, estimate_tau2, intercept_design, q_profile_root
+from analysis._tau2 import TAU2_METHODS, NormalModel, WeightedFit, estimate_tau2, intercept_design, q_profile_root
 
 TESTS = ("z", "knha")
 PREDICTION_TYPES = ("metafor", "hts")
@@ -215,6 +215,7 @@ class MetaRegressionResult:
 class _Fit:
     """Everything both result types share, computed once."""
 
+    model: NormalModel
     fit: WeightedFit
     vcov: np.ndarray
     df: float | None
@@ -281,8 +282,9 @@ def _check_options(method: str, test: str, confidence_level: float) -> str:
 
 def _fit(yi, vi, X, method, test, confidence_level) -> _Fit:
     k, p = X.shape
-    tau2, iterations = estimate_tau2(yi, vi, X, method)
-    fit = WeightedFit.at(yi, vi, X, tau2)
+    model = NormalModel(yi, vi, X)
+    tau2, iterations = estimate_tau2(model, method)
+    fit = model.fit(tau2)
     vcov = fit.xwx_inv
     df = None
     if test == "knha" and k > p:
@@ -293,7 +295,7 @@ def _fit(yi, vi, X, method, test, confidence_level) -> _Fit:
     else:
         crit = normal_two_sided_critical(confidence_level)
     if k > p:
-        fit0 = fit if tau2 == 0 else WeightedFit.at(yi, vi, X, 0.0)
+        fit0 = model.fit(0.0)
         q_e = max(0.0, fit0.q)
         q_e_p = float(chi2_upper_tail(q_e, k - p))
         if method == "EE":
@@ -305,7 +307,7 @@ def _fit(yi, vi, X, method, test, confidence_level) -> _Fit:
             h2 = tau2 / typical_v + 1
     else:
         q_e, q_e_p, i2, h2 = 0.0, 1.0, 0.0, 1.0
-    return _Fit(fit, vcov, df, crit, q_e, q_e_p, i2, h2, iterations)
+    return _Fit(model, fit, vcov, df, crit, q_e, q_e_p, i2, h2, iterations)
 
 
 def meta_analysis(
@@ -405,7 +407,7 @@ def meta_analysis(
     elif k == 1:
         tau2_ci = (np.nan, np.nan)
     else:
-        tau2_ci = _tau2_confidence_interval(yi, vi, X, confidence_level)
+        tau2_ci = _tau2_confidence_interval(core.model, confidence_level)
         if tau2 == 0:
             notes.append(f"the {method} estimate of tau² is on the boundary (0)")
     q, q_p, i2, h2 = core.q_e, core.q_e_p, core.i2, core.h2
@@ -439,16 +441,16 @@ def _prediction_interval(estimate, se, tau2, crit, k, confidence_level, predicti
     return float(estimate - half_width), float(estimate + half_width)
 
 
-def _tau2_confidence_interval(yi, vi, X, confidence_level) -> tuple[float, float]:
+def _tau2_confidence_interval(model: NormalModel, confidence_level) -> tuple[float, float]:
     """Q-profile CI (Viechtbauer 2007), as metafor's ``confint(res)``."""
-    k, p = X.shape
+    k, p = model.k, model.p
     if k <= p:
         return np.nan, np.nan
     alpha = 1 - confidence_level
     upper_target = chi2_quantile(alpha / 2, k - p)  # lower quantile: gives the upper bound
     lower_target = chi2_quantile(1 - alpha / 2, k - p)
-    upper = q_profile_root(yi, vi, X, upper_target, default_at_zero=0.0)
-    lower = q_profile_root(yi, vi, X, lower_target, default_at_zero=0.0)
+    upper = q_profile_root(model, upper_target, default_at_zero=0.0)
+    lower = q_profile_root(model, lower_target, default_at_zero=0.0)
     return lower, upper
 
 
