@@ -10,9 +10,24 @@ import numpy as np
 import pandas as pd
 
 from analysis._distributions import normal_two_sided_critical
+from analysis._errors import AnalysisError
 
 #: Columns every summary frame has, in this order; extra columns follow.
 SUMMARY_COLUMNS = ("label", "row_type", "estimate", "se", "ci_lb", "ci_ub", "weight", "pi_lb", "pi_ub")
+
+
+def study_labels(labels, k: int) -> tuple[str, ...]:
+    """Labels as a tuple of str, or "Study 1", ... when none are given.
+
+    >>> study_labels(None, 2), study_labels(["A", 3], 2)
+    (('Study 1', 'Study 2'), ('A', '3'))
+    """
+    if labels is None:
+        return tuple(f"Study {i + 1}" for i in range(k))
+    labels = tuple(str(label) for label in labels)
+    if len(labels) != k:
+        raise AnalysisError(f"{len(labels)} labels given for {k} studies")
+    return labels
 
 
 def wald_interval(yi, vi, confidence_level: float) -> tuple[np.ndarray, np.ndarray]:

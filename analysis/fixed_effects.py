@@ -35,7 +35,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis._errors import AnalysisError, check_option
-from analysis._summary import summary_frame, wald_interval
+from analysis._summary import study_labels, summary_frame, wald_interval
 
 MH_MEASURES = ("RR", "OR", "RD")
 
@@ -177,13 +177,7 @@ def _tables(ai, bi, ci, di, labels):
     a, b, c, d = arrays
     if np.any(a + b == 0) or np.any(c + d == 0):
         raise AnalysisError("Every arm needs at least one patient (ai + bi > 0 and ci + di > 0).")
-    if labels is None:
-        labels = tuple(f"Study {i + 1}" for i in range(a.size))
-    else:
-        labels = tuple(str(label) for label in labels)
-        if len(labels) != a.size:
-            raise AnalysisError("labels must have one entry per study.")
-    return a, b, c, d, labels
+    return a, b, c, d, study_labels(labels, a.size)
 
 
 def _escalc(a, b, c, d, measure):

@@ -35,7 +35,7 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy import optimize, special, stats
 
 from analysis._errors import AnalysisError, check_option
-from analysis._summary import summary_frame
+from analysis._summary import study_labels, summary_frame
 from analysis._tau2 import TAU2_METHODS
 from analysis.pooling import MetaAnalysisResult, meta_analysis
 from analysis.transforms import clopper_pearson, wilson
@@ -259,13 +259,7 @@ def _check_counts(events, n, labels):
         raise AnalysisError("Every n must be positive.")
     if np.any(x < 0) or np.any(x > size):
         raise AnalysisError("Every events value must lie between 0 and n.")
-    if labels is None:
-        labels = tuple(f"Study {i + 1}" for i in range(x.size))
-    else:
-        labels = tuple(str(label) for label in labels)
-        if len(labels) != x.size:
-            raise AnalysisError("labels must have one entry per study.")
-    return x.astype(np.int64), size.astype(np.int64), labels
+    return x.astype(np.int64), size.astype(np.int64), study_labels(labels, x.size)
 
 
 def pool_proportions(
