@@ -581,8 +581,9 @@ def _execute_and_render(job: dict) -> NotebookRun:
             )
     except papermill.PapermillExecutionError as exc:
         raise BuildError(
-            f"{source.stem}: cell {exc.exec_count or exc.cell_index} raised "
-            f"{exc.ename}: {exc.evalue}{_stderr_tail(stderr_log)}"
+            f"{source.stem}: {_cell_name(executed, exc.cell_index)} raised "
+            f"{exc.ename}: {exc.evalue}{_error_location(exc.traceback)}"
+            f"{_stderr_tail(stderr_log)}"
         ) from None
     except Exception as exc:  # kernel died, timeout, unreadable notebook, ...
         raise BuildError(
@@ -621,6 +622,46 @@ def _kernel_stderr_to(path: Path):
             sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
+
+
+def _cell_name(executed: Path, cell_index: int) -> str:
+    """``code cell N`` as the author counts them (the injected parameters cell excluded)."""
+    import nbformat
+
+    try:
+        cells = nbformat.read(str(executed), as_version=4).cells
+    except (OSError, ValueError):
+        return f"cell {cell_index}"
+    # papermill adds a banner cell pointing at the error; cell_index does not count it
+    cells = [c for c in cells
+             if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
+    number = sum(
+        1 for cell in cells[: cell_index + 1]
+        if cell.cell_type == "code"
+        and "injected-parameters" not in cell.get("metadata", {}).get("tags", [])
+    )
+    return f"code cell {number}"
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_FRAME = re.compile(r"File (?P<file>\S+?):(?P<line>\d+), in (?P<where>[^\s(]+)")
+
+
+def _error_location(traceback_lines) -> str:
+    """`` (at analysis/x.py:12 in f)``: the innermost frame of a kernel traceback, if any.
+
+    >>> _error_location(["\\x1b[36mFile \\x1b[39m/repo/analysis/_tau2.py:73, in fit(y)", "NameError"])
+    ' (at /repo/analysis/_tau2.py:73 in fit)'
+    """
+    frames = [_FRAME.search(_ANSI.sub("", str(line))) for line in traceback_lines or ()]
+    frames = [f for f in frames if f]
+    if not frames:
+        return ""
+    last = frames[-1]
+    where = last["file"]
+    with contextlib.suppress(ValueError):
+        where = str(Path(where).relative_to(_REPO_ROOT))
+    return f" (at {where}:{last['line']} in {last['where']})"
 
 
 def _stderr_tail(path: Path, lines: int = 8) -> str:
