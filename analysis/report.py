@@ -778,6 +778,8 @@ def build_report(
             f"parameters: {', '.join(sorted(known)) or '(none)'}"
         )
 
+    _check_parameter_types(parameters, declared)
+
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"{output_dir.name}_build_", dir=output_dir.parent))
     try:
@@ -819,6 +821,28 @@ def build_report(
     seconds = time.perf_counter() - start
     log(f"report ready in {_display_path(output_dir)} ({seconds:.1f} s)")
     return BuildResult(output_dir, runs, figures, seconds, version, parameters)
+
+
+def _check_parameter_types(parameters: Mapping[str, object], declared: Mapping[str, dict]) -> None:
+    """Refuse a value whose type differs from the notebooks' default (None takes anything).
+
+    Catches ``-p exclude cohen2006`` (a string where a list is expected) before any kernel
+    starts; integers are accepted where a float is declared and vice versa.
+    """
+    numbers = (int, float)
+    for name, value in parameters.items():
+        for defaults in declared.values():
+            if name not in defaults or defaults[name] is None or value is None:
+                continue
+            default = defaults[name]
+            same = isinstance(value, type(default)) or (
+                isinstance(value, numbers) and isinstance(default, numbers)
+                and not isinstance(value, bool) and not isinstance(default, bool))
+            if not same:
+                raise AnalysisError(
+                    f"parameter {name} takes a {type(default).__name__} like {default!r}, "
+                    f"not {value!r}; e.g. -p {name} \"{default!r}\""
+                )
 
 
 def _run_jobs(jobs: list[dict], workers: int, log) -> tuple[NotebookRun, ...]:

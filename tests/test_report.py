@@ -230,6 +230,22 @@ def test_unknown_parameter_is_refused(tmp_path, capsys):
     assert not (tmp_path / "reports").exists()
 
 
+def test_parameter_of_the_wrong_type_is_refused(tmp_path, capsys):
+    status = main(["--notebooks", str(ROOT / "notebooks"), "--data", str(ROOT / "data"),
+                   "--output", str(tmp_path / "reports"), "-p", "exclude", "cohen2006"])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert "parameter exclude takes a list like [], not 'cohen2006'" in captured.err
+    assert not (tmp_path / "reports").exists()
+
+
+def test_parameter_values_are_python_literals_or_text():
+    assert report.parse_parameter_value("['cohen2006']") == ["cohen2006"]
+    assert report.parse_parameter_value("50") == 50
+    assert report.parse_parameter_value("None") is None
+    assert report.parse_parameter_value("DL") == "DL"
+
+
 def test_swap_replaces_a_folder_whole(tmp_path):
     old, new = tmp_path / "reports", tmp_path / "reports_build_x"
     old.mkdir()
