@@ -36,4 +36,4 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/bench_proportions.py
 
 clean:
-	rm -rf $(VENV) reports/_build_*
+	rm -rf $(VENV) reports_build_* reports_old_*

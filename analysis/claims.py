@@ -90,15 +90,11 @@ from analysis._errors import AnalysisError, check_option
 from analysis.effect_sizes import effect_sizes
 from analysis.pooling import meta_analysis
 from analysis.proportions import METHODS, pool_proportions, study_intervals
+from analysis.selection import PRIMARY_WINDOW, TIME_WINDOWS, as_flag, controlled_rows, response_rate_rows
 from analysis.transforms import measure_scale
 
 VERDICTS = ("supported", "partly supported", "not supported", "not testable")
 MEASURES = ("RR", "OR", "RD")
-TIME_WINDOWS = ("during_or_immediate", "short_term", "medium_term", "long_term")
-
-#: Window used when a claim gives none (the primary analysis of the response-rate and
-#: controlled-trial notebooks).
-PRIMARY_WINDOW = "during_or_immediate"
 
 #: Words that mark an adverse-event description as mild or short-lived (matched in lower case).
 MILD_WORDS = ("mild", "short-lasting", "short-lived", "declined rapidly", "none",
@@ -112,43 +108,6 @@ LOW_DOSE_MG_PER_KG = 0.5
 
 _COUNT_COLUMNS = {"ai": "ketamine_events", "n1i": "ketamine_n", "ci": "control_events", "n2i": "control_n"}
 _RESPONSE_OUTCOMES = ("responders", "relief_persisting")
-
-
-# ------------------------------------------------------------------ selections
-
-
-def _flag(series: pd.Series) -> pd.Series:
-    return series.astype("boolean").fillna(False).astype(bool)
-
-
-def response_rate_rows(studies: pd.DataFrame, time_window: str = PRIMARY_WINDOW, *,
-                       include_unstated_time: bool = True, exclude=()) -> pd.DataFrame:
-    """Rows pooled for the response rate in ketamine arms, as notebook 02 selects them.
-
-    Responder rows with ``include_in_pooling`` in ``time_window`` (and, with
-    ``include_unstated_time``, rows whose source gives no time), minus ``exclude``
-    (study_ids); one row per patient sample (``cohort_id``), the earliest time point;
-    ordered by year and label.
-    """
-    check_option("time_window", time_window, TIME_WINDOWS)
-    rows = studies[(studies["outcome"] == "responders") & _flag(studies["include_in_pooling"])
-                   & ~studies["study_id"].isin(list(exclude))]
-    windows = [time_window, "not_reported"] if include_unstated_time else [time_window]
-    rows = rows[rows["time_window"].isin(windows) & rows["ketamine_events"].notna()]
-    rows = rows.sort_values(["cohort_id", "timepoint_hours"]).drop_duplicates("cohort_id")
-    return rows.sort_values(["year", "study_label"])
-
-
-def controlled_rows(studies: pd.DataFrame, time_window: str = PRIMARY_WINDOW, *, exclude=()) -> pd.DataFrame:
-    """Rows with responders counted in both arms in ``time_window``, as notebook 03 selects them.
-
-    One row per patient sample (the earliest time point in the window).
-    """
-    check_option("time_window", time_window, TIME_WINDOWS)
-    rows = studies[(studies["outcome"] == "responders") & _flag(studies["include_in_pooling"])
-                   & studies["control_events"].notna() & (studies["time_window"] == time_window)
-                   & ~studies["study_id"].isin(list(exclude))]
-    return rows.sort_values(["cohort_id", "timepoint_hours"]).drop_duplicates("cohort_id")
 
 
 # ------------------------------------------------------------------ results
@@ -498,7 +457,7 @@ class _Checker:
         value = claim["claimed_value"]
         if quantity == "response_rate":
             responders = rows[(rows["outcome"] == "responders") & rows["ketamine_events"].notna()]
-            pooled = responders[_flag(responders["include_in_pooling"])]
+            pooled = responders[as_flag(responders["include_in_pooling"])]
             chosen = pooled if not pooled.empty else responders
             if chosen.empty:
                 return self.verdict(claim, "not testable", "no responder counts",
@@ -517,7 +476,7 @@ class _Checker:
             extra = ""
             if column == "ketamine_n":
                 responders = rows[(rows["outcome"] == "responders") & rows["ketamine_events"].notna()
-                                  & _flag(rows["include_in_pooling"])]
+                                  & as_flag(rows["include_in_pooling"])]
                 if not responders.empty:
                     extra = f"; of them, responders: {self.counts_text(responders.iloc[[0]], control=False)}"
             verdict = "supported" if found == value else "not supported"
@@ -666,7 +625,7 @@ class _Checker:
                                    f"the {self.window(claim)} window")
 
     def pooled_samples(self) -> pd.DataFrame:
-        cohorts = self.studies.loc[_flag(self.studies["include_in_pooling"]), "cohort_id"].unique()
+        cohorts = self.studies.loc[as_flag(self.studies["include_in_pooling"]), "cohort_id"].unique()
         return self.studies[self.studies["cohort_id"].isin(cohorts)]
 
     def check_study_count(self, claim):
@@ -746,7 +705,7 @@ class _Checker:
                             evidence="; ".join(f"{r['study_label']}: {r['adverse_events']}" for r in mild + not_mild))
 
     def check_study_characteristics(self, claim):
-        rows = self.studies[_flag(self.studies["include_in_pooling"])].drop_duplicates("cohort_id")
+        rows = self.studies[as_flag(self.studies["include_in_pooling"])].drop_duplicates("cohort_id")
         known = rows[rows["dose_mg_per_kg"].notna() & rows["sessions"].notna()]
         if known.empty:
             return self.verdict(claim, "not testable", "dose and sessions unknown",

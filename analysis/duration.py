@@ -29,9 +29,9 @@ import pandas as pd
 
 from analysis._errors import AnalysisError, check_option
 from analysis.proportions import METHODS, ProportionResult, pool_proportions, study_intervals
+from analysis.selection import TIME_WINDOWS
 
 #: Protocol windows, in time order.
-TIME_WINDOWS = ("during_or_immediate", "short_term", "medium_term", "long_term")
 
 #: Window bounds in hours (inclusive), from the protocol: <= 4 h, 1-7 d, 1-4 wk, >= 8 wk.
 WINDOW_HOURS = {

@@ -14,15 +14,11 @@ import pandas as pd
 import pytest
 
 from analysis._errors import AnalysisError
-from analysis.claims import (
-    VERDICTS,
-    check_claims,
-    controlled_rows,
-    response_rate_rows,
-)
+from analysis.claims import VERDICTS, check_claims
 from analysis.data import load_claims, load_studies
 from analysis.effect_sizes import effect_sizes
 from analysis.pooling import meta_analysis
+from analysis.selection import controlled_rows, response_rate_rows
 from analysis.proportions import pool_proportions
 from analysis.transforms import clopper_pearson
 

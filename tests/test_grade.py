@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from analysis._errors import AnalysisError
-from analysis.claims import controlled_rows, response_rate_rows
+from analysis.selection import controlled_rows, response_rate_rows
 from analysis.data import load_studies
 from analysis.effect_sizes import effect_sizes
 from analysis.grade import (

@@ -35,6 +35,7 @@ NOT_YET: dict[str, str] = {}
 KNOWN_PARAMETERS = {
     "data_dir", "figures_dir", "method", "test", "measure", "proportion_model",
     "responder_threshold", "time_window", "include_unstated_time", "exclude",
+    "response_rate_threshold",
 }
 #: Issue 5: across the suite, these can be set from the command line.
 REQUIRED_ACROSS_SUITE = {"method", "test", "responder_threshold", "time_window", "exclude"}

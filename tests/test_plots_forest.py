@@ -115,6 +115,17 @@ def test_estimate_text_matches_metafor_print(bcg_fig):
     assert [t.get_text() for t in _texts(bcg_fig, "estimate:prediction")] == ["[0.15, 1.55]"]
 
 
+def test_glmm_heterogeneity_line_shows_the_likelihood_ratio_test_like_the_narrative():
+    from analysis.narrative import describe_heterogeneity
+    from analysis.plots.forest import heterogeneity_text
+    from analysis.proportions import pool_proportions
+
+    glmm = pool_proportions([8, 11, 13, 17, 8], [12, 17, 34, 29, 11])
+    line = heterogeneity_text(glmm)
+    assert f"LRT = {glmm.q_lrt:.2f}, df = 4" in line
+    assert f"Q = {glmm.q_lrt:.2f} on 4 degrees" in describe_heterogeneity(glmm)
+
+
 def test_heterogeneity_line_word_for_word(bcg_fig):
     # metafor 3.8-1 on dat.bcg (REML): tau^2 0.3132, I^2 92.22%, Q(df = 12) = 152.2330, p < .0001.
     notes = [t.get_text() for t in _texts(bcg_fig, "note")]

@@ -341,8 +341,9 @@ def _heterogeneity_source(fits):
 def heterogeneity_text(result) -> str:
     """The heterogeneity line of a forest plot, from the result's fields.
 
-    Fields that a result does not carry (e.g. Q for a GLMM) are left out;
-    with one study there is nothing to estimate, and the line says so.
+    Fields that a result does not carry are left out; a GLMM shows its
+    likelihood-ratio test (as the narrative does) instead of the Wald Q; with
+    one study there is nothing to estimate, and the line says so.
 
     Examples
     --------
@@ -362,6 +363,12 @@ def heterogeneity_text(result) -> str:
     i2 = getattr(result, "i2", None)
     if is_finite(i2):
         parts.append(f"I² = {format_number(i2, 0)}%")
+    q_lrt = getattr(result, "q_lrt", None)
+    if is_finite(q_lrt):
+        # a GLMM: the likelihood-ratio test, the one the narrative reports too
+        q_df = k - 1 if is_finite(k) else None
+        parts.append(f"LRT = {format_number(q_lrt, 2)}, df = {int(q_df)}, {format_p(result.q_lrt_p)}")
+        return "Heterogeneity: " + "; ".join(parts)
     q = getattr(result, "q", None)
     if is_finite(q):
         q_df = getattr(result, "q_df", None)
