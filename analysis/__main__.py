@@ -11,6 +11,7 @@ line, and the exit status is 1; there is never a traceback for bad data.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -70,7 +71,8 @@ def _command_validate(args: argparse.Namespace) -> int:
 
 def _command_report(args: Sequence[str]) -> int:
     try:
-        from analysis import report
+        # import_module goes through sys.modules (the package attribute may be stale)
+        report = importlib.import_module("analysis.report")
     except ImportError as error:
         print(f"error: the report builder analysis.report cannot be imported ({error})",
               file=sys.stderr)
