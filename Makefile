@@ -8,11 +8,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: report test lab validate benchmark clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -c constraints.txt -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
@@ -31,7 +31,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks
 
 benchmark: $(STAMP)
-	$(PY) -m pip install --quiet -e ".[benchmark]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[benchmark]"
 	$(PY) benchmarks/bench_pooling.py
 	$(PY) benchmarks/bench_proportions.py
 

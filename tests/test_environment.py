@@ -46,3 +46,19 @@ def test_environment_installs_the_project_itself():
 
 def test_environment_uses_the_python_the_readme_promises():
     assert "python=3.11" in (ROOT / "environment.yml").read_text()
+
+
+def constraint_pins() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, version = _split(line)
+            pins[name] = version
+    return pins
+
+
+def test_constraints_lock_every_direct_dependency_at_its_pin():
+    constraints = constraint_pins()
+    mismatched = {name: (version, constraints.get(name)) for name, version in pyproject_pins().items()
+                  if constraints.get(name) != version}
+    assert not mismatched, f"pyproject pin vs constraints.txt: {mismatched}"
