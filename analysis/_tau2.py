@@ -66,13 +66,6 @@ class WeightedFit:
         self.beta = self.xwx_inv @ (xw @ y)
         self.residuals = y - X @ self.beta
 
-    @staticmethod
-    def at(y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float) -> WeightedFit:
-        """The fit at ``tau2``; the intercept-only model takes a path of plain sums."""
-        if _is_intercept_only(X):
-            return InterceptOnlyFit(y, v, X, tau2)
-        return WeightedFit(y, v, X, tau2)
-
     @property
     def q(self) -> float:
         """Generalised Q: ``Y'PY``, the weighted residual sum of squares."""
@@ -92,6 +85,11 @@ class WeightedFit:
     def sum_w2(self) -> float:
         return float(_dot(self.w, self.w))
 
+    @property
+    def log_det_xwx(self) -> float:
+        """log det(X'WX), for the restricted likelihood."""
+        return float(-np.linalg.slogdet(self.xwx_inv)[1])
+
     def _leverage_trace(self, power: int) -> np.ndarray:
         """``(X'WX)^-1 X' W^power X`` (p x p)."""
         return self.xwx_inv @ ((self.X.T * self.w**power) @ self.X)
@@ -106,42 +104,65 @@ class WeightedFit:
         return float(self.sum_w2 - 2.0 * np.trace(self._leverage_trace(3)) + np.trace(a2 @ a2))
 
 
-class InterceptOnlyFit(WeightedFit):
-    """The same quantities for ``X`` = a column of ones, from scalar sums."""
+class InterceptOnlyFit:
+    """The quantities of :class:`WeightedFit` for ``X`` = a column of ones.
 
-    __slots__ = ("_sw", "_wr")
+    Everything the estimators need is a weighted sum, computed once into
+    scalars through scratch buffers that the model owns: a fresh array per
+    evaluation would cost more than the arithmetic at large k (page faults on
+    every allocation above glibc's mmap threshold). ``w`` and ``residuals``
+    are rebuilt on request, which only the final fit does.
+    """
 
-    def __init__(self, y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float):
-        w = 1.0 / (v + tau2)
+    __slots__ = ("tau2", "X", "_y", "_v", "_sw", "_mu", "q", "ypp_y", "sum_w2", "_sw3")
+
+    def __init__(self, y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float, work: np.ndarray):
+        w, r, scratch = work
+        np.add(v, tau2, out=w)
+        np.reciprocal(w, out=w)
         sw = w.sum()
         mu = _dot(w, y) / sw
-        self.tau2, self.w, self.X, self._sw = tau2, w, X, sw
-        self.xwx_inv = np.array([[1.0 / sw]])
-        self.beta = np.array([mu])
-        self.residuals = y - mu
-        self._wr = w * self.residuals
+        np.subtract(y, mu, out=r)
+        np.multiply(w, r, out=scratch)  # W r
+        self.q = float(_dot(scratch, r))
+        self.ypp_y = float(_dot(scratch, scratch))
+        self.sum_w2 = float(_dot(w, w))
+        np.multiply(w, w, out=scratch)
+        self._sw3 = float(_dot(scratch, w))
+        self.tau2, self.X, self._y, self._v, self._sw, self._mu = tau2, X, y, v, float(sw), float(mu)
 
     @property
-    def q(self) -> float:
-        return float(_dot(self._wr, self.residuals))
+    def w(self) -> np.ndarray:
+        return 1.0 / (self._v + self.tau2)
 
     @property
-    def ypp_y(self) -> float:
-        return float(_dot(self._wr, self._wr))
+    def residuals(self) -> np.ndarray:
+        return self._y - self._mu
+
+    @property
+    def beta(self) -> np.ndarray:
+        return np.array([self._mu])
+
+    @property
+    def xwx_inv(self) -> np.ndarray:
+        return np.array([[1.0 / self._sw]])
 
     @property
     def sum_w(self) -> float:
-        return float(self._sw)
+        return self._sw
+
+    @property
+    def log_det_xwx(self) -> float:
+        return float(np.log(self._sw))
 
     @property
     def trace_p(self) -> float:
-        return float(self._sw - self.sum_w2 / self._sw)
+        return self._sw - self.sum_w2 / self._sw
 
     @property
     def trace_pp(self) -> float:
         sw, sw2 = self._sw, self.sum_w2
-        sw3 = _dot(self.w * self.w, self.w)
-        return float(sw2 - 2.0 * sw3 / sw + (sw2 / sw) ** 2)
+        return sw2 - 2.0 * self._sw3 / sw + (sw2 / sw) ** 2
 
 
 class NormalModel:
@@ -152,18 +173,30 @@ class NormalModel:
     again for the likelihood check; the memo computes each once.
     """
 
-    __slots__ = ("y", "v", "X", "k", "p", "_fits")
+    __slots__ = ("y", "v", "X", "k", "p", "_fits", "_work")
 
     def __init__(self, y: np.ndarray, v: np.ndarray, X: np.ndarray):
         self.y, self.v, self.X = y, v, X
         self.k, self.p = X.shape
-        self._fits: dict[float, WeightedFit] = {}
+        self._fits: dict[float, WeightedFit | InterceptOnlyFit] = {}
+        self._work = np.empty((3, self.k)) if _is_intercept_only(X) else None
 
-    def fit(self, tau2: float) -> WeightedFit:
+    def sum_log_variance(self, tau2: float) -> float:
+        """sum(log(v + tau2)), through the scratch buffer when there is one."""
+        if self._work is None:
+            return float(np.log(self.v + tau2).sum())
+        buffer = np.add(self.v, tau2, out=self._work[0])
+        return float(np.log(buffer, out=buffer).sum())
+
+    def fit(self, tau2: float) -> WeightedFit | InterceptOnlyFit:
         """The weighted least-squares fit at ``tau2``."""
         fit = self._fits.get(tau2)
         if fit is None:
-            fit = self._fits[tau2] = WeightedFit.at(self.y, self.v, self.X, tau2)
+            if self._work is not None:
+                fit = InterceptOnlyFit(self.y, self.v, self.X, tau2, self._work)
+            else:
+                fit = WeightedFit(self.y, self.v, self.X, tau2)
+            self._fits[tau2] = fit
         return fit
 
 
@@ -171,7 +204,7 @@ def intercept_design(k: int) -> np.ndarray:
     """The k x 1 design matrix of the intercept-only model.
 
     A read-only broadcast of one value (row stride 0): O(1) to build, and
-    recognisable in O(1) by :meth:`WeightedFit.at`.
+    recognisable in O(1) by :class:`NormalModel`.
     """
     return np.broadcast_to(1.0, (k, 1))
 
@@ -308,9 +341,9 @@ def log_likelihood(model, tau2: float, reml: bool) -> float:
     """(Restricted) log-likelihood of the normal-normal model at ``tau2``."""
     k, p = model.k, model.p
     fit = model.fit(tau2)
-    ll = -0.5 * (k - p if reml else k) * np.log(2 * np.pi) - 0.5 * np.log(model.v + tau2).sum() - 0.5 * fit.q
+    ll = -0.5 * (k - p if reml else k) * np.log(2 * np.pi) - 0.5 * model.sum_log_variance(tau2) - 0.5 * fit.q
     if reml:
-        ll -= 0.5 * np.linalg.slogdet(np.linalg.inv(fit.xwx_inv))[1]
+        ll -= 0.5 * fit.log_det_xwx
     return float(ll)
 
 
