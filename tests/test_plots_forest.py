@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import matplotlib
 import numpy as np
-import pandas as pd
 import pytest
 
 matplotlib.use("Agg")
@@ -19,24 +18,11 @@ from analysis.plots import forest_plot, overlapping_texts, save_figure  # noqa: 
 from analysis.plots._style import MIN_FONT_SIZE, visible_texts  # noqa: E402
 from analysis.pooling import meta_analysis  # noqa: E402
 from analysis.proportions import pool_proportions  # noqa: E402
+from metadat import BCG  # noqa: E402
 
 #: Positions go through float64 exp/log and matplotlib's data arrays only.
 POSITION_TOLERANCE = 1e-12
 
-# metadat's dat.bcg (BCG vaccine trials; Colditz et al. 1994), columns tpos tneg cpos cneg.
-BCG = pd.DataFrame(
-    {
-        "study": ["Aronson 1948", "Ferguson & Simes 1949", "Rosenthal et al 1960",
-                  "Hart & Sutherland 1977", "Frimodt-Moller et al 1973", "Stein & Aronson 1953",
-                  "Vandiviere et al 1973", "TPT Madras 1980", "Coetzee & Berjak 1968",
-                  "Rosenthal et al 1961", "Comstock et al 1974", "Comstock & Webster 1969",
-                  "Comstock et al 1976"],
-        "ai": [4, 6, 3, 62, 33, 180, 8, 505, 29, 17, 186, 5, 27],
-        "bi": [119, 300, 228, 13536, 5036, 1361, 2537, 87886, 7470, 1699, 50448, 2493, 16886],
-        "ci": [11, 29, 11, 248, 47, 372, 10, 499, 45, 65, 141, 3, 29],
-        "di": [128, 274, 209, 12619, 5761, 1079, 619, 87892, 7232, 1600, 27197, 2338, 17825],
-    }
-)
 
 
 def _fit(method="REML", data=BCG):
