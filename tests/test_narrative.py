@@ -231,3 +231,20 @@ def test_errors(glmm, random_effects):
         describe_estimate({"estimate": 1.0})
     with pytest.raises(AnalysisError, match="compare"):
         caveats(random_effects, compare=glmm)
+
+
+def test_crossover_trials_sentence_names_what_each_trial_reports():
+    from analysis.narrative import describe_crossover_trials
+
+    rows = pd.DataFrame({
+        "study_label": ["A 1995", "A 1995", "B 2000"],
+        "control_events": [2.0, None, None],
+        "ketamine_mean": [None, 40.0, None],
+        "control_mean": [None, 55.0, None],
+        "spread_type": [None, "sd", None],
+    })
+    assert describe_crossover_trials(rows) == (
+        "2 crossover trials (A 1995 and B 2000). Responders in both periods: A 1995. "
+        "Per-period pain scores with a stated SD or SE: A 1995."
+    )
+    assert describe_crossover_trials(rows.iloc[0:0]) == "No crossover trial is in the data."
