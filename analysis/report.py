@@ -410,12 +410,25 @@ def _clean_outputs(nb) -> None:
             if not data:
                 continue
             if "text/html" in data:
-                data["text/html"] = clean_html_fragment(_join(data["text/html"]))
+                data["text/html"] = _show_missing_as_dash(clean_html_fragment(_join(data["text/html"])))
             elif "text/markdown" in data:
                 data["text/html"] = _markdown_to_html(_join(data["text/markdown"]))
             data.pop("text/markdown", None)
             # JavaScript outputs would run in the reader's browser: drop them.
             data.pop("application/javascript", None)
+
+
+#: How pandas writes an empty cell into an HTML table (float, nullable, object, datetime).
+_MISSING_CELL = re.compile(r"<td>(?:NaN|&lt;NA&gt;|None|NaT|nan)</td>")
+
+
+def _show_missing_as_dash(fragment: str) -> str:
+    """Table cells without a value read as a dash, not as pandas' NaN or <NA>.
+
+    >>> _show_missing_as_dash("<tr><td>NaN</td><td>&lt;NA&gt;</td><td>3</td></tr>")
+    '<tr><td class="kfm-missing">–</td><td class="kfm-missing">–</td><td>3</td></tr>'
+    """
+    return _MISSING_CELL.sub('<td class="kfm-missing">–</td>', fragment)
 
 
 def _join(value) -> str:
@@ -471,7 +484,8 @@ def _banner(title: str, version: str, code: str, built: str, index_link: bool) -
         f'<p class="kfm-disclaimer"><strong>Not medical advice.</strong> '
         f"{html.escape(DISCLAIMER)}</p>"
         f'<p class="kfm-meta">Data version {html.escape(version)} &middot; code '
-        f"{html.escape(code)} &middot; built {html.escape(built)}</p>"
+        f"{html.escape(code)} &middot; built {html.escape(built)} &middot; "
+        "a dash (–) in a table: no value (not reported by the source, or not applicable)</p>"
         "</div>"
     )
 
@@ -509,7 +523,8 @@ def _render_index(result_runs, figures, version, code, built, parameters) -> str
         f'<p class="kfm-disclaimer"><strong>Not medical advice.</strong> '
         f"{html.escape(DISCLAIMER)}</p>",
         f'<p class="kfm-meta">Data version {html.escape(version)} &middot; code '
-        f"{html.escape(code)} &middot; built {html.escape(built)}</p>",
+        f"{html.escape(code)} &middot; built {html.escape(built)} &middot; "
+        "a dash (–) in a table: no value (not reported by the source, or not applicable)</p>",
     ]
     if parameters:
         shown = ", ".join(f"{k} = {v!r}" for k, v in sorted(parameters.items()))

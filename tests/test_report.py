@@ -102,6 +102,13 @@ def test_every_page_says_not_medical_advice(built):
         assert html.escape(DISCLAIMER) in page.read_text(encoding="utf-8"), page.name
 
 
+def test_empty_table_cells_read_as_a_dash(built):
+    pages = [p.read_text(encoding="utf-8") for p in _pages(built["output"])]
+    assert any('<td class="kfm-missing">–</td>' in page for page in pages)
+    for page in pages:
+        assert "<td>NaN</td>" not in page and "<td>&lt;NA&gt;</td>" not in page
+
+
 def test_markup_in_the_data_is_shown_as_text(built):
     pages = {p.name: p.read_text(encoding="utf-8") for p in _pages(built["output"])}
     for name, text in pages.items():
