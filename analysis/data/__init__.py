@@ -1,0 +1,359 @@
+"""Load and validate the project's CSV tables against their data dictionaries.
+
+Every ``data/X.csv`` is described by ``data/X.dictionary.csv`` (the format is fixed in
+``docs/architecture.md``): one row per column with its type, unit, whether it is required,
+the allowed categories, inclusive bounds and whether each cell needs a provenance record.
+The dictionary *is* the validation schema, so the data cannot drift from it unnoticed.
+
+Validation reads the file without changing it, collects every problem at once and raises a
+single :class:`DataValidationError` whose message lists each problem as::
+
+    data/studies.csv:7: column 'ketamine_n': value '0': less than the minimum 1
+
+where the line is the row number a spreadsheet shows (the header is line 1; it equals the
+line number in a text editor unless a quoted cell holds a line break).
+
+One extension of the dictionary format: a ``minimum`` written ``>0`` (or a ``maximum``
+written ``<100``) is exclusive, which is how a standard deviation says it must be positive.
+
+Public functions
+----------------
+load_table
+    Validate any table against the dictionary beside it; return a typed DataFrame.
+load_studies, load_provenance, load_claims, load_prisma
+    The project's tables at their default locations (relative to the repository, not the
+    working directory); ``load_studies`` also checks provenance coverage.
+load_dictionary
+    Read and check a data dictionary.
+validate
+    Validate one file and summarise it (used by ``python -m analysis validate``).
+
+Modules: ``dictionary`` (reading and checking dictionaries), ``_csv`` (strict CSV
+reading), ``_cells`` (header and cell rules, typing), ``_records`` (constants, problems,
+summaries); this module loads tables and checks provenance.
+"""
+
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.data._cells import _check_cells, _check_header, _sorted, _typed
+from analysis.data._csv import _Raw, _read_csv
+from analysis.data._records import (
+    COLUMN_TYPES,
+    DATA_DIR,
+    PROVENANCE_KEY,
+    PROVENANCE_STATUSES,
+    ColumnSpec,
+    DataDictionary,
+    DataValidationError,
+    Problem,
+    ProvenanceCoverage,
+    ValidationSummary,
+    _display,
+    _show,
+)
+from analysis.data.dictionary import dictionary_path_for, load_dictionary
+
+__all__ = [
+    "COLUMN_TYPES",
+    "DATA_DIR",
+    "ColumnSpec",
+    "DataDictionary",
+    "DataValidationError",
+    "Problem",
+    "ProvenanceCoverage",
+    "ValidationSummary",
+    "dictionary_path_for",
+    "load_claims",
+    "load_dictionary",
+    "load_prisma",
+    "load_provenance",
+    "load_studies",
+    "load_table",
+    "validate",
+]
+
+def _validate_raw(path: Path, dictionary_path: Path | None,
+                  key: Sequence[str] | None) -> tuple[_Raw | None, DataDictionary | None,
+                                                      list[Problem]]:
+    """Read and check a table; return what could be read and every problem found."""
+    file = _display(path)
+    if not path.exists():
+        raise DataValidationError([Problem(file, 1, None, None, "file not found")])
+    if path.is_dir():
+        raise DataValidationError([Problem(file, 1, None, None,
+                                           "is a directory, not a CSV file")])
+    dictionary_path = dictionary_path_for(path) if dictionary_path is None else dictionary_path
+    if not Path(dictionary_path).is_file():
+        return None, None, [Problem(file, 1, None, None,
+                                    f"no data dictionary: expected "
+                                    f"{_display(Path(dictionary_path))} beside it")]
+    try:
+        dictionary = load_dictionary(dictionary_path)
+    except DataValidationError as error:
+        return None, None, list(error.problems)
+    raw = _read_csv(path)
+    if isinstance(raw, list):
+        return None, dictionary, raw
+    problems = raw.problems + _check_header(raw, dictionary)
+    problems += _check_cells(raw, dictionary,
+                             key=(dictionary.key,) if key is None else tuple(key))
+    return raw, dictionary, _sorted(problems, {raw.file: raw.header})
+
+
+def load_table(path: str | Path, dictionary_path: str | Path | None = None, *,
+               key: Sequence[str] | None = None) -> pd.DataFrame:
+    """Validate a CSV table against its data dictionary and return it typed.
+
+    Parameters
+    ----------
+    path : str or Path
+        The table, UTF-8 without byte-order mark, comma-separated, header first.
+    dictionary_path : str or Path, optional
+        Its dictionary; by default ``X.dictionary.csv`` beside ``X.csv``.
+    key : sequence of str, optional
+        Column(s) whose values must be unique together; by default the dictionary's first
+        column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per data row, columns in dictionary order, typed by the dictionary:
+        integer as ``Int64``, number as ``float64``, boolean as ``boolean``, category as
+        ``Categorical`` with the allowed values as categories, date as ``datetime64``,
+        string as ``str``. Empty cells are missing values.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every problem at once (file, line, column, value, rule): wrong types,
+        values outside the dictionary's bounds (a number or another column of the same row),
+        unknown categories, duplicate keys, missing required values, an empty or header-only
+        file, a byte-order mark, bytes that are not UTF-8, stray or missing columns, rows
+        with the wrong number of fields, empty rows, leading or trailing whitespace, text
+        cells a spreadsheet would run as formulas, and a malformed dictionary.
+
+    Notes
+    -----
+    The file is read once and never written. The formula rule (a cell starting with ``=``,
+    ``+``, ``-`` or ``@``) applies to text cells; in integer and number columns it applies
+    only to cells that are not numbers, because negative numbers are legitimate there.
+
+    Examples
+    --------
+    >>> table = load_table(DATA_DIR.parent / "tests/data_corpus/valid.csv")
+    >>> table["ketamine_n"].tolist()
+    [11, 31]
+    >>> str(table["ketamine_n"].dtype)
+    'Int64'
+    """
+    path = Path(path)
+    raw, dictionary, problems = _validate_raw(
+        path, None if dictionary_path is None else Path(dictionary_path), key)
+    if problems:
+        raise DataValidationError(problems)
+    return _typed(raw, dictionary)
+
+
+# ---------------------------------------------------------------------- provenance
+
+
+def _check_provenance(table: _Raw, dictionary: DataDictionary,
+                      provenance: _Raw) -> tuple[list[Problem], ProvenanceCoverage]:
+    """Every needs_source cell has a provenance row; every provenance row points at a cell."""
+    problems: list[Problem] = []
+    prov = provenance.columns
+    needed = [spec.column for spec in dictionary.columns
+              if spec.needs_source and spec.column in table.columns]
+    key = dictionary.key
+    keys = table.columns.get(key, [])
+    row_of = {k: i for i, k in reversed(list(enumerate(keys)))}
+    have = set()
+    status_counts: Counter[str] = Counter()
+    for j, line in enumerate(provenance.lines):
+        row_id, column, status = prov["row_id"][j], prov["column"][j], prov["status"][j]
+        if row_id not in row_of:
+            if row_id != "":
+                problems.append(Problem(provenance.file, line, "row_id", row_id,
+                                        f"no row with this {key} in {table.file}"))
+            continue
+        if column not in dictionary:
+            if column != "":
+                problems.append(Problem(provenance.file, line, "column", column,
+                                        f"not a column of {table.file}"))
+            continue
+        have.add((row_id, column))
+        if status in PROVENANCE_STATUSES:
+            status_counts[status] += 1
+        if column not in table.columns:
+            continue
+        i = row_of[row_id]
+        cell = table.columns[column][i]
+        where = f"{table.file}:{table.lines[i]} column '{column}'"
+        if status in ("reported", "derived") and cell == "":
+            problems.append(Problem(provenance.file, line, "status", status,
+                                    f"contradicts {where}, which is empty: fill the cell "
+                                    "or record not_reported"))
+        elif status == "not_reported" and cell not in ("", "not_reported"):
+            # a category may spell out "not_reported"; any other value contradicts the status
+            problems.append(Problem(provenance.file, line, "status", status,
+                                    f"contradicts {where}, which holds {_show(cell)}: a "
+                                    "value the sources do not give stays empty"))
+        for needed_field, when in (("source", ("reported", "derived")),
+                                   ("quote", ("reported",)),
+                                   ("derivation", ("derived",)),
+                                   ("note", ("not_reported",))):
+            if status in when and needed_field in prov and prov[needed_field][j] == "":
+                reason = " (the reason it is empty)" if needed_field == "note" else ""
+                problems.append(Problem(provenance.file, line, needed_field, "",
+                                        f"required when status is {status}{reason}"))
+    covered = 0
+    for i, row_id in enumerate(keys):
+        if row_id == "":
+            continue
+        for column in needed:
+            if (row_id, column) in have:
+                covered += 1
+            else:
+                problems.append(Problem(table.file, table.lines[i], column,
+                                        table.columns[column][i],
+                                        f"no provenance row in {provenance.file} "
+                                        f"for {key} {row_id!r}"))
+    coverage = ProvenanceCoverage(
+        file=provenance.file,
+        cells_needing_source=len(table) * len(needed),
+        cells_with_record=covered,
+        by_status={s: status_counts[s] for s in PROVENANCE_STATUSES},
+    )
+    return problems, coverage
+
+
+def _studies_with_provenance(path: Path, provenance_path: Path | None
+                             ) -> tuple[pd.DataFrame, ValidationSummary]:
+    raw, dictionary, problems = _validate_raw(path, None, None)
+    coverage = None
+    if dictionary is not None and any(spec.needs_source for spec in dictionary.columns):
+        provenance_path = (path.with_name("provenance.csv") if provenance_path is None
+                           else provenance_path)
+        if not provenance_path.is_file():
+            problems.append(Problem(_display(provenance_path), 1, None, None,
+                                    f"file not found; the needs_source columns of "
+                                    f"{_display(path)} need it"))
+        else:
+            prov_raw, prov_dictionary, prov_problems = _validate_raw(
+                provenance_path, None, PROVENANCE_KEY)
+            problems += prov_problems
+            if raw is not None and prov_raw is not None and all(
+                    c in prov_raw.columns for c in ("row_id", "column", "status")):
+                more, coverage = _check_provenance(raw, dictionary, prov_raw)
+                problems = _sorted(problems + more, {raw.file: raw.header,
+                                                     prov_raw.file: prov_raw.header})
+    if problems:
+        raise DataValidationError(problems)
+    table = _typed(raw, dictionary)
+    summary = _summary(raw.file, table, (dictionary.key,), coverage)
+    return table, summary
+
+
+def _summary(file: str, table: pd.DataFrame, key: tuple[str, ...],
+             coverage: ProvenanceCoverage | None = None) -> ValidationSummary:
+    def distinct(column: str) -> int | None:
+        return int(table[column].nunique()) if column in table else None
+
+    return ValidationSummary(file=file, rows=len(table), columns=len(table.columns), key=key,
+                             studies=distinct("study_id"), cohorts=distinct("cohort_id"),
+                             provenance=coverage)
+
+
+def load_studies(path: str | Path | None = None,
+                 provenance_path: str | Path | None = None) -> pd.DataFrame:
+    """Load the validated study table, with its provenance coverage checked.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Default ``data/studies.csv`` in the repository (not the working directory).
+    provenance_path : str or Path, optional
+        Default ``provenance.csv`` beside ``path``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`load_table`.
+
+    Raises
+    ------
+    DataValidationError
+        Every problem of :func:`load_table` for the table and for ``provenance.csv``, plus:
+        a ``needs_source`` cell without a provenance row, a provenance row whose ``row_id``
+        or ``column`` does not exist in the table, a ``reported``/``derived`` record for an
+        empty cell or a ``not_reported`` record for a cell holding a value (other than the
+        category ``not_reported``), and a record missing the
+        field its status needs (``source`` and ``quote`` for reported, ``source`` and
+        ``derivation`` for derived, ``note`` giving the reason for not_reported).
+    """
+    path = DATA_DIR / "studies.csv" if path is None else Path(path)
+    table, _ = _studies_with_provenance(
+        path, None if provenance_path is None else Path(provenance_path))
+    return table
+
+
+def load_provenance(path: str | Path | None = None) -> pd.DataFrame:
+    """Load ``data/provenance.csv`` (key: ``row_id`` and ``column`` together)."""
+    path = DATA_DIR / "provenance.csv" if path is None else Path(path)
+    return load_table(path, key=PROVENANCE_KEY)
+
+
+def load_claims(path: str | Path | None = None) -> pd.DataFrame:
+    """Load ``data/claims.csv``, the checked claims of the popular articles."""
+    return load_table(DATA_DIR / "claims.csv" if path is None else Path(path))
+
+
+def load_prisma(path: str | Path | None = None) -> pd.DataFrame:
+    """Load ``data/prisma.csv``, the counts of the PRISMA flow."""
+    return load_table(DATA_DIR / "prisma.csv" if path is None else Path(path))
+
+
+def validate(path: str | Path, dictionary_path: str | Path | None = None
+             ) -> ValidationSummary:
+    """Validate one table and summarise it; the studies table includes provenance coverage.
+
+    A file named ``studies.csv`` is checked with :func:`load_studies` (its provenance is
+    ``provenance.csv`` beside it) unless another dictionary is given, ``provenance.csv``
+    with its two-column key, and any other file with :func:`load_table`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The table.
+    dictionary_path : str or Path, optional
+        Its dictionary, by default ``X.dictionary.csv`` beside it.
+
+    Returns
+    -------
+    ValidationSummary
+        Rows, columns, key, distinct studies and cohorts, provenance coverage.
+
+    Raises
+    ------
+    DataValidationError
+        As the loader used.
+
+    Examples
+    --------
+    >>> print(validate(DATA_DIR.parent / "tests/data_corpus/valid.csv"))
+    tests/data_corpus/valid.csv: valid: 2 rows, 2 studies, 8 columns
+    """
+    path = Path(path)
+    if path.name == "studies.csv" and dictionary_path is None:
+        return _studies_with_provenance(path, None)[1]
+    key = PROVENANCE_KEY if path.name == "provenance.csv" else None
+    table = load_table(path, dictionary_path, key=key)
+    return _summary(_display(path), table, tuple(key) if key else (table.columns[0],))
+

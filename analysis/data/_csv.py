@@ -1,0 +1,106 @@
+"""Reading a CSV file strictly: encoding, byte-order marks, quoting and ragged rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis.data._records import (
+    _BAD_BYTE_RE,
+    _OTHER_BOMS,
+    _UTF8_BOM,
+    Problem,
+    _display,
+)
+
+@dataclass
+class _Raw:
+    """A CSV file read as text: header, columns of cell strings, spreadsheet lines."""
+
+    file: str
+    header: list[str]
+    columns: dict[str, list[str]]  # one entry per *distinct* header name
+    lines: list[int]  # spreadsheet line of each kept row
+    problems: list[Problem]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+def _read_csv(path: Path) -> _Raw | list[Problem]:
+    """Read a CSV file strictly; return the table or the problems that stop reading it."""
+    file = _display(path)
+    data = path.read_bytes()  # read once, never written: validation does not touch the file
+    problems: list[Problem] = []
+    for bom, name in _OTHER_BOMS:
+        if data.startswith(bom):
+            return [Problem(file, 1, None, None,
+                            f"file is {name} encoded (byte-order mark "
+                            f"{' '.join(f'0x{b:02X}' for b in bom)}); save it as UTF-8")]
+    if data.startswith(_UTF8_BOM):
+        # Excel writes one; pandas and R then see a column named '\ufeffrow_id'
+        problems.append(Problem(file, 1, None, None,
+                                "file starts with a UTF-8 byte-order mark (BOM); "
+                                "save it as UTF-8 without BOM"))
+        data = data[len(_UTF8_BOM):]
+    if not data.strip():
+        return [*problems, Problem(file, 1, None, None,
+                                   "file is empty; it needs a header row and data rows")]
+    # surrogateescape keeps every undecodable byte, so the problem can name the byte and
+    # the cell it sits in instead of failing on the whole file.
+    text = data.decode("utf-8", errors="surrogateescape")
+    records: list[list[str]] = []
+    try:
+        for record in csv.reader(io.StringIO(text, newline=""), strict=True):
+            records.append(record)
+    except csv.Error as error:
+        problems.append(Problem(file, len(records) + 1, None, None,
+                                f"malformed CSV ({error}); check the quotes in this row"))
+        return problems
+    header, body = records[0], records[1:]
+    for position, name in enumerate(header, start=1):
+        if _BAD_BYTE_RE.search(name):
+            problems.append(Problem(file, 1, name, None, _bad_bytes_rule(name)))
+        elif name == "":
+            problems.append(Problem(file, 1, None, None,
+                                    f"header field {position} is empty (a trailing comma?)"))
+        elif name != name.strip():
+            problems.append(Problem(file, 1, name, None,
+                                    "leading or trailing whitespace in the column name"))
+    counts = Counter(header)
+    for name, count in counts.items():
+        if count > 1 and name != "":
+            problems.append(Problem(file, 1, name, None,
+                                    f"column name appears {count} times in the header"))
+    kept_rows: list[list[str]] = []
+    kept_lines: list[int] = []
+    if not any(cell.strip() for row in body for cell in row):
+        problems.append(Problem(file, 1, None, None, "file has a header but no data rows"))
+        body = []
+    for line, row in enumerate(body, start=2):
+        if not any(cell.strip() for cell in row):
+            # a blank spreadsheet row: editing residue, with no key to refer to it by
+            problems.append(Problem(file, line, None, None, "empty row; delete it"))
+            continue
+        if len(row) != len(header):
+            problems.append(Problem(file, line, None, None,
+                                    f"row has {len(row)} fields but the header has "
+                                    f"{len(header)}"))
+            continue
+        kept_rows.append(row)
+        kept_lines.append(line)
+    positions = {name: header.index(name) for name in counts if name != ""}
+    columns = {name: [row[i] for row in kept_rows] for name, i in positions.items()}
+    return _Raw(file, header, columns, kept_lines, problems)
+
+
+def _bad_bytes_rule(text: str) -> str:
+    found = list(dict.fromkeys(f"0x{ord(c) - 0xDC00:02X}" for c in _BAD_BYTE_RE.findall(text)))
+    if len(found) == 1:
+        return f"byte {found[0]} is not valid UTF-8; save the file as UTF-8"
+    return f"bytes {', '.join(found)} are not valid UTF-8; save the file as UTF-8"
+
+
