@@ -102,8 +102,10 @@ MILD_WORDS = ("mild", "short-lasting", "short-lived", "declined rapidly", "none"
 #: Words that mark it as not mild or not short-lived; they win over MILD_WORDS.
 NOT_MILD_WORDS = ("withdrawal", "serious", "severe")
 
-#: Default upper bound of a "low" dose: the Ketalar (ketamine) label gives 1 to 4.5 mg/kg
-#: IV to induce anaesthesia, so analgesic infusions of at most 0.5 mg/kg are sub-anaesthetic.
+#: Default upper bound of a "low" dose. The Ketalar (ketamine hydrochloride) label, section 2.2:
+#: "Intravenous Route: The initial dose of KETALAR administered intravenously may range from
+#: 1 mg/kg to 4.5 mg/kg" to induce anaesthesia (https://www.drugs.com/dosage/ketalar.html), so
+#: an analgesic infusion of at most 0.5 mg/kg is well below an anaesthetic dose.
 LOW_DOSE_MG_PER_KG = 0.5
 
 _COUNT_COLUMNS = {"ai": "ketamine_events", "n1i": "ketamine_n", "ci": "control_events", "n2i": "control_n"}
