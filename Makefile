@@ -28,7 +28,7 @@ validate: $(STAMP)
 	$(PY) -m analysis validate
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks
+	$(VENV)/bin/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks
 
 benchmark: $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[benchmark]"
