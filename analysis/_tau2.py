@@ -17,7 +17,6 @@ J Stat Softw 36(3):1-48.
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
 
 from analysis._errors import AnalysisError
 
@@ -78,6 +77,13 @@ class WeightedFit:
         return float(_dot(wr, wr))
 
     @property
+    def yppp_y(self) -> float:
+        """``Y'PPPY``: with ``z = PY = W r``, ``z'Pz = z'Wz - (X'Wz)' (X'WX)^-1 (X'Wz)``."""
+        wz = self.w * (self.w * self.residuals)
+        b = self.X.T @ wz
+        return float(_dot(wz, self.w * self.residuals) - b @ self.xwx_inv @ b)
+
+    @property
     def sum_w(self) -> float:
         return float(self.w.sum())
 
@@ -114,7 +120,7 @@ class InterceptOnlyFit:
     are rebuilt on request, which only the final fit does.
     """
 
-    __slots__ = ("tau2", "X", "_y", "_v", "_sw", "_mu", "q", "ypp_y", "sum_w2", "_sw3")
+    __slots__ = ("tau2", "X", "_y", "_v", "_sw", "_mu", "q", "ypp_y", "yppp_y", "sum_w2", "_sw3")
 
     def __init__(self, y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float, work: np.ndarray):
         w, r, scratch = work
@@ -126,6 +132,8 @@ class InterceptOnlyFit:
         np.multiply(w, r, out=scratch)  # W r
         self.q = float(_dot(scratch, r))
         self.ypp_y = float(_dot(scratch, scratch))
+        np.multiply(w, scratch, out=r)  # W W r; r itself is no longer needed
+        self.yppp_y = float(_dot(r, scratch) - r.sum() ** 2 / sw)
         self.sum_w2 = float(_dot(w, w))
         np.multiply(w, w, out=scratch)
         self._sw3 = float(_dot(scratch, w))
@@ -281,18 +289,30 @@ def _information(fit: WeightedFit, method: str) -> float:
     return fit.sum_w  # EB
 
 
-def _fisher_scoring(model, method, tau2) -> tuple[float, int]:
-    """ML, REML and EB by Fisher scoring, finished by Brent's method once bracketed.
+def _score_slope(fit, method: str, k: int, p: int) -> float:
+    """Derivative of the estimating equation in tau² (dP/dtau² = -PP)."""
+    if method == "ML":
+        return -2.0 * fit.yppp_y + fit.sum_w2
+    if method == "REML":
+        return -2.0 * fit.yppp_y + fit.trace_pp
+    return -fit.ypp_y * k / (k - p)  # EB
 
-    Fisher scoring (metafor's algorithm) converges linearly and can oscillate
-    around the root, slowly or forever. The sign of the score tells on which
-    side of the root an iterate lies; once two iterates straddle the root,
-    Brent's method finishes inside that bracket. Iterates that approach the
-    root from one side are metafor's own. Returns (tau², score evaluations).
+
+def _fisher_scoring(model, method, tau2) -> tuple[float, int]:
+    """ML, REML and EB: the root of the estimating equation, from metafor's start value.
+
+    Newton's method on the score (quadratic convergence near the root), with
+    two safeguards: where the score is not decreasing, a Fisher-scoring step
+    (metafor's algorithm, always uphill); and a bracket from the signs of the
+    score, bisected when a step would leave it. Plain Fisher scoring converges
+    linearly and can oscillate forever (metafor then stops with an error);
+    the root found is the same. Returns (tau², fits evaluated).
     """
     k, p = model.k, model.p
-    boundary_descent = _score(model.fit(0.0), method, k, p) <= 0.0
-    lower = upper = None  # iterates with a positive / non-positive score
+    score_at_zero = _score(model.fit(0.0), method, k, p)
+    boundary_descent = score_at_zero <= 0.0
+    lower = 0.0 if score_at_zero > 0 else None  # positive score: the root lies above
+    upper = None  # non-positive score: the root lies below
     for iteration in range(1, FISHER_SCORING_ITERATIONS + 1):
         fit = model.fit(tau2)
         score = _score(fit, method, k, p)
@@ -301,40 +321,30 @@ def _fisher_scoring(model, method, tau2) -> tuple[float, int]:
         else:
             upper = tau2
             if boundary_descent and _zero_is_better(model, method, tau2):
-                # the objective falls from tau² = 0 to here: scoring would only
-                # creep down to the boundary maximum (metafor's ll0check lands there too)
+                # the objective falls from tau² = 0 to here: the maximum is on the
+                # boundary (metafor's ll0check lands there too)
                 return 0.0, iteration
-        if lower is not None and upper is not None and score != 0.0:
-            tau2, evaluations = _brent_in_bracket(model, method, lower, upper)
-            iteration += evaluations
-            break
-        step = score / _information(fit, method)
+        slope = _score_slope(fit, method, k, p)
+        step = -score / slope if slope < 0 else score / _information(fit, method)
         if tau2 == 0.0 and step < 0.0:  # maximum on the boundary
             return 0.0, iteration
-        while tau2 + step < 0.0:  # metafor's step halving at the boundary
+        candidate = tau2 + step
+        if lower is not None and upper is not None and not lower < candidate < upper:
+            candidate = (lower + upper) / 2
+        while candidate < 0.0:  # metafor's step halving at the boundary
             step /= 2.0
-        tau2 += step
+            candidate = tau2 + step
+        step, tau2 = candidate - tau2, candidate
         if abs(step) <= TAU2_THRESHOLD * max(1.0, tau2):
             break
     else:
         raise AnalysisError(
             f"the {method} estimate of tau² did not converge in {FISHER_SCORING_ITERATIONS} "
-            "Fisher-scoring iterations; try method='PM' or method='DL'"
+            "iterations; try method='PM' or method='DL'"
         )
     if method in ("ML", "REML"):
         tau2 = _boundary_check(model, method, tau2)
     return tau2, iteration
-
-
-def _brent_in_bracket(model, method, lower, upper) -> tuple[float, int]:
-    """Root of the estimating equation between two iterates of opposite score sign."""
-    k, p = model.k, model.p
-    root, info = optimize.brentq(
-        lambda tau2: _score(model.fit(tau2), method, k, p),
-        min(lower, upper), max(lower, upper),
-        xtol=TAU2_THRESHOLD, rtol=4 * np.finfo(float).eps, full_output=True,
-    )
-    return float(root), info.function_calls
 
 
 def log_likelihood(model, tau2: float, reml: bool) -> float:
@@ -368,30 +378,36 @@ def _paule_mandel(model, target: float) -> float:
     return q_profile_root(model, target, default_at_zero=0.0)
 
 
-def q_profile_root(model, target: float, default_at_zero: float) -> float:
+def q_profile_root(model, target: float, default_at_zero: float, start: float = 0.0) -> float:
     """Solve ``Q(tau²) = target`` for tau² >= 0, Q being decreasing in tau².
 
     Returns ``default_at_zero`` when ``Q(0) <= target`` (no root above 0).
-    Newton steps on 1/Q, which is close to linear in tau² (Q behaves like
-    c / (tau² + typical variance)), safeguarded by bisection; dQ/dtau² = -Y'PPY.
+    Halley's method on 1/Q, which is close to linear in tau² (Q behaves like
+    c / (tau² + typical variance)), from ``start`` (a tau² whose fit is often
+    already known), safeguarded by bisection. With Q' = -Y'PPY and
+    (Y'PPY)' = -2 Y'PPPY: f = 1/Q - 1/target, f' = Y'PPY / Q², and
+    f'' = 2 (Y'PPY)² / Q³ - 2 Y'PPPY / Q².
     """
-    fit = model.fit(0.0)
-    if fit.q <= target:
+    if model.fit(0.0).q <= target:
         return default_at_zero
     lower, upper = 0.0, np.inf
-    tau2 = 0.0
+    tau2 = start
     for _ in range(MAX_ITERATIONS):
-        q = fit.q
+        fit = model.fit(tau2)
+        q, ypp = fit.q, fit.ypp_y
         if q > target:
             lower = tau2
         else:
             upper = tau2
-        slope = fit.ypp_y
-        candidate = tau2 + q * (q - target) / (target * slope) if slope > 0 else np.inf
+        f = 1.0 / q - 1.0 / target
+        f1 = ypp / q**2
+        f2 = 2.0 * ypp**2 / q**3 - 2.0 * fit.yppp_y / q**2
+        denominator = 2.0 * f1**2 - f * f2
+        candidate = tau2 - (2.0 * f * f1 / denominator if denominator > 0 else f / f1) if f1 > 0 else np.inf
+        if abs(candidate - tau2) <= TAU2_THRESHOLD * max(1.0, candidate):
+            return float(candidate)  # converged (checked before the bracket, which a
+            # converged iterate sits on)
         if not (lower < candidate < upper):
             candidate = (lower + upper) / 2 if np.isfinite(upper) else max(2 * tau2, 1.0)
-        if abs(candidate - tau2) <= TAU2_THRESHOLD * max(1.0, candidate):
-            return float(candidate)
         tau2 = candidate
-        fit = model.fit(tau2)
     raise AnalysisError(f"the search for tau² where Q = {target:.4g} did not converge")

@@ -407,7 +407,7 @@ def meta_analysis(
     elif k == 1:
         tau2_ci = (np.nan, np.nan)
     else:
-        tau2_ci = _tau2_confidence_interval(core.model, confidence_level)
+        tau2_ci = _tau2_confidence_interval(core.model, confidence_level, tau2)
         if tau2 == 0:
             notes.append(f"the {method} estimate of tau² is on the boundary (0)")
     q, q_p, i2, h2 = core.q_e, core.q_e_p, core.i2, core.h2
@@ -441,15 +441,17 @@ def _prediction_interval(estimate, se, tau2, crit, k, confidence_level, predicti
     return float(estimate - half_width), float(estimate + half_width)
 
 
-def _tau2_confidence_interval(model: NormalModel, confidence_level) -> tuple[float, float]:
-    """Q-profile CI (Viechtbauer 2007), as metafor's ``confint(res)``."""
+def _tau2_confidence_interval(model: NormalModel, confidence_level, estimate: float) -> tuple[float, float]:
+    """Q-profile CI (Viechtbauer 2007), as metafor's ``confint(res)``; ``estimate`` is the tau² fitted."""
     k, p = model.k, model.p
     if k <= p:
         return np.nan, np.nan
     alpha = 1 - confidence_level
     upper_target = chi2_quantile(alpha / 2, k - p)  # lower quantile: gives the upper bound
     lower_target = chi2_quantile(1 - alpha / 2, k - p)
-    upper = q_profile_root(model, upper_target, default_at_zero=0.0)
+    # Q(tau²) falls through both targets in turn; the fit at the estimate is known, and
+    # the upper bound usually lies above it, the lower bound below
+    upper = q_profile_root(model, upper_target, default_at_zero=0.0, start=estimate)
     lower = q_profile_root(model, lower_target, default_at_zero=0.0)
     return lower, upper
 
