@@ -34,17 +34,22 @@ MAX_ITERATIONS = 200
 FISHER_SCORING_ITERATIONS = 100
 
 
-#: Above this length, inner products avoid BLAS: OpenBLAS splits a long ddot
-#: across threads, which on a busy 2-core machine was measured 5-50x slower
-#: than numpy's own single-threaded loop (benchmarks/bench_pooling.py).
-_BLAS_DOT_MAX_LENGTH = 4096
+#: Above this length, inner products avoid BLAS: OpenBLAS runs ddot single-threaded up to
+#: 10,000 elements and splits longer vectors across threads, which on a busy 2-core machine
+#: was measured 5-50x slower than numpy's own loop (benchmarks/bench_pooling.py); below it,
+#: BLAS is 3-4x faster than einsum.
+_BLAS_DOT_MAX_LENGTH = 10_000
+
+
+def _einsum_dot(a: np.ndarray, b: np.ndarray) -> float:
+    return np.einsum("i,i->", a, b)
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> float:
     """Inner product of two vectors."""
     if a.size <= _BLAS_DOT_MAX_LENGTH:
         return a.dot(b)
-    return np.einsum("i,i->", a, b)
+    return _einsum_dot(a, b)
 
 
 class WeightedFit:
@@ -124,19 +129,21 @@ class InterceptOnlyFit:
 
     def __init__(self, y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float, work: np.ndarray):
         w, r, scratch = work
+        dot = np.ndarray.dot if len(y) <= _BLAS_DOT_MAX_LENGTH else _einsum_dot
+        total = np.add.reduce
         np.add(v, tau2, out=w)
         np.reciprocal(w, out=w)
-        sw = w.sum()
-        mu = _dot(w, y) / sw
+        sw = total(w)
+        mu = dot(w, y) / sw
         np.subtract(y, mu, out=r)
         np.multiply(w, r, out=scratch)  # W r
-        self.q = float(_dot(scratch, r))
-        self.ypp_y = float(_dot(scratch, scratch))
+        self.q = float(dot(scratch, r))
+        self.ypp_y = float(dot(scratch, scratch))
         np.multiply(w, scratch, out=r)  # W W r; r itself is no longer needed
-        self.yppp_y = float(_dot(r, scratch) - r.sum() ** 2 / sw)
-        self.sum_w2 = float(_dot(w, w))
+        self.yppp_y = float(dot(r, scratch) - total(r) ** 2 / sw)
+        self.sum_w2 = float(dot(w, w))
         np.multiply(w, w, out=scratch)
-        self._sw3 = float(_dot(scratch, w))
+        self._sw3 = float(dot(scratch, w))
         self.tau2, self.X, self._y, self._v, self._sw, self._mu = tau2, X, y, v, float(sw), float(mu)
 
     @property

@@ -266,7 +266,7 @@ def test_non_convergence_is_a_clear_error(monkeypatch):
 
 
 def test_large_k_matches_the_closed_form_dersimonian_laird():
-    # Above 4096 studies inner products skip BLAS (analysis._tau2._dot); check that path
+    # Above 10,000 studies inner products skip BLAS (analysis._tau2._dot); check that path
     # against DerSimonian & Laird's closed form written out here with plain numpy.
     rng = np.random.default_rng(7)
     vi = rng.uniform(0.01, 0.5, 20_000)
