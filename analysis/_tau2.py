@@ -24,13 +24,14 @@ from analysis._errors import AnalysisError
 TAU2_METHODS = ("EE", "DL", "REML", "ML", "PM", "HS", "SJ", "HE", "EB")
 
 #: Convergence threshold on the change in tau² between iterations. metafor's
-#: default is 1e-5; a tighter threshold costs one or two more Fisher-scoring
-#: steps and makes the converged value agree with metafor run at the same
-#: tightness to ~1e-12 rather than to metafor's own default tolerance.
+#: default is 1e-5; a tighter threshold costs a step more and makes the
+#: converged value agree with metafor run at the same tightness to ~1e-12
+#: rather than to metafor's own default tolerance.
 TAU2_THRESHOLD = 1e-12
+#: Iterations allowed to a Q-profile (or Paule-Mandel) root search.
 MAX_ITERATIONS = 200
-#: Fisher-scoring steps allowed. Fits of the reference datasets take 1-18 steps
-#: to converge to 1e-12; safeguarded steps bound the rest.
+#: Iterations allowed to the ML/REML/EB solver (safeguarded Newton). The
+#: reference datasets need 1-10; bisection bounds the rest.
 FISHER_SCORING_ITERATIONS = 100
 
 
