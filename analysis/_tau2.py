@@ -31,7 +31,7 @@ TAU2_THRESHOLD = 1e-12
 #: Iterations allowed to a Q-profile (or Paule-Mandel) root search.
 MAX_ITERATIONS = 200
 #: Iterations allowed to the ML/REML/EB solver (safeguarded Newton). The
-#: reference datasets need 1-10; bisection bounds the rest.
+#: reference datasets need 1-12; bisection bounds the rest.
 FISHER_SCORING_ITERATIONS = 100
 
 
