@@ -7,14 +7,22 @@ meta-analysis of 13 studies takes well under a millisecond in total.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from scipy import special
 
+#: Quantiles depend only on the confidence level and degrees of freedom, which repeat
+#: from one analysis to the next: they are remembered (tail probabilities are not).
+_remembered = lru_cache(maxsize=1024)
 
+
+@_remembered
 def normal_two_sided_critical(confidence_level: float) -> float:
     """z such that P(|Z| <= z) = confidence_level."""
     return float(special.ndtri(1 - (1 - confidence_level) / 2))
 
 
+@_remembered
 def t_two_sided_critical(confidence_level: float, df: float) -> float:
     """t such that P(|T_df| <= t) = confidence_level."""
     return float(special.stdtrit(df, 1 - (1 - confidence_level) / 2))
@@ -35,6 +43,7 @@ def chi2_upper_tail(x, df):
     return special.chdtrc(df, x)
 
 
+@_remembered
 def chi2_quantile(probability: float, df: float) -> float:
     """x such that P(X <= x) = probability for X ~ chi-square(df)."""
     return float(special.chdtri(df, 1 - probability))

@@ -63,7 +63,7 @@ class MetaAnalysisResult:
     pi_lb, pi_ub : float
         Prediction interval for the effect in a new study.
     weights : ndarray
-        Percentage weight of each study (sums to 100).
+        Percentage weight of each study (sums to 100), computed on first use.
     notes : tuple of str
         Plain-language notes on anything unusual (k = 1, tau² on the boundary,
         dropped rows, undefined quantities).
@@ -100,10 +100,15 @@ class MetaAnalysisResult:
     q_p: float
     pi_lb: float
     pi_ub: float
-    weights: np.ndarray = field(repr=False)
     notes: tuple[str, ...] = ()
     omitted: tuple[str, ...] = ()
     iterations: int = 0
+
+    @cached_property
+    def weights(self) -> np.ndarray:
+        """Percentage weight of each study, 100 w / sum(w) with w = 1 / (vi + tau²)."""
+        w = 1.0 / (self.vi + self.tau2)
+        return 100.0 * w / w.sum()
 
     @cached_property
     def labels(self) -> tuple[str, ...]:
@@ -247,6 +252,10 @@ def _prepare(yi, vi, labels) -> tuple[np.ndarray, np.ndarray, tuple[str, ...] | 
             return tuple(f"Study {i + 1}" for i in positions)
         return tuple(labels[positions])
 
+    if yi.size and np.isfinite(np.add.reduce(yi) + np.add.reduce(vi)) and vi.min() > 0:
+        # every value finite (a NaN or infinity would make the sum non-finite) and every
+        # variance positive: nothing to drop or report, as the checks below would find
+        return yi, vi, None if labels is None else tuple(labels), ()
     missing = np.isnan(yi) | np.isnan(vi)
     omitted = names(np.flatnonzero(missing)) if missing.any() else ()
     if missing.any():
@@ -418,7 +427,6 @@ def meta_analysis(
         notes.append("equal-effects model: no prediction interval (metafor's predict() gives none)")
     else:
         pi_lb, pi_ub = _prediction_interval(estimate, se, tau2, core.crit, k, confidence_level, prediction, notes)
-    weights = 100 * core.fit.w / core.fit.w.sum()
     return MetaAnalysisResult(
         yi=yi, vi=vi, given_labels=labels, measure=measure, method=method, test=test,
         confidence_level=confidence_level, prediction=prediction, k=k,
@@ -426,7 +434,7 @@ def meta_analysis(
         ci_lb=estimate - core.crit * se, ci_ub=estimate + core.crit * se,
         tau2=tau2, tau2_ci_lb=float(tau2_ci[0]), tau2_ci_ub=float(tau2_ci[1]),
         i2=float(i2), h2=float(h2), q=float(q), q_df=k - 1, q_p=float(q_p),
-        pi_lb=pi_lb, pi_ub=pi_ub, weights=weights, notes=tuple(notes),
+        pi_lb=pi_lb, pi_ub=pi_ub, notes=tuple(notes),
         omitted=omitted, iterations=core.iterations,
     )
 
@@ -449,9 +457,7 @@ def _tau2_confidence_interval(model: NormalModel, confidence_level, estimate: fl
     alpha = 1 - confidence_level
     upper_target = chi2_quantile(alpha / 2, k - p)  # lower quantile: gives the upper bound
     lower_target = chi2_quantile(1 - alpha / 2, k - p)
-    # Q(tau²) falls through both targets in turn; the fit at the estimate is known, and
-    # the upper bound usually lies above it, the lower bound below
-    upper = q_profile_root(model, upper_target, default_at_zero=0.0, start=estimate)
+    upper = q_profile_root(model, upper_target, default_at_zero=0.0)
     lower = q_profile_root(model, lower_target, default_at_zero=0.0)
     return lower, upper
 

@@ -617,7 +617,11 @@ def _fit_binomial_normal(events, n, start_mu, start_tau, points=DEFAULT_QUADRATU
             deviance, z, method="Nelder-Mead",
             options={"xatol": 1e-9, "fatol": 1e-11, "maxiter": 5000},
         )
-        if not opt.success:
+        diverging = opt.status == 2 and opt.x[0] ** 2 > TAU2_LARGE
+        if not opt.success and not diverging:
+            # (a search that runs out of iterations far out on the tau axis is the
+            # likelihood rising without bound: its point is kept and flagged as
+            # implausibly large by the caller)
             raise AnalysisError(
                 "The binomial-normal GLMM did not converge; check the events and n "
                 "(e.g. a single study, or every study with 0 events)."

@@ -266,8 +266,9 @@ def test_non_convergence_is_a_clear_error(monkeypatch):
 
 
 def test_large_k_matches_the_closed_form_dersimonian_laird():
-    # Above 10,000 studies inner products skip BLAS (analysis._tau2._dot); check that path
-    # against DerSimonian & Laird's closed form written out here with plain numpy.
+    # Above 10,000 studies the weighted sums are accumulated block by block
+    # (analysis._tau2.WeightedSums); check that path, with a short last block, against
+    # DerSimonian & Laird's closed form written out here with plain numpy.
     rng = np.random.default_rng(7)
     vi = rng.uniform(0.01, 0.5, 20_000)
     yi = rng.normal(0.3, np.sqrt(vi + 0.05))
