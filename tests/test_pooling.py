@@ -281,3 +281,39 @@ def test_large_k_matches_the_closed_form_dersimonian_laird():
     assert res.tau2 == pytest.approx(tau2, rel=1e-10)
     assert res.estimate == pytest.approx(np.sum(w_star * yi) / w_star.sum(), rel=1e-10)
     assert res.se == pytest.approx(1 / np.sqrt(w_star.sum()), rel=1e-10)
+
+
+def _reml_score(yi, vi, tau2):
+    """REML estimating equation, Y'PPY - tr(P), written out with plain numpy."""
+    w = 1 / (vi + tau2)
+    mu = np.sum(w * yi) / w.sum()
+    return np.sum(w**2 * (yi - mu) ** 2) - (w.sum() - np.sum(w**2) / w.sum())
+
+
+def _generalised_q(yi, vi, tau2):
+    w = 1 / (vi + tau2)
+    return np.sum(w * (yi - np.sum(w * yi) / w.sum()) ** 2)
+
+
+@pytest.mark.parametrize("k, offset", [(25_003, 0.0), (25_003, 1000.0), (40, 1000.0)])
+def test_reml_and_q_profile_roots_match_plain_numpy_root_finding(k, offset):
+    # Blocks of 10,000 with a short last one (k = 25,003), and effects far from zero,
+    # where sums of uncentred powers would lose digits: the REML estimate and the
+    # Q-profile bounds must be the roots that scipy's brentq finds on the textbook formulas.
+    from scipy import optimize, stats
+
+    rng = np.random.default_rng(11)
+    vi = rng.uniform(0.01, 0.5, k)
+    yi = offset + rng.normal(0.3, np.sqrt(vi + 0.05))
+    res = meta_analysis(yi, vi, method="REML")
+    tau2 = optimize.brentq(lambda t: _reml_score(yi, vi, t), 1e-6, 10, xtol=1e-14, rtol=1e-14)
+    assert res.tau2 == pytest.approx(tau2, rel=1e-9)
+    w = 1 / (vi + tau2)
+    assert res.estimate == pytest.approx(np.sum(w * yi) / w.sum(), rel=1e-12)
+    for bound, quantile in ((res.tau2_ci_lb, 0.975), (res.tau2_ci_ub, 0.025)):
+        target = stats.chi2.ppf(quantile, k - 1)
+        if _generalised_q(yi, vi, 0.0) <= target:  # Q never reaches the target: bound at 0
+            assert bound == 0.0
+            continue
+        root = optimize.brentq(lambda t: _generalised_q(yi, vi, t) - target, 0, 10, xtol=1e-14, rtol=1e-14)
+        assert bound == pytest.approx(root, rel=1e-9)
