@@ -18,6 +18,7 @@ J Stat Softw 36(3):1-48.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -246,7 +247,7 @@ class InterceptOnlyFit:
 
     @property
     def log_det_xwx(self) -> float:
-        return float(np.log(self.sum_w))
+        return math.log(self.sum_w)
 
     @property
     def trace_p(self) -> float:
@@ -466,11 +467,14 @@ def _fisher_scoring(model, method, tau2) -> tuple[float, int]:
     return tau2, iteration
 
 
+_LOG_2PI = math.log(2 * math.pi)
+
+
 def log_likelihood(model, tau2: float, reml: bool) -> float:
     """(Restricted) log-likelihood of the normal-normal model at ``tau2``."""
     k, p = model.k, model.p
     fit = model.fit(tau2)
-    ll = -0.5 * (k - p if reml else k) * np.log(2 * np.pi) - 0.5 * model.sum_log_variance(tau2) - 0.5 * fit.q
+    ll = -0.5 * (k - p if reml else k) * _LOG_2PI - 0.5 * model.sum_log_variance(tau2) - 0.5 * fit.q
     if reml:
         ll -= 0.5 * fit.log_det_xwx
     return float(ll)
@@ -481,6 +485,8 @@ def _zero_is_better(model, method, tau2) -> bool:
     (whose estimating equation decreases in tau²) simply a non-positive value at 0."""
     if method == "EB":
         return True
+    if tau2 == 0.0:
+        return False
     reml = method == "REML"
     return log_likelihood(model, 0.0, reml) - log_likelihood(model, tau2, reml) > 1e-8
 

@@ -7,6 +7,7 @@ them for several metadat datasets.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -402,7 +403,7 @@ def meta_analysis(
     X = intercept_design(k)
     core = _fit(yi, vi, X, method, test_used, confidence_level)
     estimate = float(core.fit.beta[0])
-    se = float(np.sqrt(core.vcov[0, 0]))
+    se = math.sqrt(core.vcov[0, 0])
     statistic = estimate / se if se > 0 else np.nan
     if core.df is None:
         pval = float(normal_two_sided_p(statistic))
@@ -445,7 +446,7 @@ def _prediction_interval(estimate, se, tau2, crit, k, confidence_level, predicti
             notes.append("the HTS prediction interval needs at least 3 studies (t with k - 2 df)")
             return np.nan, np.nan
         crit = t_two_sided_critical(confidence_level, k - 2)
-    half_width = crit * np.sqrt(se**2 + tau2)
+    half_width = crit * math.sqrt(se**2 + tau2)
     return float(estimate - half_width), float(estimate + half_width)
 
 

@@ -8,9 +8,13 @@ Compares, at k = 13, 100, 10^4 and 10^5 simulated studies:
   (Paule-Mandel; statsmodels has no REML for this function),
 - PyMARE's REML estimator, when pymare is installed.
 Each k is timed on several simulated datasets (and, at k = 13, on metadat's dat.bcg, the
-classic 13-trial example); the table shows the median over datasets of each candidate's
-median time per fit, and the ratio to ours (> 1: ours is faster). One dataset alone is a
-poor yardstick: how many iterations an estimator needs depends on the data.
+classic 13-trial example): one dataset alone is a poor yardstick, since how many iterations
+an estimator needs depends on the data. On each dataset the candidates take turns, in short
+bursts, for several rounds, so that a machine whose speed drifts (a shared virtual machine's
+does, by up to 2x within seconds) slows them alike; a candidate's time on a dataset is the
+median over rounds of its median per burst. The table gives, per k, the median over
+datasets of each candidate's time, and of each ratio to ours (> 1: ours is faster) with its
+range over datasets.
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ from analysis.pooling import meta_analysis
 SIZES = (13, 100, 10_000, 100_000)
 #: Simulated datasets per size (seeds 0, 1, ...).
 DATASETS_PER_SIZE = 5
-#: Repeat until this much time is spent per candidate and dataset, at least 5 times.
-BUDGET_SECONDS = 0.3
+#: Rounds in which every candidate takes one burst on a dataset.
+ROUNDS = 7
+#: Repeat a call until this much time is spent in one burst, at least 3 times.
+BURST_SECONDS = 0.04
 BCG = Path(__file__).resolve().parent.parent / "tests" / "reference" / "pooling.json"
 
 
@@ -49,17 +55,26 @@ def simulate(k: int, seed: int = 20261122) -> tuple[np.ndarray, np.ndarray]:
     return yi, vi
 
 
-def median_seconds(func) -> float:
-    func()  # warm-up
+def burst_median(func) -> float:
+    """Median seconds per call over one burst of repeated calls."""
     times: list[float] = []
     start = time.perf_counter()
-    while len(times) < 5 or time.perf_counter() - start < BUDGET_SECONDS:
+    while len(times) < 3 or time.perf_counter() - start < BURST_SECONDS:
         t0 = time.perf_counter()
         func()
         times.append(time.perf_counter() - t0)
-        if len(times) >= 2000:
-            break
     return statistics.median(times)
+
+
+def interleaved_seconds(funcs: dict, yi: np.ndarray, vi: np.ndarray) -> dict[str, float]:
+    """Each candidate's seconds per call on one dataset, the candidates taking turns."""
+    for func in funcs.values():
+        func(yi, vi)  # warm-up
+    bursts: dict[str, list[float]] = {name: [] for name in funcs}
+    for _ in range(ROUNDS):
+        for name, func in funcs.items():
+            bursts[name].append(burst_median(lambda: func(yi, vi)))
+    return {name: statistics.median(times) for name, times in bursts.items()}
 
 
 def candidates():
@@ -88,16 +103,18 @@ def main() -> None:
     warnings.simplefilter("ignore")
     found = candidates()
     names = list(found)
-    print(f"{'k':>8} " + " ".join(f"{name:>16}" for name in names) + "   ratios (other / analysis)")
+    others = names[1:]
+    print(f"{'k':>8} " + " ".join(f"{name:>16}" for name in names) + "   ratio other / analysis: median (range over datasets)")
     for k in SIZES:
-        sets = datasets(k)
-        seconds = {
-            name: statistics.median(median_seconds(lambda f=found[name], y=y, v=v: f(y, v)) for y, v in sets)
-            for name in names
-        }
-        base = seconds["analysis REML"]
-        ratios = ", ".join(f"{name}: {seconds[name] / base:.1f}x" for name in names[1:])
-        print(f"{k:>8} " + " ".join(f"{seconds[n] * 1e3:>13.3f} ms" for n in names) + f"   {ratios}")
+        timings = [interleaved_seconds(found, yi, vi) for yi, vi in datasets(k)]
+        seconds = {name: statistics.median(t[name] for t in timings) for name in names}
+        ratios = []
+        for name in others:
+            per_dataset = [t[name] / t["analysis REML"] for t in timings]
+            ratios.append(
+                f"{name}: {statistics.median(per_dataset):.1f}x ({min(per_dataset):.1f}-{max(per_dataset):.1f})"
+            )
+        print(f"{k:>8} " + " ".join(f"{seconds[n] * 1e3:>13.3f} ms" for n in names) + "   " + ", ".join(ratios))
 
 
 if __name__ == "__main__":
