@@ -285,16 +285,19 @@ class NormalModel:
         """For a search of ``Q(tau²) = target``: the evaluated tau² whose Q is nearest
         the target (on the 1/Q scale), and the bracket (lower, upper) that the
         evaluated fits give (Q decreases in tau²)."""
-        lower, upper = 0.0, np.inf
-        nearest, distance = 0.0, np.inf
+        lower, upper = 0.0, math.inf
+        nearest, distance = 0.0, math.inf
         for tau2, fit in self._fits.items():
-            if fit.q > target:
-                lower = max(lower, tau2)
-            else:
-                upper = min(upper, tau2)
-            gap = abs(1.0 / fit.q - 1.0 / target) if fit.q > 0 else np.inf
-            if gap < distance:
-                nearest, distance = tau2, gap
+            q = fit.q
+            if q > target:
+                if tau2 > lower:
+                    lower = tau2
+            elif tau2 < upper:
+                upper = tau2
+            if q > 0:
+                gap = abs(target - q) / q  # |1/Q - 1/target|, times target
+                if gap < distance:
+                    nearest, distance = tau2, gap
         return nearest, lower, upper
 
     def fit(self, tau2: float) -> WeightedFit | InterceptOnlyFit:

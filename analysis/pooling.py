@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -217,8 +218,7 @@ class MetaRegressionResult:
     vcov: np.ndarray = field(repr=False)
 
 
-@dataclass(frozen=True)
-class _Fit:
+class _Fit(NamedTuple):
     """Everything both result types share, computed once."""
 
     model: NormalModel
