@@ -169,7 +169,7 @@ class WeightedSums:
         self.sum_squares = 0.0
         for y_block, _, rows in self._blocks:
             self._centre(y_block, rows)
-            self.sum_squares += float(np.add.reduce(rows.e2))
+            self.sum_squares += float(rows.e.dot(rows.e))
 
     def _centre(self, y_block: np.ndarray, rows: _WorkRows) -> None:
         """Fill ``e`` and ``e²`` into the work rows for one block."""

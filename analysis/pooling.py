@@ -253,9 +253,11 @@ def _prepare(yi, vi, labels) -> tuple[np.ndarray, np.ndarray, tuple[str, ...] | 
             return tuple(f"Study {i + 1}" for i in positions)
         return tuple(labels[positions])
 
-    if yi.size and np.isfinite(np.add.reduce(yi) + np.add.reduce(vi)) and vi.min() > 0:
-        # every value finite (a NaN or infinity would make the sum non-finite) and every
-        # variance positive: nothing to drop or report, as the checks below would find
+    with np.errstate(all="ignore"):  # the checks below report bad values by name
+        all_finite = math.isfinite(yi.dot(vi))
+    if yi.size and all_finite and np.minimum.reduce(vi) > 0:
+        # every value finite (a NaN or an infinity anywhere makes the inner product NaN or
+        # infinite) and every variance positive: nothing to drop or report
         return yi, vi, None if labels is None else tuple(labels), ()
     missing = np.isnan(yi) | np.isnan(vi)
     omitted = names(np.flatnonzero(missing)) if missing.any() else ()

@@ -317,3 +317,13 @@ def test_reml_and_q_profile_roots_match_plain_numpy_root_finding(k, offset):
             continue
         root = optimize.brentq(lambda t: _generalised_q(yi, vi, t) - target, 0, 10, xtol=1e-14, rtol=1e-14)
         assert bound == pytest.approx(root, rel=1e-9)
+
+
+@pytest.mark.parametrize("yi, vi", [([0.0, np.inf], [1.0, 1.0]), ([0.0, 2.0], [np.inf, 1.0]), ([-np.inf, np.inf], [1.0, 1.0])])
+def test_non_finite_input_is_an_error_without_numpy_warnings(yi, vi):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(AnalysisError, match="must be finite"):
+            meta_analysis(yi, vi)
