@@ -33,6 +33,10 @@ TAU2_METHODS = ("EE", "DL", "REML", "ML", "PM", "HS", "SJ", "HE", "EB")
 #: makes the converged value agree with metafor run at the same tightness to ~1e-12
 #: rather than to metafor's own default tolerance.
 TAU2_THRESHOLD = 1e-12
+#: A solver's last step is applied to the known fit by a first-order update, without a
+#: pass over the studies, when it changes no weight by more than this (relative): the
+#: update's error is then below its square (see NormalModel.move).
+LINEAR_STEP = 1e-6
 #: Iterations allowed to a Q-profile (or Paule-Mandel) root search.
 MAX_ITERATIONS = 200
 #: Iterations allowed to the ML/REML/EB solver (safeguarded Newton). The
@@ -152,11 +156,12 @@ class WeightedSums:
     100,000 doubles, about two fits' worth of work).
     """
 
-    __slots__ = ("center", "sum_squares", "_blocks", "_sums")
+    __slots__ = ("center", "sum_squares", "min_v", "_blocks", "_sums")
 
     def __init__(self, y: np.ndarray, v: np.ndarray):
         k = y.size
         self.center = float(np.add.reduce(y)) / k
+        self.min_v = float(np.minimum.reduce(v))
         length = min(k, _BLOCK_LENGTH)
         work = np.empty((6, length))
         work[0] = 1.0
@@ -217,17 +222,36 @@ class InterceptOnlyFit:
     the final fit does.
     """
 
-    __slots__ = ("tau2", "X", "_y", "_v", "sum_w", "sum_w2", "_sum_w3", "_mean", "q", "ypp_y", "yppp_y")
+    __slots__ = ("tau2", "X", "_y", "_v", "sum_w", "sum_w2", "_sum_w3", "_mean", "_w2r", "q", "ypp_y", "yppp_y")
 
     def __init__(self, y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float, sums: WeightedSums):
         (s10, s11, s12), (s20, s21, s22), (s30, s31, s32) = sums.at(tau2)
         d = s11 / s10
         self.q = s12 - d * s11
         self.ypp_y = s22 - d * (2.0 * s21 - d * s20)
-        w2r = s21 - d * s20
+        self._w2r = w2r = s21 - d * s20
         self.yppp_y = s32 - d * (2.0 * s31 - d * s30) - w2r * w2r / s10
         self.sum_w, self.sum_w2, self._sum_w3 = s10, s20, s30
         self.tau2, self.X, self._y, self._v, self._mean = tau2, X, y, v, sums.center + d
+
+    def moved(self, step: float) -> InterceptOnlyFit:
+        """This fit carried to ``tau2 + step`` to first order in the step.
+
+        With dw/dtau² = -w²: dΣw = -Σw², dΣw² = -2Σw³, dmean = -Σw²r/Σw, dQ =
+        -Y'PPY, dY'PPY = -2Y'PPPY (Σw³ and Y'PPPY, which only steer the
+        solvers, are kept). Every weight changes by the factor 1/(1 + step w),
+        so the error is of order (step max(w))² relatively.
+        """
+        moved = object.__new__(InterceptOnlyFit)
+        moved.X, moved._y, moved._v = self.X, self._y, self._v
+        moved.tau2 = self.tau2 + step
+        moved.sum_w = self.sum_w - step * self.sum_w2
+        moved.sum_w2 = self.sum_w2 - 2.0 * step * self._sum_w3
+        moved._mean = self._mean - step * self._w2r / self.sum_w
+        moved.q = self.q - step * self.ypp_y
+        moved.ypp_y = self.ypp_y - 2.0 * step * self.yppp_y
+        moved._sum_w3, moved._w2r, moved.yppp_y = self._sum_w3, self._w2r, self.yppp_y
+        return moved
 
     @property
     def w(self) -> np.ndarray:
@@ -299,6 +323,23 @@ class NormalModel:
                 if gap < distance:
                     nearest, distance = tau2, gap
         return nearest, lower, upper
+
+    def move(self, tau2: float, step: float) -> float | None:
+        """Take a last, tiny solver step without a new pass over the studies.
+
+        For the intercept-only model, when ``step`` changes every weight
+        1/(v + tau2) by at most ``LINEAR_STEP`` (relative), the fit at ``tau2 +
+        step`` is the known fit at ``tau2`` carried to first order
+        (:meth:`InterceptOnlyFit.moved`; error below ``LINEAR_STEP``²); it is
+        remembered and the new tau² returned. Otherwise None.
+        """
+        target = tau2 + step
+        if self.sums is None or target < 0.0 or target in self._fits:
+            return None
+        if abs(step) > LINEAR_STEP * (self.sums.min_v + min(tau2, target)):
+            return None
+        self._fits[target] = self.fit(tau2).moved(step)
+        return target
 
     def fit(self, tau2: float) -> WeightedFit | InterceptOnlyFit:
         """The weighted least-squares fit at ``tau2``."""
@@ -402,8 +443,9 @@ def _score_slope(fit, method: str, k: int, p: int) -> float:
     return -fit.ypp_y * k / (k - p)  # EB
 
 
-def _newton_step(fit, method: str, score: float, k: int, p: int) -> float:
-    """Newton step for the root of the estimating equation, or a Fisher-scoring step.
+def _newton_step(fit, method: str, score: float, k: int, p: int) -> tuple[float, bool]:
+    """Newton step for the root of the estimating equation, or a Fisher-scoring step;
+    returns ``(step, is_newton)``.
 
     For ML and REML, Newton's method runs on score / (Σw)² (same root): the
     score behaves like (a - tau²) / (b + tau²)², so the raw Newton step crawls
@@ -416,8 +458,8 @@ def _newton_step(fit, method: str, score: float, k: int, p: int) -> float:
     if method != "EB":
         slope += 2.0 * score * fit.sum_w2 / fit.sum_w
     if slope < 0:
-        return -score / slope
-    return score / _information(fit, method)
+        return -score / slope, True
+    return score / _information(fit, method), False
 
 
 def _fisher_scoring(model, method, tau2) -> tuple[float, int]:
@@ -429,14 +471,20 @@ def _fisher_scoring(model, method, tau2) -> tuple[float, int]:
     step would leave it. Plain Fisher scoring converges linearly and can
     oscillate forever (metafor then stops with an error); the root found is
     the same. Stops at the first iterate whose step is below
-    ``TAU2_THRESHOLD`` (relative above 1), so the fit there is the final fit.
-    Returns (tau², fits evaluated).
+    ``TAU2_THRESHOLD`` (relative above 1), so the fit there is the final fit;
+    or one step earlier, once quadratic convergence is under way (the step
+    shrank at least a hundredfold from the Newton step before it) and the
+    error left after the step, estimated from the observed rate as step³ /
+    previous², is below a hundredth of the threshold: that last step is then
+    taken by :meth:`NormalModel.move` when it is small enough for a
+    first-order update. Returns (tau², fits evaluated).
     """
     k, p = model.k, model.p
     score_at_zero = _score(model.fit(0.0), method, k, p)
     boundary_descent = score_at_zero <= 0.0
     lower = 0.0 if score_at_zero > 0 else None  # positive score: the root lies above
     upper = None  # non-positive score: the root lies below
+    previous = None  # relative size of the Newton step that led here, if one did
     for iteration in range(1, FISHER_SCORING_ITERATIONS + 1):
         fit = model.fit(tau2)
         score = _score(fit, method, k, p)
@@ -448,17 +496,26 @@ def _fisher_scoring(model, method, tau2) -> tuple[float, int]:
                 # the objective falls from tau² = 0 to here: the maximum is on the
                 # boundary (metafor's ll0check lands there too)
                 return 0.0, iteration
-        step = _newton_step(fit, method, score, k, p)
+        step, newton = _newton_step(fit, method, score, k, p)
         if tau2 == 0.0 and step < 0.0:  # maximum on the boundary
             return 0.0, iteration
-        if abs(step) <= TAU2_THRESHOLD * max(1.0, tau2):
+        scale = max(1.0, tau2)
+        if abs(step) <= TAU2_THRESHOLD * scale:
             break
+        size = abs(step) / scale
+        quadratic = newton and previous is not None and size <= 0.01 * previous
+        if quadratic and size**3 / previous**2 <= 0.01 * TAU2_THRESHOLD:
+            moved = model.move(tau2, step)
+            if moved is not None:
+                tau2 = moved
+                break
         candidate = tau2 + step
+        previous = size if newton else None
         if lower is not None and upper is not None and not lower < candidate < upper:
-            candidate = (lower + upper) / 2
+            candidate, previous = (lower + upper) / 2, None
         while candidate < 0.0:  # metafor's step halving at the boundary
             step /= 2.0
-            candidate = tau2 + step
+            candidate, previous = tau2 + step, None
         tau2 = candidate
     else:
         raise AnalysisError(
