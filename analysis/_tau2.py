@@ -40,7 +40,7 @@ LINEAR_STEP = 1e-6
 #: Iterations allowed to a Q-profile (or Paule-Mandel) root search.
 MAX_ITERATIONS = 200
 #: Iterations allowed to the ML/REML/EB solver (safeguarded Newton). The
-#: reference datasets need 1-8; bisection bounds the rest.
+#: reference datasets need 1-5; bisection bounds the rest.
 FISHER_SCORING_ITERATIONS = 100
 
 
@@ -105,6 +105,10 @@ class WeightedFit:
     @property
     def sum_w2(self) -> float:
         return float(_dot(self.w, self.w))
+
+    @property
+    def sum_w3(self) -> float:
+        return float(_dot(self.w * self.w, self.w))
 
     @property
     def log_det_xwx(self) -> float:
@@ -222,7 +226,7 @@ class InterceptOnlyFit:
     the final fit does.
     """
 
-    __slots__ = ("tau2", "X", "_y", "_v", "sum_w", "sum_w2", "_sum_w3", "_mean", "_w2r", "q", "ypp_y", "yppp_y")
+    __slots__ = ("tau2", "X", "_y", "_v", "sum_w", "sum_w2", "sum_w3", "_mean", "_w2r", "q", "ypp_y", "yppp_y")
 
     def __init__(self, y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float, sums: WeightedSums):
         (s10, s11, s12), (s20, s21, s22), (s30, s31, s32) = sums.at(tau2)
@@ -231,7 +235,7 @@ class InterceptOnlyFit:
         self.ypp_y = s22 - d * (2.0 * s21 - d * s20)
         self._w2r = w2r = s21 - d * s20
         self.yppp_y = s32 - d * (2.0 * s31 - d * s30) - w2r * w2r / s10
-        self.sum_w, self.sum_w2, self._sum_w3 = s10, s20, s30
+        self.sum_w, self.sum_w2, self.sum_w3 = s10, s20, s30
         self.tau2, self.X, self._y, self._v, self._mean = tau2, X, y, v, sums.center + d
 
     def moved(self, step: float) -> InterceptOnlyFit:
@@ -246,11 +250,11 @@ class InterceptOnlyFit:
         moved.X, moved._y, moved._v = self.X, self._y, self._v
         moved.tau2 = self.tau2 + step
         moved.sum_w = self.sum_w - step * self.sum_w2
-        moved.sum_w2 = self.sum_w2 - 2.0 * step * self._sum_w3
+        moved.sum_w2 = self.sum_w2 - 2.0 * step * self.sum_w3
         moved._mean = self._mean - step * self._w2r / self.sum_w
         moved.q = self.q - step * self.ypp_y
         moved.ypp_y = self.ypp_y - 2.0 * step * self.yppp_y
-        moved._sum_w3, moved._w2r, moved.yppp_y = self._sum_w3, self._w2r, self.yppp_y
+        moved.sum_w3, moved._w2r, moved.yppp_y = self.sum_w3, self._w2r, self.yppp_y
         return moved
 
     @property
@@ -280,7 +284,7 @@ class InterceptOnlyFit:
     @property
     def trace_pp(self) -> float:
         sw, sw2 = self.sum_w, self.sum_w2
-        return sw2 - 2.0 * self._sum_w3 / sw + (sw2 / sw) ** 2
+        return sw2 - 2.0 * self.sum_w3 / sw + (sw2 / sw) ** 2
 
 
 class NormalModel:
@@ -447,16 +451,18 @@ def _newton_step(fit, method: str, score: float, k: int, p: int) -> tuple[float,
     """Newton step for the root of the estimating equation, or a Fisher-scoring step;
     returns ``(step, is_newton)``.
 
-    For ML and REML, Newton's method runs on score / (Σw)² (same root): the
-    score behaves like (a - tau²) / (b + tau²)², so the raw Newton step crawls
-    from below the root, while the scaled one is exact when the studies share
-    one variance. With dΣw/dtau² = -Σw², the step is -score / (score' + 2
-    score Σw² / Σw). Where that slope is not negative, the Fisher-scoring step
-    (metafor's algorithm, always towards the root) is taken instead.
+    For ML and REML, Newton's method runs on score / Σw² (same root): the
+    score is close to Σw²(r² - v - tau²), so the raw Newton step crawls from
+    below the root (the score falls like 1/tau² there), while the scaled one
+    follows a w²-weighted mean of r² - v minus tau², nearly linear (exactly,
+    when the studies share one variance). With dΣw²/dtau² = -2Σw³, the step is
+    -score / (score' + 2 score Σw³ / Σw²). Where that slope is not negative,
+    the Fisher-scoring step (metafor's algorithm, always towards the root) is
+    taken instead.
     """
     slope = _score_slope(fit, method, k, p)
     if method != "EB":
-        slope += 2.0 * score * fit.sum_w2 / fit.sum_w
+        slope += 2.0 * score * fit.sum_w3 / fit.sum_w2
     if slope < 0:
         return -score / slope, True
     return score / _information(fit, method), False
