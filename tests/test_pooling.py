@@ -327,3 +327,50 @@ def test_non_finite_input_is_an_error_without_numpy_warnings(yi, vi):
         warnings.simplefilter("error")
         with pytest.raises(AnalysisError, match="must be finite"):
             meta_analysis(yi, vi)
+
+
+def test_a_moved_fit_agrees_with_the_fit_it_stands_for():
+    # NormalModel.move replaces a pass over the studies by a first-order update when the
+    # step changes no weight by more than LINEAR_STEP; the update must match a real fit.
+    from analysis._tau2 import LINEAR_STEP, InterceptOnlyFit, NormalModel, intercept_design
+
+    rng = np.random.default_rng(3)
+    vi = rng.uniform(0.01, 0.5, 200)
+    yi = rng.normal(0.2, np.sqrt(vi + 0.1))
+    X = intercept_design(200)
+    model = NormalModel(yi, vi, X)
+    tau2 = 0.1
+    step = 0.9 * LINEAR_STEP * (vi.min() + tau2)
+    moved = model.fit(model.move(tau2, step))
+    exact = InterceptOnlyFit(yi, vi, X, tau2 + step, NormalModel(yi, vi, X).sums)
+    for name in ("sum_w", "sum_w2", "q", "ypp_y"):
+        assert getattr(moved, name) == pytest.approx(getattr(exact, name), rel=1e-11), name
+    assert moved.beta[0] == pytest.approx(exact.beta[0], rel=1e-12)
+    assert model.move(tau2, 2 * LINEAR_STEP * (vi.min() + tau2)) is None  # too far for a linear update
+
+
+def test_evaluations_per_analysis_stay_few():
+    # How many weighted fits (passes over the studies) one REML analysis with its Q-profile
+    # CI evaluates, on the benchmark's simulated sets: the README's speed rests on this.
+    import statistics
+
+    import analysis._tau2 as tau2_module
+
+    counts = []
+    original = tau2_module.NormalModel.fit
+
+    def counting_fit(model, tau2):
+        if tau2 not in model._fits:
+            counts[-1] += 1
+        return original(model, tau2)
+
+    rng = np.random.default_rng(20261122)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tau2_module.NormalModel, "fit", counting_fit)
+        for k in (13, 100, 1000) * 20:
+            vi = rng.uniform(0.01, 0.5, k)
+            yi = rng.normal(-0.4, np.sqrt(vi + rng.choice([0.02, 0.1, 0.3])))
+            counts.append(0)
+            meta_analysis(yi, vi).to_dict()
+    assert statistics.median(counts) <= 8
+    assert max(counts) <= 12
