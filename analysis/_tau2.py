@@ -318,10 +318,9 @@ class NormalModel:
         for tau2, fit in self._fits.items():
             q = fit.q
             if q > target:
-                if tau2 > lower:
-                    lower = tau2
-            elif tau2 < upper:
-                upper = tau2
+                lower = max(lower, tau2)
+            else:
+                upper = min(upper, tau2)
             if q > 0:
                 gap = abs(target - q) / q  # |1/Q - 1/target|, times target
                 if gap < distance:

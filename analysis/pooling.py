@@ -26,7 +26,14 @@ from analysis._distributions import (
 )
 from analysis._errors import AnalysisError, check_option
 from analysis._summary import summary_frame, wald_interval
-from analysis._tau2 import TAU2_METHODS, NormalModel, WeightedFit, estimate_tau2, intercept_design, q_profile_root
+from analysis._tau2 import (
+    TAU2_METHODS,
+    NormalModel,
+    WeightedFit,
+    estimate_tau2,
+    intercept_design,
+    q_profile_root,
+)
 
 TESTS = ("z", "knha")
 PREDICTION_TYPES = ("metafor", "hts")
@@ -419,7 +426,7 @@ def meta_analysis(
     elif k == 1:
         tau2_ci = (np.nan, np.nan)
     else:
-        tau2_ci = _tau2_confidence_interval(core.model, confidence_level, tau2)
+        tau2_ci = _tau2_confidence_interval(core.model, confidence_level)
         if tau2 == 0:
             notes.append(f"the {method} estimate of tau² is on the boundary (0)")
     q, q_p, i2, h2 = core.q_e, core.q_e_p, core.i2, core.h2
@@ -452,8 +459,9 @@ def _prediction_interval(estimate, se, tau2, crit, k, confidence_level, predicti
     return float(estimate - half_width), float(estimate + half_width)
 
 
-def _tau2_confidence_interval(model: NormalModel, confidence_level, estimate: float) -> tuple[float, float]:
-    """Q-profile CI (Viechtbauer 2007), as metafor's ``confint(res)``; ``estimate`` is the tau² fitted."""
+def _tau2_confidence_interval(model: NormalModel, confidence_level) -> tuple[float, float]:
+    """Q-profile CI (Viechtbauer 2007), as metafor's ``confint(res)``; the searches start
+    from the fits the estimator left on ``model``."""
     k, p = model.k, model.p
     if k <= p:
         return np.nan, np.nan

@@ -73,7 +73,7 @@ def interleaved_seconds(funcs: dict, yi: np.ndarray, vi: np.ndarray) -> dict[str
     bursts: dict[str, list[float]] = {name: [] for name in funcs}
     for _ in range(ROUNDS):
         for name, func in funcs.items():
-            bursts[name].append(burst_median(lambda: func(yi, vi)))
+            bursts[name].append(burst_median(lambda func=func: func(yi, vi)))
     return {name: statistics.median(times) for name, times in bursts.items()}
 
 

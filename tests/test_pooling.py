@@ -315,7 +315,7 @@ def test_reml_and_q_profile_roots_match_plain_numpy_root_finding(k, offset):
         if _generalised_q(yi, vi, 0.0) <= target:  # Q never reaches the target: bound at 0
             assert bound == 0.0
             continue
-        root = optimize.brentq(lambda t: _generalised_q(yi, vi, t) - target, 0, 10, xtol=1e-14, rtol=1e-14)
+        root = optimize.brentq(lambda t, q=target: _generalised_q(yi, vi, t) - q, 0, 10, xtol=1e-14, rtol=1e-14)
         assert bound == pytest.approx(root, rel=1e-9)
 
 
@@ -332,7 +332,12 @@ def test_non_finite_input_is_an_error_without_numpy_warnings(yi, vi):
 def test_a_moved_fit_agrees_with_the_fit_it_stands_for():
     # NormalModel.move replaces a pass over the studies by a first-order update when the
     # step changes no weight by more than LINEAR_STEP; the update must match a real fit.
-    from analysis._tau2 import LINEAR_STEP, InterceptOnlyFit, NormalModel, intercept_design
+    from analysis._tau2 import (
+        LINEAR_STEP,
+        InterceptOnlyFit,
+        NormalModel,
+        intercept_design,
+    )
 
     rng = np.random.default_rng(3)
     vi = rng.uniform(0.01, 0.5, 200)
