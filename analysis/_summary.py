@@ -62,3 +62,21 @@ def summary_frame(studies: dict, pooled: dict) -> pd.DataFrame:
     frame = pd.concat([study_rows, pooled_row], ignore_index=True)
     extra = [column for column in frame.columns if column not in SUMMARY_COLUMNS]
     return frame[list(SUMMARY_COLUMNS) + extra]
+
+
+def effect_size_frame(result, pi_lb: float, pi_ub: float) -> pd.DataFrame:
+    """:func:`summary_frame` for a result built on per-study ``yi``/``vi``.
+
+    Study rows are Wald intervals from ``yi`` and ``vi`` (as metafor's
+    ``forest()`` draws them) with ``result.weights``; the pooled row carries
+    ``result``'s estimate, SE and CI, labelled ``result.model_label``, and the
+    given prediction interval.
+    """
+    ci_lb, ci_ub = wald_interval(result.yi, result.vi, result.confidence_level)
+    return summary_frame(
+        {"label": list(result.labels), "estimate": result.yi, "se": np.sqrt(result.vi),
+         "ci_lb": ci_lb, "ci_ub": ci_ub, "weight": result.weights},
+        {"label": result.model_label, "estimate": result.estimate, "se": result.se,
+         "ci_lb": result.ci_lb, "ci_ub": result.ci_ub, "weight": 100.0,
+         "pi_lb": pi_lb, "pi_ub": pi_ub},
+    )

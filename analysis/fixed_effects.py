@@ -35,7 +35,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis._errors import AnalysisError, check_option
-from analysis._summary import study_labels, summary_frame, wald_interval
+from analysis._summary import effect_size_frame, study_labels
 
 MH_MEASURES = ("RR", "OR", "RD")
 
@@ -148,14 +148,7 @@ class FixedEffectResult:
         prediction interval, so pi_lb/pi_ub are NaN, as for
         ``meta_analysis(method="EE")``).
         """
-        ci_lb, ci_ub = wald_interval(self.yi, self.vi, self.confidence_level)
-        return summary_frame(
-            {"label": list(self.labels), "estimate": self.yi, "se": np.sqrt(self.vi),
-             "ci_lb": ci_lb, "ci_ub": ci_ub, "weight": self.weights},
-            {"label": self.model_label, "estimate": self.estimate, "se": self.se,
-             "ci_lb": self.ci_lb, "ci_ub": self.ci_ub, "weight": 100.0,
-             "pi_lb": np.nan, "pi_ub": np.nan},
-        )
+        return effect_size_frame(self, np.nan, np.nan)
 
 
 def _tables(ai, bi, ci, di, labels):

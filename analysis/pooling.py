@@ -25,7 +25,7 @@ from analysis._distributions import (
     t_two_sided_p,
 )
 from analysis._errors import AnalysisError, check_option
-from analysis._summary import summary_frame, wald_interval
+from analysis._summary import effect_size_frame
 from analysis._tau2 import (
     TAU2_METHODS,
     NormalModel,
@@ -162,14 +162,7 @@ class MetaAnalysisResult:
         metafor's ``forest()``; the pooled row carries the model's CI and the
         prediction interval.
         """
-        ci_lb, ci_ub = wald_interval(self.yi, self.vi, self.confidence_level)
-        return summary_frame(
-            {"label": list(self.labels), "estimate": self.yi, "se": np.sqrt(self.vi),
-             "ci_lb": ci_lb, "ci_ub": ci_ub, "weight": self.weights},
-            {"label": self.model_label, "estimate": self.estimate, "se": self.se,
-             "ci_lb": self.ci_lb, "ci_ub": self.ci_ub, "weight": 100.0,
-             "pi_lb": self.pi_lb, "pi_ub": self.pi_ub},
-        )
+        return effect_size_frame(self, self.pi_lb, self.pi_ub)
 
 
 @dataclass(frozen=True)
