@@ -36,6 +36,7 @@ from scipy import stats
 
 from analysis._errors import AnalysisError, check_option
 from analysis._summary import effect_size_frame, study_labels
+from analysis.effect_sizes import MEASURES
 
 MH_MEASURES = ("RR", "OR", "RD")
 
@@ -180,17 +181,9 @@ def _escalc(a, b, c, d, measure):
     add = np.where(zero, ZERO_CELL_ADD, 0.0)
     a, b, c, d = a + add, b + add, c + add, d + add
     n1, n2 = a + b, c + d
-    p1, p2 = a / n1, c / n2
     with np.errstate(divide="ignore", invalid="ignore"):
-        if measure == "RR":
-            yi = np.log(p1) - np.log(p2)
-            vi = 1 / a - 1 / n1 + 1 / c - 1 / n2
-        elif measure == "OR":
-            yi = np.log(p1 / (1 - p1)) - np.log(p2 / (1 - p2))
-            vi = 1 / a + 1 / b + 1 / c + 1 / d
-        elif measure == "RD":
-            yi = p1 - p2
-            vi = p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
+        if measure != "PETO":  # RR, OR, RD: the formulas of analysis.effect_sizes
+            yi, vi = MEASURES[measure].formula({"ai": a, "bi": b, "ci": c, "di": d, "n1i": n1, "n2i": n2})
         else:  # PETO
             n = n1 + n2
             xt, yt = a + c, b + d

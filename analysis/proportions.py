@@ -37,6 +37,7 @@ from scipy import optimize, special, stats
 from analysis._errors import AnalysisError, check_option
 from analysis._summary import study_labels, summary_frame
 from analysis._tau2 import TAU2_METHODS
+from analysis.effect_sizes import MEASURES
 from analysis.pooling import MetaAnalysisResult, meta_analysis
 from analysis.transforms import clopper_pearson, wilson
 
@@ -689,17 +690,8 @@ def _escalc_proportions(events: np.ndarray, n: np.ndarray, measure: str):
         corrected = (events == 0) | (events == n)
         x = np.where(corrected, x + ZERO_CELL_ADD, x)
         m = np.where(corrected, m + ZERO_CELL_ADD, m)
-    size = x + m
-    p = x / size
-    if measure == "PLO":
-        return special.logit(p), 1.0 / x + 1.0 / m, corrected
-    if measure == "PR":
-        return p, p * (1.0 - p) / size, corrected
-    if measure == "PAS":
-        return np.arcsin(np.sqrt(p)), 1.0 / (4.0 * size), corrected
-    # PFT: Freeman-Tukey double arcsine.
-    yi = 0.5 * (np.arcsin(np.sqrt(x / (size + 1.0))) + np.arcsin(np.sqrt((x + 1.0) / (size + 1.0))))
-    return yi, 1.0 / (4.0 * size + 2.0), corrected
+    yi, vi = MEASURES[measure].formula({"xi": x, "mi": m, "ni": x + m})  # analysis.effect_sizes
+    return yi, vi, corrected
 
 
 def _pft(p, n):
