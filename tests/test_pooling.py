@@ -356,7 +356,7 @@ def test_a_moved_fit_agrees_with_the_fit_it_stands_for():
 
 def test_evaluations_per_analysis_stay_few():
     # How many weighted fits (passes over the studies) one REML analysis with its Q-profile
-    # CI evaluates, on the benchmark's simulated sets: the README's speed rests on this.
+    # CI evaluates, on sets simulated as the benchmark's are: the README's speed rests on this.
     import statistics
 
     import analysis._tau2 as tau2_module
