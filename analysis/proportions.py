@@ -191,6 +191,30 @@ class ProportionResult:
     notes: tuple[str, ...] = ()
 
     @property
+    def measure(self) -> str:
+        """metafor measure code of the model scale (``"PLO"`` for the GLMM, whose scale is the logit)."""
+        return "PLO" if self.method == "GLMM" else self.method
+
+    def fit_options(self) -> dict[str, object]:
+        """Keyword arguments of :func:`pool_proportions` that refit with the same options."""
+        return {
+            "method": self.method,
+            "confidence_level": self.confidence_level,
+            "interval": self.interval,
+            "tau_method": self.tau_method or "REML",
+            "test": self.test,
+            "quadrature_points": self.quadrature_points or DEFAULT_QUADRATURE_POINTS,
+        }
+
+    def subset(self, indices) -> ProportionResult:
+        """Refit on the studies at positions ``indices`` with the same options."""
+        indices = np.asarray(indices)
+        return pool_proportions(
+            self.events[indices], self.n[indices],
+            labels=[self.labels[i] for i in np.arange(self.k)[indices]], **self.fit_options(),
+        )
+
+    @property
     def model_label(self) -> str:
         """Pooled-row label: ``"RE Model (GLMM)"`` or ``"RE Model (REML, PLO)"``."""
         if self.method == "GLMM":

@@ -5,6 +5,10 @@ Each function takes a fitted :class:`analysis.pooling.MetaAnalysisResult` and
 refits it with the same method, test and confidence level, as metafor's
 ``leave1out()``, ``cumul()``, ``influence()`` and ``rma(yi, vi, mods = ~
 factor(group))`` do; ``tests/reference/sensitivity.R`` pins the metafor values.
+:func:`leave_one_out` and :func:`cumulative` also take a
+:class:`analysis.proportions.ProportionResult` and refit it with
+``pool_proportions`` (the GLMM included, on the logit scale;
+``tests/reference/proportions_sensitivity.R`` pins those refits).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from scipy import stats
 
 from analysis._errors import AnalysisError
 from analysis.pooling import MetaAnalysisResult, meta_analysis, meta_regression
+from analysis.proportions import ProportionResult
 
 #: Columns of the leave-one-out and cumulative frames, after ``label`` and ``k``.
 REFIT_COLUMNS = (
@@ -25,20 +30,29 @@ REFIT_COLUMNS = (
 )
 
 
-def _refit_frame(res: MetaAnalysisResult, index_sets, labels) -> tuple[pd.DataFrame, list[MetaAnalysisResult]]:
-    """Refit ``res`` on each set of study positions; one row per refit."""
-    fits = [res.subset(indices) for indices in index_sets]
+def _refit_frame(res, index_sets, labels) -> tuple[pd.DataFrame, list]:
+    """Refit ``res`` on each set of study positions; one row per refit.
+
+    A refit the model cannot make (e.g. a GLMM of one study) is a row of NaN,
+    and its reason is listed in ``frame.attrs["notes"]``.
+    """
+    labels, index_sets = list(labels), [np.asarray(indices) for indices in index_sets]
+    fits, notes = [], []
+    for label, indices in zip(labels, index_sets):
+        try:
+            fits.append(res.subset(indices))
+        except AnalysisError as error:
+            fits.append(None)
+            notes.append(f"{label}: no refit ({error})")
     frame = pd.DataFrame(
         {
-            "label": list(labels),
-            "k": [fit.k for fit in fits],
-            **{column: [_as_float(getattr(fit, column)) for fit in fits] for column in REFIT_COLUMNS},
+            "label": labels,
+            "k": [indices.size for indices in index_sets],
+            **{column: [_as_float(getattr(fit, column, None)) for fit in fits] for column in REFIT_COLUMNS},
         }
     )
-    frame.attrs.update(res.fit_options())
+    frame.attrs.update(res.fit_options(), measure=res.measure, notes=notes)
     return frame, fits
-
-
 def _as_float(value) -> float:
     return np.nan if value is None else float(value)
 
@@ -48,13 +62,15 @@ def _require_studies(res: MetaAnalysisResult, minimum: int, what: str) -> None:
         raise AnalysisError(f"{what} needs at least {minimum} studies; the fit has k = {res.k}")
 
 
-def leave_one_out(res: MetaAnalysisResult) -> pd.DataFrame:
+def leave_one_out(res: MetaAnalysisResult | ProportionResult) -> pd.DataFrame:
     """Refit the model k times, each time leaving one study out (metafor's ``leave1out``).
 
     Parameters
     ----------
-    res : MetaAnalysisResult
-        The fit; every refit uses its method, test and confidence level.
+    res : MetaAnalysisResult or ProportionResult
+        The fit; every refit uses its method, test and confidence level. A
+        refit the model cannot make (a GLMM of one study) is a row of NaN, with
+        the reason in ``frame.attrs["notes"]``.
 
     Returns
     -------
@@ -86,12 +102,13 @@ def leave_one_out(res: MetaAnalysisResult) -> pd.DataFrame:
     return frame
 
 
-def cumulative(res: MetaAnalysisResult, order=None, *, decreasing: bool = False, positions=None) -> pd.DataFrame:
+def cumulative(res: MetaAnalysisResult | ProportionResult, order=None, *, decreasing: bool = False, positions=None) -> pd.DataFrame:
     """Cumulative meta-analysis: add the studies one at a time (metafor's ``cumul``).
 
     Parameters
     ----------
-    res : MetaAnalysisResult
+    res : MetaAnalysisResult or ProportionResult
+        As for :func:`leave_one_out` (a GLMM's first step, one study, is a row of NaN).
     order : sequence, optional
         A sort key with one value per study of ``res`` (e.g. publication year),
         as metafor's ``order`` argument: studies are added in ascending order of

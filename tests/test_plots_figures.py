@@ -156,6 +156,23 @@ def test_cumulative_rows_in_order_added(bcg):
     assert fig.axes[0].get_xscale() == "log"
 
 
+def test_glmm_cumulative_plot_is_on_the_proportion_scale_with_its_unfittable_step():
+    # The refits are logits (the GLMM's scale); the plot draws them as proportions, like
+    # the full fit's diamond, and the one-study step (no GLMM) as a row saying so.
+    glmm = pool_proportions([4, 9, 2, 7, 5], [10, 12, 9, 11, 10], labels=list("ABCDE"))
+    frame = cumulative(glmm)
+    fig = cumulative_plot(frame, glmm)
+    assert [t.get_text() for t in _texts(fig, "estimate:study")][0] == "no fit"
+    squares = sorted(_tagged(fig, "study-square"), key=lambda a: a.get_ydata()[0])
+    assert len(squares) == 4
+    expit = 1 / (1 + np.exp(-frame["estimate"].iloc[1:].to_numpy()))
+    np.testing.assert_allclose(sorted(s.get_xdata()[0] for s in squares), sorted(expit),
+                               rtol=0, atol=POSITION_TOLERANCE)
+    (diamond,) = _tagged(fig, "pooled-diamond")
+    assert diamond.get_xy()[1, 0] == pytest.approx(glmm.prop, abs=POSITION_TOLERANCE)
+    assert overlapping_texts(fig) == []
+
+
 def test_sensitivity_plot_needs_the_frame_columns():
     with pytest.raises(AnalysisError, match="ci_lb"):
         leave_one_out_plot(pd.DataFrame({"label": ["a"], "estimate": [0.1]}), measure="MD")

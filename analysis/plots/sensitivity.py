@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis._errors import AnalysisError
-from analysis.plots._scale import is_finite, scale_for, scale_of
+from analysis.plots._scale import is_finite, scale_for
 from analysis.plots._style import FONT_SIZE, format_number
 from analysis.plots._table import Column, Row, draw_table
 from analysis.plots.forest import DEFAULT_FAVOURS, _interval_text
@@ -93,10 +93,8 @@ def _sensitivity_plot(frame, result, measure, template, header, favours, xlim, d
     if missing:
         raise AnalysisError(f"frame lacks columns {missing}; expected at least "
                             f"{', '.join(_REQUIRED)}")
-    if result is not None:
-        scale = scale_of(result)
-    else:
-        scale = scale_for(measure or frame.attrs.get("measure"))
+    # refits are on the model's scale (logit for a GLMM), and so is the full fit's row below
+    scale = scale_for(getattr(result, "measure", None) or measure or frame.attrs.get("measure"))
     if scale.null is None:
         favours = None
     extra = [(key, head, d) for key, head, d in (("k", "k", 0), ("tau2", "τ²", 3),
@@ -106,17 +104,15 @@ def _sensitivity_plot(frame, result, measure, template, header, favours, xlim, d
         row = Row("study", label=template.format(record["label"]))
         row.estimate, row.ci_lb, row.ci_ub = scale([record["estimate"], record["ci_lb"],
                                                     record["ci_ub"]])
-        row.cells["estimate"] = _interval_text(row, digits)
+        # a refit the model could not make (see frame.attrs["notes"]) is a row without an interval
+        row.cells["estimate"] = _interval_text(row, digits) if is_finite(row.estimate) else "no fit"
         for key, _, places in extra:
             value = record[key]
             row.cells[key] = format_number(value, places) if is_finite(value) else ""
         rows.append(row)
     if result is not None:
-        pooled = result.summary_frame()
-        pooled = pooled[pooled["row_type"] == "pooled"].iloc[0]
-        row = Row("pooled", label=f"All studies: {pooled['label']}", bold=True)
-        row.estimate, row.ci_lb, row.ci_ub = scale([pooled["estimate"], pooled["ci_lb"],
-                                                    pooled["ci_ub"]])
+        row = Row("pooled", label=f"All studies: {result.model_label}", bold=True)
+        row.estimate, row.ci_lb, row.ci_ub = scale([result.estimate, result.ci_lb, result.ci_ub])
         row.cells["estimate"] = _interval_text(row, digits)
         for key, _, places in extra:
             value = getattr(result, key, None)
