@@ -53,6 +53,8 @@ def _refit_frame(res, index_sets, labels) -> tuple[pd.DataFrame, list]:
     )
     frame.attrs.update(res.fit_options(), measure=res.measure, notes=notes)
     return frame, fits
+
+
 def _as_float(value) -> float:
     return np.nan if value is None else float(value)
 
