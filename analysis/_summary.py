@@ -64,14 +64,16 @@ def summary_frame(studies: dict, pooled: dict) -> pd.DataFrame:
     return frame[list(SUMMARY_COLUMNS) + extra]
 
 
-def effect_size_frame(result, pi_lb: float, pi_ub: float) -> pd.DataFrame:
+def effect_size_frame(result) -> pd.DataFrame:
     """:func:`summary_frame` for a result built on per-study ``yi``/``vi``.
 
     Study rows are Wald intervals from ``yi`` and ``vi`` (as metafor's
     ``forest()`` draws them) with ``result.weights``; the pooled row carries
-    ``result``'s estimate, SE and CI, labelled ``result.model_label``, and the
-    given prediction interval.
+    ``result``'s estimate, SE and CI, labelled ``result.model_label``, and its
+    prediction interval where it has one (NaN otherwise: one study, or a
+    fixed-effect model).
     """
+    pi_lb, pi_ub = (result.pi_lb, result.pi_ub) if result.has_prediction_interval else (np.nan, np.nan)
     ci_lb, ci_ub = wald_interval(result.yi, result.vi, result.confidence_level)
     return summary_frame(
         {"label": list(result.labels), "estimate": result.yi, "se": np.sqrt(result.vi),

@@ -36,6 +36,7 @@ from scipy import stats
 
 from analysis._errors import AnalysisError, check_option
 from analysis._summary import effect_size_frame, study_labels
+from analysis.contract import PooledResult
 from analysis.effect_sizes import MEASURES
 
 MH_MEASURES = ("RR", "OR", "RD")
@@ -45,8 +46,10 @@ ZERO_CELL_ADD = 0.5
 
 
 @dataclass(frozen=True)
-class FixedEffectResult:
-    """A Mantel-Haenszel or Peto fixed-effect meta-analysis of 2x2 tables.
+class FixedEffectResult(PooledResult):
+    """A Mantel-Haenszel or Peto fixed-effect meta-analysis of 2x2 tables; honours the
+    result contract (:mod:`analysis.contract`: tau2 is 0 and the prediction interval
+    NaN, by the model's assumption).
 
     Attributes
     ----------
@@ -128,6 +131,12 @@ class FixedEffectResult:
     vi: np.ndarray = field(repr=False)
     notes: tuple[str, ...] = ()
 
+    random_effects = False
+    tau2_at_boundary = False
+    tau2 = 0.0
+    pi_lb = float("nan")
+    pi_ub = float("nan")
+
     @property
     def model_label(self) -> str:
         """``"FE Model (MH)"`` or ``"FE Model (Peto)"``."""
@@ -149,7 +158,7 @@ class FixedEffectResult:
         prediction interval, so pi_lb/pi_ub are NaN, as for
         ``meta_analysis(method="EE")``).
         """
-        return effect_size_frame(self, np.nan, np.nan)
+        return effect_size_frame(self)
 
 
 def _tables(ai, bi, ci, di, labels):

@@ -26,6 +26,7 @@ from analysis._distributions import (
 )
 from analysis._errors import AnalysisError, check_option
 from analysis._summary import effect_size_frame
+from analysis.contract import PooledResult
 from analysis._tau2 import (
     TAU2_METHODS,
     NormalModel,
@@ -44,8 +45,9 @@ _DICT_KEYS = (
 
 
 @dataclass(frozen=True)
-class MetaAnalysisResult:
-    """A fitted (intercept-only) meta-analysis.
+class MetaAnalysisResult(PooledResult):
+    """A fitted (intercept-only) meta-analysis; honours the result contract
+    (:mod:`analysis.contract`).
 
     Attributes
     ----------
@@ -151,6 +153,16 @@ class MetaAnalysisResult:
         )
 
     @property
+    def random_effects(self) -> bool:
+        """False for the equal-effects model, True otherwise."""
+        return self.method != "EE"
+
+    @property
+    def tau2_at_boundary(self) -> bool:
+        """A random-effects model of two or more studies with tau² estimated at 0."""
+        return self.random_effects and self.k >= 2 and self.tau2 == 0
+
+    @property
     def model_label(self) -> str:
         """``"EE Model"`` or ``"RE Model (REML)"``, as metafor's forest() labels it."""
         return "EE Model" if self.method == "EE" else f"RE Model ({self.method})"
@@ -162,7 +174,7 @@ class MetaAnalysisResult:
         metafor's ``forest()``; the pooled row carries the model's CI and the
         prediction interval.
         """
-        return effect_size_frame(self, self.pi_lb, self.pi_ub)
+        return effect_size_frame(self)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from scipy import optimize, special, stats
 
 from analysis._errors import AnalysisError, check_option
 from analysis._summary import study_labels, summary_frame
+from analysis.contract import HeterogeneityTest, NaturalScale, PooledResult
 from analysis._tau2 import TAU2_METHODS
 from analysis.effect_sizes import MEASURES
 from analysis.pooling import MetaAnalysisResult, meta_analysis
@@ -72,14 +73,21 @@ DERIVATIVE_STEP = 1e-4
 #: with tau (e.g. studies at 0 and at all events); a note says so.
 TAU2_LARGE = 100.0
 
+#: Keys of ``ProportionResult.to_dict()``: model scale, then proportion scale (``prop*``).
+PROPORTION_DICT_KEYS = (
+    "k", "method", "measure", "estimate", "se", "pval", "ci_lb", "ci_ub", "pi_lb", "pi_ub", "tau2",
+    "i2", "prop", "prop_ci_lb", "prop_ci_ub", "prop_pi_lb", "prop_pi_ub",
+)
+
 #: tau² below this is reported as on the boundary (theta is optimised to
 #: ~1e-10, so tau2 = theta² is then < 1e-20).
 TAU2_BOUNDARY = 1e-12
 
 
 @dataclass(frozen=True)
-class ProportionResult:
-    """A pooled proportion (response rate) across studies.
+class ProportionResult(PooledResult):
+    """A pooled proportion (response rate) across studies; honours the result contract
+    (:mod:`analysis.contract`).
 
     Attributes
     ----------
@@ -223,24 +231,46 @@ class ProportionResult:
             return f"EE Model ({self.method})"
         return f"RE Model ({self.tau_method}, {self.method})"
 
+    @property
+    def random_effects(self) -> bool:
+        """The GLMM and the inverse-variance models other than EE are random-effects models."""
+        return self.method == "GLMM" or self.tau_method != "EE"
+
+    @property
+    def tau2_at_boundary(self) -> bool:
+        """tau² estimated at 0 (the GLMM: below :data:`TAU2_BOUNDARY`)."""
+        if self.pooled is not None:
+            return self.pooled.tau2_at_boundary
+        return self.k >= 2 and self.tau2 < TAU2_BOUNDARY
+
+    @property
+    def heterogeneity_test(self) -> HeterogeneityTest | None:
+        """The GLMM's likelihood-ratio test (metafor's ``QE.LRT``); Cochran's Q otherwise."""
+        if self.method == "GLMM":
+            return HeterogeneityTest("LRT", "likelihood-ratio test", float(self.q_lrt), float(self.k - 1),
+                                     float(self.q_lrt_p))
+        return super().heterogeneity_test
+
+    @property
+    def q_df(self) -> int:
+        """Degrees of freedom of the heterogeneity tests, k - 1."""
+        return self.k - 1
+
+    def natural(self) -> NaturalScale:
+        """The pooled proportion, its CI and prediction interval (the ``prop*`` fields)."""
+        pi = ((self.prop_pi_lb, self.prop_pi_ub) if self.has_prediction_interval
+              else (float("nan"), float("nan")))
+        return NaturalScale(self.measure, "Proportion", self.prop, self.prop_ci_lb, self.prop_ci_ub,
+                            *pi, None, True)
+
     def to_dict(self) -> dict[str, object]:
-        """Headline numbers: model scale, then proportion scale."""
-        return {
-            "k": self.k,
-            "method": self.method,
-            "estimate": self.estimate,
-            "se": self.se,
-            "pval": self.pval,
-            "ci_lb": self.ci_lb,
-            "ci_ub": self.ci_ub,
-            "tau2": self.tau2,
-            "i2": self.i2,
-            "prop": self.prop,
-            "prop_ci_lb": self.prop_ci_lb,
-            "prop_ci_ub": self.prop_ci_ub,
-            "pi_lb": self.prop_pi_lb,
-            "pi_ub": self.prop_pi_ub,
-        }
+        """Headline numbers: keys in :data:`PROPORTION_DICT_KEYS`.
+
+        Keys starting with ``prop`` are on the proportion scale; ``estimate``,
+        ``se``, ``ci_lb``, ``ci_ub``, ``pi_lb``, ``pi_ub`` and ``tau2`` on the
+        model's scale (``measure``: logit for the GLMM and PLO).
+        """
+        return {key: getattr(self, key) for key in PROPORTION_DICT_KEYS}
 
     def summary_frame(self) -> pd.DataFrame:
         """One row per study then the pooled row, on the proportion scale.
@@ -255,6 +285,7 @@ class ProportionResult:
         study weights.
         """
         weights = self.weights if self.weights is not None else np.full(self.k, np.nan)
+        natural = self.natural()
         return summary_frame(
             {"label": list(self.labels), "estimate": self.events / self.n, "se": np.sqrt(self.vi),
              "ci_lb": self.study_ci_lb, "ci_ub": self.study_ci_ub, "weight": weights,
@@ -262,7 +293,7 @@ class ProportionResult:
             {"label": self.model_label, "estimate": self.prop, "se": self.se,
              "ci_lb": self.prop_ci_lb, "ci_ub": self.prop_ci_ub,
              "weight": 100.0 if self.weights is not None else np.nan,
-             "pi_lb": self.prop_pi_lb, "pi_ub": self.prop_pi_ub,
+             "pi_lb": natural.pi_lb, "pi_ub": natural.pi_ub,
              "events": int(self.events.sum()), "n": int(self.n.sum())},
         )
 

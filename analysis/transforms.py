@@ -12,7 +12,7 @@ no effect; so that plots and narrative never decide it themselves.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import special, stats
@@ -202,6 +202,30 @@ SCALES: dict[str, MeasureScale] = {
                "transf.iarcsin", iarcsin),
     )
 }  # fmt: skip
+
+
+#: Measures shown like another one: code -> (the other's code, label). Peto's log odds ratio
+#: is a log odds ratio; a proportion GLMM (``pool_proportions(method="GLMM")``) is on the logit scale.
+MEASURE_ALIASES: dict[str, tuple[str, str | None]] = {
+    "PETO": ("OR", "Peto odds ratio"),
+    "GLMM": ("PLO", None),
+}
+
+
+def scale_of_measure(measure: str | None) -> MeasureScale | None:
+    """The :class:`MeasureScale` of ``measure``, aliases resolved; None for a generic ``"GEN"``.
+
+    >>> scale_of_measure("PETO").label, scale_of_measure("GEN") is None
+    ('Peto odds ratio', True)
+    """
+    code = (measure or "GEN").upper()
+    if code == "GEN":
+        return None
+    if code in MEASURE_ALIASES:
+        base, label = MEASURE_ALIASES[code]
+        scale = measure_scale(base)
+        return replace(scale, measure=code, label=label or scale.label)
+    return measure_scale(code)
 
 
 def measure_scale(measure: str) -> MeasureScale:
