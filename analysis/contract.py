@@ -12,11 +12,12 @@ Every pooled result has, on the **analysis scale** (log ratio, logit, ...):
 ``k``, ``measure`` (metafor code of the analysis scale), ``confidence_level``,
 ``estimate``, ``se``, ``pval``, ``ci_lb``, ``ci_ub``, ``pi_lb``, ``pi_ub``
 (NaN when there is no prediction interval), ``tau2`` (0 for fixed-effect
-models, by assumption), ``labels``, ``notes``, ``model_label`` and
-``summary_frame()``; and it answers, through this class:
+models, by assumption), ``labels``, ``notes``, ``model_label`` (short, for
+figures) and ``summary_frame()``; and it answers, through this class:
 
 - :attr:`PooledResult.random_effects`, :attr:`PooledResult.tau2_at_boundary`,
-  :attr:`PooledResult.has_prediction_interval`;
+  :attr:`PooledResult.has_prediction_interval`, :attr:`PooledResult.model_description`
+  (for sentences), :attr:`PooledResult.participants`;
 - :meth:`PooledResult.natural`: the estimate and intervals on the **natural
   scale** (ratio, proportion) as a :class:`NaturalScale`;
 - :attr:`PooledResult.heterogeneity_test`: the test the result reports, by the
@@ -108,6 +109,9 @@ class PooledResult:
 
     #: Subclasses set the analysis-scale fields named in the module docstring.
 
+    #: Scale of ``summary_frame()``: "analysis" (log ratio, ...) or "natural" (proportions).
+    summary_frame_scale = "analysis"
+
     @property
     def random_effects(self) -> bool:
         """True for a random-effects model (tau² estimated), False for equal/fixed effects."""
@@ -117,6 +121,16 @@ class PooledResult:
     def tau2_at_boundary(self) -> bool:
         """True when a random-effects model estimated tau² at its lower bound, 0."""
         raise NotImplementedError
+
+    @property
+    def model_description(self) -> str:
+        """The model in words for sentences, e.g. ``"random-effects model (REML, Hartung-Knapp)"``."""
+        raise NotImplementedError
+
+    @property
+    def participants(self) -> int | None:
+        """Patients in the pooled studies, where the result knows them (None otherwise)."""
+        return None
 
     @property
     def has_prediction_interval(self) -> bool:

@@ -138,6 +138,16 @@ class FixedEffectResult(PooledResult):
     pi_ub = float("nan")
 
     @property
+    def model_description(self) -> str:
+        """``"Mantel-Haenszel fixed-effect model"`` or ``"Peto fixed-effect model"``."""
+        return "Mantel-Haenszel fixed-effect model" if self.method == "MH" else "Peto fixed-effect model"
+
+    @property
+    def participants(self) -> int:
+        """Patients in all tables (both arms)."""
+        return int(np.sum(self.ai + self.bi + self.ci + self.di))
+
+    @property
     def model_label(self) -> str:
         """``"FE Model (MH)"`` or ``"FE Model (Peto)"``."""
         return "FE Model (MH)" if self.method == "MH" else "FE Model (Peto)"

@@ -61,11 +61,9 @@ import pandas as pd
 
 from analysis._errors import AnalysisError, check_option
 from analysis.data import DATA_DIR, load_table
-from analysis.fixed_effects import FixedEffectResult
+from analysis.contract import PooledResult
 from analysis.pooling import MetaAnalysisResult
-from analysis.proportions import ProportionResult
 from analysis.small_study import egger_test
-from analysis.transforms import SCALES
 
 DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
 LEVELS = ("very low", "low", "moderate", "high")
@@ -263,21 +261,10 @@ def _weights(result, data: pd.DataFrame) -> np.ndarray:
     return weights / weights.sum()
 
 
-def _natural(result):
-    if isinstance(result, ProportionResult):
-        return "Proportion", result.prop, result.prop_ci_lb, result.prop_ci_ub, None
-    measure = "OR" if result.measure == "PETO" else result.measure
-    scale = SCALES.get(measure)
-    if scale is None:
-        return "Estimate", result.estimate, result.ci_lb, result.ci_ub, None
-    b = scale.back_transform
-    return (scale.label, float(b(result.estimate)), float(b(result.ci_lb)), float(b(result.ci_ub)),
-            scale.null_value)
-
-
 def _participants(result, data: pd.DataFrame) -> int | None:
-    if isinstance(result, ProportionResult):
-        return int(np.sum(result.n))
+    """The result's own count of patients, else the rows' ``n_analysed`` (or both arms' n)."""
+    if result.participants is not None:
+        return result.participants
     if "n_analysed" not in data.columns and "ketamine_n" not in data.columns:
         return None
     total = 0
@@ -330,16 +317,15 @@ def _risk_of_bias(result, rows, weights, start_low) -> DomainJudgement:
     return _computed("risk_of_bias", 0, shares)
 
 
-def _inconsistency(result, null) -> DomainJudgement:
+def _inconsistency(result, natural) -> DomainJudgement:
     if result.k == 1:
         return _computed("inconsistency", 0, "one study: inconsistency cannot be assessed", assessable=False)
     i2 = result.i2
     pi_text = ""
     pi_crosses = False
-    if null is not None and not isinstance(result, (ProportionResult, FixedEffectResult)) and not math.isnan(result.pi_lb):
-        null_analysis = 0.0
-        ci_excludes = not (result.ci_lb <= null_analysis <= result.ci_ub)
-        pi_crosses = ci_excludes and result.pi_lb <= null_analysis <= result.pi_ub
+    if natural.null_value is not None and result.has_prediction_interval:
+        null = natural.null_value
+        pi_crosses = not natural.includes_null and natural.pi_lb <= null <= natural.pi_ub
         if pi_crosses:
             pi_text = "; the prediction interval includes no difference while the CI does not"
     reason = f"I² = {i2:.0f}%{pi_text}"
@@ -373,7 +359,7 @@ def _indirectness(result, rows, weights) -> DomainJudgement:
 
 
 def _imprecision(result, participants, decision_threshold, optimal_information_size, natural) -> DomainJudgement:
-    _, estimate, lower, upper, null = natural
+    lower, upper, null = natural.ci_lb, natural.ci_ub, natural.null_value
     reasons = []
     if null is not None and lower <= null <= upper:
         reasons.append(f"the CI ({lower:.2f} to {upper:.2f}) includes {null:g} (no difference)")
@@ -401,7 +387,7 @@ def _publication_bias(result, small_study) -> DomainJudgement:
                          "assessed and not downgraded (a curator override can record suspected non-reporting)",
                          assessable=False)
     if small_study is None:
-        fit = result.pooled if isinstance(result, ProportionResult) else result
+        fit = getattr(result, "pooled", result)  # a pooled proportion's inverse-variance fit, if any
         if not isinstance(fit, MetaAnalysisResult):
             return _computed("publication_bias", 0, "no inverse-variance fit to test; pass small_study",
                              assessable=False)
@@ -453,8 +439,8 @@ def grade_outcome(outcome: str, result, data: pd.DataFrame, *, label: str | None
     outcome : str
         Key of the outcome (``data/grade_overrides.csv`` refers to it), e.g.
         ``"response_rate"`` or ``"controlled_responders"``.
-    result : MetaAnalysisResult, ProportionResult or FixedEffectResult
-        The pooled result of the outcome.
+    result : PooledResult
+        The pooled result of the outcome (any result of the contract, :mod:`analysis.contract`).
     data : pandas.DataFrame
         The rows of ``data/studies.csv`` that were pooled, one per study in the order of
         ``result`` (``design``, ``rob_*``, ``sessions``, ``time_window``,
@@ -488,9 +474,9 @@ def grade_outcome(outcome: str, result, data: pd.DataFrame, *, label: str | None
     >>> g.start, [d.downgrade for d in g.domains], g.certainty
     ('low', [2, 0, 0, 1, 0], 'very low')
     """
-    if not isinstance(result, (MetaAnalysisResult, ProportionResult, FixedEffectResult)):
-        raise AnalysisError("result must be a MetaAnalysisResult, ProportionResult or FixedEffectResult "
-                            f"(got {type(result).__name__}).")
+    if not isinstance(result, PooledResult):
+        raise AnalysisError("result must be a pooled result (see analysis.contract), "
+                            f"not {type(result).__name__}.")
     if len(data) != result.k:
         raise AnalysisError(f"data has {len(data)} rows but the result pools {result.k} studies; pass the rows "
                             "that were pooled, in the order of the result.")
@@ -505,11 +491,11 @@ def grade_outcome(outcome: str, result, data: pd.DataFrame, *, label: str | None
         start = "low"
         start_reason = f"{len(other)} of {result.k} studies are not randomised ({', '.join(other)})"
     weights = _weights(result, rows)
-    natural = _natural(result)
+    natural = result.natural()
     participants = _participants(result, rows)
     domains = [
         _risk_of_bias(result, rows, weights, start == "low"),
-        _inconsistency(result, natural[4]),
+        _inconsistency(result, natural),
         _indirectness(result, rows, weights),
         _imprecision(result, participants, decision_threshold, optimal_information_size, natural),
         _publication_bias(result, small_study),
@@ -517,7 +503,7 @@ def grade_outcome(outcome: str, result, data: pd.DataFrame, *, label: str | None
     domains = _apply_overrides(outcome, domains, overrides)
     level = LEVELS.index(start) - sum(d.downgrade for d in domains)
     return GradeAssessment(
-        outcome=outcome, label=label or outcome, k=result.k, participants=participants, scale=natural[0],
-        estimate=float(natural[1]), ci_lb=float(natural[2]), ci_ub=float(natural[3]), start=start,
+        outcome=outcome, label=label or outcome, k=result.k, participants=participants, scale=natural.label,
+        estimate=natural.estimate, ci_lb=natural.ci_lb, ci_ub=natural.ci_ub, start=start,
         start_reason=start_reason, domains=tuple(domains), certainty=LEVELS[max(0, level)],
     )

@@ -1,21 +1,14 @@
 """Plain-language summaries written from result objects.
 
-Every sentence here is built from the fields of a result object
-(:class:`~analysis.pooling.MetaAnalysisResult`,
-:class:`~analysis.proportions.ProportionResult`,
-:class:`~analysis.fixed_effects.FixedEffectResult`,
-:class:`~analysis.duration.DurationResult`) and, for the caveats that need
+Every sentence here is built from a pooled result (any
+:class:`~analysis.contract.PooledResult`) or a
+:class:`~analysis.duration.DurationResult` and, for the caveats that need
 study characteristics, the rows of ``data/studies.csv`` that were pooled. No
 statistic is recomputed: the table, the figure and the sentence come from the
-same object, so they cannot disagree. This module is the only place where
-numbers are rounded, and only for display.
-
-Formatting rules
-----------------
-- Proportions as whole percentages (one decimal below 1 % or above 99 %).
-- Ratios and differences with two decimals; tau² with two significant digits.
-- p-values: ``p < 0.001``, three decimals below 0.01, otherwise two decimals.
-- I² as a whole percentage with a plain-language band (:data:`I2_BANDS`).
+same object, so they cannot disagree. Results are read only through the
+result contract (:mod:`analysis.contract`); numbers are written by
+:mod:`analysis.formatting`, the one rule for text, tables and figures. I² is
+read with a plain-language band (:data:`I2_BANDS`).
 """
 
 from __future__ import annotations
@@ -28,10 +21,8 @@ import pandas as pd
 
 from analysis._errors import AnalysisError, check_option
 from analysis.duration import DurationResult
-from analysis.fixed_effects import FixedEffectResult
-from analysis.pooling import MetaAnalysisResult
-from analysis.proportions import ProportionResult
-from analysis.transforms import SCALES
+from analysis.contract import PooledResult
+from analysis.formatting import format_effect, format_p, format_percent, format_tau2
 
 #: Below this many studies the caveats say the heterogeneity estimates are imprecise.
 FEW_STUDIES = 5
@@ -59,16 +50,9 @@ BENEFIT_DIRECTIONS = ("higher", "lower")
 
 _UNCONTROLLED_DESIGNS = ("single_arm_prospective", "single_arm_retrospective", "case_report")
 
-_PROPORTION_MODELS = {
-    "GLMM": "binomial-normal random-effects model (GLMM)",
-    "PLO": "random-effects model on the logit scale",
-    "PFT": "random-effects model on the Freeman-Tukey double-arcsine scale",
-    "PAS": "random-effects model on the arcsine scale",
-    "PR": "random-effects model on the raw proportion scale",
-}
-_PROPORTION_SCALES = {
-    "GLMM": "logit scale", "PLO": "logit scale", "PFT": "double-arcsine scale",
-    "PAS": "arcsine scale", "PR": "proportion scale",
+#: Short names of the proportion models' analysis scales (others: the measure's analysis label).
+_ANALYSIS_SCALE_WORDS = {
+    "PLO": "logit scale", "PFT": "double-arcsine scale", "PAS": "arcsine scale", "PR": "proportion scale",
 }
 _WINDOW_WORDS = {
     "during_or_immediate": "During or immediately after the infusion (up to 4 h)",
@@ -78,49 +62,7 @@ _WINDOW_WORDS = {
 }
 
 
-# ----------------------------------------------------------------- formatting
-
-
-def format_percent(proportion: float) -> str:
-    """A proportion as a percentage for text.
-
-    Examples
-    --------
-    >>> format_percent(0.5710), format_percent(0.004), format_percent(1.0)
-    ('57%', '0.4%', '100%')
-    """
-    value = 100.0 * float(proportion)
-    if value in (0.0, 100.0) or 1.0 <= value <= 99.0:
-        return f"{value:.0f}%"
-    return f"{value:.1f}%"
-
-
-def format_p(p: float) -> str:
-    """A p-value for text.
-
-    Examples
-    --------
-    >>> format_p(0.2821), format_p(0.0042), format_p(2e-5)
-    ('p = 0.28', 'p = 0.004', 'p < 0.001')
-    """
-    if p < 0.001:
-        return "p < 0.001"
-    if p < 0.01:
-        return f"p = {p:.3f}"
-    return f"p = {p:.2f}"
-
-
-def format_tau2(tau2: float) -> str:
-    """tau² with two significant digits (0 as ``0``).
-
-    Examples
-    --------
-    >>> format_tau2(0.0993), format_tau2(0.0), format_tau2(1.234)
-    ('0.099', '0', '1.2')
-    """
-    if tau2 == 0:
-        return "0"
-    return f"{tau2:.2g}"
+# ----------------------------------------------------------------- helpers
 
 
 def _level(result) -> str:
@@ -150,56 +92,20 @@ def i2_band(i2: float) -> str:
     return I2_BANDS[-1][1]
 
 
-# ------------------------------------------------------------ result access
-
-
 def _check_result(result) -> None:
-    if not isinstance(result, (MetaAnalysisResult, ProportionResult, FixedEffectResult)):
+    if not isinstance(result, PooledResult):
         raise AnalysisError(
-            "result must be a MetaAnalysisResult, ProportionResult or FixedEffectResult "
-            f"(got {type(result).__name__})."
+            "result must be a pooled result (meta_analysis, pool_proportions, mantel_haenszel, "
+            f"peto; see analysis.contract), not {type(result).__name__}."
         )
 
 
-def _scale_of(result):
-    """The MeasureScale of a comparative result, or None for a generic measure."""
-    measure = "OR" if result.measure == "PETO" else result.measure
-    return SCALES.get(measure)
-
-
-def _model_words(result) -> str:
-    if isinstance(result, ProportionResult):
-        words = _PROPORTION_MODELS[result.method]
-        if result.method != "GLMM":
-            words = words.replace("random-effects", "equal-effects") if result.tau_method == "EE" else words
-            if result.tau_method != "EE":
-                words += f" ({result.tau_method})"
-        return words
-    if isinstance(result, FixedEffectResult):
-        return "Mantel-Haenszel fixed-effect model" if result.method == "MH" else "Peto fixed-effect model"
-    if result.method == "EE":
-        return "equal-effects model"
-    test = ", Hartung-Knapp" if result.test == "knha" else ""
-    return f"random-effects model ({result.method}{test})"
-
-
-def _back(result, values):
-    scale = _scale_of(result)
-    if scale is None:
-        return [float(v) for v in values]
-    return [float(v) for v in scale.back_transform(np.asarray(values, dtype=float))]
-
-
-def _fmt_effect(result, value: float) -> str:
-    return f"{value:.2f}"
-
-
-def _is_random_effects(result) -> bool:
-    if isinstance(result, ProportionResult):
-        return result.method == "GLMM" or result.tau_method != "EE"
-    if isinstance(result, FixedEffectResult):
-        return False
-    return result.method != "EE"
+def _scale_words(result) -> str:
+    """The analysis scale in words, e.g. "logit scale", "log risk ratio scale"."""
+    if result.measure in _ANALYSIS_SCALE_WORDS:
+        return _ANALYSIS_SCALE_WORDS[result.measure]
+    scale = result.measure_scale
+    return f"{scale.analysis_label.lower()} scale" if scale is not None else "analysis scale"
 
 
 # -------------------------------------------------------------- sentences
@@ -233,36 +139,34 @@ def describe_estimate(result, *, outcome: str = "response rate", benefit: str = 
     _check_result(result)
     check_option("benefit", benefit, BENEFIT_DIRECTIONS)
     level = _level(result)
-    if isinstance(result, ProportionResult):
-        patients = int(np.sum(result.n))
+    natural = result.natural()
+    if natural.is_proportion:
         return (
-            f"The pooled {outcome} was {format_percent(result.prop)} ({level} CI "
-            f"{format_percent(result.prop_ci_lb)} to {format_percent(result.prop_ci_ub)}; "
-            f"{_studies(result.k)}, {patients} patients; {_model_words(result)})."
+            f"The pooled {outcome} was {natural.format(natural.estimate)} ({level} CI "
+            f"{natural.interval_text()}; {_studies(result.k)}, {result.participants} patients; "
+            f"{result.model_description})."
         )
-    scale = _scale_of(result)
-    name = scale.label.lower() if scale is not None else "pooled estimate"
+    name = natural.label.lower() if natural.label != "Estimate" else "pooled estimate"
     name = name.replace("(hedges' g)", "(Hedges' g)")
-    estimate, lower, upper = _back(result, [result.estimate, result.ci_lb, result.ci_ub])
     if result.k == 1:
         opening = f"The {name} from the single study ({result.labels[0]}) was"
         model = ""
     else:
         opening = f"The pooled {name} was"
-        model = f"; {_model_words(result)}"
+        model = f"; {result.model_description}"
     numbers = (
-        f"{_fmt_effect(result, estimate)} ({level} CI {_fmt_effect(result, lower)} to "
-        f"{_fmt_effect(result, upper)}; {_studies(result.k)}{model})"
+        f"{format_effect(natural.estimate)} ({level} CI {natural.interval_text()}; "
+        f"{_studies(result.k)}{model})"
     )
-    if scale is None or scale.null_value is None:
+    if natural.null_value is None:
         return f"{opening} {numbers}."
-    null = scale.null_value
+    null = natural.null_value
     null_text = f"{null:g} (no difference)"
-    if estimate == null:
+    if natural.estimate == null:
         return f"{opening} {numbers}: no difference between ketamine and control."
-    favours_ketamine = (estimate > null) == (benefit == "higher")
+    favours_ketamine = (natural.estimate > null) == (benefit == "higher")
     side = "ketamine" if favours_ketamine else "the control"
-    if lower <= null <= upper:
+    if natural.includes_null:
         return f"{opening} {numbers}, favouring {side}, but the confidence interval includes {null_text}."
     return f"{opening} {numbers}, favouring {side}; the confidence interval excludes {null_text}."
 
@@ -275,35 +179,27 @@ def describe_heterogeneity(result) -> str:
     >>> from analysis.proportions import pool_proportions
     >>> res = pool_proportions([8, 17, 8, 13, 11], [12, 29, 11, 34, 17])
     >>> describe_heterogeneity(res)  # doctest: +NORMALIZE_WHITESPACE
-    'Between-study variance tau² = 0.099 (logit scale). I² = 31%: the share of the variation in study results that reflects real differences between studies rather than chance, which might not be important. Likelihood-ratio test of heterogeneity: Q = 6.80 on 4 degrees of freedom, p = 0.15.'
+    'Between-study variance tau² = 0.099 (logit scale). I² = 31%: the share of the variation in study results that reflects real differences between studies rather than chance, which might not be important. Likelihood-ratio test of heterogeneity: LRT = 6.80 on 4 degrees of freedom, p = 0.15.'
     """
     _check_result(result)
     if result.k == 1:
         return "With one study, heterogeneity between studies cannot be assessed."
     parts = []
-    if _is_random_effects(result):
-        if isinstance(result, ProportionResult):
-            scale = _PROPORTION_SCALES[result.method]
+    if result.random_effects:
+        if result.tau2_at_boundary:
+            parts.append(f"Between-study variance tau² = 0 ({_scale_words(result)}): estimated on the "
+                         "boundary, so the model finds no variation between studies beyond chance.")
         else:
-            found = _scale_of(result)
-            scale = f"{found.analysis_label.lower()} scale" if found is not None else "analysis scale"
-        if result.tau2 == 0 or (isinstance(result, ProportionResult) and any("boundary" in n for n in result.notes)):
-            parts.append(f"Between-study variance tau² = 0 ({scale}): estimated on the boundary, "
-                         "so the model finds no variation between studies beyond chance.")
-        else:
-            parts.append(f"Between-study variance tau² = {format_tau2(result.tau2)} ({scale}).")
+            parts.append(f"Between-study variance tau² = {format_tau2(result.tau2)} ({_scale_words(result)}).")
     if not math.isnan(result.i2):
         parts.append(
             f"I² = {result.i2:.0f}%: the share of the variation in study results that reflects "
             f"real differences between studies rather than chance, which {i2_band(result.i2)}."
         )
-    df = result.k - 1
-    if isinstance(result, ProportionResult) and result.method == "GLMM":
-        parts.append(f"Likelihood-ratio test of heterogeneity: Q = {result.q_lrt:.2f} on {df} degrees "
-                     f"of freedom, {format_p(result.q_lrt_p)}.")
-    elif result.q is not None and not math.isnan(result.q):
-        df = getattr(result, "q_df", df)
-        parts.append(f"Cochran's Q = {result.q:.2f} on {df} degrees of freedom, {format_p(result.q_p)}.")
+    test = result.heterogeneity_test
+    if test is not None:
+        lead = "Likelihood-ratio test of heterogeneity: LRT" if test.symbol == "LRT" else "Cochran's Q"
+        parts.append(f"{lead} = {test.statistic:.2f} on {test.df:g} degrees of freedom, {format_p(test.pval)}.")
     return " ".join(parts)
 
 
@@ -322,31 +218,29 @@ def describe_prediction_interval(result, *, outcome: str = "response rate", bene
     level = _level(result)
     if result.k == 1:
         return "With one study there is no prediction interval for a new study."
-    if not _is_random_effects(result):
-        return (f"The {_model_words(result)} assumes one common effect, so it gives no prediction "
+    if not result.random_effects:
+        return (f"The {result.model_description} assumes one common effect, so it gives no prediction "
                 "interval; see the random-effects model for the spread expected in a new study.")
-    if isinstance(result, ProportionResult):
-        return (
-            f"The {level} prediction interval, {format_percent(result.prop_pi_lb)} to "
-            f"{format_percent(result.prop_pi_ub)}, is the range in which the {outcome} of a new "
-            "study like these would be expected to lie."
-        )
-    if math.isnan(result.pi_lb):
+    if not result.has_prediction_interval:
         return "No prediction interval is available for this model (see its notes)."
-    scale = _scale_of(result)
-    name = scale.label.lower() if scale is not None else "effect"
-    lower, upper, estimate = _back(result, [result.pi_lb, result.pi_ub, result.estimate])
+    natural = result.natural()
+    if natural.is_proportion:
+        return (
+            f"The {level} prediction interval, {natural.interval_text(prediction=True)}, is the range in "
+            f"which the {outcome} of a new study like these would be expected to lie."
+        )
+    name = natural.label.lower() if natural.label != "Estimate" else "effect"
     sentence = (
-        f"The {level} prediction interval, {lower:.2f} to {upper:.2f}, is the range in which the "
-        f"{name} of a new study like these would be expected to lie."
+        f"The {level} prediction interval, {natural.interval_text(prediction=True)}, is the range in "
+        f"which the {name} of a new study like these would be expected to lie."
     )
-    if scale is None or scale.null_value is None:
+    if natural.null_value is None:
         return sentence
-    null = scale.null_value
-    if lower <= null <= upper:
+    null = natural.null_value
+    if natural.pi_lb <= null <= natural.pi_ub:
         return sentence + (f" It includes {null:g} (no difference): a new study could find no effect, "
                            "or an effect in the other direction.")
-    favours = "ketamine" if (estimate > null) == (benefit == "higher") else "the control"
+    favours = "ketamine" if (natural.estimate > null) == (benefit == "higher") else "the control"
     return sentence + f" It excludes {null:g} (no difference): a new study would be expected to favour {favours}."
 
 
@@ -408,11 +302,8 @@ def caveats(result, data: pd.DataFrame | None = None, *, small_study=None, compa
     elif k < FEW_STUDIES:
         out.append(f"Only {k} studies: the between-study variance, I² and the prediction interval "
                    "are estimated imprecisely.")
-    if k > 1 and _is_random_effects(result):
-        boundary = result.tau2 == 0 or (isinstance(result, ProportionResult)
-                                        and any("boundary" in n for n in result.notes))
-        if boundary:
-            out.append(f"tau² is estimated at 0 (on the boundary): this does not show that the studies "
+    if result.tau2_at_boundary:
+        out.append(f"tau² is estimated at 0 (on the boundary): this does not show that the studies "
                        f"agree, only that {k} studies cannot tell their differences from chance.")
     if rows is not None:
         if "design" in rows.columns or "control" in rows.columns:
@@ -456,7 +347,8 @@ def caveats(result, data: pd.DataFrame | None = None, *, small_study=None, compa
         out.append(f"With {_studies(k)}, small-study (publication bias) tests have little power and were "
                    f"not run; the protocol runs them only with at least {MIN_STUDIES_FOR_SMALL_STUDY_TESTS} "
                    "studies.")
-    if isinstance(result, ProportionResult) and np.any(result.corrected):
+    corrected = getattr(result, "corrected", None)  # proportions: studies with 0 or all events
+    if corrected is not None and np.any(corrected):
         which = _names([labels[i] for i in np.flatnonzero(result.corrected)])
         if result.method == "GLMM":
             out.append(f"{which} had 0 or all events: the GLMM uses the counts as they are, but I² uses "
@@ -469,15 +361,17 @@ def caveats(result, data: pd.DataFrame | None = None, *, small_study=None, compa
         for i in np.flatnonzero(corrected.to_numpy()):
             out.append(f"{labels[i]}: {rows['es_correction'].iloc[i]}.")
     if compare is not None:
-        if not isinstance(compare, ProportionResult) or not isinstance(result, ProportionResult):
-            raise AnalysisError("compare is for two ProportionResult fits of the same studies.")
-        difference = 100.0 * abs(compare.prop - result.prop)
+        _check_result(compare)
+        ours, theirs = result.natural(), compare.natural()
+        if not (ours.is_proportion and theirs.is_proportion):
+            raise AnalysisError("compare is for two pooled proportions of the same studies.")
+        difference = 100.0 * abs(theirs.estimate - ours.estimate)
         verdict = ("the choice of model matters here" if difference > MODEL_DIFFERENCE_POINTS
                    else "the choice of model changes little")
         out.append(
-            f"The {_model_words(compare)} gives {format_percent(compare.prop)} ({_level(compare)} CI "
-            f"{format_percent(compare.prop_ci_lb)} to {format_percent(compare.prop_ci_ub)}) against "
-            f"{format_percent(result.prop)} from the {_model_words(result)}: a difference of "
+            f"The {compare.model_description} gives {theirs.format(theirs.estimate)} ({_level(compare)} CI "
+            f"{theirs.interval_text()}) against "
+            f"{ours.format(ours.estimate)} from the {result.model_description}: a difference of "
             f"{difference:.0f} percentage point{'s' if round(difference) != 1 else ''}, so {verdict}."
         )
     return tuple(out)
@@ -542,8 +436,8 @@ def describe_duration(result: DurationResult) -> str:
             fit = result.fits[row.time_window]
             lines.append(
                 f"- {head}: {format_percent(fit.prop)} responders ({level} CI {format_percent(fit.prop_ci_lb)} "
-                f"to {format_percent(fit.prop_ci_ub)}; {_studies(fit.k)}, {int(np.sum(fit.n))} patients; "
-                f"{_model_words(fit)})."
+                f"to {format_percent(fit.prop_ci_ub)}; {_studies(fit.k)}, {fit.participants} patients; "
+                f"{fit.model_description})."
             )
         else:
             lines.append(f"- {head}: {_studies(int(row.k))}, {row.note}.")

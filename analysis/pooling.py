@@ -163,6 +163,14 @@ class MetaAnalysisResult(PooledResult):
         return self.random_effects and self.k >= 2 and self.tau2 == 0
 
     @property
+    def model_description(self) -> str:
+        """``"equal-effects model"`` or ``"random-effects model (REML, Hartung-Knapp)"``."""
+        if not self.random_effects:
+            return "equal-effects model"
+        test = ", Hartung-Knapp" if self.test == "knha" else ""
+        return f"random-effects model ({self.method}{test})"
+
+    @property
     def model_label(self) -> str:
         """``"EE Model"`` or ``"RE Model (REML)"``, as metafor's forest() labels it."""
         return "EE Model" if self.method == "EE" else f"RE Model ({self.method})"

@@ -73,6 +73,12 @@ DERIVATIVE_STEP = 1e-4
 #: with tau (e.g. studies at 0 and at all events); a note says so.
 TAU2_LARGE = 100.0
 
+#: The model scale of each inverse-variance method, in words.
+_MODEL_SCALE_WORDS = {
+    "PLO": "logit scale", "PFT": "Freeman-Tukey double-arcsine scale", "PAS": "arcsine scale",
+    "PR": "raw proportion scale",
+}
+
 #: Keys of ``ProportionResult.to_dict()``: model scale, then proportion scale (``prop*``).
 PROPORTION_DICT_KEYS = (
     "k", "method", "measure", "estimate", "se", "pval", "ci_lb", "ci_ub", "pi_lb", "pi_ub", "tau2",
@@ -231,6 +237,8 @@ class ProportionResult(PooledResult):
             return f"EE Model ({self.method})"
         return f"RE Model ({self.tau_method}, {self.method})"
 
+    summary_frame_scale = "natural"
+
     @property
     def random_effects(self) -> bool:
         """The GLMM and the inverse-variance models other than EE are random-effects models."""
@@ -242,6 +250,20 @@ class ProportionResult(PooledResult):
         if self.pooled is not None:
             return self.pooled.tau2_at_boundary
         return self.k >= 2 and self.tau2 < TAU2_BOUNDARY
+
+    @property
+    def model_description(self) -> str:
+        """E.g. ``"binomial-normal random-effects model (GLMM)"``, ``"random-effects model on the logit scale (REML)"``."""
+        if self.method == "GLMM":
+            return "binomial-normal random-effects model (GLMM)"
+        kind = "random-effects" if self.random_effects else "equal-effects"
+        words = f"{kind} model on the {_MODEL_SCALE_WORDS[self.method]}"
+        return words + (f" ({self.tau_method})" if self.random_effects else "")
+
+    @property
+    def participants(self) -> int:
+        """Patients in the pooled samples (the sum of ``n``)."""
+        return int(np.sum(self.n))
 
     @property
     def heterogeneity_test(self) -> HeterogeneityTest | None:

@@ -83,7 +83,7 @@ def test_response_rate_summary_word_for_word(glmm):
         "The pooled response rate was 57% (95% CI 44% to 69%; 5 studies, 103 patients; binomial-normal "
         "random-effects model (GLMM)). Between-study variance tau² = 0.099 (logit scale). I² = 31%: the "
         "share of the variation in study results that reflects real differences between studies rather "
-        "than chance, which might not be important. Likelihood-ratio test of heterogeneity: Q = 6.80 on 4 "
+        "than chance, which might not be important. Likelihood-ratio test of heterogeneity: LRT = 6.80 on 4 "
         "degrees of freedom, p = 0.15. The 95% prediction interval, 37% to 75%, is the range in which the "
         "response rate of a new study like these would be expected to lie.\n\n"
         "**Caveats**\n\n"

@@ -108,8 +108,23 @@ def test_glmm_heterogeneity_line_shows_the_likelihood_ratio_test_like_the_narrat
 
     glmm = pool_proportions([8, 11, 13, 17, 8], [12, 17, 34, 29, 11])
     line = heterogeneity_text(glmm)
-    assert f"LRT = {glmm.q_lrt:.2f}, df = 4" in line
-    assert f"Q = {glmm.q_lrt:.2f} on 4 degrees" in describe_heterogeneity(glmm)
+    sentence = describe_heterogeneity(glmm)
+    # the same statistic under the same name, and the same p-value text, in figure and sentence
+    assert f"LRT = {glmm.q_lrt:.2f}, df = 4, p = 0.15" in line
+    assert f"LRT = {glmm.q_lrt:.2f} on 4 degrees of freedom, p = 0.15" in sentence
+    assert "Q =" not in line.replace("LRT =", "") and "Q =" not in sentence.replace("LRT =", "")
+
+
+def test_a_p_value_reads_the_same_in_the_figure_and_the_sentence():
+    """Issue 9: "p = 0.04" in the text beside "p = 0.042" in the figure."""
+    from analysis.narrative import describe_heterogeneity
+    from analysis.plots.forest import heterogeneity_text
+    from analysis.pooling import meta_analysis
+
+    res = meta_analysis([0.1, 0.3, 0.35, 0.65], [0.01, 0.02, 0.015, 0.03], method="DL")
+    assert 0.04 < res.q_p < 0.045
+    assert "p = 0.043" in heterogeneity_text(res)
+    assert "p = 0.043" in describe_heterogeneity(res)
 
 
 def test_heterogeneity_line_word_for_word(bcg_fig):

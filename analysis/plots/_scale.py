@@ -48,8 +48,7 @@ def _identity(values: np.ndarray) -> np.ndarray:
     return values
 
 
-#: Measures that analysis.transforms does not list, drawn like one it does.
-_ALIASES = {"PETO": ("OR", "Peto odds ratio")}
+_ALIASES = transforms.MEASURE_ALIASES
 
 
 def scale_for(measure: str | None, *, frame_is_natural: bool = False) -> AxisScale:
@@ -123,8 +122,8 @@ def scale_of(result) -> AxisScale:
 
 
 def _frame_is_natural(result) -> bool:
-    """pool_proportions' summary_frame() is on the proportion scale already."""
-    return hasattr(result, "prop") or hasattr(result, "prop_ci_lb")
+    """Whether the result's summary_frame() is on the natural scale already (proportions)."""
+    return result.summary_frame_scale == "natural"
 
 
 def finite(values) -> np.ndarray:

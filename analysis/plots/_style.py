@@ -181,36 +181,3 @@ def save_figure(fig: Figure, stem: str | Path, *, formats: Iterable[str] = ("svg
             fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
         written.append(path)
     return tuple(written)
-
-
-def format_number(value: float, digits: int = 2) -> str:
-    """Fixed-point text for a figure; ``""`` for missing, never ``"-0.00"``.
-
-    Examples
-    --------
-    >>> format_number(1.23456), format_number(-0.0001), format_number(float("nan"))
-    ('1.23', '0.00', '')
-    """
-    if value is None or not math.isfinite(float(value)):
-        return "" if value is None or math.isnan(float(value)) else ("∞" if value > 0 else "-∞")
-    text = f"{float(value):.{digits}f}"
-    if text.startswith("-") and float(text) == 0:
-        text = text[1:]
-    return text
-
-
-def format_p(p: float) -> str:
-    """p-value text as reports print it: ``"p < 0.001"`` or ``"p = 0.042"``.
-
-    Examples
-    --------
-    >>> format_p(0.00001), format_p(0.04213), format_p(0.5)
-    ('p < 0.001', 'p = 0.042', 'p = 0.50')
-    """
-    if p is None or not math.isfinite(p):
-        return ""
-    if p < 0.001:
-        return "p < 0.001"
-    if p < 0.1:
-        return f"p = {p:.3f}"
-    return f"p = {p:.2f}"

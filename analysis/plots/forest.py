@@ -16,12 +16,12 @@ import pandas as pd
 
 from analysis._errors import AnalysisError
 from analysis.plots._scale import AxisScale, is_finite, scale_of
-from analysis.plots._style import FONT_SIZE, format_number, format_p
+from analysis.formatting import format_number, format_p
+from analysis.plots._style import FONT_SIZE
 from analysis.plots._table import Column, Row, draw_table
 
 #: Default labels under the axis: left of the null line, right of it.
 DEFAULT_FAVOURS = ("Favours control", "Favours ketamine")
-_FIXED_METHODS = ("EE", "FE", "MH", "PETO")
 
 
 def forest_plot(results, *, data: pd.DataFrame | None = None,
@@ -273,14 +273,8 @@ def _weights_by_label(result) -> dict:
     return dict(zip(studies["label"].astype(str), studies["weight"].astype(float)))
 
 
-def _method(result) -> str:
-    """The tau² method (``tau_method`` of inverse-variance proportion fits, else ``method``)."""
-    method = getattr(result, "tau_method", None) or getattr(result, "method", "")
-    return str(method or "").upper()
-
-
 def _model_name(result) -> str:
-    return "FE" if _method(result) in _FIXED_METHODS else "RE"
+    return "RE" if result.random_effects else "FE"
 
 
 def _percent(level) -> str:
@@ -315,9 +309,7 @@ def _pooled_rows(fits, frames, scale: AxisScale, digits, prediction, heterogenei
                 row.cells[f"weight{column}"] = format_number(total, 1) + "%"
         rows.append(row)
         # The prediction interval goes right under its own (first random-effects) diamond.
-        if (prediction and not prediction_drawn and _method(fit) not in _FIXED_METHODS
-                and {"pi_lb", "pi_ub"} <= set(frame.columns)
-                and is_finite(p["pi_lb"]) and is_finite(p["pi_ub"])):
+        if prediction and not prediction_drawn and fit.has_prediction_interval:
             pi = Row("prediction", label="Prediction interval")
             pi.ci_lb, pi.ci_ub = scale([p["pi_lb"], p["pi_ub"]])
             pi.cells["estimate"] = (f"[{format_number(pi.ci_lb, digits)}, "
@@ -333,7 +325,7 @@ def _pooled_rows(fits, frames, scale: AxisScale, digits, prediction, heterogenei
 
 def _heterogeneity_source(fits):
     for fit in fits:
-        if _method(fit) not in _FIXED_METHODS:
+        if fit.random_effects:
             return fit
     return fits[0]
 
@@ -352,35 +344,17 @@ def heterogeneity_text(result) -> str:
     >>> heterogeneity_text(res)
     'Heterogeneity: τ² = 0.029; I² = 63%; Q = 8.15, df = 3, p = 0.043'
     """
-    k = getattr(result, "k", None)
-    if is_finite(k) and k < 2:
+    if result.k < 2:
         return "Heterogeneity: not estimable with one study"
     parts = []
-    tau2 = getattr(result, "tau2", None)
-    if is_finite(tau2) and _method(result) not in _FIXED_METHODS:
-        parts.append("τ² = " + ("0" if tau2 == 0 else "< 0.001" if tau2 < 0.001
-                                else format_number(tau2, 3)))
-    i2 = getattr(result, "i2", None)
-    if is_finite(i2):
-        parts.append(f"I² = {format_number(i2, 0)}%")
-    q_lrt = getattr(result, "q_lrt", None)
-    if is_finite(q_lrt):
-        # a GLMM: the likelihood-ratio test, the one the narrative reports too
-        q_df = k - 1 if is_finite(k) else None
-        parts.append(f"LRT = {format_number(q_lrt, 2)}, df = {int(q_df)}, {format_p(result.q_lrt_p)}")
-        return "Heterogeneity: " + "; ".join(parts)
-    q = getattr(result, "q", None)
-    if is_finite(q):
-        q_df = getattr(result, "q_df", None)
-        if not is_finite(q_df):
-            q_df = k - 1 if is_finite(k) else None
-        q_text = f"Q = {format_number(q, 2)}"
-        if is_finite(q_df):
-            q_text += f", df = {int(q_df)}"
-        q_p = getattr(result, "q_p", None)
-        if is_finite(q_p):
-            q_text += ", " + format_p(q_p)
-        parts.append(q_text)
+    if result.random_effects and is_finite(result.tau2):
+        tau2 = result.tau2
+        parts.append("τ² = " + ("0" if tau2 == 0 else "< 0.001" if tau2 < 0.001 else format_number(tau2, 3)))
+    if is_finite(result.i2):
+        parts.append(f"I² = {format_number(result.i2, 0)}%")
+    test = result.heterogeneity_test
+    if test is not None:
+        parts.append(f"{test.symbol} = {format_number(test.statistic, 2)}, df = {test.df:g}, {format_p(test.pval)}")
     return "Heterogeneity: " + "; ".join(parts) if parts else ""
 
 
@@ -399,7 +373,7 @@ def subgroup_difference_text(analysis) -> str:
     >>> subgroup_difference_text(subgroup_analysis(res, ["iv", "iv", "sc", "sc"]))
     'Test for subgroup differences: Q = 2.88, df = 1, p = 0.090; I² = 65%'
     """
-    fixed = _method(analysis.overall) in _FIXED_METHODS
+    fixed = not analysis.overall.random_effects
     q = analysis.q_between_fixed if fixed else analysis.q_between
     p = analysis.q_between_fixed_p if fixed else analysis.q_between_p
     i2 = analysis.i2_between_fixed if fixed else analysis.i2_between

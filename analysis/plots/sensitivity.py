@@ -6,7 +6,8 @@ import pandas as pd
 
 from analysis._errors import AnalysisError
 from analysis.plots._scale import is_finite, scale_for
-from analysis.plots._style import FONT_SIZE, format_number
+from analysis.formatting import format_number
+from analysis.plots._style import FONT_SIZE
 from analysis.plots._table import Column, Row, draw_table
 from analysis.plots.forest import DEFAULT_FAVOURS, _interval_text
 

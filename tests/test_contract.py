@@ -1,0 +1,120 @@
+"""The result contract (analysis.contract): one set of names for every pooled result."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+from scipy import special
+
+from analysis import mantel_haenszel, meta_analysis, peto, pool_proportions
+from analysis.contract import NaturalScale, PooledResult
+from analysis.narrative import caveats, describe_heterogeneity, describe_prediction_interval
+
+EVENTS, N = [8, 17, 8, 13, 11], [12, 29, 11, 34, 17]
+TABLES = dict(ai=[3, 4, 7], bi=[5, 6, 2], ci=[2, 3, 1], di=[6, 7, 9])
+CONTRACT_FIELDS = ("k", "measure", "confidence_level", "estimate", "se", "pval", "ci_lb", "ci_ub",
+                   "pi_lb", "pi_ub", "tau2", "labels", "notes", "model_label", "model_description",
+                   "random_effects", "tau2_at_boundary", "has_prediction_interval", "participants")
+
+
+def _results():
+    return {
+        "REML": meta_analysis([0.1, 0.3, 0.35, 0.6], [0.02, 0.03, 0.015, 0.04], measure="RR"),
+        "EE": meta_analysis([0.1, 0.3, 0.35, 0.6], [0.02, 0.03, 0.015, 0.04], method="EE", measure="RR"),
+        "GLMM": pool_proportions(EVENTS, N),
+        "PLO": pool_proportions(EVENTS, N, method="PLO"),
+        "PFT": pool_proportions(EVENTS, N, method="PFT"),
+        "MH": mantel_haenszel(**TABLES, measure="RR"),
+        "PETO": peto(**TABLES),
+    }
+
+
+@pytest.mark.parametrize("name", list(_results()))
+def test_every_result_honours_the_contract(name):
+    result = _results()[name]
+    assert isinstance(result, PooledResult)
+    for field in CONTRACT_FIELDS:
+        getattr(result, field)  # raises if the contract is not met
+    natural = result.natural()
+    assert isinstance(natural, NaturalScale)
+    assert natural.ci_lb <= natural.estimate <= natural.ci_ub
+    frame = result.summary_frame()
+    pooled = frame[frame["row_type"] == "pooled"].iloc[0]
+    # the frame's pooled row and natural() agree on whether there is a prediction interval
+    assert math.isnan(pooled["pi_lb"]) == (not result.has_prediction_interval)
+    text = result.summary()
+    assert result.model_label in text and f"k = {result.k}" in text
+
+
+def test_fixed_effect_models_have_no_prediction_interval_and_tau2_zero():
+    for result in (_results()["MH"], _results()["PETO"], _results()["EE"]):
+        assert not result.random_effects and not result.has_prediction_interval
+        assert result.tau2 == 0 and not result.tau2_at_boundary
+        assert math.isnan(result.natural().pi_lb)
+
+
+def test_proportion_to_dict_keys_each_on_one_documented_scale():
+    """Issue 9: ci_lb on the logit scale beside pi_lb as a proportion."""
+    glmm = pool_proportions(EVENTS, N)
+    out = glmm.to_dict()
+    assert list(out) == ["k", "method", "measure", "estimate", "se", "pval", "ci_lb", "ci_ub", "pi_lb",
+                         "pi_ub", "tau2", "i2", "prop", "prop_ci_lb", "prop_ci_ub", "prop_pi_lb",
+                         "prop_pi_ub"]
+    assert out["measure"] == "PLO"
+    for key in ("estimate", "ci_lb", "ci_ub", "pi_lb", "pi_ub"):
+        prop_key = "prop" if key == "estimate" else f"prop_{key}"
+        assert out[prop_key] == pytest.approx(special.expit(out[key]), rel=1e-12)
+    assert out["pi_lb"] < 0 < out["prop_pi_lb"]  # the logit and the proportion really differ here
+
+
+def test_one_study_has_no_prediction_interval_anywhere():
+    """Issue 10: page 03 said one study has no prediction interval while its forest plot drew one."""
+    one = meta_analysis([0.4], [0.09], measure="RR", test="knha")
+    assert not one.has_prediction_interval
+    assert math.isnan(one.natural().pi_lb)
+    pooled = one.summary_frame().iloc[-1]
+    assert math.isnan(pooled["pi_lb"]) and math.isnan(pooled["pi_ub"])
+    assert describe_prediction_interval(one) == "With one study there is no prediction interval for a new study."
+
+
+def test_boundary_is_read_from_the_contract_not_from_note_text():
+    """Issue 9: the narrative found tau² = 0 by searching notes for "boundary"."""
+    glmm = pool_proportions([8, 17], [12, 29])
+    assert glmm.tau2_at_boundary
+    silent = dataclasses.replace(glmm, notes=())  # the same fit without any note
+    assert any("on the boundary" in line for line in caveats(silent))
+    assert "estimated on the boundary" in describe_heterogeneity(silent)
+    spread = pool_proportions([1, 17, 10], [12, 19, 11])
+    assert not spread.tau2_at_boundary
+    assert not any("on the boundary" in line for line in caveats(spread))
+
+
+def test_heterogeneity_test_is_named_by_the_model():
+    results = _results()
+    assert results["GLMM"].heterogeneity_test.symbol == "LRT"
+    assert results["GLMM"].heterogeneity_test.statistic == results["GLMM"].q_lrt
+    assert results["PLO"].heterogeneity_test.symbol == "Q"
+    assert results["MH"].heterogeneity_test.df == results["MH"].q_df
+    assert meta_analysis([0.4], [0.09]).heterogeneity_test is None
+
+
+def test_natural_scale_back_transforms_ratios_and_keeps_proportions():
+    results = _results()
+    reml = results["REML"]
+    natural = reml.natural()
+    assert natural.label == "Risk ratio" and natural.null_value == 1.0 and not natural.is_proportion
+    assert natural.estimate == pytest.approx(np.exp(reml.estimate))
+    assert natural.pi_ub == pytest.approx(np.exp(reml.pi_ub))
+    assert results["PETO"].natural().label == "Peto odds ratio"
+    pft = results["PFT"].natural()
+    assert pft.is_proportion and pft.estimate == results["PFT"].prop
+    generic = meta_analysis([0.1, 0.3], [0.02, 0.03]).natural()
+    assert generic.label == "Estimate" and generic.null_value is None
+
+
+def test_participants_counted_once_by_the_result():
+    results = _results()
+    assert results["GLMM"].participants == sum(N)
+    assert results["MH"].participants == sum(map(sum, TABLES.values()))
+    assert results["REML"].participants is None
