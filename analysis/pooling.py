@@ -25,6 +25,7 @@ from analysis._distributions import (
     t_two_sided_p,
 )
 from analysis._errors import AnalysisError, check_option
+from analysis._inputs import as_numbers, reject_first, study_name
 from analysis._summary import effect_size_frame
 from analysis.contract import PooledResult
 from analysis._tau2 import (
@@ -209,6 +210,10 @@ class MetaRegressionResult:
         Diagonal of the hat matrix.
     weights : ndarray
         Percentage weights (sum 100).
+    notes : tuple of str
+        Studies dropped for a missing yi, vi or moderator, by name.
+    omitted : tuple of str
+        Labels of those studies.
     """
 
     beta: np.ndarray
@@ -236,6 +241,8 @@ class MetaRegressionResult:
     test: str
     confidence_level: float
     vcov: np.ndarray = field(repr=False)
+    notes: tuple[str, ...] = ()
+    omitted: tuple[str, ...] = ()
 
 
 class _Fit(NamedTuple):
@@ -253,54 +260,61 @@ class _Fit(NamedTuple):
     iterations: int
 
 
-def _prepare(yi, vi, labels) -> tuple[np.ndarray, np.ndarray, tuple[str, ...] | None, tuple[str, ...]]:
-    """Validate inputs and drop rows with a missing yi or vi.
+#: Largest |yi| and sqrt-range of vi the weighted sums can hold without overflow
+#: (sums of w^3 e^2 stay below 1e300 for k up to 10^5); anything beyond is a unit mistake.
+MAX_EFFECT = 1e50
+VARIANCE_RANGE = (1e-50, 1e50)
 
-    Labels stay ``None`` when none were given (the result names studies
-    "Study 1", ... on demand), so large k pays nothing for them.
+
+def _prepare(yi, vi, labels, mods=None):
+    """Validate inputs and drop rows with a missing yi, vi (or moderator) together.
+
+    Returns ``yi, vi, labels, omitted, mods``. Labels stay ``None`` when none were given
+    (the result names studies "Study 1", ... on demand), so large k pays nothing for them.
     """
-    yi = np.asarray(yi, dtype=float).ravel()
-    vi = np.asarray(vi, dtype=float).ravel()
-    if yi.shape != vi.shape:
-        raise AnalysisError(f"yi has {yi.size} values but vi has {vi.size}")
     if labels is not None:
         labels = np.asarray([str(label) for label in labels], dtype=object)
-        if labels.size != yi.size:
-            raise AnalysisError(f"{labels.size} labels given for {yi.size} studies")
-
-    def names(positions) -> tuple[str, ...]:
-        if labels is None:
-            return tuple(f"Study {i + 1}" for i in positions)
-        return tuple(labels[positions])
+    yi = as_numbers(yi, "yi", labels)
+    vi = as_numbers(vi, "vi", labels)
+    if yi.shape != vi.shape:
+        raise AnalysisError(f"yi has {yi.size} values but vi has {vi.size}")
+    if labels is not None and labels.size != yi.size:
+        raise AnalysisError(f"{labels.size} labels given for {yi.size} studies")
+    if mods is not None:
+        mods = np.asarray(mods, dtype=object)
+        if mods.shape[0] != yi.size:
+            raise AnalysisError(f"mods has {mods.shape[0]} rows but there are {yi.size} studies")
+        mods = np.column_stack([as_numbers(column, "mods", labels) for column in mods.reshape(yi.size, -1).T])
 
     with np.errstate(all="ignore"):  # the checks below report bad values by name
-        all_finite = math.isfinite(yi.dot(vi))
-    if yi.size and all_finite and np.minimum.reduce(vi) > 0:
-        # every value finite (a NaN or an infinity anywhere makes the inner product NaN or
-        # infinite) and every variance positive: nothing to drop or report
-        return yi, vi, None if labels is None else tuple(labels), ()
+        if (mods is None and yi.size and yi.dot(yi) <= MAX_EFFECT**2
+                and VARIANCE_RANGE[0] <= np.minimum.reduce(vi) and np.maximum.reduce(vi) <= VARIANCE_RANGE[1]):
+            # every value finite and in range (a NaN anywhere makes a comparison false)
+            return yi, vi, None if labels is None else tuple(labels), (), None
     missing = np.isnan(yi) | np.isnan(vi)
-    omitted = names(np.flatnonzero(missing)) if missing.any() else ()
-    if missing.any():
-        keep = ~missing
-        yi, vi = yi[keep], vi[keep]
-        kept_positions = np.flatnonzero(keep)
-    else:
-        kept_positions = None
+    if mods is not None:
+        missing |= np.isnan(mods).any(axis=1)
+    omitted = tuple(study_name(labels, i) for i in np.flatnonzero(missing))
+    positions = np.flatnonzero(~missing)
+    yi, vi = yi[positions], vi[positions]
+    mods = None if mods is None else mods[positions]
     if yi.size == 0:
         raise AnalysisError("no study has both yi and vi: nothing to pool")
-    bad = ~np.isfinite(yi) | ~np.isfinite(vi) | (vi <= 0)
-    if bad.any():
-        first = int(np.flatnonzero(bad)[0])
-        position = first if kept_positions is None else int(kept_positions[first])
-        raise AnalysisError(
-            f"study {names([position])[0]!r}: yi={yi[first]!r}, vi={vi[first]!r}; "
-            "effect sizes must be finite and sampling variances positive"
-        )
-    if labels is None and kept_positions is None:
-        return yi, vi, None, omitted
-    positions = np.arange(yi.size) if kept_positions is None else kept_positions
-    return yi, vi, names(positions), omitted
+    values = {"yi": yi, "vi": vi}
+    reject_first(~np.isfinite(yi) | ~np.isfinite(vi), labels, values,
+                 "effect sizes and sampling variances must be finite numbers", positions)
+    reject_first(vi <= 0, labels, values, "sampling variances must be positive", positions)
+    reject_first((np.abs(yi) > MAX_EFFECT) | (vi < VARIANCE_RANGE[0]) | (vi > VARIANCE_RANGE[1]), labels, values,
+                 f"values beyond |yi| <= {MAX_EFFECT:g} and {VARIANCE_RANGE[0]:g} <= vi <= "
+                 f"{VARIANCE_RANGE[1]:g} cannot be pooled (check the units)", positions)
+    if labels is None and not omitted:
+        return yi, vi, None, omitted, mods
+    return yi, vi, tuple(study_name(labels, i) for i in positions), omitted, mods
+
+
+def _omitted_note(omitted) -> str:
+    return (f"{len(omitted)} stud{'y' if len(omitted) == 1 else 'ies'} without an effect size, variance"
+            f" or moderator omitted: {', '.join(omitted)}")
 
 
 def _check_options(method: str, test: str, confidence_level: float) -> str:
@@ -411,11 +425,11 @@ def meta_analysis(
     """
     method = _check_options(method, test, confidence_level)
     check_option("prediction", prediction, PREDICTION_TYPES)
-    yi, vi, labels, omitted = _prepare(yi, vi, labels)
+    yi, vi, labels, omitted, _ = _prepare(yi, vi, labels)
     k = yi.size
     notes: list[str] = []
     if omitted:
-        notes.append(f"{len(omitted)} stud{'y' if len(omitted) == 1 else 'ies'} without an effect size or variance omitted: {', '.join(omitted)}")
+        notes.append(_omitted_note(omitted))
     if k == 1:
         notes.append(
             "only one study: its own estimate is returned with tau² = 0, a normal-theory CI, "
@@ -496,20 +510,25 @@ def meta_regression(
     *,
     intercept: bool = True,
     coefficient_names=None,
+    labels=None,
 ) -> MetaRegressionResult:
     """Mixed-effects meta-regression, as metafor's ``rma(yi, vi, mods=mods)``.
 
     Parameters
     ----------
     yi, vi : array-like
-        Effect sizes and sampling variances (no missing values).
+        Effect sizes and sampling variances.
     mods : array-like, shape (k,) or (k, m)
         Moderators; an intercept column is prepended when ``intercept`` is true.
+        A study missing yi, vi or a moderator is dropped from all three together
+        (metafor's ``na.action = "na.omit"``) and named in ``notes``.
     method, test, confidence_level
         As for :func:`meta_analysis`.
     intercept : bool
         Add an intercept column (metafor's default).
     coefficient_names : sequence of str, optional
+    labels : sequence of str, optional
+        Study labels, used to name dropped studies and bad values.
 
     Returns
     -------
@@ -528,13 +547,7 @@ def meta_regression(
     0.1465
     """
     method = _check_options(method, test, confidence_level)
-    yi, vi, _, _ = _prepare(yi, vi, None)
-    if np.isnan(yi).any():
-        raise AnalysisError("meta_regression needs complete yi and vi")
-    mods = np.asarray(mods, dtype=float)
-    mods = mods.reshape(len(yi), -1)
-    if np.isnan(mods).any():
-        raise AnalysisError("moderators contain missing values")
+    yi, vi, _, omitted, mods = _prepare(yi, vi, labels, mods)
     X = np.column_stack([np.ones(len(yi)), mods]) if intercept else mods
     k, p = X.shape
     if np.linalg.matrix_rank(X) < p:
@@ -573,4 +586,5 @@ def meta_regression(
         q_m=q_m, q_m_df=m, q_m_p=q_m_p, df=core.df, hat=hat,
         weights=100 * w / w.sum(), k=k, p=p, method=method, test=test,
         confidence_level=confidence_level, vcov=core.vcov,
+        notes=(_omitted_note(omitted),) if omitted else (), omitted=omitted,
     )

@@ -35,6 +35,7 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy import optimize, special, stats
 
 from analysis._errors import AnalysisError, check_option
+from analysis._inputs import as_numbers, reject_first
 from analysis._summary import study_labels, summary_frame
 from analysis.contract import HeterogeneityTest, NaturalScale, PooledResult
 from analysis._tau2 import TAU2_METHODS
@@ -320,24 +321,28 @@ class ProportionResult(PooledResult):
         )
 
 
+#: Largest sample size accepted: beyond this a count is a data-entry mistake, not a study.
+MAX_SAMPLE_SIZE = 10**9
+
+
 def _check_counts(events, n, labels):
-    x = np.asarray(events)
-    size = np.asarray(n)
-    if x.ndim != 1 or size.ndim != 1 or x.shape != size.shape:
+    names = None if labels is None else [str(label) for label in labels]
+    x = as_numbers(events, "events", names)
+    size = as_numbers(n, "n", names)
+    if np.ndim(events) > 1 or np.ndim(n) > 1 or x.shape != size.shape:
         raise AnalysisError("events and n must be one-dimensional and of the same length.")
     if x.size == 0:
         raise AnalysisError("No studies given: events and n are empty.")
-    if np.any(pd.isna(x)) or np.any(pd.isna(size)):
-        raise AnalysisError("events and n must not contain missing values; drop those studies first.")
-    x = x.astype(float)
-    size = size.astype(float)
-    if np.any(x != np.round(x)) or np.any(size != np.round(size)):
-        raise AnalysisError("events and n must be whole numbers (counts of patients).")
-    if np.any(size <= 0):
-        raise AnalysisError("Every n must be positive.")
-    if np.any(x < 0) or np.any(x > size):
-        raise AnalysisError("Every events value must lie between 0 and n.")
-    return x.astype(np.int64), size.astype(np.int64), study_labels(labels, x.size)
+    labels = study_labels(labels, x.size)
+    values = {"events": x, "n": size}
+    reject_first(np.isnan(x) | np.isnan(size), labels, values,
+                 "events and n must not be missing; drop that study first")
+    reject_first((x != np.round(x)) | (size != np.round(size)), labels, values,
+                 "events and n must be whole numbers (counts of patients)")
+    reject_first((size <= 0) | (size > MAX_SAMPLE_SIZE), labels, values,
+                 f"n must be a positive count of patients (at most {MAX_SAMPLE_SIZE:g})")
+    reject_first((x < 0) | (x > size), labels, values, "events must lie between 0 and n")
+    return x.astype(np.int64), size.astype(np.int64), labels
 
 
 def pool_proportions(

@@ -192,7 +192,7 @@ def test_bad_options_list_the_allowed_values(kwargs, message):
 
 
 def test_nonpositive_variance_names_the_study():
-    with pytest.raises(AnalysisError, match="study 'B'.*sampling variances positive"):
+    with pytest.raises(AnalysisError, match="study .B.: yi=0.2, vi=0; sampling variances must be positive"):
         meta_analysis([0.1, 0.2], [0.1, 0.0], labels=["A", "B"])
 
 
