@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: report test lab validate benchmark clean
+.PHONY: report test lab validate snapshot benchmark clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
@@ -26,6 +26,10 @@ test: $(STAMP)
 
 validate: $(STAMP)
 	$(PY) -m analysis validate
+
+# After adding a trial: record the claim verdicts for review (tests/snapshots/claim_verdicts.csv).
+snapshot: $(STAMP)
+	$(PY) -m analysis snapshot-claims
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks

@@ -6,6 +6,10 @@ and prints a one-line summary per file; with no FILE it checks every table in ``
 line, and the exit status is 1; there is never a traceback for bad data.
 
 ``report`` hands its arguments to ``analysis.report.main``.
+
+``snapshot-claims`` writes the verdicts of every claim on the committed data to
+``tests/snapshots/claim_verdicts.csv``: run it after adding a trial, review the
+differences it prints, and commit the file with the data.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+import pandas as pd
 
 from analysis.data import (
     DATA_DIR,
@@ -81,6 +87,20 @@ def _command_report(args: Sequence[str]) -> int:
     return status if isinstance(status, int) else 0
 
 
+def _command_snapshot_claims(args: argparse.Namespace) -> int:
+    from analysis.claims import SNAPSHOT_PATH, check_claims, snapshot_differences
+    from analysis.data import load_claims, load_studies
+
+    found = check_claims(load_claims(), load_studies()).snapshot()
+    if SNAPSHOT_PATH.exists():
+        changes = snapshot_differences(pd.read_csv(SNAPSHOT_PATH, dtype=str, keep_default_na=False), found)
+        print("\n".join(changes) if changes else "no verdict changed")
+    SNAPSHOT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    found.to_csv(SNAPSHOT_PATH, index=False)
+    print(f"wrote {SNAPSHOT_PATH.relative_to(SNAPSHOT_PATH.parents[2])} ({len(found)} claims)")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = argparse.ArgumentParser(
@@ -95,6 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("--dictionary", metavar="PATH",
                        help="the dictionary to use instead of X.dictionary.csv beside FILE")
     check.set_defaults(handler=_command_validate)
+    snapshot = commands.add_parser(
+        "snapshot-claims", help="record the claim verdicts on the committed data for review",
+        description="Write tests/snapshots/claim_verdicts.csv and print what changed.")
+    snapshot.set_defaults(handler=_command_snapshot_claims)
     commands.add_parser("report", add_help=False,
                         help="build the HTML report (arguments go to analysis.report)")
     argv = sys.argv[1:] if argv is None else list(argv)

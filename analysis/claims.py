@@ -83,18 +83,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
+from analysis import claim_rules as rules
 from analysis._errors import AnalysisError, check_option
-from analysis.effect_sizes import effect_sizes
-from analysis.pooling import meta_analysis
-from analysis.proportions import METHODS, pool_proportions, study_intervals
-from analysis.selection import PRIMARY_WINDOW, TIME_WINDOWS, as_flag, controlled_rows, response_rate_rows
-from analysis.transforms import measure_scale
-
-VERDICTS = ("supported", "partly supported", "not supported", "not testable")
-MEASURES = ("RR", "OR", "RD")
+from analysis.claim_rules import VERDICTS, Claimed
+from analysis.formatting import format_effect, format_percent
+from analysis.plan import AnalysisPlan
+from analysis.proportions import study_intervals
+from analysis.selection import PRIMARY_WINDOW, TIME_WINDOWS, as_flag
 
 #: Words that mark an adverse-event description as mild or short-lived (matched in lower case).
 MILD_WORDS = ("mild", "short-lasting", "short-lived", "declined rapidly", "none",
@@ -108,7 +107,12 @@ NOT_MILD_WORDS = ("withdrawal", "serious", "severe")
 #: an analgesic infusion of at most 0.5 mg/kg is well below an anaesthetic dose.
 LOW_DOSE_MG_PER_KG = 0.5
 
-_COUNT_COLUMNS = {"ai": "ketamine_events", "n1i": "ketamine_n", "ci": "control_events", "n2i": "control_n"}
+#: Where the verdicts on the committed data are kept for review (``python -m analysis snapshot-claims``).
+SNAPSHOT_PATH = Path(__file__).resolve().parents[1] / "tests" / "snapshots" / "claim_verdicts.csv"
+
+#: Columns of the snapshot.
+SNAPSHOT_COLUMNS = ("claim_id", "verdict", "rule", "scale", "estimate", "ci_lb", "ci_ub", "k")
+
 _RESPONSE_OUTCOMES = ("responders", "relief_persisting")
 
 
@@ -168,18 +172,13 @@ class ClaimsCheck:
     ----------
     verdicts : tuple of ClaimVerdict
         In the order of the claims table.
-    method, measure, tau_method, test : str
-        Pooling model of response rates, controlled measure, its tau² estimator and test.
-    confidence_level : float
+    plan : AnalysisPlan
+        The analysis plan the evidence was computed with.
     low_dose_mg_per_kg : float
     """
 
     verdicts: tuple[ClaimVerdict, ...] = field(repr=False)
-    method: str
-    measure: str
-    tau_method: str
-    test: str
-    confidence_level: float
+    plan: AnalysisPlan
     low_dose_mg_per_kg: float
 
     def to_frame(self) -> pd.DataFrame:
@@ -193,6 +192,17 @@ class ClaimsCheck:
                 return v
         raise AnalysisError(f"no claim {claim_id!r} was checked.")
 
+    def snapshot(self) -> pd.DataFrame:
+        """The verdicts as a curator reviews them: one row per claim, numbers to 4 significant digits.
+
+        ``python -m analysis snapshot-claims`` writes this to :data:`SNAPSHOT_PATH`; the test
+        suite compares the current verdicts with it and prints the differences.
+        """
+        frame = self.to_frame()[list(SNAPSHOT_COLUMNS)].copy()
+        for column in ("estimate", "ci_lb", "ci_ub"):
+            frame[column] = [f"{value:.4g}" if pd.notna(value) else "" for value in frame[column]]
+        return frame
+
     def counts(self) -> pd.Series:
         """Number of claims per verdict, in the order of :data:`VERDICTS`."""
         found = pd.Series([v.verdict for v in self.verdicts], dtype=str)
@@ -202,10 +212,6 @@ class ClaimsCheck:
 # ------------------------------------------------------------------ helpers
 
 _NAN = float("nan")
-
-
-def _fmt_p(x: float) -> str:
-    return f"{100 * x:.0f}%"
 
 
 def _hours(h: float) -> str:
@@ -233,8 +239,11 @@ def _claimed_text(claim) -> str:
     return "; ".join(parts)
 
 
-def _as_proportion(value: float, unit) -> float:
-    return value / 100.0 if str(unit).strip() == "percent" else value
+def _claimed(claim, as_proportion: bool) -> Claimed:
+    """The claim's number, converted from percent when compared with a proportion."""
+    factor = 0.01 if as_proportion and str(claim["claimed_unit"]).strip() == "percent" else 1.0
+    return Claimed(*(float(claim[c]) * factor if not pd.isna(claim[c]) else _NAN
+                     for c in ("claimed_value", "claimed_lower", "claimed_upper")))
 
 
 def _row_label(row) -> str:
@@ -243,16 +252,12 @@ def _row_label(row) -> str:
 
 
 class _Checker:
-    def __init__(self, studies, method, measure, tau_method, test, confidence_level, low_dose):
-        self.studies = studies
-        self.method = method
-        self.measure = measure
-        self.tau_method = tau_method
-        self.test = test
-        self.level = confidence_level
+    def __init__(self, studies, plan: AnalysisPlan, low_dose):
+        self.plan = plan
+        self.studies = plan.included(studies)
+        self.level = plan.confidence_level
         self.low_dose = low_dose
-        self.scale = measure_scale(measure)
-        self.ci_words = f"{100 * confidence_level:g}% CI"
+        self.ci_words = f"{100 * plan.confidence_level:g}% CI"
 
     # -- building blocks ---------------------------------------------------
     def verdict(self, claim, verdict, rule, explanation, *, scale="", estimate=_NAN, ci=(_NAN, _NAN),
@@ -271,40 +276,31 @@ class _Checker:
         keys = [r.strip() for r in str(claim["study_ref"]).split(";") if r.strip()]
         return self.studies[self.studies["cohort_id"].isin(keys) | self.studies["study_id"].isin(keys)]
 
-    @staticmethod
-    def window(claim) -> str:
+    def window(self, claim) -> str:
         w = str(claim["time_window"])
-        return w if w in TIME_WINDOWS else PRIMARY_WINDOW
+        return w if w in TIME_WINDOWS else self.plan.time_window
 
     def comparison(self, rows: pd.DataFrame):
         """Pooled (or single-study) comparison of responders; None when no row has both arms."""
         rows = rows[rows["control_events"].notna() & rows["ketamine_events"].notna()]
         if rows.empty:
             return None, rows
-        es = effect_sizes(rows, self.measure, columns=_COUNT_COLUMNS)
-        fit = meta_analysis(es["yi"], es["vi"], method=self.tau_method, test=self.test,
-                            confidence_level=self.level, labels=es["study_label"], measure=self.measure)
-        return fit, rows
+        return self.plan.compare(self.plan.comparisons(rows)), rows
 
-    def natural(self, fit):
-        b = self.scale.back_transform
-        return (float(b(fit.estimate)), (float(b(fit.ci_lb)), float(b(fit.ci_ub))),
-                (float(b(fit.pi_lb)), float(b(fit.pi_ub))) if fit.k > 1 else (_NAN, _NAN))
-
-    def direction(self, fit) -> str:
+    @staticmethod
+    def direction(fit) -> str:
         """'significant', 'favours' (ketamine, CI includes null) or 'none'."""
-        null = self.scale.null_value
-        estimate, (lower, upper), _ = self.natural(fit)
-        if lower > null:
-            return "significant"
-        if estimate > null:
-            return "favours"
-        return "none"
+        return rules.direction_state(fit.natural())
 
     def describe_fit(self, fit) -> str:
-        estimate, (lower, upper), _ = self.natural(fit)
-        name = self.measure
-        return f"{name} {estimate:.2f} ({self.ci_words} {lower:.2f} to {upper:.2f})"
+        natural = fit.natural()
+        return (f"{self.plan.measure} {format_effect(natural.estimate)} ({self.ci_words} "
+                f"{natural.interval_text()})")
+
+    @staticmethod
+    def natural(fit):
+        natural = fit.natural()
+        return natural.estimate, (natural.ci_lb, natural.ci_ub), (natural.pi_lb, natural.pi_ub)
 
     @staticmethod
     def counts_text(rows: pd.DataFrame, control=True) -> str:
@@ -317,78 +313,45 @@ class _Checker:
         return "; ".join(parts)
 
     # -- rules -------------------------------------------------------------
-    def interval_rule(self, claim, estimate, ci, pi, value_scale):
-        """Verdict of a claimed value or bound against an estimate with CI (and PI)."""
-        unit = claim["claimed_unit"]
-        value, lower, upper = (claim["claimed_value"], claim["claimed_lower"], claim["claimed_upper"])
-        has_pi = not math.isnan(pi[0])
-        if not pd.isna(value):
-            v = _as_proportion(value, unit) if value_scale == "proportion" else value
-            if ci[0] <= v <= ci[1]:
-                return "supported", "claimed value inside the CI"
-            if has_pi and pi[0] <= v <= pi[1]:
-                return "partly supported", "claimed value inside the prediction interval only"
-            return "not supported", "claimed value outside the " + ("prediction interval" if has_pi else "CI")
-        if not pd.isna(lower) and pd.isna(upper):
-            bound = _as_proportion(lower, unit) if value_scale == "proportion" else lower
-            if ci[0] > bound:
-                return "supported", "whole CI above the claimed lower bound"
-            if estimate > bound:
-                return "partly supported", "estimate above the claimed lower bound, CI includes it"
-            if (pi[1] if has_pi else ci[1]) > bound:
-                return "partly supported", ("prediction interval" if has_pi else "CI") + " reaches above the bound"
-            return "not supported", "evidence entirely at or below the claimed lower bound"
-        if not pd.isna(upper) and pd.isna(lower):
-            bound = _as_proportion(upper, unit) if value_scale == "proportion" else upper
-            if ci[1] < bound:
-                return "supported", "whole CI below the claimed upper bound"
-            if estimate < bound:
-                return "partly supported", "estimate below the claimed upper bound, CI includes it"
-            if (pi[0] if has_pi else ci[0]) < bound:
-                return "partly supported", ("prediction interval" if has_pi else "CI") + " reaches below the bound"
-            return "not supported", "evidence entirely at or above the claimed upper bound"
-        return None, "no number to compare"
-
     def pooled_rate(self, claim, rows=None, what="pooled response rate in ketamine arms"):
         window = self.window(claim)
         if rows is None:
-            rows = response_rate_rows(self.studies, window,
-                                      include_unstated_time=str(claim["time_window"]) not in TIME_WINDOWS
-                                      or window == PRIMARY_WINDOW)
+            rows = self.plan.response_rate_rows(self.studies, window)
         if len(rows) == 0:
             return self.verdict(claim, "not testable", "no responder rows",
                                 f"No study reports responders in the {window} window.")
         evidence = self.counts_text(rows, control=False)
         if len(rows) == 1:
             return self.single_rate(claim, rows)
-        fit = pool_proportions(rows["ketamine_events"], rows["ketamine_n"], method=self.method,
-                               confidence_level=self.level, labels=rows["study_label"],
-                               tau_method=self.tau_method, test="z" if self.method == "GLMM" else self.test)
-        ci, pi = (fit.prop_ci_lb, fit.prop_ci_ub), (fit.prop_pi_lb, fit.prop_pi_ub)
-        verdict, reason = self.interval_rule(claim, fit.prop, ci, pi, "proportion")
-        numbers = (f"{what} {_fmt_p(fit.prop)} ({self.ci_words} {_fmt_p(ci[0])} to {_fmt_p(ci[1])}; "
-                   f"prediction interval {_fmt_p(pi[0])} to {_fmt_p(pi[1])}; {fit.k} studies, {fit.model_label})")
-        if verdict is None:
+        fit = self.plan.pool_rates(rows)
+        natural = fit.natural()
+        prop, ci, pi = natural.estimate, (natural.ci_lb, natural.ci_ub), (natural.pi_lb, natural.pi_ub)
+        ruling = rules.interval(_claimed(claim, True), prop, ci, pi)
+        spread = (f"; prediction interval {natural.interval_text(prediction=True)}"
+                  if fit.has_prediction_interval else "")
+        numbers = (f"{what} {format_percent(prop)} ({self.ci_words} {natural.interval_text()}{spread}; "
+                   f"{fit.k} studies, {fit.model_label})")
+        if ruling is None:
             return self.verdict(claim, "not testable", "pooled response rate: no number",
                                 f"The claim states no number; for context, the {numbers}.",
-                                scale="proportion", estimate=fit.prop, ci=ci, pi=pi, k=fit.k, evidence=evidence)
-        return self.verdict(claim, verdict, f"pooled response rate: {reason}",
+                                scale="proportion", estimate=prop, ci=ci, pi=pi, k=fit.k, evidence=evidence)
+        return self.verdict(claim, ruling.verdict, f"pooled response rate: {ruling.rule}",
                             f"Claimed {_claimed_text(claim)}; {numbers}.", scale="proportion",
-                            estimate=fit.prop, ci=ci, pi=pi, k=fit.k, evidence=evidence)
+                            estimate=prop, ci=ci, pi=pi, k=fit.k, evidence=evidence)
 
     def single_rate(self, claim, rows, extra=""):
         row = rows.iloc[0]
         events, n = int(row["ketamine_events"]), int(row["ketamine_n"])
         lower, upper = study_intervals([events], [n], self.level)
         ci = (float(lower[0]), float(upper[0]))
-        verdict, reason = self.interval_rule(claim, events / n, ci, (_NAN, _NAN), "proportion")
+        ruling = rules.interval(_claimed(claim, True), events / n, ci)
         evidence = self.counts_text(rows)
-        numbers = (f"{row['study_label']}: {events}/{n} = {_fmt_p(events / n)} in the ketamine arm "
-                   f"(exact {self.ci_words} {_fmt_p(ci[0])} to {_fmt_p(ci[1])})")
-        if verdict is None:
+        numbers = (f"{row['study_label']}: {events}/{n} = {format_percent(events / n)} in the ketamine arm "
+                   f"(exact {self.ci_words} {format_percent(ci[0])} to {format_percent(ci[1])})")
+        if ruling is None:
             return self.verdict(claim, "not testable", "single study: no number", f"The claim states no number; {numbers}.",
                                 scale="proportion", estimate=events / n, ci=ci, k=1, evidence=evidence)
-        return self.verdict(claim, verdict, f"one study's proportion: {reason}",
+        return self.verdict(claim, ruling.verdict, f"one study's proportion: {ruling.rule}",
                             f"Claimed {_claimed_text(claim)}; {numbers}{extra}.", scale="proportion",
                             estimate=events / n, ci=ci, k=1, evidence=evidence)
 
@@ -411,17 +374,14 @@ class _Checker:
             return self.verdict(claim, "not supported", "direction: no responders",
                                 f"No responders after ketamine in {what} ({evidence}).", evidence=evidence)
         estimate, ci, pi = self.natural(fit)
-        state = self.direction(fit)
-        verdict = {"significant": "supported", "favours": "partly supported", "none": "not supported"}[state]
-        meaning = {"significant": "favouring ketamine, the CI excludes no difference",
-                   "favours": "favouring ketamine, but the CI includes no difference",
-                   "none": "not favouring ketamine"}[state]
+        ruling = rules.direction(self.direction(fit))
+        meaning = ruling.rule.removeprefix("direction: ")
         evidence = self.counts_text(used)
         pooled = "" if fit.k == 1 else f", {fit.k} studies pooled ({fit.model_label})"
-        return self.verdict(claim, verdict, f"direction: {meaning}",
+        return self.verdict(claim, ruling.verdict, ruling.rule,
                             f"Responders ketamine vs control in {what}: {self.describe_fit(fit)}{pooled}, "
                             f"{meaning}.{self.concerns(claim)}",
-                            scale=self.scale.label.lower(), estimate=estimate, ci=ci, pi=pi, k=fit.k,
+                            scale=fit.natural().label.lower(), estimate=estimate, ci=ci, pi=pi, k=fit.k,
                             evidence=evidence)
 
     @staticmethod
@@ -481,9 +441,8 @@ class _Checker:
                                   & as_flag(rows["include_in_pooling"])]
                 if not responders.empty:
                     extra = f"; of them, responders: {self.counts_text(responders.iloc[[0]], control=False)}"
-            verdict = "supported" if found == value else "not supported"
-            return self.verdict(claim, verdict, f"count equal to {column}" if found == value
-                                else f"count differs from {column}",
+            ruling = rules.equal_count(found, value, column)
+            return self.verdict(claim, ruling.verdict, ruling.rule,
                                 f"Claimed {value:g}; {label}: {found} {what} ({column}){extra}.",
                                 scale=what, estimate=found, k=1, evidence=f"{label}: {column} = {found}")
         if quantity == "case_description":
@@ -496,9 +455,9 @@ class _Checker:
                 return self.verdict(claim, "not testable", "no responder counts",
                                     f"{label}: no responder counts in the data.")
             events, n = int(responders["ketamine_events"].iloc[0]), int(responders["ketamine_n"].iloc[0])
-            verdict = "supported" if events == n else ("partly supported" if events > 0 else "not supported")
+            ruling = rules.share_responding(events, n)
             threshold = responders["responder_threshold_percent"].iloc[0]
-            return self.verdict(claim, verdict, "pain score without a number: share of patients responding",
+            return self.verdict(claim, ruling.verdict, ruling.rule,
                                 f"{label}: {events}/{n} patients with at least {threshold:g}% pain reduction.",
                                 scale="proportion", estimate=events / n, k=1,
                                 evidence=self.counts_text(responders.iloc[[0]], control=False))
@@ -514,17 +473,17 @@ class _Checker:
         if rows.empty:
             rows = self.studies
         if str(claim["claimed_unit"]).strip() == "proportion" and not pd.isna(claim["claimed_value"]):
-            chosen = controlled_rows(rows, window)
+            chosen = self.plan.controlled_rows(rows, window)
             if chosen.empty:
                 return self.verdict(claim, "not testable", "no controlled rows",
                                     f"No controlled responder counts in the {window} window.")
             if len(chosen) == 1:
                 row = chosen.iloc[0]
                 extra = (f"; control arm {int(row['control_events'])}/{int(row['control_n'])} = "
-                         f"{_fmt_p(row['control_events'] / row['control_n'])}")
+                         f"{format_percent(row['control_events'] / row['control_n'])}")
                 return self.single_rate(claim, chosen, extra=extra)
             return self.pooled_rate(claim, chosen, what="pooled response rate in the ketamine arms of controlled trials")
-        chosen = controlled_rows(rows, window)
+        chosen = self.plan.controlled_rows(rows, window)
         if chosen.empty:
             return self.verdict(claim, "not testable", "no controlled rows",
                                 f"No controlled responder counts in the {window} window ({scope}).")
@@ -559,22 +518,16 @@ class _Checker:
             if not fits:
                 return self.verdict(claim, "not testable", "no controlled rows after the bound",
                                     f"No controlled responder counts at or after {_hours(upper)}.")
-            states = [self.direction(fit) for _, fit in fits]
+            ruling = rules.benefit_gone_by([self.direction(fit) for _, fit in fits])
             parts = [f"{_hours(row['timepoint_hours'])} after the infusion ({row['study_label']}): "
                      f"{int(row['ketamine_events'])}/{int(row['ketamine_n'])} vs "
                      f"{int(row['control_events'])}/{int(row['control_n'])}, {self.describe_fit(fit)}"
                      for row, fit in fits]
-            if "significant" in states:
-                verdict, rule = "not supported", "upper bound: a benefit with CI excluding no difference after it"
-            elif "favours" in states:
-                verdict, rule = "partly supported", "upper bound: responders favour ketamine after it, CI includes no difference"
-            else:
-                verdict, rule = "supported", "upper bound: no benefit over control after it"
-            first_row, first_fit = fits[0]
+            _, first_fit = fits[0]
             estimate, ci, _ = self.natural(first_fit)
-            return self.verdict(claim, verdict, rule,
+            return self.verdict(claim, ruling.verdict, ruling.rule,
                                 f"Claimed benefit gone by {_hours(upper)}; " + "; ".join(parts) + ".",
-                                scale=self.scale.label.lower(), estimate=estimate, ci=ci, k=1,
+                                scale=first_fit.natural().label.lower(), estimate=estimate, ci=ci, k=1,
                                 evidence=self.counts_text(after[after.index.isin([r.name for r, _ in fits])]))
         if not pd.isna(value) or not pd.isna(lower):
             bound = value if not pd.isna(value) else lower
@@ -592,38 +545,27 @@ class _Checker:
                     fit = next(f for r, f in fits if r.name == row.name)
                     text += f" vs {int(row['control_events'])}/{int(row['control_n'])}, {self.describe_fit(fit)}"
                 parts.append(text)
-            if "significant" in states:
-                verdict, rule = "supported", "lower bound: a benefit with CI excluding no difference after it"
-            elif (after["ketamine_events"] > 0).any():
-                verdict, rule = "partly supported", "lower bound: some patients still respond, no controlled difference"
-            else:
-                verdict, rule = "not supported", "lower bound: no responders after it"
-            return self.verdict(claim, verdict, rule,
+            ruling = rules.benefit_lasts_until(states, bool((after["ketamine_events"] > 0).any()))
+            return self.verdict(claim, ruling.verdict, ruling.rule,
                                 f"Claimed benefit at {_hours(bound)} or later; " + "; ".join(parts) + ".",
                                 k=after["cohort_id"].nunique(), evidence=self.counts_text(after))
         if str(claim["time_window"]) == "long_term":
-            early, _ = self.comparison(controlled_rows(rows if not self.refs(claim).empty else self.studies,
-                                                       PRIMARY_WINDOW))
-            late_rows = controlled_rows(self.studies, "long_term")
+            early, _ = self.comparison(self.plan.controlled_rows(
+                rows if not self.refs(claim).empty else self.studies, PRIMARY_WINDOW))
+            late_rows = self.plan.controlled_rows(self.studies, "long_term")
             late, _ = self.comparison(late_rows)
             if early is None or late is None:
                 return self.verdict(claim, "not testable", "short- and long-term comparisons needed",
                                     "The data lack a controlled comparison up to 4 h or at 8 weeks or later.")
-            early_state, late_state = self.direction(early), self.direction(late)
-            if early_state == "significant" and late_state == "none":
-                verdict, rule = "supported", "short term: benefit (CI excludes no difference); long term: none"
-            elif early_state == "favours" and late_state == "none":
-                verdict, rule = "partly supported", "short term: favours ketamine, CI includes no difference; long term: none"
-            else:
-                verdict, rule = "not supported", "short- and long-term pattern not as claimed"
+            ruling = rules.short_term_only(self.direction(early), self.direction(late))
             estimate, ci, _ = self.natural(late)
             return self.verdict(
-                claim, verdict, rule,
+                claim, ruling.verdict, ruling.rule,
                 f"Up to 4 h: {self.describe_fit(early)} ({early.k} stud{'y' if early.k == 1 else 'ies'}); "
                 f"8 weeks or later: {self.describe_fit(late)} ({late.k} stud{'y' if late.k == 1 else 'ies'}).",
-                scale=self.scale.label.lower(), estimate=estimate, ci=ci, k=late.k,
+                scale=late.natural().label.lower(), estimate=estimate, ci=ci, k=late.k,
                 evidence=self.counts_text(late_rows))
-        return self.direction_rule(claim, controlled_rows(self.studies, self.window(claim)),
+        return self.direction_rule(claim, self.plan.controlled_rows(self.studies, self.window(claim)),
                                    f"the {self.window(claim)} window")
 
     def pooled_samples(self) -> pd.DataFrame:
@@ -639,8 +581,8 @@ class _Checker:
             found = refs[refs["design"] == "registered_trial"]["cohort_id"].nunique()
             listing = "; ".join(f"{r['study_label']} ({'first posted ' + str(int(r['year'])) if not pd.isna(r['year']) else 'year not shown'})"
                                 for _, r in registered.iterrows())
-            verdict = "supported" if found == value else "not supported"
-            return self.verdict(claim, verdict, "registered trials named by the claim found in the data",
+            ruling = rules.equal_count(found, value, "registered trials named by the claim found in the data")
+            return self.verdict(claim, ruling.verdict, ruling.rule,
                                 f"Claimed {value:g}; {found} of the trials the claim refers to are registered "
                                 f"in the data. All registered trials in the data: {listing}.",
                                 scale="registered studies", estimate=found, k=found)
@@ -649,15 +591,10 @@ class _Checker:
         n_samples = with_data["cohort_id"].nunique()
         n_reports = with_data["study_id"].nunique()
         if unit == "studies":
-            if value == n_samples:
-                verdict, rule = "supported", "equal to the independent samples with outcome data"
-            elif value == n_reports:
-                verdict, rule = "partly supported", "equal to the reports, not to the independent samples"
-            else:
-                verdict, rule = "not supported", "differs from samples and reports"
+            ruling = rules.study_count(value, n_samples, n_reports)
             designs = with_data.drop_duplicates("cohort_id")["design"].astype(str).value_counts()
             design_text = ", ".join(f"{count} {name}" for name, count in designs.items())
-            return self.verdict(claim, verdict, rule,
+            return self.verdict(claim, ruling.verdict, ruling.rule,
                                 f"Claimed {value:g}; the data hold {n_reports} reports of {n_samples} independent "
                                 f"patient samples with outcome data ({design_text}).",
                                 scale="studies", estimate=n_samples, k=n_samples,
@@ -669,8 +606,8 @@ class _Checker:
                 enrolled = group["n_enrolled"].dropna()
                 per_sample[cohort] = int(analysed.max()) if not analysed.empty else int(enrolled.max())
             total = sum(per_sample.values())
-            verdict = "supported" if total == value else "not supported"
-            return self.verdict(claim, verdict, "sum of patients analysed (else enrolled) over the samples",
+            ruling = rules.equal_count(total, value, "sum of patients analysed (else enrolled) over the samples")
+            return self.verdict(claim, ruling.verdict, ruling.rule,
                                 f"Claimed {value:g}; the {len(per_sample)} independent samples with outcome data "
                                 f"have {total} patients.", scale="patients", estimate=total, k=len(per_sample),
                                 evidence="; ".join(f"{c}: {n}" for c, n in per_sample.items()))
@@ -688,21 +625,16 @@ class _Checker:
             else:
                 unclear.append(row)
         classified = len(mild) + len(not_mild)
-        if classified == 0:
+        ruling = rules.mild_harms(len(mild), len(not_mild))
+        if ruling is None:
             return self.verdict(claim, "not testable", "no classifiable adverse-event text",
                                 "No adverse-event description in the data can be classified.")
         share = len(mild) / classified
-        if not not_mild:
-            verdict, rule = "supported", "every classified sample: mild or short-lived"
-        elif share > 0.5:
-            verdict, rule = "partly supported", "most classified samples mild or short-lived"
-        else:
-            verdict, rule = "not supported", "at most half the classified samples mild or short-lived"
         others = "; ".join(f"{r['study_label']}: {r['adverse_events']}" for r in not_mild)
         explanation = f"{len(mild)} of {classified} samples describe mild or short-lived side effects"
         if others:
             explanation += f"; not mild or not short-lived: {others}"
-        return self.verdict(claim, verdict, rule, explanation + ".", scale="share of samples",
+        return self.verdict(claim, ruling.verdict, ruling.rule, explanation + ".", scale="share of samples",
                             estimate=share, k=classified,
                             evidence="; ".join(f"{r['study_label']}: {r['adverse_events']}" for r in mild + not_mild))
 
@@ -714,19 +646,40 @@ class _Checker:
                                 "No pooled sample reports both dose per kg and number of sessions.")
         low_single = (known["sessions"] == 1) & (known["dose_mg_per_kg"] <= self.low_dose)
         share = float(low_single.mean())
-        verdict = "supported" if share >= 0.5 else ("partly supported" if share > 0 else "not supported")
+        ruling = rules.low_dose_share(share, self.low_dose)
         listing = "; ".join(f"{r['study_label']}: {r['dose_mg_per_kg']:g} mg/kg x {int(r['sessions'])}"
                             for _, r in known.iterrows())
         unknown = rows[~rows.index.isin(known.index)]["study_label"].tolist()
         missing = f" (dose or sessions not reported: {', '.join(unknown)})" if unknown else ""
-        return self.verdict(claim, verdict, f"share of pooled samples with one session at <= {self.low_dose:g} mg/kg",
+        return self.verdict(claim, ruling.verdict, ruling.rule,
                             f"{int(low_single.sum())} of {len(known)} pooled samples gave one session at "
                             f"{self.low_dose:g} mg/kg or less ({listing}){missing}.",
                             scale="share of samples", estimate=share, k=len(known), evidence=listing)
 
 
-def check_claims(claims: pd.DataFrame, studies: pd.DataFrame, *, method: str = "GLMM", measure: str = "RR",
-                 tau_method: str = "REML", test: str = "knha", confidence_level: float = 0.95,
+def snapshot_differences(expected: pd.DataFrame, found: pd.DataFrame) -> list[str]:
+    """Readable differences between two snapshots: claims added, removed, and changed fields.
+
+    >>> old = pd.DataFrame({"claim_id": ["C1", "C2"], "verdict": ["supported", "supported"]})
+    >>> new = pd.DataFrame({"claim_id": ["C1", "C3"], "verdict": ["not supported", "supported"]})
+    >>> snapshot_differences(old, new)
+    ['C1: verdict supported -> not supported', 'C2: no longer checked', 'C3: new claim, verdict supported']
+    """
+    old = expected.astype(str).set_index("claim_id")
+    new = found.astype(str).set_index("claim_id")
+    lines = []
+    for claim_id in sorted(set(old.index) | set(new.index)):
+        if claim_id not in new.index:
+            lines.append(f"{claim_id}: no longer checked")
+        elif claim_id not in old.index:
+            lines.append(f"{claim_id}: new claim, verdict {new.loc[claim_id, 'verdict']}")
+        else:
+            lines += [f"{claim_id}: {column} {old.loc[claim_id, column]} -> {new.loc[claim_id, column]}"
+                      for column in new.columns if old.loc[claim_id, column] != new.loc[claim_id, column]]
+    return lines
+
+
+def check_claims(claims: pd.DataFrame, studies: pd.DataFrame, plan: AnalysisPlan | None = None, *,
                  low_dose_mg_per_kg: float = LOW_DOSE_MG_PER_KG) -> ClaimsCheck:
     """Give every claim of ``data/claims.csv`` a verdict with its numbers.
 
@@ -736,14 +689,9 @@ def check_claims(claims: pd.DataFrame, studies: pd.DataFrame, *, method: str = "
         ``analysis.data.load_claims()`` (columns as in ``data/claims.dictionary.csv``).
     studies : pandas.DataFrame
         ``analysis.data.load_studies()``.
-    method : {"GLMM", "PLO", "PFT", "PAS", "PR"}
-        Pooling model of response rates.
-    measure : {"RR", "OR", "RD"}
-        Controlled comparisons of responders (ketamine is group 1).
-    tau_method, test : str
-        tau² estimator and test of the controlled comparisons (and of the
-        inverse-variance response-rate models); metafor names.
-    confidence_level : float
+    plan : AnalysisPlan, optional
+        Rows, models and windows of the evidence (default: the protocol's primary plan);
+        its ``exclude`` leaves studies out of every verdict, as in every report.
     low_dose_mg_per_kg : float
         Upper bound of a "low" dose for claims about study characteristics.
 
@@ -754,26 +702,32 @@ def check_claims(claims: pd.DataFrame, studies: pd.DataFrame, *, method: str = "
 
     Notes
     -----
-    The rules are in the module docstring; each verdict names the one it used.
+    The rules are in the module docstring and, as functions of numbers, in
+    :mod:`analysis.claim_rules`; each verdict names the one it used.
 
     Examples
     --------
-    >>> from analysis.data import load_claims, load_studies
-    >>> check = check_claims(load_claims(), load_studies())
-    >>> v = check.verdict("C34")
+    >>> import pandas as pd
+    >>> studies = pd.DataFrame({
+    ...     "row_id": ["a"], "study_id": ["s1"], "cohort_id": ["s1"], "study_label": ["Smith 2020"],
+    ...     "outcome": ["responders"], "ketamine_events": [6], "ketamine_n": [10],
+    ...     "control_events": [None], "control_n": [None], "timepoint_hours": [1.0],
+    ...     "timepoint_label": ["1 h"], "include_in_pooling": [True]})
+    >>> claims = pd.DataFrame({
+    ...     "claim_id": ["C1"], "analysis": ["single_study_check"], "testable": [True],
+    ...     "quantity": ["response_rate"], "claimed_value": [50.0], "claimed_lower": [None],
+    ...     "claimed_upper": [None], "claimed_unit": ["percent"], "approximate": [True],
+    ...     "time_window": [None], "study_ref": ["s1"], "note": [None]})
+    >>> v = check_claims(claims, studies).verdict("C1")
     >>> v.verdict, v.evidence
-    ('supported', 'Guedj 2007a (after treatment (time not stated)): 11/17')
+    ('supported', 'Smith 2020 (1 h): 6/10')
     """
-    check_option("method", method, METHODS)
-    check_option("measure", measure, MEASURES)
-    if not 0 < confidence_level < 1:
-        raise AnalysisError("confidence_level must lie strictly between 0 and 1 (e.g. 0.95).")
+    plan = plan or AnalysisPlan()
     missing = [c for c in ("claim_id", "analysis", "testable", "quantity", "claimed_value", "claimed_lower",
                            "claimed_upper", "claimed_unit", "approximate", "time_window", "study_ref", "note")
                if c not in claims.columns]
     if missing:
         raise AnalysisError(f"claims lacks the column(s) {', '.join(missing)} (names as in data/claims.csv).")
-    checker = _Checker(studies, method, measure, tau_method, test, confidence_level, low_dose_mg_per_kg)
+    checker = _Checker(studies, plan, low_dose_mg_per_kg)
     verdicts = tuple(checker.check(claim) for _, claim in claims.iterrows())
-    return ClaimsCheck(verdicts=verdicts, method=method, measure=measure, tau_method=tau_method, test=test,
-                       confidence_level=confidence_level, low_dose_mg_per_kg=low_dose_mg_per_kg)
+    return ClaimsCheck(verdicts=verdicts, plan=plan, low_dose_mg_per_kg=low_dose_mg_per_kg)

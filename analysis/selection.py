@@ -1,8 +1,19 @@
 """Which rows of the study table each analysis pools.
 
-The notebooks, the claims check and the GRADE table select rows through these
-functions, so that a number in a sentence and the forest plot beside it rest
-on the same studies.
+The analysis plan (:mod:`analysis.plan`), and through it the notebooks, the
+claims check and the GRADE table, select rows through these functions, so that
+a number in a sentence and the forest plot beside it rest on the same studies.
+
+Rules (protocol, ``data/README.md``)
+------------------------------------
+- One row per independent patient sample (``cohort_id``): the earliest time
+  point in the window.
+- Rows flagged ``include_in_pooling``, unless a responder threshold other than
+  the studies' own is asked for: then every row with that threshold counts
+  (a sample's pooled row first), because a study's row at a common threshold
+  is often flagged as a sensitivity-only row.
+- Case reports are described, never pooled; registered trials without results
+  have nothing to pool (:data:`NEVER_POOLED_DESIGNS`).
 """
 
 from __future__ import annotations
@@ -17,37 +28,62 @@ TIME_WINDOWS = ("during_or_immediate", "short_term", "medium_term", "long_term")
 #: Window of the primary analyses (response rate, controlled comparison) and of claims that give none.
 PRIMARY_WINDOW = "during_or_immediate"
 
+#: Designs whose rows never enter a pooled analysis (protocol: case reports are never pooled).
+NEVER_POOLED_DESIGNS = ("case_report", "registered_trial")
+
+#: Designs without a control group.
+UNCONTROLLED_DESIGNS = ("single_arm_prospective", "single_arm_retrospective", "case_report")
+
 
 def as_flag(series: pd.Series) -> pd.Series:
     """A nullable boolean column as plain booleans, missing counted as False."""
     return series.astype("boolean").fillna(False).astype(bool)
 
 
-def response_rate_rows(studies: pd.DataFrame, time_window: str = PRIMARY_WINDOW, *,
-                       include_unstated_time: bool = True, exclude=()) -> pd.DataFrame:
-    """Rows pooled for the response rate in ketamine arms, as notebook 02 selects them.
+def without(studies: pd.DataFrame, exclude=()) -> pd.DataFrame:
+    """``studies`` minus the rows of the ``study_id`` values in ``exclude``."""
+    return studies[~studies["study_id"].isin(list(exclude))]
 
-    Responder rows with ``include_in_pooling`` in ``time_window`` (and, with
-    ``include_unstated_time``, rows whose source gives no time), minus ``exclude``
-    (study_ids); one row per patient sample (``cohort_id``), the earliest time point;
-    ordered by year and label.
+
+def _poolable_responders(studies: pd.DataFrame, responder_threshold: float | None) -> pd.DataFrame:
+    rows = studies[(studies["outcome"] == "responders") & studies["ketamine_events"].notna()
+                   & ~studies["design"].isin(NEVER_POOLED_DESIGNS)]
+    if responder_threshold is None:
+        return rows[as_flag(rows["include_in_pooling"])]
+    rows = rows[rows["responder_threshold_percent"] == responder_threshold]
+    return rows.assign(_pooled=as_flag(rows["include_in_pooling"]))
+
+
+def _one_per_sample(rows: pd.DataFrame) -> pd.DataFrame:
+    """The earliest row of each patient sample (a pooled row before a sensitivity-only one)."""
+    keys, ascending = ["cohort_id", "timepoint_hours"], [True, True]
+    if "_pooled" in rows.columns:
+        keys, ascending = ["cohort_id", "_pooled", "timepoint_hours"], [True, False, True]
+    rows = rows.sort_values(keys, ascending=ascending).drop_duplicates("cohort_id")
+    return rows.drop(columns="_pooled", errors="ignore")
+
+
+def response_rate_rows(studies: pd.DataFrame, time_window: str = PRIMARY_WINDOW, *,
+                       include_unstated_time: bool = True, exclude=(),
+                       responder_threshold: float | None = None) -> pd.DataFrame:
+    """Rows pooled for the response rate in ketamine arms.
+
+    Responder rows in ``time_window`` (and, with ``include_unstated_time``, rows whose
+    source gives no time), minus ``exclude`` (study_ids); with ``responder_threshold``
+    (percent) only rows at that threshold; one row per patient sample; ordered by year
+    and label.
     """
     check_option("time_window", time_window, TIME_WINDOWS)
-    rows = studies[(studies["outcome"] == "responders") & as_flag(studies["include_in_pooling"])
-                   & ~studies["study_id"].isin(list(exclude))]
+    rows = _poolable_responders(without(studies, exclude), responder_threshold)
     windows = [time_window, "not_reported"] if include_unstated_time else [time_window]
-    rows = rows[rows["time_window"].isin(windows) & rows["ketamine_events"].notna()]
-    rows = rows.sort_values(["cohort_id", "timepoint_hours"]).drop_duplicates("cohort_id")
+    rows = _one_per_sample(rows[rows["time_window"].isin(windows)])
     return rows.sort_values(["year", "study_label"])
 
 
-def controlled_rows(studies: pd.DataFrame, time_window: str = PRIMARY_WINDOW, *, exclude=()) -> pd.DataFrame:
-    """Rows with responders counted in both arms in ``time_window``, as notebook 03 selects them.
-
-    One row per patient sample (the earliest time point in the window).
-    """
+def controlled_rows(studies: pd.DataFrame, time_window: str = PRIMARY_WINDOW, *, exclude=(),
+                    responder_threshold: float | None = None) -> pd.DataFrame:
+    """Rows with responders counted in both arms in ``time_window``; one per patient sample."""
     check_option("time_window", time_window, TIME_WINDOWS)
-    rows = studies[(studies["outcome"] == "responders") & as_flag(studies["include_in_pooling"])
-                   & studies["control_events"].notna() & (studies["time_window"] == time_window)
-                   & ~studies["study_id"].isin(list(exclude))]
-    return rows.sort_values(["cohort_id", "timepoint_hours"]).drop_duplicates("cohort_id")
+    rows = _poolable_responders(without(studies, exclude), responder_threshold)
+    rows = rows[rows["control_events"].notna() & (rows["time_window"] == time_window)]
+    return _one_per_sample(rows)

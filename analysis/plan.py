@@ -1,0 +1,226 @@
+"""The protocol's analysis plan in code: which rows, which model, which windows.
+
+:class:`AnalysisPlan` is declared once and used everywhere: the notebooks
+build one from their ``parameters`` cell (:meth:`AnalysisPlan.from_parameters`),
+the report build checks command-line overrides against it before any notebook
+runs, and the claims check and GRADE table take one. Its fields are the
+report's **parameter vocabulary**; every name has one meaning:
+
+=========================  =====================================================
+``proportion_model``       pooling model of response rates (GLMM, PLO, PFT, PAS, PR)
+``measure``                controlled comparisons of responders (RR, OR, RD)
+``method``                 tau² estimator of every inverse-variance model (metafor names)
+``test``                   inference of the controlled comparisons (z, knha)
+``proportion_test``        inference of the inverse-variance response-rate models
+                           (z, knha); the GLMM is always fitted with z
+``time_window``            protocol window of the primary analyses
+``responder_threshold``    None: each study's own threshold; a percent: only that one
+``include_unstated_time``  response rows whose source gives no time count as primary
+``exclude``                study_id values left out of every analysis
+``response_rate_threshold``  GRADE: the response rate that would change a decision
+=========================  =====================================================
+
+Primary analyses: :meth:`AnalysisPlan.response_rate`,
+:meth:`AnalysisPlan.controlled`. Sensitivity analyses:
+:meth:`AnalysisPlan.response_rate_models` (other pooling models) and
+:meth:`AnalysisPlan.response_rate_subsets` (subsets of the studies).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+
+import pandas as pd
+
+from analysis._errors import AnalysisError, check_option
+from analysis._tau2 import TAU2_METHODS
+from analysis.duration import DurationResult, responders_over_time
+from analysis.effect_sizes import effect_sizes
+from analysis.fixed_effects import FixedEffectResult, mantel_haenszel
+from analysis.pooling import TESTS, MetaAnalysisResult, meta_analysis
+from analysis.proportions import METHODS as PROPORTION_MODELS
+from analysis.proportions import ProportionResult, pool_proportions
+from analysis.selection import (
+    PRIMARY_WINDOW,
+    TIME_WINDOWS,
+    UNCONTROLLED_DESIGNS,
+    controlled_rows,
+    response_rate_rows,
+    without,
+)
+
+#: Controlled measures of responders the plan offers.
+CONTROLLED_MEASURES = ("RR", "OR", "RD")
+
+#: Pooling models shown side by side with the primary one (protocol: sensitivity analyses).
+SENSITIVITY_MODELS = ("GLMM", "PLO", "PFT")
+
+#: Columns of the 2x2 tables of responders, ketamine (group 1) against control.
+RESPONDER_COUNTS = {"ai": "ketamine_events", "n1i": "ketamine_n", "ci": "control_events", "n2i": "control_n"}
+
+
+@dataclass(frozen=True)
+class ControlledAnalysis:
+    """Responders, ketamine against control, in one time window.
+
+    Attributes
+    ----------
+    rows : DataFrame
+        The pooled rows of ``data/studies.csv``.
+    comparisons : DataFrame
+        ``rows`` with ``yi``/``vi`` of the plan's measure.
+    random_effects, equal_effects : MetaAnalysisResult
+        The primary model (the plan's ``method`` and ``test``) and the equal-effects one.
+    mantel_haenszel : FixedEffectResult
+        Sensitivity analysis on the 2x2 tables.
+    """
+
+    rows: pd.DataFrame = field(repr=False)
+    comparisons: pd.DataFrame = field(repr=False)
+    random_effects: MetaAnalysisResult
+    equal_effects: MetaAnalysisResult
+    mantel_haenszel: FixedEffectResult
+
+
+@dataclass(frozen=True)
+class AnalysisPlan:
+    """The protocol's choices, validated when the plan is made (see the module docstring)."""
+
+    proportion_model: str = "GLMM"
+    measure: str = "RR"
+    method: str = "REML"
+    test: str = "knha"
+    proportion_test: str = "z"
+    time_window: str = PRIMARY_WINDOW
+    responder_threshold: float | None = None
+    include_unstated_time: bool = True
+    exclude: tuple[str, ...] = ()
+    response_rate_threshold: float = 0.5
+    confidence_level: float = 0.95
+
+    def __post_init__(self):
+        check_option("proportion_model", self.proportion_model, PROPORTION_MODELS)
+        check_option("measure", self.measure, CONTROLLED_MEASURES)
+        check_option("method", "EE" if self.method == "FE" else self.method, TAU2_METHODS)
+        check_option("test", self.test, TESTS)
+        check_option("proportion_test", self.proportion_test, TESTS)
+        check_option("time_window", self.time_window, TIME_WINDOWS)
+        if self.proportion_model == "GLMM" and self.proportion_test != "z":
+            raise AnalysisError(
+                f"proportion_test={self.proportion_test!r} does not apply to the GLMM (rma.glmm's z test); "
+                "use proportion_test='z', or an inverse-variance proportion_model (PLO, PFT, PAS, PR)"
+            )
+        if self.responder_threshold is not None and not 0 < float(self.responder_threshold) <= 100:
+            raise AnalysisError(f"responder_threshold={self.responder_threshold!r} must be a percent in (0, 100], "
+                                "or None for each study's own threshold")
+        if not isinstance(self.include_unstated_time, bool):
+            raise AnalysisError(f"include_unstated_time must be True or False, not {self.include_unstated_time!r}")
+        if isinstance(self.exclude, str) or not all(isinstance(s, str) for s in self.exclude):
+            raise AnalysisError(f"exclude must be a list of study_id values, not {self.exclude!r}")
+        object.__setattr__(self, "exclude", tuple(self.exclude))
+        if not 0 < float(self.response_rate_threshold) < 1:
+            raise AnalysisError(f"response_rate_threshold={self.response_rate_threshold!r} must be a proportion "
+                                "between 0 and 1 (e.g. 0.5 for half of patients)")
+        if not 0 < self.confidence_level < 1:
+            raise AnalysisError(f"confidence_level={self.confidence_level!r} must lie strictly between 0 and 1")
+
+    @classmethod
+    def parameter_names(cls) -> tuple[str, ...]:
+        """The report's parameter vocabulary: the names every notebook declares."""
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def from_parameters(cls, namespace: Mapping[str, object]) -> AnalysisPlan:
+        """A plan from a notebook's parameters (``globals()``); other names are ignored."""
+        return cls(**{name: namespace[name] for name in cls.parameter_names() if name in namespace})
+
+    def defaults_differ(self) -> dict[str, object]:
+        """The choices that differ from the protocol's primary analysis, by name."""
+        primary = AnalysisPlan()
+        return {name: getattr(self, name) for name in self.parameter_names()
+                if getattr(self, name) != getattr(primary, name)}
+
+    # ---------------------------------------------------------------- rows
+
+    def included(self, studies: pd.DataFrame) -> pd.DataFrame:
+        """Every row of ``studies`` except the excluded studies."""
+        return without(studies, self.exclude)
+
+    def response_rate_rows(self, studies: pd.DataFrame, time_window: str | None = None) -> pd.DataFrame:
+        """Rows of the response-rate analysis (one per patient sample)."""
+        window = time_window or self.time_window
+        return response_rate_rows(studies, window, exclude=self.exclude,
+                                  include_unstated_time=self.include_unstated_time and window == self.time_window,
+                                  responder_threshold=self.responder_threshold)
+
+    def controlled_rows(self, studies: pd.DataFrame, time_window: str | None = None) -> pd.DataFrame:
+        """Rows with responders counted in both arms (one per patient sample)."""
+        return controlled_rows(studies, time_window or self.time_window, exclude=self.exclude,
+                               responder_threshold=self.responder_threshold)
+
+    # ----------------------------------------------------------- analyses
+
+    def pool_rates(self, rows: pd.DataFrame, model: str | None = None) -> ProportionResult:
+        """Pool the ketamine arms of ``rows`` with the plan's (or the given) model."""
+        model = model or self.proportion_model
+        return pool_proportions(rows["ketamine_events"], rows["ketamine_n"], method=model,
+                                confidence_level=self.confidence_level, labels=rows["study_label"],
+                                tau_method=self.method, test="z" if model == "GLMM" else self.proportion_test)
+
+    def response_rate(self, studies: pd.DataFrame, time_window: str | None = None) -> ProportionResult:
+        """Primary analysis: the pooled response rate in ketamine arms."""
+        return self.pool_rates(self.response_rate_rows(studies, time_window))
+
+    def response_rate_models(self, studies: pd.DataFrame) -> dict[str, ProportionResult]:
+        """The primary rows pooled by each of :data:`SENSITIVITY_MODELS` (and the plan's model)."""
+        rows = self.response_rate_rows(studies)
+        models = dict.fromkeys((self.proportion_model, *SENSITIVITY_MODELS))
+        return {model: self.pool_rates(rows, model) for model in models}
+
+    def response_rate_subsets(self, studies: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        """Sensitivity subsets of the response-rate rows (protocol), by name; case reports never."""
+        primary = self.response_rate_rows(studies)
+        threshold = AnalysisPlan(**{**self._choices(), "responder_threshold": 50})
+        return {
+            "primary analysis": primary,
+            "randomised trials only": primary[primary["design"].str.startswith("rct")],
+            "uncontrolled studies excluded": primary[~primary["design"].isin(UNCONTROLLED_DESIGNS)
+                                                     & (primary["control"] != "none")],
+            "intravenous route only": primary[primary["route"] == "iv"],
+            "stated time point only": primary[primary["time_window"] != "not_reported"],
+            "50% responder threshold only": threshold.response_rate_rows(studies),
+        }
+
+    def comparisons(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """``rows`` with ``yi``/``vi`` of the plan's measure (ketamine is group 1)."""
+        return effect_sizes(rows, self.measure, columns=RESPONDER_COUNTS)
+
+    def compare(self, comparisons: pd.DataFrame, *, method: str | None = None,
+                test: str | None = None) -> MetaAnalysisResult:
+        """Pool ``comparisons`` (from :meth:`comparisons`) with the plan's model."""
+        return meta_analysis(comparisons["yi"], comparisons["vi"], method=method or self.method,
+                             test=test or self.test, confidence_level=self.confidence_level,
+                             labels=comparisons["study_label"], measure=self.measure)
+
+    def controlled(self, studies: pd.DataFrame, time_window: str | None = None) -> ControlledAnalysis:
+        """Primary analysis of responders, ketamine against control, with its sensitivity models."""
+        rows = self.controlled_rows(studies, time_window)
+        if rows.empty:
+            raise AnalysisError(f"no study counts responders in both arms in the "
+                                f"{time_window or self.time_window} window: nothing to compare")
+        comparisons = self.comparisons(rows)
+        events = rows["ketamine_events"], rows["control_events"]
+        mh = mantel_haenszel(events[0], rows["ketamine_n"] - events[0], events[1], rows["control_n"] - events[1],
+                             measure=self.measure, confidence_level=self.confidence_level,
+                             labels=rows["study_label"])
+        return ControlledAnalysis(rows, comparisons, self.compare(comparisons),
+                                  self.compare(comparisons, method="EE", test="z"), mh)
+
+    def duration(self, studies: pd.DataFrame) -> DurationResult:
+        """Responders over time after the infusion, pooled per window with the plan's model."""
+        return responders_over_time(self.included(studies), method=self.proportion_model,
+                                    confidence_level=self.confidence_level)
+
+    def _choices(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.parameter_names()}

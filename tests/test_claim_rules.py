@@ -1,0 +1,86 @@
+"""Each verdict rule of the claims check on made-up numbers (analysis.claim_rules)."""
+
+import math
+
+import pytest
+
+from analysis import claim_rules as rules
+from analysis.claim_rules import Claimed
+from analysis.contract import NaturalScale
+
+CI, PI = (0.44, 0.69), (0.37, 0.75)
+
+
+@pytest.mark.parametrize("claimed, verdict", [
+    (Claimed(value=0.55), "supported"),
+    (Claimed(value=0.40), "partly supported"),   # inside the prediction interval only
+    (Claimed(value=0.90), "not supported"),
+    (Claimed(lower=0.40), "supported"),          # the whole CI above the bound
+    (Claimed(lower=0.50), "partly supported"),   # the estimate above, the CI not
+    (Claimed(lower=0.60), "partly supported"),   # the prediction interval reaches above
+    (Claimed(lower=0.80), "not supported"),
+    (Claimed(upper=0.80), "supported"),
+    (Claimed(upper=0.60), "partly supported"),
+    (Claimed(upper=0.30), "not supported"),
+])
+def test_interval_rule(claimed, verdict):
+    assert rules.interval(claimed, 0.57, CI, PI).verdict == verdict
+
+
+def test_interval_rule_without_prediction_interval_uses_the_ci():
+    assert rules.interval(Claimed(value=0.40), 0.57, CI).verdict == "not supported"
+    assert rules.interval(Claimed(lower=0.60), 0.57, CI).rule == "CI reaches above the bound"
+    assert rules.interval(Claimed(), 0.57, CI) is None
+
+
+def _rr(estimate, lower, upper):
+    return NaturalScale("RR", "Risk ratio", estimate, lower, upper, math.nan, math.nan, 1.0, False)
+
+
+@pytest.mark.parametrize("natural, state, verdict", [
+    (_rr(3.5, 1.2, 10.0), "significant", "supported"),
+    (_rr(2.7, 0.9, 7.7), "favours", "partly supported"),
+    (_rr(1.0, 0.3, 3.0), "none", "not supported"),
+    (_rr(0.5, 0.2, 0.9), "none", "not supported"),
+])
+def test_direction(natural, state, verdict):
+    assert rules.direction_state(natural) == state
+    assert rules.direction(state).verdict == verdict
+
+
+@pytest.mark.parametrize("states, verdict", [
+    ([], "supported"), (["none"], "supported"), (["none", "favours"], "partly supported"),
+    (["favours", "significant"], "not supported"),
+])
+def test_benefit_gone_by(states, verdict):
+    assert rules.benefit_gone_by(states).verdict == verdict
+
+
+@pytest.mark.parametrize("states, responders, verdict", [
+    (["significant"], True, "supported"), (["favours"], True, "partly supported"),
+    ([], True, "partly supported"), ([], False, "not supported"),
+])
+def test_benefit_lasts_until(states, responders, verdict):
+    assert rules.benefit_lasts_until(states, responders).verdict == verdict
+
+
+@pytest.mark.parametrize("early, late, verdict", [
+    ("significant", "none", "supported"), ("favours", "none", "partly supported"),
+    ("significant", "favours", "not supported"), ("none", "none", "not supported"),
+])
+def test_short_term_only(early, late, verdict):
+    assert rules.short_term_only(early, late).verdict == verdict
+
+
+def test_counts_and_shares():
+    assert rules.equal_count(11, 11.0, "ketamine_n").verdict == "supported"
+    assert rules.equal_count(11, 12.0, "ketamine_n").verdict == "not supported"
+    assert [rules.share_responding(e, 4).verdict for e in (4, 2, 0)] == [
+        "supported", "partly supported", "not supported"]
+    assert [rules.study_count(c, 5, 6).verdict for c in (5, 6, 7)] == [
+        "supported", "partly supported", "not supported"]
+    assert [rules.mild_harms(m, n).verdict for m, n in ((4, 0), (3, 1), (1, 1))] == [
+        "supported", "partly supported", "not supported"]
+    assert rules.mild_harms(0, 0) is None
+    assert [rules.low_dose_share(s, 0.5).verdict for s in (0.5, 0.1, 0.0)] == [
+        "supported", "partly supported", "not supported"]
