@@ -140,6 +140,10 @@ def describe_estimate(result, *, outcome: str = "response rate", benefit: str = 
     check_option("benefit", benefit, BENEFIT_DIRECTIONS)
     level = _level(result)
     natural = result.natural()
+    if natural.is_proportion and result.k == 1:
+        return (f"The {outcome} in the single sample ({result.labels[0]}) was "
+                f"{natural.format(natural.estimate)} ({level} CI {natural.interval_text()}; "
+                f"{result.participants} patients): nothing is pooled.")
     if natural.is_proportion:
         return (
             f"The pooled {outcome} was {natural.format(natural.estimate)} ({level} CI "
@@ -397,6 +401,21 @@ def summarise(result, data: pd.DataFrame | None = None, *, outcome: str = "respo
     if not notes:
         return paragraph
     return paragraph + "\n\n**Caveats**\n\n" + "\n".join(f"- {line}" for line in notes)
+
+
+def describe_claim_counts(counts: pd.Series) -> str:
+    """The claims check in one sentence, from ``ClaimsCheck.counts()``.
+
+    >>> describe_claim_counts(pd.Series({"supported": 9, "partly supported": 14, "not supported": 5,
+    ...                                  "not testable": 15}))
+    'Of 43 claims in popular articles, 9 are supported by the evidence, 14 partly supported, 5 not supported and 15 not testable with the data.'
+    """
+    total = int(counts.sum())
+    parts = [f"{int(counts.get('supported', 0))} are supported by the evidence",
+             f"{int(counts.get('partly supported', 0))} partly supported",
+             f"{int(counts.get('not supported', 0))} not supported",
+             f"{int(counts.get('not testable', 0))} not testable with the data"]
+    return f"Of {total} claim{'s' if total != 1 else ''} in popular articles, {_names(parts)}."
 
 
 def describe_duration(result: DurationResult) -> str:

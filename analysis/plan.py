@@ -29,7 +29,7 @@ Primary analyses: :meth:`AnalysisPlan.response_rate`,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import pandas as pd
 
@@ -72,15 +72,19 @@ class ControlledAnalysis:
         ``rows`` with ``yi``/``vi`` of the plan's measure.
     random_effects, equal_effects : MetaAnalysisResult
         The primary model (the plan's ``method`` and ``test``) and the equal-effects one.
-    mantel_haenszel : FixedEffectResult
-        Sensitivity analysis on the 2x2 tables.
+    mantel_haenszel : FixedEffectResult or None
+        Sensitivity analysis on the 2x2 tables; None when it is undefined for these
+        tables (e.g. the MH risk ratio with no control events), with the reason in
+        ``mantel_haenszel_note``.
+    mantel_haenszel_note : str
     """
 
     rows: pd.DataFrame = field(repr=False)
     comparisons: pd.DataFrame = field(repr=False)
     random_effects: MetaAnalysisResult
     equal_effects: MetaAnalysisResult
-    mantel_haenszel: FixedEffectResult
+    mantel_haenszel: FixedEffectResult | None
+    mantel_haenszel_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -162,11 +166,25 @@ class AnalysisPlan:
     # ----------------------------------------------------------- analyses
 
     def pool_rates(self, rows: pd.DataFrame, model: str | None = None) -> ProportionResult:
-        """Pool the ketamine arms of ``rows`` with the plan's (or the given) model."""
+        """Pool the ketamine arms of ``rows`` with the plan's (or the given) model.
+
+        One sample cannot be pooled, and the GLMM cannot be fitted to it: it is then shown as
+        metafor's ``rma.uni`` shows one study, its own logit estimate (``PLO``, k = 1), and the
+        result's notes say so.
+        """
         model = model or self.proportion_model
-        return pool_proportions(rows["ketamine_events"], rows["ketamine_n"], method=model,
-                                confidence_level=self.confidence_level, labels=rows["study_label"],
-                                tau_method=self.method, test="z" if model == "GLMM" else self.proportion_test)
+        if len(rows) == 0:
+            raise AnalysisError("no patient sample is left to pool with these choices")
+        single_glmm = model == "GLMM" and len(rows) == 1
+        result = pool_proportions(rows["ketamine_events"], rows["ketamine_n"],
+                                  method="PLO" if single_glmm else model,
+                                  confidence_level=self.confidence_level, labels=rows["study_label"],
+                                  tau_method=self.method, test="z" if model == "GLMM" else self.proportion_test)
+        if single_glmm:
+            note = ("one sample only: nothing is pooled and the GLMM cannot be fitted; shown is the "
+                    "sample's own estimate on the logit scale (PLO, k = 1)")
+            result = replace(result, notes=(note, *result.notes))
+        return result
 
     def response_rate(self, studies: pd.DataFrame, time_window: str | None = None) -> ProportionResult:
         """Primary analysis: the pooled response rate in ketamine arms."""
@@ -211,11 +229,14 @@ class AnalysisPlan:
                                 f"{time_window or self.time_window} window: nothing to compare")
         comparisons = self.comparisons(rows)
         events = rows["ketamine_events"], rows["control_events"]
-        mh = mantel_haenszel(events[0], rows["ketamine_n"] - events[0], events[1], rows["control_n"] - events[1],
-                             measure=self.measure, confidence_level=self.confidence_level,
-                             labels=rows["study_label"])
+        try:
+            mh, note = mantel_haenszel(events[0], rows["ketamine_n"] - events[0], events[1],
+                                       rows["control_n"] - events[1], measure=self.measure,
+                                       confidence_level=self.confidence_level, labels=rows["study_label"]), ""
+        except AnalysisError as undefined:  # e.g. the MH risk ratio of tables without control events
+            mh, note = None, f"No Mantel-Haenszel estimate: {undefined}"
         return ControlledAnalysis(rows, comparisons, self.compare(comparisons),
-                                  self.compare(comparisons, method="EE", test="z"), mh)
+                                  self.compare(comparisons, method="EE", test="z"), mh, note)
 
     def duration(self, studies: pd.DataFrame) -> DurationResult:
         """Responders over time after the infusion, pooled per window with the plan's model."""

@@ -14,6 +14,7 @@ import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
+from analysis.plan import AnalysisPlan
 from analysis.report import NOTEBOOK_PATTERN, declared_parameters
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
@@ -32,11 +33,8 @@ EXPECTED = (
 NOT_YET: dict[str, str] = {}
 
 #: Parameters a notebook may declare; the build injects the first two.
-KNOWN_PARAMETERS = {
-    "data_dir", "figures_dir", "method", "test", "measure", "proportion_model",
-    "responder_threshold", "time_window", "include_unstated_time", "exclude",
-    "response_rate_threshold",
-}
+#: Every notebook declares exactly these: the build's two and the analysis plan's vocabulary.
+KNOWN_PARAMETERS = {"data_dir", "figures_dir", *AnalysisPlan.parameter_names()}
 #: Issue 5: across the suite, these can be set from the command line.
 REQUIRED_ACROSS_SUITE = {"method", "test", "responder_threshold", "time_window", "exclude"}
 
@@ -106,7 +104,14 @@ def test_one_parameters_cell_before_other_code(notebook):
     first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
     assert tagged[0] == first_code, f"{name}: the parameters cell is the first code cell"
     declared = declared_parameters(nb)
-    assert set(declared) <= KNOWN_PARAMETERS, set(declared) - KNOWN_PARAMETERS
+    # One vocabulary, declared once: every notebook takes every parameter, with the plan's
+    # defaults, so an override means the same in every page and the index (issue 9).
+    assert set(declared) == KNOWN_PARAMETERS, set(declared) ^ KNOWN_PARAMETERS
+    primary = AnalysisPlan()
+    for name in AnalysisPlan.parameter_names():
+        default = getattr(primary, name)
+        assert declared[name] == (list(default) if isinstance(default, tuple) else default), (name, declared[name])
+    assert AnalysisPlan.from_parameters(declared) == primary
     # The build injects both; their defaults keep a plain run (nbval) inside the repository.
     assert declared["data_dir"] == "../data"
     assert declared["figures_dir"] is None

@@ -277,6 +277,7 @@ def build_report(
         )
 
     _check_parameter_types(parameters, declared)
+    _check_plan(parameters)
 
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"{output_dir.name}_build_", dir=output_dir.parent))
@@ -319,6 +320,18 @@ def build_report(
     seconds = time.perf_counter() - start
     log(f"report ready in {_display_path(output_dir)} ({seconds:.1f} s)")
     return BuildResult(output_dir, runs, figures, seconds, version, parameters)
+
+
+def _check_plan(parameters: Mapping[str, object]) -> None:
+    """Refuse overrides the analysis plan rejects (a value outside its set, a combination
+    that does not apply), before any notebook runs: every notebook takes every plan parameter."""
+    from analysis.plan import AnalysisPlan
+
+    chosen = {name: value for name, value in parameters.items() if name in AnalysisPlan.parameter_names()}
+    try:
+        AnalysisPlan(**chosen)
+    except AnalysisError as error:
+        raise AnalysisError(f"parameters refused before any notebook ran: {error}") from None
 
 
 def _check_parameter_types(parameters: Mapping[str, object], declared: Mapping[str, dict]) -> None:

@@ -1,0 +1,109 @@
+"""Every documented report parameter works in every page, and the index agrees with the pages.
+
+Each parameter of the analysis plan (the report's vocabulary) is given a non-default value in
+one of a few builds (grouped so that the suite stays within minutes: a build takes 15-35 s
+here); the sentences the index shows for the response rate, the controlled comparison and the
+claims check must be those of their own pages, and those the library gives in-process for the
+same plan. Those builds run the four notebooks that carry these numbers; one more build runs
+every notebook under all the overrides at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import io
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from analysis.claims import check_claims
+from analysis.data import load_claims, load_studies
+from analysis.narrative import describe_claim_counts, describe_estimate
+from analysis.plan import AnalysisPlan
+from analysis.report import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Builds, each a set of non-default values; together they cover every parameter of the plan.
+OVERRIDE_GROUPS = {
+    "response-rate model": {"proportion_model": "PFT", "proportion_test": "knha", "method": "DL",
+                            "response_rate_threshold": 0.6},
+    "controlled comparison": {"measure": "OR", "test": "z", "confidence_level": 0.9},
+    "time window": {"time_window": "short_term", "include_unstated_time": False},
+    "study selection": {"responder_threshold": 50, "exclude": ["cohen2006"]},
+}
+
+#: The notebooks whose numbers the index repeats.
+AGREEMENT_NOTEBOOKS = ("00_summary", "02_response_rates", "03_controlled_trials", "06_claims_check")
+
+
+def test_every_parameter_of_the_plan_is_overridden_in_some_build():
+    overridden = [name for group in OVERRIDE_GROUPS.values() for name in group]
+    assert sorted(overridden) == sorted(AnalysisPlan.parameter_names())
+    for group in OVERRIDE_GROUPS.values():
+        plan = AnalysisPlan(**group)
+        assert all(getattr(plan, name) != getattr(AnalysisPlan(), name) for name in group)
+
+
+def _text(page: Path) -> str:
+    """The visible text of a page, tags removed, entities decoded, whitespace collapsed."""
+    raw = page.read_text(encoding="utf-8")
+    raw = re.sub(r"<(script|style)\b.*?</\1>", " ", raw, flags=re.DOTALL)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", raw)).split())
+
+
+def _build(tmp_path: Path, parameters: dict, notebooks=AGREEMENT_NOTEBOOKS) -> Path:
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    for name in notebooks:
+        shutil.copy(ROOT / "notebooks" / f"{name}.ipynb", folder / f"{name}.ipynb")
+    output = tmp_path / "reports"
+    argv = ["--notebooks", str(folder), "--output", str(output)]
+    for name, value in parameters.items():
+        argv += ["-p", name, repr(value) if not isinstance(value, str) else value]
+    with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.redirect_stderr(io.StringIO()) as err:
+        status = main(argv)
+    assert status == 0, out.getvalue() + err.getvalue()
+    return output
+
+
+def _expected_sentences(plan: AnalysisPlan) -> dict[str, str]:
+    studies = load_studies()
+    return {
+        "02_response_rates": describe_estimate(plan.response_rate(studies)),
+        "03_controlled_trials": describe_estimate(plan.controlled(studies).random_effects),
+        "06_claims_check": describe_claim_counts(check_claims(load_claims(), studies, plan).counts()),
+    }
+
+
+def _check_agreement(output: Path, plan: AnalysisPlan) -> None:
+    index = _text(output / "index.html")
+    for page, sentence in _expected_sentences(plan).items():
+        assert sentence in _text(output / f"{page}.html"), (page, sentence)
+        assert sentence in index, ("index", page, sentence)
+
+
+@pytest.mark.parametrize("group", list(OVERRIDE_GROUPS))
+def test_index_and_pages_agree_under_each_override(tmp_path, group):
+    parameters = OVERRIDE_GROUPS[group]
+    _check_agreement(_build(tmp_path, parameters), AnalysisPlan(**parameters))
+
+
+def test_every_notebook_runs_under_all_overrides_at_once(tmp_path):
+    parameters = {name: value for group in OVERRIDE_GROUPS.values() for name, value in group.items()}
+    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    _check_agreement(_build(tmp_path, parameters, notebooks), AnalysisPlan(**parameters))
+
+
+def test_a_combination_the_plan_refuses_stops_before_any_notebook(tmp_path, capsys):
+    """Issue 9: -p proportion_test knha with the GLMM used to stop at notebook 02."""
+    status = main(["--notebooks", str(ROOT / "notebooks"), "--output", str(tmp_path / "reports"),
+                   "-p", "proportion_test", "knha"])
+    err = capsys.readouterr().err
+    assert status != 0
+    assert "parameters refused before any notebook ran" in err and "GLMM" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "reports").exists()
