@@ -614,7 +614,13 @@ class _Checker:
         return self.verdict(claim, "not testable", "unit not counted", f"No count in the data for unit {unit!r}.")
 
     def check_adverse_events(self, claim):
-        rows = self.studies[self.studies["adverse_events"].notna()].drop_duplicates("cohort_id")
+        rows = self.studies[self.studies["adverse_events"].notna()]
+        # One description per sample; where reports of a sample differ (the two Grenoble CHU
+        # reports), the least favourable, so that the verdict does not depend on row order.
+        rank = rows["adverse_events"].map(
+            lambda text: 0 if any(w in str(text).lower() for w in NOT_MILD_WORDS) else 1)
+        rows = (rows.assign(_rank=rank).sort_values("_rank", kind="stable")
+                .drop_duplicates("cohort_id").sort_index())
         mild, not_mild, unclear = [], [], []
         for _, row in rows.iterrows():
             text = str(row["adverse_events"]).lower()

@@ -43,14 +43,14 @@ FORMULA = "starts with '=', '+', '-' or '@', so a spreadsheet would run it as a 
 REAL_DATA_SECONDS = 1.0
 
 # Files whose own dictionary (beside them) is under test; all others use valid.dictionary.csv.
-OWN_DICTIONARY = ("bad_dictionary.csv", "bad_header.csv", "undescribed.csv")
+OWN_DICTIONARY = ("bad_dictionary.csv", "bad_header.csv", "undescribed.csv", "wrong_identifiers.csv")
 
 EXPECTED = {
     "bad_dictionary.csv": [
         f"{C}bad_dictionary.dictionary.csv:2: column 'required': value 'no': the first entry is the key column and must be required",
         f"{C}bad_dictionary.dictionary.csv:3: column 'column': value 'Design': column names must be snake_case (a-z, 0-9, _; a letter first)",
         f"{C}bad_dictionary.dictionary.csv:3: column 'allowed': value '': a category column needs its allowed values, separated by '|'",
-        f"{C}bad_dictionary.dictionary.csv:4: column 'type': value 'int': unknown category; allowed: string, integer, number, boolean, category, date",
+        f"{C}bad_dictionary.dictionary.csv:4: column 'type': value 'int': unknown category; allowed: string, integer, number, boolean, category, date, doi, pmid, url",
         f"{C}bad_dictionary.dictionary.csv:5: column 'maximum': value 'n_total': no column 'n_total' in this dictionary",
         f"{C}bad_dictionary.dictionary.csv:6: column 'allowed': value 'a|b': allowed values apply only to category columns, not to a string column",
         f"{C}bad_dictionary.dictionary.csv:6: column 'minimum': value '0': bounds apply only to integer and number columns, not to a string column",
@@ -177,6 +177,12 @@ EXPECTED = {
     ],
     "zero_n.csv": [
         f"{C}zero_n.csv:3: column 'ketamine_n': value '0': less than the minimum 1",
+    ],
+    # Identifier columns (doi, pmid, url types): the prefix-free forms the reference list links.
+    "wrong_identifiers.csv": [
+        f"{C}wrong_identifiers.csv:3: column 'doi': value 'doi:10.1016/j.ejpain.2010.08.012': not a DOI; write it as 10.xxxx/suffix, without 'doi:' or https://doi.org/",
+        f"{C}wrong_identifiers.csv:3: column 'pmid': value 'PMID 20965750': not a PMID; write the PubMed number only (digits)",
+        f"{C}wrong_identifiers.csv:3: column 'url': value 'www.metajournal.com/articles/3171': not a URL; write it in full with http:// or https://",
     ],}
 
 
@@ -408,3 +414,18 @@ def test_any_bytes_give_a_table_or_a_validation_error(content):
                 assert all(str(p).startswith(f"{path}:") for p in error.problems)
             else:
                 assert len(table) > 0
+
+
+def test_every_study_and_every_seed_article_has_a_reference():
+    """The report's reference list can cite every report and every checked article."""
+    from analysis.data import load_references
+
+    refs = load_references()
+    studies = load_studies()
+    claims = load_claims()
+    assert set(studies["study_id"]) <= set(refs["study_id"].dropna())
+    articles = refs[refs["kind"] == "popular_article"]
+    assert set(claims["seed_file"].astype(str)) == set(articles["seed_file"].astype(str))
+    # An article without an address says why.
+    assert articles.loc[articles["url"].isna(), "note"].notna().all()
+

@@ -74,6 +74,7 @@ __all__ = [
     "load_dictionary",
     "load_prisma",
     "load_provenance",
+    "load_references",
     "load_studies",
     "load_table",
     "validate",
@@ -313,6 +314,11 @@ def load_provenance(path: str | Path | None = None) -> pd.DataFrame:
 def load_claims(path: str | Path | None = None) -> pd.DataFrame:
     """Load ``data/claims.csv``, the checked claims of the popular articles."""
     return load_table(DATA_DIR / "claims.csv" if path is None else Path(path))
+
+
+def load_references(path: str | Path | None = None) -> pd.DataFrame:
+    """Load ``data/references.csv``: identifiers (DOI, PMID, URL, dates) of every cited work."""
+    return load_table(DATA_DIR / "references.csv" if path is None else Path(path))
 
 
 def load_prisma(path: str | Path | None = None) -> pd.DataFrame:

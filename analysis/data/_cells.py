@@ -20,6 +20,7 @@ from analysis.data._records import (
     _NUMBER_RE,
     DICTIONARY_COLUMNS,
     FORMULA_PREFIXES,
+    IDENTIFIER_RULES,
     ColumnSpec,
     DataDictionary,
     Problem,
@@ -46,6 +47,8 @@ def _check_header(raw: _Raw, dictionary: DataDictionary) -> list[Problem]:
 _INTEGER = re.compile(_INTEGER_RE)
 _NUMBER = re.compile(_NUMBER_RE)
 _DATE = re.compile(_DATE_RE)
+_IDENTIFIERS = {kind: (re.compile(pattern), rule)
+                for kind, (pattern, rule) in IDENTIFIER_RULES.items()}
 _MISTYPED_NEGATIVE = re.compile(r"-[0-9.]*")  # '-1.2.3', '-': a bad number, not a formula
 
 
@@ -88,6 +91,8 @@ def _cell_rule(text: str, spec: ColumnSpec, allowed: frozenset[str]) -> str | No
         return f"unknown category; allowed: {', '.join(spec.allowed)}"
     if kind == "date" and not (_DATE.fullmatch(text) and _is_real_date(text)):
         return "not a date; write YYYY-MM-DD"
+    if kind in _IDENTIFIERS and not _IDENTIFIERS[kind][0].fullmatch(text):
+        return _IDENTIFIERS[kind][1]
     return None
 
 

@@ -12,7 +12,7 @@ from analysis._errors import AnalysisError
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = REPO_ROOT / "data"
 
-COLUMN_TYPES = ("string", "integer", "number", "boolean", "category", "date")
+COLUMN_TYPES = ("string", "integer", "number", "boolean", "category", "date", "doi", "pmid", "url")
 """Column types a data dictionary may use (``docs/architecture.md``)."""
 
 DICTIONARY_COLUMNS = (
@@ -40,6 +40,12 @@ _FORMULA_RULE = (
 _INTEGER_RE = r"-?[0-9]+"
 _NUMBER_RE = r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
 _DATE_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+#: Identifier types: the pattern a cell must match and the rule its message states.
+IDENTIFIER_RULES = {
+    "doi": (r"10\.[0-9]{4,9}/\S+", "not a DOI; write it as 10.xxxx/suffix, without 'doi:' or https://doi.org/"),
+    "pmid": (r"[1-9][0-9]{0,8}", "not a PMID; write the PubMed number only (digits)"),
+    "url": (r"https?://\S+", "not a URL; write it in full with http:// or https://"),
+}
 _NAME_RE = r"[a-z][a-z0-9_]*"
 _BOUND_RE = re.compile(rf"(?P<op>[<>]?)(?:(?P<number>{_NUMBER_RE})|(?P<name>{_NAME_RE}))")
 _BAD_BYTE_RE = re.compile("[\udc80-\udcff]")

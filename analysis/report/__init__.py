@@ -10,7 +10,9 @@
    ``exclude_input=True``), with a banner that says the page summarises research and is not
    medical advice;
 4. writes ``index.html`` with the headline findings (the outputs of the cells tagged
-   ``headline`` in ``00_summary``) and a link to every report and figure;
+   ``headline`` in ``00_summary``), what changed since the previous data version
+   (:mod:`analysis.report.history`, which carries ``history.json`` over from the previous
+   report) and a link to every report and figure;
 5. builds all of this in a temporary folder next to ``reports/`` and swaps it in only when
    every step succeeded, so a failed build leaves the previous report untouched.
 
@@ -41,6 +43,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from analysis._errors import AnalysisError
+from analysis.report import history
 from analysis.report._common import (
     _REPO_ROOT,
     BUILD_PARAMETERS,
@@ -310,8 +313,11 @@ def build_report(
         figures = tuple(
             str(p.relative_to(tmp)) for p in sorted(figures_dir.rglob("*")) if p.is_file()
         )
+        changes = history.record_build(data_dir, output_dir, tmp, data_version=version,
+                                       built=built, code=code)
         (tmp / "index.html").write_text(
-            _render_index(runs, figures, version, code, built, parameters), encoding="utf-8")
+            _render_index(runs, figures, version, code, built, parameters,
+                          changes_html=history.render_changes(changes)), encoding="utf-8")
         log(f"wrote index.html ({len(runs)} reports, {len(figures)} figure files)")
         _swap_into_place(tmp, output_dir)
     except BaseException:

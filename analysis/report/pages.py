@@ -227,7 +227,7 @@ def _render_page(nb, title: str, banner: str) -> str:
     return body.replace("</body>", footer + "</body>", 1)
 
 
-def _render_index(result_runs, figures, version, code, built, parameters) -> str:
+def _render_index(result_runs, figures, version, code, built, parameters, changes_html="") -> str:
     headline = [f for run in result_runs if run.name == SUMMARY_NOTEBOOK for f in run.headline_html]
     parts = [
         "<!DOCTYPE html>",
@@ -255,6 +255,8 @@ def _render_index(result_runs, figures, version, code, built, parameters) -> str
             "<p>No headline findings were produced (the summary notebook has no output "
             f"tagged <code>{HEADLINE_TAG}</code>).</p>"
         )
+    if changes_html:  # analysis.report.history.render_changes (already escaped)
+        parts.append(changes_html)
     parts.append('<h2>Reports</h2><ul class="kfm-reports">')
     for run in result_runs:
         summary = f"<br><small>{html.escape(run.summary)}</small>" if run.summary else ""

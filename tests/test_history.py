@@ -1,0 +1,229 @@
+"""What changed since the previous data version (analysis.report.history).
+
+Follows the README's "When a new trial is published": a synthetic trial is added to a copy of
+``data/`` (its rows in studies.csv and a provenance record per sourced cell), the data are
+validated, the report is rebuilt, and the index must say what changed.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from analysis._errors import AnalysisError
+from analysis.data import validate
+from analysis.report import build_report, data_version, history
+from analysis.report.history import Changes, Headline, Snapshot
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: The template row of the synthetic trial: a parallel RCT with responders in both arms at 15 min.
+TEMPLATE_ROW = "noppers2011_responders_15min"
+SYNTHETIC = {"row_id": "synthetic2030_responders_1h", "study_id": "synthetic2030",
+             "cohort_id": "synthetic2030", "study_label": "Synthetic <b>2030</b>", "year": "2030",
+             "citation": "Synthetic trial for the history test (not a real study)",
+             "source_id": "https://example.org/synthetic2030", "timepoint_hours": "1",
+             "timepoint_label": "one hour after the infusion",
+             "ketamine_events": "15", "ketamine_n": "20", "control_events": "4", "control_n": "20",
+             "n_enrolled": "40", "n_randomised": "40"}
+
+
+def _copy_data(target: Path) -> Path:
+    target.mkdir()
+    for path in (ROOT / "data").glob("*.csv"):
+        shutil.copy(path, target / path.name)
+    return target
+
+
+def _read(path: Path) -> tuple[list[str], list[dict]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        return list(reader.fieldnames), list(reader)
+
+
+def _write(path: Path, columns: list[str], rows: list[dict]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _add_synthetic_trial(data: Path) -> None:
+    """Step 1 of the README: the trial's row, and a provenance record per sourced cell."""
+    columns, rows = _read(data / "studies.csv")
+    row = dict(next(r for r in rows if r["row_id"] == TEMPLATE_ROW), **SYNTHETIC)
+    _write(data / "studies.csv", columns, rows + [row])
+    pcolumns, records = _read(data / "provenance.csv")
+    new = []
+    for record in records:
+        if record["row_id"] == TEMPLATE_ROW:
+            value = row[record["column"]]
+            new.append(dict(record, row_id=SYNTHETIC["row_id"], source=SYNTHETIC["source_id"],
+                            status="reported" if value else "not_reported",
+                            quote=f"synthetic value {value}" if value else "", derivation="",
+                            note="" if value else "synthetic trial: not given"))
+    _write(data / "provenance.csv", pcolumns, records + new)
+
+
+@pytest.fixture(scope="module")
+def two_versions(tmp_path_factory):
+    """The committed data and a copy with the synthetic trial added (validated)."""
+    root = tmp_path_factory.mktemp("history")
+    before = _copy_data(root / "before")
+    after = _copy_data(root / "after")
+    _add_synthetic_trial(after)
+    validate(after / "studies.csv")  # step 2: raises on any problem
+    return before, after
+
+
+@pytest.fixture(scope="module")
+def snapshots(two_versions):
+    before, after = two_versions
+    return (history.snapshot(before, data_version=data_version(before)),
+            history.snapshot(after, data_version=data_version(after)))
+
+
+def test_snapshot_records_the_headline_numbers_of_the_committed_data(snapshots):
+    before, _ = snapshots
+    assert before.data_version == data_version(ROOT / "data")
+    assert "noppers2011" in before.studies and before.studies["noppers2011"] == "Noppers 2011"
+    assert "noppers2011" in before.pooled
+    rate = before.headlines["response_rate"]
+    assert rate.ci_lb < rate.estimate < rate.ci_ub and rate.k == len(before.pooled)
+    rr = before.headlines["controlled_rr"]
+    assert rr.k == 1 and rr.ci_lb < rr.estimate < rr.ci_ub
+    # Noppers 2011 at 15 min is the only controlled row: 8/12 vs 3/12, RR = 8/3.
+    assert rr.estimate == pytest.approx(8 / 3, rel=1e-12)
+    assert set(before.verdicts) == {r["claim_id"] for r in _read(ROOT / "data" / "claims.csv")[1]}
+
+
+def test_a_new_trial_is_reported_as_added_and_the_estimates_move(snapshots):
+    before, after = snapshots
+    changes = history.compare(before, after)
+    assert changes.studies_added == (("synthetic2030", "Synthetic <b>2030</b>"),)
+    assert changes.studies_removed == ()
+    assert changes.pooled_added == ("synthetic2030",)
+    moved = {key: (old, new) for key, old, new in changes.moved}
+    assert set(moved) == {"response_rate", "controlled_rr"}
+    assert moved["response_rate"][1].k == moved["response_rate"][0].k + 1
+    assert moved["controlled_rr"][1].k == 2
+    # 15/20 responders pull the pooled rate up.
+    assert moved["response_rate"][1].estimate > moved["response_rate"][0].estimate
+
+
+def test_removing_the_trial_again_is_reported_as_removed(snapshots):
+    before, after = snapshots
+    changes = history.compare(after, before)
+    assert changes.studies_removed == (("synthetic2030", "Synthetic <b>2030</b>"),)
+    assert changes.pooled_removed == ("synthetic2030",)
+
+
+def test_identical_data_versions_report_no_change(snapshots):
+    before, _ = snapshots
+    changes = history.compare(before, before)
+    assert not changes.any
+    assert "no claim verdict changed" in history.render_changes(changes)
+
+
+def _snap(version, verdicts, estimate=0.5, studies=None):
+    return Snapshot(version, "2026-01-01 10:00 UTC", "abc", studies or {"s1": "Study 1"}, ("s1",),
+                    {"response_rate": Headline(estimate, estimate - 0.1, estimate + 0.1, 1),
+                     "controlled_rr": Headline(math.nan, math.nan, math.nan, 0)}, verdicts)
+
+
+def test_verdict_changes_new_and_dropped_claims_are_listed():
+    old = _snap("sha256:old", {"C01": "supported", "C02": "not testable"})
+    new = _snap("sha256:new", {"C01": "not supported", "C03": "supported"})
+    changes = history.compare(old, new)
+    assert changes.verdicts_changed == (("C01", "supported", "not supported"),
+                                        ("C02", "not testable", None),
+                                        ("C03", None, "supported"))
+    page = history.render_changes(changes)
+    assert "Claim C01: supported &rarr; not supported" in page
+    assert "Claim C02: not testable &rarr; not in the data" in page
+    assert "Claim C03: not in the data &rarr; supported" in page
+
+
+def test_noise_below_the_tolerance_is_not_a_move():
+    old = _snap("sha256:old", {}, estimate=0.5)
+    new = _snap("sha256:new", {}, estimate=0.5 * (1 + history.RELATIVE_TOLERANCE / 10))
+    assert history.compare(old, new).moved == ()
+    moved = _snap("sha256:new", {}, estimate=0.51)
+    ((key, before, after),) = history.compare(old, moved).moved
+    assert key == "response_rate" and (before.estimate, after.estimate) == (0.5, 0.51)
+
+
+def test_rendered_changes_escape_labels_from_the_data():
+    old = _snap("sha256:old", {})
+    new = _snap("sha256:new", {}, studies={"s1": "Study 1", "x": "<script>alert(1)</script>"})
+    page = history.render_changes(history.compare(old, new))
+    assert "<script>" not in page
+    assert "Study added: &lt;script&gt;alert(1)&lt;/script&gt; (x)" in page
+
+
+def test_first_version_has_nothing_to_compare_with():
+    page = history.render_changes(Changes(previous=None, current=_snap("sha256:one", {})))
+    assert "first one recorded" in page and "sha256:one" in page
+
+
+def test_history_round_trips_and_a_rebuild_replaces_its_own_entry(tmp_path):
+    a, b = _snap("sha256:a", {"C01": "supported"}), _snap("sha256:b", {"C01": "supported"})
+    entries = history.append(history.append([], a), b)
+    history.write_history(tmp_path, entries)
+    assert history.read_history(tmp_path) == entries
+    rebuilt = _snap("sha256:b", {"C01": "not supported"})
+    entries = history.append(entries, rebuilt)
+    assert [e.data_version for e in entries] == ["sha256:a", "sha256:b"]
+    assert entries[-1].verdicts == {"C01": "not supported"}
+    assert history.previous_version(entries, rebuilt) == a
+
+
+def test_a_history_that_is_not_ours_is_refused_with_a_plain_message(tmp_path):
+    (tmp_path / history.HISTORY_FILE).write_text('{"entries": []}')
+    with pytest.raises(AnalysisError, match="not a history of schema 1; delete it"):
+        history.read_history(tmp_path)
+    (tmp_path / history.HISTORY_FILE).write_text("{")
+    with pytest.raises(AnalysisError, match="cannot be read"):
+        history.read_history(tmp_path)
+
+
+def _one_notebook_suite(folder: Path) -> Path:
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell("# 00_summary"),
+                nbformat.v4.new_code_cell('data_dir = "../data"', metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("print('summary')")]
+    nbformat.write(nb, str(folder / "00_summary.ipynb"))
+    return folder
+
+
+def test_rebuilding_after_a_new_trial_says_what_changed_on_the_index(two_versions, tmp_path):
+    """README steps 1-3: add the trial, validate, rebuild; the index reports the change."""
+    before, after = two_versions
+    notebooks = _one_notebook_suite(tmp_path / "notebooks")
+    output = tmp_path / "reports"
+    quiet = {"log": lambda line: None, "workers": 1}
+    build_report(notebooks, output, before, **quiet)
+    first = (output / "index.html").read_text(encoding="utf-8")
+    assert "What changed since the previous data version" in first
+    assert "first one recorded" in first
+
+    build_report(notebooks, output, after, **quiet)
+    index = (output / "index.html").read_text(encoding="utf-8")
+    assert "Study added: Synthetic &lt;b&gt;2030&lt;/b&gt; (synthetic2030)" in index
+    assert "Now in the pooled analyses: synthetic2030" in index
+    assert "Pooled response rate in ketamine arms" in index
+    saved = json.loads((output / history.HISTORY_FILE).read_text(encoding="utf-8"))
+    assert [e["data_version"] for e in saved["entries"]] == [data_version(before), data_version(after)]
+
+    build_report(notebooks, output, after, **quiet)  # same data again: no new entry
+    saved = json.loads((output / history.HISTORY_FILE).read_text(encoding="utf-8"))
+    assert len(saved["entries"]) == 2
+    assert "Study added: Synthetic" in (output / "index.html").read_text(encoding="utf-8")
