@@ -16,13 +16,13 @@ was given: they describe the data version, not one build's options. Code never w
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 
 from analysis._errors import AnalysisError
 
@@ -181,46 +181,32 @@ def snapshot(data_dir: Path | str, *, data_version: str, built: str = "", code: 
 
     Notes
     -----
-    The analyses are those of the summary notebook with its defaults: the response rate
-    pools ``analysis.selection.response_rate_rows`` with ``pool_proportions(method="GLMM")``;
-    the controlled comparison pools ``controlled_rows`` as RR with ``meta_analysis(method=
-    "REML", test="knha")``; the claims are checked by ``check_claims`` with its defaults.
+    The analyses are the protocol's primary ones (:class:`analysis.plan.AnalysisPlan` with
+    its defaults), whatever parameters the build had, so that versions compare like with like;
+    the claims are checked under the same plan.
     """
     from analysis.claims import check_claims
     from analysis.data import load_claims, load_studies
-    from analysis.effect_sizes import effect_sizes
-    from analysis.pooling import meta_analysis
-    from analysis.proportions import pool_proportions
-    from analysis.selection import as_flag, controlled_rows, response_rate_rows
+    from analysis.plan import AnalysisPlan
+    from analysis.selection import as_flag
 
     data_dir = Path(data_dir)
     studies = load_studies(data_dir / "studies.csv")
-    headlines = {}
-
-    rows = response_rate_rows(studies)
-    if len(rows):
-        rate = pool_proportions(rows["ketamine_events"], rows["ketamine_n"], method="GLMM",
-                                labels=rows["study_label"]).to_dict()
-        headlines["response_rate"] = Headline(rate["prop"], rate["prop_ci_lb"], rate["prop_ci_ub"],
-                                              len(rows))
-    else:
-        headlines["response_rate"] = Headline(math.nan, math.nan, math.nan, 0)
-
-    trials = controlled_rows(studies)
-    if len(trials):
-        es = effect_sizes(trials, "RR", columns={"ai": "ketamine_events", "n1i": "ketamine_n",
-                                                 "ci": "control_events", "n2i": "control_n"})
-        fit = meta_analysis(es["yi"], es["vi"], method="REML", test="knha",
-                            labels=es["study_label"], measure="RR").to_dict()
-        headlines["controlled_rr"] = Headline(*np.exp([fit["estimate"], fit["ci_lb"], fit["ci_ub"]]),
-                                              len(trials))
-    else:
-        headlines["controlled_rr"] = Headline(math.nan, math.nan, math.nan, 0)
+    plan = AnalysisPlan()
+    headlines = {name: Headline(math.nan, math.nan, math.nan, 0) for name in HEADLINES}
+    with contextlib.suppress(AnalysisError):  # nothing to pool: recorded as missing
+        rate = plan.response_rate(studies).natural()
+        headlines["response_rate"] = Headline(rate.estimate, rate.ci_lb, rate.ci_ub,
+                                              len(plan.response_rate_rows(studies)))
+    with contextlib.suppress(AnalysisError):
+        controlled = plan.controlled(studies)
+        ratio = controlled.random_effects.natural()
+        headlines["controlled_rr"] = Headline(ratio.estimate, ratio.ci_lb, ratio.ci_ub, len(controlled.rows))
 
     verdicts = {}
     claims_path = data_dir / "claims.csv"
     if claims_path.is_file():
-        frame = check_claims(load_claims(claims_path), studies).to_frame()
+        frame = check_claims(load_claims(claims_path), studies, plan).to_frame()
         verdicts = dict(zip(frame["claim_id"].astype(str), frame["verdict"].astype(str)))
 
     labels = studies.drop_duplicates("study_id").set_index("study_id")["study_label"]
