@@ -93,7 +93,8 @@ from analysis.claim_rules import VERDICTS, Claimed
 from analysis.formatting import format_effect, format_percent
 from analysis.plan import AnalysisPlan
 from analysis.proportions import study_intervals
-from analysis.selection import PRIMARY_WINDOW, TIME_WINDOWS, as_flag
+from analysis.protocol import PRIMARY_WINDOW, TIME_WINDOWS
+from analysis.selection import as_flag
 
 #: Words that mark an adverse-event description as mild or short-lived (matched in lower case).
 MILD_WORDS = ("mild", "short-lasting", "short-lived", "declined rapidly", "none",

@@ -29,17 +29,7 @@ import pandas as pd
 
 from analysis._errors import AnalysisError, check_option
 from analysis.proportions import METHODS, ProportionResult, pool_proportions, study_intervals
-from analysis.selection import TIME_WINDOWS
-
-#: Protocol windows, in time order.
-
-#: Window bounds in hours (inclusive), from the protocol: <= 4 h, 1-7 d, 1-4 wk, >= 8 wk.
-WINDOW_HOURS = {
-    "during_or_immediate": (0.0, 4.0),
-    "short_term": (24.0, 7 * 24.0),
-    "medium_term": (7 * 24.0, 28 * 24.0),
-    "long_term": (56 * 24.0, np.inf),
-}
+from analysis.protocol import TIME_WINDOWS, WINDOW
 
 CHOICES = ("latest", "earliest")
 REQUIRED_COLUMNS = ("study_id", "timepoint_hours", "time_window", "ketamine_events", "ketamine_n")
@@ -60,7 +50,7 @@ def classify_time_window(hours) -> np.ndarray:
     hours = np.asarray(hours, dtype=float)
     out = np.full(hours.shape, "not_classified", dtype=object)
     for window in reversed(TIME_WINDOWS):
-        lower, upper = WINDOW_HOURS[window]
+        lower, upper = WINDOW[window].hours
         out[(hours >= lower) & (hours <= upper)] = window
     return out
 

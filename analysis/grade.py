@@ -63,6 +63,7 @@ from analysis._errors import AnalysisError, check_option
 from analysis.data import DATA_DIR, load_table
 from analysis.contract import PooledResult
 from analysis.pooling import MetaAnalysisResult
+from analysis.protocol import MIN_STUDIES_FOR_SMALL_STUDY_TESTS, PRIMARY_WINDOW
 from analysis.small_study import egger_test
 
 DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
@@ -82,8 +83,6 @@ INDIRECT_SHARE = 0.5
 #: Optimal information size in participants (GRADE guidelines 6, Guyatt 2011: a rule of
 #: thumb of 300 events or participants for dichotomous outcomes, 400 for continuous).
 OPTIMAL_INFORMATION_SIZE = 300
-#: Small-study tests only from this many studies (protocol; Sterne et al. 2011).
-MIN_STUDIES_FOR_SMALL_STUDY_TESTS = 10
 #: Egger's test at the 10% level, as usual for its low power.
 EGGER_ALPHA = 0.10
 
@@ -341,7 +340,7 @@ def _indirectness(result, rows, weights) -> DomainJudgement:
     if "sessions" in rows.columns and "time_window" in rows.columns:
         sessions = pd.to_numeric(rows["sessions"], errors="coerce").astype(float)
         single = (sessions == 1).to_numpy(dtype=bool)
-        early = (rows["time_window"].astype(str) == "during_or_immediate").to_numpy(dtype=bool)
+        early = (rows["time_window"].astype(str) == PRIMARY_WINDOW).to_numpy(dtype=bool)
         share = float(weights[single & early].sum())
         if share > INDIRECT_SHARE:
             concerns.append(f"{_pct(share)} of the weight comes from a single ketamine session assessed within "

@@ -23,13 +23,11 @@ from analysis._errors import AnalysisError, check_option
 from analysis.duration import DurationResult
 from analysis.contract import PooledResult
 from analysis.formatting import format_effect, format_p, format_percent, format_tau2
+from analysis.protocol import MIN_STUDIES_FOR_SMALL_STUDY_TESTS, UNCONTROLLED_DESIGNS, WINDOW
 
 #: Below this many studies the caveats say the heterogeneity estimates are imprecise.
 FEW_STUDIES = 5
 
-#: Small-study tests are run only with at least this many studies (protocol; Sterne et al.
-#: 2011, BMJ 343:d4002). Same value as ``analysis.small_study.MIN_STUDIES_FOR_POWER``.
-MIN_STUDIES_FOR_SMALL_STUDY_TESTS = 10
 
 #: Plain-language bands for I² (percent). The Cochrane Handbook (section 10.10.2) gives
 #: overlapping ranges (0-40 might not be important, 30-60 moderate, 50-90 substantial,
@@ -48,17 +46,10 @@ MODEL_DIFFERENCE_POINTS = 5.0
 #: Which direction of the effect is good for the patient.
 BENEFIT_DIRECTIONS = ("higher", "lower")
 
-_UNCONTROLLED_DESIGNS = ("single_arm_prospective", "single_arm_retrospective", "case_report")
 
 #: Short names of the proportion models' analysis scales (others: the measure's analysis label).
 _ANALYSIS_SCALE_WORDS = {
     "PLO": "logit scale", "PFT": "double-arcsine scale", "PAS": "arcsine scale", "PR": "proportion scale",
-}
-_WINDOW_WORDS = {
-    "during_or_immediate": "During or immediately after the infusion (up to 4 h)",
-    "short_term": "In the short term (1 to 7 days)",
-    "medium_term": "In the medium term (1 to 4 weeks)",
-    "long_term": "In the long term (8 weeks or more)",
 }
 
 
@@ -313,7 +304,7 @@ def caveats(result, data: pd.DataFrame | None = None, *, small_study=None, compa
         if "design" in rows.columns or "control" in rows.columns:
             design = rows["design"].astype(str) if "design" in rows.columns else pd.Series([""] * k)
             control = rows["control"].astype(str) if "control" in rows.columns else pd.Series([""] * k)
-            uncontrolled = design.isin(_UNCONTROLLED_DESIGNS) | (control == "none")
+            uncontrolled = design.isin(UNCONTROLLED_DESIGNS) | (control == "none")
             m = int(uncontrolled.sum())
             if m:
                 which = _names([labels[i] for i in np.flatnonzero(uncontrolled.to_numpy())])
@@ -440,7 +431,7 @@ def describe_duration(result: DurationResult) -> str:
     level = f"{100 * result.confidence_level:g}%"
     lines = []
     for row in result.pooled.itertuples(index=False):
-        head = _WINDOW_WORDS[row.time_window]
+        head = WINDOW[row.time_window].words
         if row.k == 0:
             lines.append(f"- {head}: no study reports responders.")
         elif row.k == 1:

@@ -41,14 +41,8 @@ from analysis.fixed_effects import FixedEffectResult, mantel_haenszel
 from analysis.pooling import TESTS, MetaAnalysisResult, meta_analysis
 from analysis.proportions import METHODS as PROPORTION_MODELS
 from analysis.proportions import ProportionResult, pool_proportions
-from analysis.selection import (
-    PRIMARY_WINDOW,
-    TIME_WINDOWS,
-    UNCONTROLLED_DESIGNS,
-    controlled_rows,
-    response_rate_rows,
-    without,
-)
+from analysis.protocol import PRIMARY_WINDOW, TIME_WINDOWS, UNCONTROLLED_DESIGNS
+from analysis.selection import controlled_rows, response_rate_rows, without
 
 #: Controlled measures of responders the plan offers.
 CONTROLLED_MEASURES = ("RR", "OR", "RD")

@@ -13,7 +13,7 @@ Rules (protocol, ``data/README.md``)
   (a sample's pooled row first), because a study's row at a common threshold
   is often flagged as a sensitivity-only row.
 - Case reports are described, never pooled; registered trials without results
-  have nothing to pool (:data:`NEVER_POOLED_DESIGNS`).
+  have nothing to pool (:data:`analysis.protocol.NEVER_POOLED_DESIGNS`).
 """
 
 from __future__ import annotations
@@ -21,18 +21,9 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis._errors import check_option
+from analysis.protocol import NEVER_POOLED_DESIGNS, PRIMARY_WINDOW, TIME_WINDOWS
 
-#: The protocol's time windows after the infusion, in order (data/README.md gives the rules).
-TIME_WINDOWS = ("during_or_immediate", "short_term", "medium_term", "long_term")
-
-#: Window of the primary analyses (response rate, controlled comparison) and of claims that give none.
-PRIMARY_WINDOW = "during_or_immediate"
-
-#: Designs whose rows never enter a pooled analysis (protocol: case reports are never pooled).
-NEVER_POOLED_DESIGNS = ("case_report", "registered_trial")
-
-#: Designs without a control group.
-UNCONTROLLED_DESIGNS = ("single_arm_prospective", "single_arm_retrospective", "case_report")
+__all__ = ["as_flag", "controlled_rows", "response_rate_rows", "without"]
 
 
 def as_flag(series: pd.Series) -> pd.Series:

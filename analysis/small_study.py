@@ -17,9 +17,10 @@ from scipy import stats
 
 from analysis._errors import AnalysisError, check_option
 from analysis.pooling import MetaAnalysisResult, meta_analysis, meta_regression
+from analysis.protocol import MIN_STUDIES_FOR_SMALL_STUDY_TESTS
 
-#: Below this many studies the tests have little power (Sterne et al. 2011, BMJ 343:d4002).
-MIN_STUDIES_FOR_POWER = 10
+#: Below this many studies the tests have little power (the protocol's minimum, in analysis.protocol).
+MIN_STUDIES_FOR_POWER = MIN_STUDIES_FOR_SMALL_STUDY_TESTS
 EGGER_PREDICTORS = ("sei", "vi")
 EGGER_MODELS = ("rma", "lm")
 TRIMFILL_ESTIMATORS = ("L0", "R0", "Q0")

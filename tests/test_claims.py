@@ -17,7 +17,7 @@ from analysis._errors import AnalysisError
 from analysis.claims import SNAPSHOT_PATH, VERDICTS, check_claims, snapshot_differences
 from analysis.data import load_claims, load_studies
 from analysis.plan import AnalysisPlan
-from analysis.selection import TIME_WINDOWS
+from analysis.protocol import TIME_WINDOWS
 
 #: The check only copies numbers from the fits; equality up to float noise.
 COPY_TOLERANCE = 1e-12

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
@@ -9,14 +11,11 @@ from matplotlib.patches import Polygon, Rectangle
 
 from analysis._errors import AnalysisError, check_option
 from analysis.plots._style import FONT_SIZE, MIN_FONT_SIZE, PALETTE, new_figure, text_size
+from analysis.protocol import WINDOWS as PROTOCOL_WINDOWS
 
-#: Protocol windows in time order, their axis text and their bounds in hours.
-WINDOWS = {
-    "during_or_immediate": ("≤ 4 h", (0.0, 4.0)),
-    "short_term": ("1–7 days", (24.0, 168.0)),
-    "medium_term": ("1–4 weeks", (168.0, 672.0)),
-    "long_term": ("≥ 8 weeks", (1344.0, None)),
-}
+#: Protocol windows in time order: their axis text and their bounds in hours (open above for the last).
+WINDOWS = {w.name: (w.axis_label, (w.hours[0], w.hours[1] if math.isfinite(w.hours[1]) else None))
+           for w in PROTOCOL_WINDOWS}
 _HOUR_TICKS = ((0.25, "15 min"), (1.0, "1 h"), (4.0, "4 h"), (24.0, "1 d"), (168.0, "1 wk"),
                (672.0, "4 wk"), (1344.0, "8 wk"), (4380.0, "6 mo"), (8760.0, "1 y"))
 _COLOURS = ("blue", "orange", "bluish_green", "vermillion", "reddish_purple", "sky_blue",
