@@ -81,7 +81,6 @@ Study characteristics (``study_characteristics``)
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 

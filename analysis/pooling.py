@@ -27,15 +27,9 @@ from analysis._distributions import (
 from analysis._errors import AnalysisError, check_option
 from analysis._inputs import as_numbers, reject_first, study_name
 from analysis._summary import effect_size_frame
+from analysis._tau2 import TAU2_METHODS, estimate_tau2, q_profile_root
+from analysis._weighted_fit import NormalModel, WeightedFit, intercept_design
 from analysis.contract import PooledResult
-from analysis._tau2 import (
-    TAU2_METHODS,
-    NormalModel,
-    WeightedFit,
-    estimate_tau2,
-    intercept_design,
-    q_profile_root,
-)
 
 TESTS = ("z", "knha")
 PREDICTION_TYPES = ("metafor", "hts")

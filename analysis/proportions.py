@@ -27,14 +27,21 @@ reported as ``|theta|``; central differences are then valid at ``theta = 0``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from numpy.polynomial.hermite_e import hermegauss
-from scipy import optimize, special, stats
+from scipy import special, stats
 
 from analysis._errors import AnalysisError, check_option
+from analysis._glmm import (
+    DEFAULT_QUADRATURE_POINTS,
+    TAU2_BOUNDARY,
+    TAU2_LARGE,
+    binomial_loglik_sum,
+    conditional_modes,
+    fit_binomial_normal,
+    fixed_effect_logit,
+)
 from analysis._inputs import as_numbers, reject_first
 from analysis._summary import study_labels, summary_frame
 from analysis.contract import HeterogeneityTest, NaturalScale, PooledResult
@@ -52,28 +59,6 @@ TESTS = ("z", "knha")
 #: PFT and PAS need none (escalc's default ``add`` is 0 for them).
 ZERO_CELL_ADD = 0.5
 
-#: lme4 ``nAGQ``; rma.glmm's default is 7.
-DEFAULT_QUADRATURE_POINTS = 7
-
-#: Convergence of the conditional-mode search (absolute, on the u scale).
-MODE_TOLERANCE = 1e-13
-MODE_MAX_ITERATIONS = 200
-
-#: Newton iterations on (theta, mu): stop when the step is this small. The
-#: central-difference gradient carries noise of ~1e-9 (the modes are solved
-#: to 1e-13), so a smaller threshold would chase noise.
-OUTER_TOLERANCE = 1e-8
-OUTER_MAX_ITERATIONS = 100
-
-#: Step for the central-difference derivatives of the deviance. lme4's
-#: ``deriv12`` uses 1e-4 as well; the truncation error is O(step^2).
-DERIVATIVE_STEP = 1e-4
-
-
-#: tau² above this (logit scale: tau = 10) means the likelihood keeps rising
-#: with tau (e.g. studies at 0 and at all events); a note says so.
-TAU2_LARGE = 100.0
-
 #: The model scale of each inverse-variance method, in words.
 _MODEL_SCALE_WORDS = {
     "PLO": "logit scale", "PFT": "Freeman-Tukey double-arcsine scale", "PAS": "arcsine scale",
@@ -85,10 +70,6 @@ PROPORTION_DICT_KEYS = (
     "k", "method", "measure", "estimate", "se", "pval", "ci_lb", "ci_ub", "pi_lb", "pi_ub", "tau2",
     "i2", "prop", "prop_ci_lb", "prop_ci_ub", "prop_pi_lb", "prop_pi_ub",
 )
-
-#: tau² below this is reported as on the boundary (theta is optimised to
-#: ~1e-10, so tau2 = theta² is then < 1e-20).
-TAU2_BOUNDARY = 1e-12
 
 
 @dataclass(frozen=True)
@@ -484,7 +465,7 @@ def pool_proportions(
     x = events.astype(float)
     size = n.astype(float)
     start = meta_analysis(yi, vi, method="DL")
-    glmm = _fit_binomial_normal(x, size, start.estimate, float(np.sqrt(start.tau2)), int(quadrature_points))
+    glmm = fit_binomial_normal(x, size, start.estimate, float(np.sqrt(start.tau2)), int(quadrature_points))
     if not glmm.used_hessian:
         notes.append(
             "The Hessian of the deviance was not positive definite; the SE comes from the "
@@ -508,9 +489,9 @@ def pool_proportions(
     i2 = 100.0 * glmm.tau2 / (typical + glmm.tau2)
     h2 = glmm.tau2 / typical + 1.0
     # Heterogeneity: saturated (one logit per study) vs fixed-effect logistic model.
-    mu_fe, _ = _fixed_effect_logit(x, size)
-    loglik_fe = _binomial_loglik_sum(x, size, np.full(k, special.expit(mu_fe)))
-    loglik_sat = _binomial_loglik_sum(x, size, x / size)
+    mu_fe, _ = fixed_effect_logit(x, size)
+    loglik_fe = binomial_loglik_sum(x, size, np.full(k, special.expit(mu_fe)))
+    loglik_sat = binomial_loglik_sum(x, size, x / size)
     q_lrt = max(-2.0 * (loglik_fe - loglik_sat), 0.0)
     q_lrt_p = float(stats.chi2.sf(q_lrt, k - 1))
     if np.any(corrected):
@@ -526,8 +507,8 @@ def pool_proportions(
         mean = np.sum(w_exact * logits) / w_exact.sum()
         q = float(max(np.sum(w_exact * (logits - mean) ** 2), 0.0))
         q_p = float(stats.chi2.sf(q, k - 1))
-    u_hat, _ = _conditional_modes(x, size, glmm.mu, np.sqrt(glmm.tau2))
-    loglik_conditional = _binomial_loglik_sum(x, size, special.expit(glmm.mu + np.sqrt(glmm.tau2) * u_hat))
+    u_hat, _ = conditional_modes(x, size, glmm.mu, np.sqrt(glmm.tau2))
+    loglik_conditional = binomial_loglik_sum(x, size, special.expit(glmm.mu + np.sqrt(glmm.tau2) * u_hat))
     back = special.expit([glmm.mu, ci[0], ci[1], pi[0], pi[1]])
     return ProportionResult(
         **common, tau_method=None, test="z",
@@ -539,224 +520,6 @@ def pool_proportions(
         weights=None, loglik=loglik_conditional, marginal_loglik=glmm.loglik,
         quadrature_points=int(quadrature_points), pooled=None, notes=tuple(notes),
     )
-
-
-# --------------------------------------------------------------------------
-# The binomial-normal model (internal)
-
-@dataclass(frozen=True)
-class _GlmmFit:
-    """Maximum-likelihood fit of the binomial-normal model (internal)."""
-
-    mu: float
-    tau2: float
-    vcov_mu: float
-    loglik: float
-    hessian: np.ndarray
-    used_hessian: bool
-    iterations: int
-
-
-@lru_cache(maxsize=16)
-def _quadrature(points: int) -> tuple[np.ndarray, np.ndarray]:
-    nodes, weights = hermegauss(points)
-    # hermegauss integrates against exp(-z^2/2); dividing by sqrt(2 pi) gives
-    # a rule for the standard normal density (weights sum to one).
-    log_weights = np.log(weights / np.sqrt(2.0 * np.pi))
-    log_phi = -0.5 * nodes**2 - 0.5 * np.log(2.0 * np.pi)
-    log_w_over_phi = log_weights - log_phi
-    nodes.setflags(write=False)
-    log_w_over_phi.setflags(write=False)
-    return nodes, log_w_over_phi
-
-
-def _conditional_modes(x, n, mu, tau, start=None):
-    """Mode of log Binom(x | n, expit(mu + tau u)) - u^2/2 for every study.
-
-    The score ``tau (x - n p) - u`` is strictly decreasing in ``u`` and changes
-    sign on ``[tau (x - n), tau x]`` (for ``tau >= 0``), so Newton's method is
-    safeguarded by bisection on that bracket. ``start`` (e.g. the modes at a
-    nearby parameter value) only changes the number of iterations.
-    """
-    lo = np.minimum(tau * (x - n), tau * x)
-    hi = np.maximum(tau * (x - n), tau * x)
-    u = np.clip(np.zeros_like(x) if start is None else start, lo, hi)
-    for _ in range(MODE_MAX_ITERATIONS):
-        p = special.expit(mu + tau * u)
-        score = tau * (x - n * p) - u
-        curvature = tau * tau * n * p * (1.0 - p) + 1.0
-        step = score / curvature
-        if np.all(np.abs(step) <= MODE_TOLERANCE * (1.0 + np.abs(u))):
-            u = u + step
-            break
-        positive = score > 0
-        lo = np.where(positive, u, lo)
-        hi = np.where(positive, hi, u)
-        u_new = u + step
-        outside = (u_new <= lo) | (u_new >= hi)
-        u = np.where(outside & (hi > lo), 0.5 * (lo + hi), u_new)
-    p = special.expit(mu + tau * u)
-    curvature = tau * tau * n * p * (1.0 - p) + 1.0
-    return u, curvature
-
-
-def _binomial_loglik(x, n, eta, log_choose):
-    # x * eta - n * log(1 + exp(eta)), written to stay finite for large |eta|.
-    return log_choose + x * eta - n * np.logaddexp(0.0, eta)
-
-
-class _BinomialNormal:
-    """Adaptive Gauss-Hermite marginal log-likelihood of one data set.
-
-    Keeps the conditional modes of the last evaluation as the starting point
-    of the next one (the optimiser moves in small steps).
-    """
-
-    def __init__(self, x, n, points):
-        self.x = x
-        self.n = n
-        self.log_choose = special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1)
-        self.nodes, self.log_w_over_phi = _quadrature(points)
-        self.u_start = None
-
-    def loglik(self, mu, theta):
-        tau = abs(theta)
-        u_hat, curvature = _conditional_modes(self.x, self.n, mu, tau, self.u_start)
-        self.u_start = u_hat
-        scale = 1.0 / np.sqrt(curvature)
-        u = u_hat[:, None] + scale[:, None] * self.nodes[None, :]
-        eta = mu + tau * u
-        terms = (
-            _binomial_loglik(self.x[:, None], self.n[:, None], eta, self.log_choose[:, None])
-            - 0.5 * u**2
-            + self.log_w_over_phi[None, :]
-        )
-        top = terms.max(axis=1)
-        per_study = np.log(scale) + top + np.log(np.exp(terms - top[:, None]).sum(axis=1))
-        return float(per_study.sum()) - 0.5 * np.log(2.0 * np.pi) * self.x.size
-
-
-def _marginal_loglik(x, n, mu, theta, points=DEFAULT_QUADRATURE_POINTS):
-    """Adaptive Gauss-Hermite approximation of the marginal log-likelihood."""
-    return _BinomialNormal(x, n, points).loglik(mu, theta)
-
-
-def _derivatives(f, z, step):
-    """Central-difference gradient and Hessian of ``f`` at ``z`` (2 parameters)."""
-    f0 = f(z)
-    grad = np.empty(2)
-    hess = np.empty((2, 2))
-    e = np.eye(2) * step
-    fp = [f(z + e[i]) for i in range(2)]
-    fm = [f(z - e[i]) for i in range(2)]
-    for i in range(2):
-        grad[i] = (fp[i] - fm[i]) / (2.0 * step)
-        hess[i, i] = (fp[i] - 2.0 * f0 + fm[i]) / step**2
-    fpp = f(z + e[0] + e[1])
-    fmm = f(z - e[0] - e[1])
-    fpm = f(z + e[0] - e[1])
-    fmp = f(z - e[0] + e[1])
-    hess[0, 1] = hess[1, 0] = (fpp - fpm - fmp + fmm) / (4.0 * step**2)
-    return f0, grad, hess
-
-
-def _fit_binomial_normal(events, n, start_mu, start_tau, points=DEFAULT_QUADRATURE_POINTS):
-    """Fit the model; ``start_*`` are starting values (e.g. from a DL fit on logits)."""
-    x = np.asarray(events, dtype=float)
-    n = np.asarray(n, dtype=float)
-
-    model = _BinomialNormal(x, n, points)
-
-    def deviance(z):
-        return -2.0 * model.loglik(z[1], z[0])
-
-    z = np.array([max(start_tau, 0.1), start_mu], dtype=float)
-    iterations = 0
-    converged = False
-    for iterations in range(1, OUTER_MAX_ITERATIONS + 1):
-        f0, grad, hess = _derivatives(deviance, z, DERIVATIVE_STEP)
-        eigenvalues = np.linalg.eigvalsh(hess)
-        if np.all(eigenvalues > 0):
-            step = -np.linalg.solve(hess, grad)
-        else:
-            # Far from the optimum the deviance need not be convex: take a
-            # gradient step scaled by the largest curvature instead.
-            step = -grad / max(np.max(np.abs(eigenvalues)), 1.0)
-        t = 1.0
-        while t > 1e-8 and deviance(z + t * step) > f0 + 1e-12 * abs(f0):
-            t *= 0.5
-        if t <= 1e-8 and np.max(np.abs(grad)) < 1e-5:
-            # No decrease along a Newton step with a vanishing gradient: at
-            # the optimum up to the noise of the finite differences.
-            converged = True
-            break
-        z = z + t * step
-        if np.max(np.abs(t * step)) < OUTER_TOLERANCE:
-            converged = True
-            break
-    if not converged:
-        # Fall back to a derivative-free search from the last point.
-        opt = optimize.minimize(
-            deviance, z, method="Nelder-Mead",
-            options={"xatol": 1e-9, "fatol": 1e-11, "maxiter": 5000},
-        )
-        diverging = opt.status == 2 and opt.x[0] ** 2 > TAU2_LARGE
-        if not opt.success and not diverging:
-            # (a search that runs out of iterations far out on the tau axis is the
-            # likelihood rising without bound: its point is kept and flagged as
-            # implausibly large by the caller)
-            raise AnalysisError(
-                "The binomial-normal GLMM did not converge; check the events and n "
-                "(e.g. a single study, or every study with 0 events)."
-            )
-        z = opt.x
-    z[0] = abs(z[0])
-    if z[0] ** 2 < TAU2_BOUNDARY:
-        # On the boundary: report tau2 = 0 exactly, as lme4 does (theta >= 0).
-        z[0] = 0.0
-    _, _, hess = _derivatives(deviance, z, DERIVATIVE_STEP)
-    cov = 2.0 * _inverse_or_none(hess)
-    used_hessian = cov is not None and np.all(np.linalg.eigvalsh(cov) > 0)
-    if used_hessian:
-        vcov_mu = float(cov[1, 1])
-    else:
-        # lme4 falls back to the variance from the fixed-effect block when the
-        # full Hessian is not positive definite (e.g. theta on the boundary).
-        vcov_mu = float(2.0 / hess[1, 1])
-    return _GlmmFit(
-        mu=float(z[1]),
-        tau2=float(z[0] ** 2),
-        vcov_mu=vcov_mu,
-        loglik=_marginal_loglik(x, n, z[1], z[0], points),
-        hessian=hess,
-        used_hessian=bool(used_hessian),
-        iterations=iterations,
-    )
-
-
-def _inverse_or_none(matrix):
-    try:
-        return np.linalg.inv(matrix)
-    except np.linalg.LinAlgError:
-        return None
-
-
-def _fixed_effect_logit(events, n):
-    """ML estimate of a common logit (``glm(cbind(x, n - x) ~ 1, binomial)``)."""
-    x = np.asarray(events, dtype=float)
-    n = np.asarray(n, dtype=float)
-    p = x.sum() / n.sum()
-    mu = float(special.logit(p))
-    return mu, float(1.0 / (n.sum() * p * (1.0 - p)))
-
-
-def _binomial_loglik_sum(events, n, probabilities):
-    """Sum of binomial log-likelihoods; 0 * log 0 taken as 0."""
-    x = np.asarray(events, dtype=float)
-    n = np.asarray(n, dtype=float)
-    p = np.asarray(probabilities, dtype=float)
-    log_choose = special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1)
-    return float(np.sum(log_choose + special.xlogy(x, p) + special.xlog1py(n - x, -p)))
 
 
 # --------------------------------------------------------------------------

@@ -240,7 +240,7 @@ def test_subset_refits_with_the_same_options():
 #: in tests/reference/pooling.json as "oscillating_reml".
 
 
-def test_oscillating_fisher_scoring_still_converges():
+def test_where_metafors_fisher_scoring_oscillates_the_safeguarded_newton_converges():
     data = _REFERENCE["datasets"]["oscillating"]
     expected = _REFERENCE["oscillating_reml"]
     res = meta_analysis(data["yi"], data["vi"])
@@ -260,14 +260,14 @@ def test_slowly_oscillating_scoring_matches_metafor(fit):
 def test_non_convergence_is_a_clear_error(monkeypatch):
     import analysis._tau2 as tau2_module
 
-    monkeypatch.setattr(tau2_module, "FISHER_SCORING_ITERATIONS", 1)
+    monkeypatch.setattr(tau2_module, "NEWTON_ITERATIONS", 1)
     with pytest.raises(AnalysisError, match="REML estimate of tau² did not converge.*try method='PM'"):
         meta_analysis(BCG["yi"], BCG["vi"])
 
 
 def test_large_k_matches_the_closed_form_dersimonian_laird():
     # Above 10,000 studies the weighted sums are accumulated block by block
-    # (analysis._tau2.WeightedSums); check that path, with a short last block, against
+    # (analysis._weighted_fit.WeightedSums); check that path, with a short last block, against
     # DerSimonian & Laird's closed form written out here with plain numpy.
     rng = np.random.default_rng(7)
     vi = rng.uniform(0.01, 0.5, 20_000)
@@ -332,7 +332,7 @@ def test_non_finite_input_is_an_error_without_numpy_warnings(yi, vi):
 def test_a_moved_fit_agrees_with_the_fit_it_stands_for():
     # NormalModel.move replaces a pass over the studies by a first-order update when the
     # step changes no weight by more than LINEAR_STEP; the update must match a real fit.
-    from analysis._tau2 import (
+    from analysis._weighted_fit import (
         LINEAR_STEP,
         InterceptOnlyFit,
         NormalModel,

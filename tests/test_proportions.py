@@ -147,9 +147,9 @@ def test_diverging_tau2_is_flagged():
 def test_diverging_tau2_does_not_hinge_on_the_last_bit_of_the_start(start_mu):
     # Two DL starts one ulp apart (both seen from meta_analysis on these logits): with the
     # first, Nelder-Mead runs out of iterations on the flat ridge far out on the tau axis.
-    from analysis.proportions import TAU2_LARGE, _fit_binomial_normal
+    from analysis._glmm import TAU2_LARGE, fit_binomial_normal
 
-    fit = _fit_binomial_normal(np.array([50.0, 0, 0]), np.array([50.0, 50, 50]), start_mu, np.sqrt(26.37931453309418))
+    fit = fit_binomial_normal(np.array([50.0, 0, 0]), np.array([50.0, 50, 50]), start_mu, np.sqrt(26.37931453309418))
     assert fit.tau2 > TAU2_LARGE
 
 

@@ -9,7 +9,6 @@ size (figures are laid out in inches and saved at 200 dpi).
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Iterable
 from pathlib import Path
 
