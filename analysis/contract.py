@@ -11,8 +11,9 @@ Every pooled result has, on the **analysis scale** (log ratio, logit, ...):
 
 ``k``, ``measure`` (metafor code of the analysis scale), ``confidence_level``,
 ``estimate``, ``se``, ``pval``, ``ci_lb``, ``ci_ub``, ``pi_lb``, ``pi_ub``
-(NaN when there is no prediction interval), ``tau2`` (0 for fixed-effect
-models, by assumption), ``labels``, ``notes``, ``model_label`` (short, for
+(as the model computes them, e.g. metafor's ``predict()`` repeats the CI for
+one study; NaN for fixed-effect models), ``tau2`` (0 for fixed-effect models,
+by assumption), ``labels``, ``notes``, ``model_label`` (short, for
 figures) and ``summary_frame()``; and it answers, through this class:
 
 - :attr:`PooledResult.random_effects`, :attr:`PooledResult.tau2_at_boundary`,

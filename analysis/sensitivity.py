@@ -48,14 +48,19 @@ def _refit_frame(res, index_sets, labels) -> tuple[pd.DataFrame, list]:
         {
             "label": labels,
             "k": [indices.size for indices in index_sets],
-            **{column: [_as_float(getattr(fit, column, None)) for fit in fits] for column in REFIT_COLUMNS},
+            **{column: [_refit_value(fit, column) for fit in fits] for column in REFIT_COLUMNS},
         }
     )
     frame.attrs.update(res.fit_options(), measure=res.measure, notes=notes)
     return frame, fits
 
 
-def _as_float(value) -> float:
+def _refit_value(fit, column: str) -> float:
+    """A refit's value; NaN if it failed, and for a prediction interval it does not have
+    (one study: see :attr:`analysis.contract.PooledResult.has_prediction_interval`)."""
+    if fit is None or (column in ("pi_lb", "pi_ub") and not fit.has_prediction_interval):
+        return np.nan
+    value = getattr(fit, column, None)
     return np.nan if value is None else float(value)
 
 
@@ -87,8 +92,8 @@ def leave_one_out(res: MetaAnalysisResult | ProportionResult) -> pd.DataFrame:
 
     Notes
     -----
-    With k = 2 each refit has one study; :func:`analysis.pooling.meta_analysis`
-    then reports Q, I² and H² as undefined (NaN) where metafor prints 0, 0 and 1.
+    With k = 2 each refit has one study: Q = 0, I² = 0 and H² = 1, as metafor
+    prints them, and no prediction interval (NaN).
 
     Examples
     --------
@@ -131,8 +136,8 @@ def cumulative(res: MetaAnalysisResult | ProportionResult, order=None, *, decrea
 
     Notes
     -----
-    The first step has one study; its Q, I² and H² are undefined (NaN) and it
-    has no prediction interval, where metafor prints Q = 0, I² = 0, H² = 1.
+    The first step has one study: Q = 0, I² = 0 and H² = 1, as metafor prints
+    them, and no prediction interval (NaN; metafor repeats the CI).
 
     Examples
     --------

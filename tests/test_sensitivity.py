@@ -53,8 +53,15 @@ def _expected(values):
 
 def _assert_columns(frame: pd.DataFrame, ref: dict, keys, rows=slice(None)):
     for key in keys:
+        expected = _expected(ref[key])
+        if key in ("pi_lb", "pi_ub"):
+            # A one-study refit has no prediction interval (analysis.contract), where metafor's
+            # predict() repeats the CI: NaN here, and only there.
+            one_study = frame["k"].to_numpy() == 1
+            assert np.isnan(frame[key].to_numpy(dtype=float)[one_study]).all(), key
+            expected = np.where(one_study, np.nan, expected)
         np.testing.assert_allclose(
-            frame[key].to_numpy(dtype=float)[rows], _expected(ref[key])[rows],
+            frame[key].to_numpy(dtype=float)[rows], expected[rows],
             rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE, err_msg=key,
         )
 
