@@ -1,0 +1,99 @@
+"""The analysis plan (analysis.plan): one vocabulary, validated once; the protocol's row rules."""
+
+import pandas as pd
+import pytest
+
+from analysis import AnalysisError
+from analysis.data import load_studies
+from analysis.plan import AnalysisPlan
+from analysis.protocol import NEVER_POOLED_DESIGNS
+
+
+@pytest.fixture(scope="module")
+def studies():
+    return load_studies()
+
+
+@pytest.mark.parametrize("choices, message", [
+    ({"proportion_model": "XX"}, "proportion_model='XX' is not supported"),
+    ({"measure": "HR"}, "measure='HR' is not supported"),
+    ({"method": "OLS"}, "method='OLS' is not supported"),
+    ({"test": "t"}, "test='t' is not supported"),
+    ({"proportion_test": "knha"}, "proportion_test='knha' does not apply to the GLMM"),
+    ({"time_window": "later"}, "time_window='later' is not supported"),
+    ({"responder_threshold": 150}, "responder_threshold=150 must be a percent"),
+    ({"include_unstated_time": "yes"}, "include_unstated_time must be True or False"),
+    ({"exclude": "cohen2006"}, "exclude must be a list of study_id values"),
+    ({"response_rate_threshold": 50}, "response_rate_threshold=50 must be a proportion"),
+    ({"confidence_level": 95}, "confidence_level=95 must lie strictly between 0 and 1"),
+])
+def test_every_choice_is_validated_with_a_plain_message(choices, message):
+    with pytest.raises(AnalysisError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        AnalysisPlan(**choices)
+
+
+def test_from_parameters_reads_only_the_vocabulary():
+    plan = AnalysisPlan.from_parameters({"method": "DL", "exclude": ["a"], "data_dir": "x", "other": 1})
+    assert plan == AnalysisPlan(method="DL", exclude=("a",))
+    assert plan.defaults_differ() == {"method": "DL", "exclude": ("a",)}
+
+
+def test_case_reports_are_never_pooled_in_any_subset(studies):
+    """Issue 9: notebook 05's "50 % threshold only" analysis pooled two case reports."""
+    subsets = AnalysisPlan().response_rate_subsets(studies)
+    assert "50% responder threshold only" in subsets
+    for name, rows in subsets.items():
+        assert not rows["design"].isin(NEVER_POOLED_DESIGNS).any(), name
+        assert rows["cohort_id"].is_unique, name
+    threshold = subsets["50% responder threshold only"]
+    assert (threshold["responder_threshold_percent"] == 50).all()
+    # every poolable sample with a 50 % row in the window enters, even one whose own threshold
+    # differs (its 50 % row is then a sensitivity-only row, e.g. Cohen 2006: 67 % pooled)
+    candidates = studies[(studies["outcome"] == "responders") & studies["ketamine_events"].notna()
+                         & ~studies["design"].isin(NEVER_POOLED_DESIGNS)
+                         & (studies["responder_threshold_percent"] == 50)
+                         & studies["time_window"].isin(["during_or_immediate", "not_reported"])]
+    assert set(threshold["cohort_id"]) == set(candidates["cohort_id"])
+    assert not set(threshold["cohort_id"]) <= set(subsets["primary analysis"]["cohort_id"]) or (
+        set(threshold["row_id"]) != set(subsets["primary analysis"]["row_id"]))
+
+
+def test_case_report_rows_at_the_threshold_exist_but_stay_out(studies):
+    case = studies[(studies["design"] == "case_report") & (studies["responder_threshold_percent"] == 50)]
+    assert not case.empty  # the data hold such rows; the subset above leaves them out
+    rows = AnalysisPlan(responder_threshold=50).response_rate_rows(studies)
+    assert not rows["row_id"].isin(case["row_id"]).any()
+
+
+def test_exclude_leaves_a_study_out_of_every_analysis(studies):
+    plan = AnalysisPlan(exclude=("noppers2011",))
+    assert "noppers2011" not in set(plan.response_rate_rows(studies)["study_id"])
+    assert "noppers2011" not in set(plan.included(studies)["study_id"])
+    with pytest.raises(AnalysisError, match="no study counts responders in both arms"):
+        plan.controlled(studies)
+
+
+def test_one_sample_is_shown_as_itself_not_as_a_glmm(studies):
+    plan = AnalysisPlan(time_window="short_term", include_unstated_time=False)
+    rate = plan.response_rate(studies)
+    assert rate.k == 1 and rate.method == "PLO"
+    assert rate.notes[0].startswith("one sample only: nothing is pooled and the GLMM cannot be fitted")
+    assert not rate.has_prediction_interval
+
+
+def test_undefined_mantel_haenszel_is_a_reason_not_a_crash(studies):
+    controlled = AnalysisPlan(time_window="short_term").controlled(studies)
+    assert controlled.mantel_haenszel is None
+    assert "no events in the control arm" in controlled.mantel_haenszel_note
+    assert controlled.random_effects.k == 1
+
+
+def test_the_plan_uses_its_options(studies):
+    plan = AnalysisPlan(proportion_model="PFT", proportion_test="knha", method="DL", measure="OR", test="z",
+                        confidence_level=0.9)
+    rate = plan.response_rate(studies)
+    assert (rate.method, rate.tau_method, rate.test, rate.confidence_level) == ("PFT", "DL", "knha", 0.9)
+    fit = plan.controlled(studies).random_effects
+    assert (fit.measure, fit.method, fit.test, fit.confidence_level) == ("OR", "DL", "z", 0.9)
+    assert set(plan.response_rate_models(studies)) == {"PFT", "GLMM", "PLO"}
+    assert isinstance(plan.controlled(studies).comparisons, pd.DataFrame)
