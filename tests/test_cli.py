@@ -90,7 +90,7 @@ def test_validate_malformed_dictionary():
     assert result.stderr.splitlines()[0] == (
         f"{C}bad_header.dictionary.csv:1: column 'needs_source': missing column: a data "
         "dictionary has the columns column,type,unit,required,allowed,minimum,maximum,"
-        "needs_source,description")
+        "needs_source,description,label,category_labels")
 
 
 def test_validate_without_file_checks_the_project_data_from_any_directory(tmp_path):

@@ -64,7 +64,7 @@ EXPECTED = {
         f"{C}bad_dictionary.dictionary.csv:10: column 'maximum': value '1.5.2': a maximum must be a number or the name of a numeric column (optionally prefixed with '<' for an exclusive bound)",
     ],
     "bad_header.csv": [
-        f"{C}bad_header.dictionary.csv:1: column 'needs_source': missing column: a data dictionary has the columns column,type,unit,required,allowed,minimum,maximum,needs_source,description",
+        f"{C}bad_header.dictionary.csv:1: column 'needs_source': missing column: a data dictionary has the columns column,type,unit,required,allowed,minimum,maximum,needs_source,description,label,category_labels",
     ],
     "byte_order_mark.csv": [
         f'{C}byte_order_mark.csv:1: file starts with a UTF-8 byte-order mark (BOM); save it as UTF-8 without BOM',
@@ -429,3 +429,31 @@ def test_every_study_and_every_seed_article_has_a_reference():
     # An article without an address says why.
     assert articles.loc[articles["url"].isna(), "note"].notna().all()
 
+
+
+# ------------------------------------------------------------------ reader labels
+
+
+@pytest.mark.parametrize("path", sorted(DATA_DIR.glob("*.dictionary.csv")), ids=lambda p: p.name)
+def test_every_column_and_category_of_the_data_has_a_reader_label(path):
+    """Issue 10: coded values such as rct_crossover or some_concerns never reach a reader."""
+    dictionary = load_dictionary(path)
+    for spec in dictionary.columns:
+        assert spec.label, f"{path.name}: {spec.column} has no label"
+        if spec.type == "category":
+            assert len(spec.category_labels) == len(spec.allowed), f"{path.name}: {spec.column}"
+            assert "_" not in "".join(spec.category_labels), f"{path.name}: {spec.column}"
+
+
+def test_category_labels_must_match_the_allowed_values(tmp_path):
+    dictionary = tmp_path / "x.dictionary.csv"
+    dictionary.write_text(
+        "column,type,unit,required,allowed,minimum,maximum,needs_source,description,label,category_labels\n"
+        "x_id,string,,yes,,,,no,Key,Identifier,\n"
+        "route,category,,yes,iv|sc,,,no,Route,Route,Intravenous\n"
+        "dose,number,mg,no,,,,no,Dose,Dose,High|Low\n", encoding="utf-8")
+    with pytest.raises(DataValidationError) as error:
+        load_dictionary(dictionary)
+    messages = [str(p) for p in error.value.problems]
+    assert any("1 labels for 2 allowed values" in m and ":3:" in m for m in messages), messages
+    assert any("category labels apply only to category columns" in m and ":4:" in m for m in messages), messages

@@ -25,6 +25,8 @@ DICTIONARY_COLUMNS = (
     "maximum",
     "needs_source",
     "description",
+    "label",
+    "category_labels",
 )
 PROVENANCE_STATUSES = ("reported", "derived", "not_reported")
 PROVENANCE_KEY = ("row_id", "column")
@@ -144,6 +146,10 @@ class ColumnSpec:
         What the column means.
     line : int
         Line of this entry in the dictionary file.
+    label : str
+        The column's name for readers (table headers); empty: the column name.
+    category_labels : tuple of str
+        A reader's label for each of ``allowed``, in the same order; empty: the codes.
     """
 
     column: str
@@ -156,6 +162,28 @@ class ColumnSpec:
     needs_source: bool = False
     description: str = ""
     line: int = 0
+    label: str = ""
+    category_labels: tuple[str, ...] = ()
+
+    @property
+    def header(self) -> str:
+        """The column's header for readers: its label, with the unit in brackets.
+
+        >>> ColumnSpec("dose_mg_per_kg", "number", unit="mg/kg", label="Dose").header
+        'Dose (mg/kg)'
+        """
+        name = self.label or self.column
+        return f"{name} ({self.unit})" if self.unit and self.unit not in name else name
+
+    def value_label(self, value) -> str:
+        """A category code as readers see it (the code itself when it has no label).
+
+        >>> ColumnSpec("route", "category", allowed=("iv", "sc"), category_labels=("Intravenous", "Subcutaneous")).value_label("sc")
+        'Subcutaneous'
+        """
+        if value in self.allowed and self.category_labels:
+            return self.category_labels[self.allowed.index(value)]
+        return str(value)
 
 
 @dataclass(frozen=True)
@@ -275,6 +303,8 @@ _META = DataDictionary(
         ColumnSpec("maximum", "bound"),
         ColumnSpec("needs_source", "category", required=True, allowed=("yes", "no")),
         ColumnSpec("description", "string", required=True),
+        ColumnSpec("label", "string"),
+        ColumnSpec("category_labels", "string"),
     ),
 )
 

@@ -33,7 +33,9 @@ def load_dictionary(path: str | Path) -> DataDictionary:
     ----------
     path : str or Path
         A ``X.dictionary.csv`` file with the columns
-        ``column,type,unit,required,allowed,minimum,maximum,needs_source,description``.
+        ``column,type,unit,required,allowed,minimum,maximum,needs_source,description,label,
+        category_labels`` (the last two: a reader's name for the column, and one for each
+        allowed value, in order).
 
     Returns
     -------
@@ -98,6 +100,15 @@ def load_dictionary(path: str | Path) -> DataDictionary:
         elif row["allowed"] and ctype in COLUMN_TYPES:
             problem("allowed", f"allowed values apply only to category columns, "
                                f"not to a {ctype} column")
+        if row["category_labels"]:
+            labels = row["category_labels"].split("|")
+            if ctype != "category":
+                problem("category_labels", "category labels apply only to category columns")
+            elif len(labels) != len(row["allowed"].split("|")):
+                problem("category_labels", f"{len(labels)} labels for {len(row['allowed'].split('|'))} "
+                                           "allowed values; give one label per value, in the same order")
+            elif any(label.strip() != label or not label for label in labels):
+                problem("category_labels", "labels must be non-empty and separated by '|' without spaces")
         for bound, op in (("minimum", ">"), ("maximum", "<")):
             text = row[bound]
             if not text or _BAD_BYTE_RE.search(text) or text != text.strip():
@@ -137,6 +148,8 @@ def load_dictionary(path: str | Path) -> DataDictionary:
             needs_source=row["needs_source"] == "yes",
             description=row["description"],
             line=line,
+            label=row["label"],
+            category_labels=tuple(row["category_labels"].split("|")) if row["category_labels"] else (),
         )
         for line, row in zip(lines, rows)
     )
