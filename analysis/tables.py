@@ -1,0 +1,164 @@
+"""Tables for readers: captioned, labelled, formatted; no DataFrame reaches a reader as it is.
+
+Every table the report shows goes through :func:`reader_table` (rows of the data
+tables) or :func:`results_table` (pooled results). Headers come from the data
+dictionaries' reader labels (with units), coded values are shown by their labels,
+numbers in the house style of :mod:`analysis.formatting`, missing values as a dash,
+the index hidden. Tables are pandas ``Styler`` objects (pandas' own publication-table
+tool), so they render as HTML in JupyterLab and in the static report alike.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+from IPython.display import Markdown
+from pandas.io.formats.style import Styler
+
+from analysis._errors import AnalysisError
+from analysis.contract import PooledResult
+from analysis.data import DataDictionary
+from analysis.formatting import format_count, format_number, format_p, format_percent, format_tau2
+
+#: What a reader sees for a missing value.
+MISSING = "–"
+
+#: Number formats by name: how a column's values are written.
+FORMATS = {
+    "count": format_count,
+    "percent": format_percent,
+    "ratio": lambda value: format_number(value, 2),
+    "number": lambda value: format_number(value, 2),
+    "one_decimal": lambda value: format_number(value, 1),
+    "whole": lambda value: format_number(value, 0),
+    "p": lambda value: format_p(value).removeprefix("p = ").replace("p < ", "< "),
+    "tau2": format_tau2,
+    "text": str,
+}
+
+
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _default_format(spec) -> str:
+    if spec is None:
+        return "text"
+    if spec.type == "integer":
+        return "count"
+    if spec.type == "number":
+        return "whole" if spec.unit in ("percent", "hours", "minutes", "days") else "number"
+    return "text"
+
+
+def _cell(value, spec, fmt: str) -> str:
+    if _missing(value):
+        return MISSING
+    if isinstance(value, bool) or (spec is not None and spec.type == "boolean"):
+        return "Yes" if bool(value) else "No"
+    if spec is not None and spec.type == "category":
+        return spec.value_label(value)
+    if fmt == "percent" and spec is not None and spec.unit == "percent":
+        value = float(value) / 100
+    return FORMATS[fmt](value) if fmt != "text" else str(value)
+
+
+def reader_table(frame: pd.DataFrame, *, caption: str, columns: Sequence[str] | Mapping[str, str],
+                 dictionary: DataDictionary | None = None, formats: Mapping[str, str] | None = None,
+                 empty: str = "No rows.") -> Styler | Markdown:
+    """A captioned table of ``frame``'s ``columns`` for readers.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows to show (its index is not shown).
+    caption : str
+        What the table shows, in a sentence.
+    columns : sequence of str or mapping
+        The columns to show, in order; a mapping gives the header of each. Without a
+        header, a column's header is its reader label (with unit) from ``dictionary``.
+    dictionary : DataDictionary, optional
+        The data dictionary of ``frame`` (category labels, types, units).
+    formats : mapping, optional
+        Column -> a key of :data:`FORMATS`; default by the dictionary type (counts as whole
+        numbers, percentages and durations without decimals, others with two).
+    empty : str
+        Shown instead of a table when ``frame`` has no rows.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler or IPython.display.Markdown
+        The table, or the ``empty`` message (never an empty table).
+
+    Examples
+    --------
+    >>> from analysis.data import load_dictionary, DATA_DIR
+    >>> d = load_dictionary(DATA_DIR / "studies.dictionary.csv")
+    >>> rows = pd.DataFrame({"study_label": ["A 2020"], "design": ["rct_crossover"], "include_in_pooling": [True],
+    ...                      "ketamine_n": [12.0], "dose_mg_per_kg": [float("nan")]})
+    >>> table = reader_table(rows, caption="Studies.", columns=list(rows.columns), dictionary=d)
+    >>> list(table.data.columns), table.data.iloc[0].tolist()
+    (['Study', 'Design', 'Pooled', 'Ketamine: patients', 'Dose (mg/kg)'], ['A 2020', 'Randomised, crossover', 'Yes', '12', '–'])
+    """
+    if not caption:
+        raise AnalysisError("every table needs a caption that says what it shows")
+    if frame.empty:
+        return Markdown(f"*{caption}* {empty}")
+    names = list(columns)
+    headers = dict(columns) if isinstance(columns, Mapping) else {}
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        raise AnalysisError(f"the table has no column {', '.join(missing)}; columns: {', '.join(frame.columns)}")
+    formats = dict(formats or {})
+    shown = {}
+    for name in names:
+        spec = dictionary[name] if dictionary is not None and name in dictionary else None
+        header = headers.get(name) or (spec.header if spec is not None else name)
+        fmt = formats.get(name, _default_format(spec))
+        shown[header] = [_cell(value, spec, fmt) for value in frame[name]]
+    return _styled(pd.DataFrame(shown), caption)
+
+
+def _styled(table: pd.DataFrame, caption: str) -> Styler:
+    return (table.style.hide(axis="index").set_caption(caption)
+            .set_table_attributes('class="reader-table"'))
+
+
+def results_table(results: Mapping[str, PooledResult], *, caption: str) -> Styler:
+    """One row per pooled result on the natural scale: studies, patients, estimate, CI, PI,
+    heterogeneity. The scale is named in the header, so no analysis-scale number stands
+    unlabelled beside a percentage.
+
+    Examples
+    --------
+    >>> from analysis import pool_proportions
+    >>> fits = {"GLMM": pool_proportions([8, 17, 8, 13, 11], [12, 29, 11, 34, 17])}
+    >>> results_table(fits, caption="Models.").data.iloc[0].tolist()
+    ['GLMM', 'binomial-normal random-effects model (GLMM)', '5', '103', '57%', '44% to 69%', '37% to 75%', '31%']
+    """
+    if not results:
+        raise AnalysisError("results_table needs at least one result")
+    rows = []
+    for name, result in results.items():
+        natural = result.natural()
+        rows.append({
+            "Analysis": name,
+            "Model": result.model_description,
+            "Studies": str(result.k),
+            "Patients": format_count(result.participants) if result.participants is not None else MISSING,
+            f"{natural.label}": natural.format(natural.estimate),
+            f"{100 * result.confidence_level:g}% CI": natural.interval_text(),
+            "Prediction interval": natural.interval_text(prediction=True) if result.has_prediction_interval
+            else "none (see notes)" if result.random_effects and result.k > 1 else MISSING,
+            "I²": f"{format_number(result.i2, 0)}%" if not _missing(getattr(result, "i2", None)) else MISSING,
+        })
+    return _styled(pd.DataFrame(rows), caption)
+
+
+def notes_list(notes: Sequence[str]) -> Markdown:
+    """A result's notes as a bulleted list, or a line saying there are none (never an empty table)."""
+    if not notes:
+        return Markdown("*No notes: nothing unusual in this fit.*")
+    return Markdown("\n".join(f"- {note[0].upper()}{note[1:]}" for note in notes))

@@ -1,0 +1,82 @@
+"""The GRADE summary of findings (analysis.findings): absolute effects per 1000, rows, footnotes."""
+
+import math
+
+import pytest
+
+from analysis.data import load_studies
+from analysis.findings import (
+    CERTAINTY_SYMBOLS,
+    PER,
+    findings_table,
+    risk_with_treatment,
+    summary_of_findings,
+)
+from analysis.plan import AnalysisPlan
+
+
+@pytest.fixture(scope="module")
+def studies():
+    return load_studies()
+
+
+@pytest.fixture(scope="module")
+def rows(studies):
+    return summary_of_findings(AnalysisPlan(), studies)
+
+
+@pytest.mark.parametrize("control, relative, measure, expected", [
+    (0.25, 2.0, "RR", 0.5), (0.25, 3.0, "OR", 0.5), (0.25, 0.1, "RD", 0.35),
+    (0.25, 7.7, "RR", 1.0),   # a risk cannot exceed every patient
+    (0.25, -0.4, "RD", 0.0),  # nor fall below none
+])
+def test_risk_with_treatment(control, relative, measure, expected):
+    assert risk_with_treatment(control, relative, measure) == pytest.approx(expected)
+
+
+def test_rows_cover_the_outcomes_the_issue_names(rows):
+    assert [row.key for row in rows] == ["response_rate", "responders_immediate", "responders_1_week",
+                                          "responders_8_weeks", "adverse_events", "withdrawals"]
+
+
+def test_controlled_row_is_control_risk_times_the_pooled_ratio(studies, rows):
+    plan = AnalysisPlan()
+    trials = plan.controlled_rows(studies)
+    control = trials["control_events"].sum() / trials["control_n"].sum()
+    natural = plan.controlled(studies).random_effects.natural()
+    row = rows[1]
+    assert row.control_risk == pytest.approx(PER * control)
+    assert row.ketamine_risk == pytest.approx(PER * control * natural.estimate)
+    assert row.ketamine_lb == pytest.approx(PER * control * natural.ci_lb)
+    assert row.difference == pytest.approx(row.ketamine_risk - row.control_risk)
+    assert row.relative.startswith(f"RR {natural.estimate:.2f}")
+
+
+def test_no_absolute_effect_from_a_ratio_when_the_control_arms_have_no_events(rows, studies):
+    week = rows[2]
+    trials = AnalysisPlan().controlled_rows(studies, "short_term")
+    if trials["control_events"].sum() != 0:
+        pytest.skip("the committed data now have control responders at 1 week")
+    assert week.control_risk == 0 and math.isnan(week.ketamine_risk) and math.isnan(week.difference)
+    assert "No responders in the control arms" in week.comment
+
+
+def test_outcomes_without_data_keep_their_row_and_say_so(rows):
+    for row in rows[4:]:
+        assert row.certainty is None and row.studies == 0
+        assert row.comment.startswith("No controlled study reports")
+
+
+def test_table_letters_every_downgrade_and_shows_certainty_symbols(rows):
+    table, footnotes = findings_table(rows)
+    downgrades = sum(len(row.footnotes) for row in rows)
+    letters = [line[2] for line in footnotes.data.splitlines() if line.startswith("- ")]
+    assert letters == list("abcdefghijklmnopqrstuvwxyz"[:downgrades])
+    certainty = table.data["Certainty"].tolist()
+    for row, shown in zip(rows, certainty):
+        if row.certainty is None:
+            assert shown == "not rated (no data)"
+        else:
+            assert shown.startswith(CERTAINTY_SYMBOLS[row.certainty])
+    assert table.caption and not table.data.isna().any().any()
+    assert "nan" not in table.to_html().lower()
