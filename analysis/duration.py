@@ -113,6 +113,13 @@ class DurationResult:
         return pd.concat([studies, pooled], ignore_index=True)
 
 
+def _column(rows: pd.DataFrame, name: str) -> np.ndarray:
+    """A numeric column of ``rows`` as floats (NaN when missing or absent)."""
+    if name not in rows.columns:
+        return np.full(len(rows), np.nan)
+    return pd.to_numeric(rows[name], errors="coerce").to_numpy(dtype=float)
+
+
 def responders_over_time(
     data: pd.DataFrame,
     method: str = "GLMM",
@@ -192,6 +199,8 @@ def responders_over_time(
         "proportion": events / n,
         "ci_lb": lower,
         "ci_ub": upper,
+        "control_events": _column(rows, "control_events"),
+        "control_n": _column(rows, "control_n"),
         "used_in_pool": False,
         "note": "",
     })

@@ -432,26 +432,38 @@ def describe_duration(result: DurationResult) -> str:
     lines = []
     for row in result.pooled.itertuples(index=False):
         head = WINDOW[row.time_window].words
+        used = result.studies[(result.studies["time_window"] == row.time_window) & result.studies["used_in_pool"]]
         if row.k == 0:
             lines.append(f"- {head}: no study reports responders.")
         elif row.k == 1:
-            used = result.studies[(result.studies["time_window"] == row.time_window)
-                                  & result.studies["used_in_pool"]].iloc[0]
+            only = used.iloc[0]
             lines.append(
-                f"- {head}: one study ({used['label']}), {int(used['events'])}/{int(used['n'])} responders = "
-                f"{format_percent(used['proportion'])} ({level} CI {format_percent(used['ci_lb'])} to "
-                f"{format_percent(used['ci_ub'])})."
+                f"- {head}: one study ({only['label']}), {int(only['events'])}/{int(only['n'])} responders = "
+                f"{format_percent(only['proportion'])} ({level} CI {format_percent(only['ci_lb'])} to "
+                f"{format_percent(only['ci_ub'])}){_control_arms(used)}."
             )
         elif row.time_window in result.fits:
             fit = result.fits[row.time_window]
             lines.append(
                 f"- {head}: {format_percent(fit.prop)} responders ({level} CI {format_percent(fit.prop_ci_lb)} "
                 f"to {format_percent(fit.prop_ci_ub)}; {_studies(fit.k)}, {fit.participants} patients; "
-                f"{fit.model_description})."
+                f"{fit.model_description}){_control_arms(used)}."
             )
         else:
             lines.append(f"- {head}: {_studies(int(row.k))}, {row.note}.")
     return "\n".join(lines)
+
+
+def _control_arms(used: pd.DataFrame) -> str:
+    """"; control arm 2/12 = 17%" (or each study's) for the rows that have one; "" otherwise."""
+    controlled = used[used["control_events"].notna() & used["control_n"].notna()]
+    if controlled.empty:
+        return ""
+    arms = [f"{int(r.control_events)}/{int(r.control_n)} = {format_percent(r.control_events / r.control_n)}"
+            for r in controlled.itertuples()]
+    if len(used) == 1:
+        return f"; in its control arm {arms[0]}"
+    return "; control arms: " + ", ".join(f"{r.label} {arm}" for r, arm in zip(controlled.itertuples(), arms))
 
 
 def describe_crossover_trials(crossover: pd.DataFrame) -> str:

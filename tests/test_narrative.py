@@ -248,3 +248,20 @@ def test_crossover_trials_sentence_names_what_each_trial_reports():
         "Per-period pain scores with a stated SD or SE: A 1995."
     )
     assert describe_crossover_trials(rows.iloc[0:0]) == "No crossover trial is in the data."
+
+
+def test_duration_sentences_give_the_control_arm_where_one_exists():
+    """Issue 10: "In the long term 2/12 responders = 17 %" omitted that the control arm also had 2/12."""
+    from analysis.duration import responders_over_time
+    from analysis.narrative import describe_duration
+
+    data = pd.DataFrame({
+        "study_id": ["a", "a", "b"], "study_label": ["A 2011", "A 2011", "B 2000"],
+        "timepoint_hours": [0.5, 1344.0, 1.0],
+        "time_window": ["during_or_immediate", "long_term", "during_or_immediate"],
+        "ketamine_events": [8, 2, 17], "ketamine_n": [12, 12, 29],
+        "control_events": [3, 2, None], "control_n": [12, 12, None]})
+    text = describe_duration(responders_over_time(data)).splitlines()
+    assert text[0].endswith("; control arms: A 2011 3/12 = 25%.")
+    assert text[3] == ("- In the long term (8 weeks or more): one study (A 2011), 2/12 responders = 17% "
+                       "(95% CI 2% to 48%); in its control arm 2/12 = 17%.")
