@@ -21,9 +21,14 @@ from __future__ import annotations
 import math
 
 
-def _is_missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or (
-        not isinstance(value, str) and not isinstance(value, bool) and value != value)
+def is_missing(value) -> bool:
+    """None, NaN or pandas' NA (whose comparisons are neither true nor false)."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)
+    except TypeError:
+        return True
 
 
 def format_percent(proportion: float) -> str:
@@ -48,7 +53,7 @@ def format_p(p: float | None) -> str:
     >>> format_p(0.2821), format_p(0.0042), format_p(2e-5), format_p(0.0469)
     ('p = 0.28', 'p = 0.004', 'p < 0.001', 'p = 0.047')
     """
-    if _is_missing(p) or not math.isfinite(float(p)):
+    if is_missing(p) or not math.isfinite(float(p)):
         return ""
     if p < 0.001:
         return "p < 0.001"
@@ -78,7 +83,7 @@ def format_number(value: float | None, digits: int = 2) -> str:
     >>> format_number(1.23456), format_number(-0.0001), format_number(float("nan"))
     ('1.23', '0.00', '')
     """
-    if _is_missing(value):
+    if is_missing(value):
         return ""
     value = float(value)
     if not math.isfinite(value):
@@ -114,7 +119,7 @@ def format_count(value) -> str:
     >>> format_count(115.0), format_count(None)
     ('115', '')
     """
-    if _is_missing(value):
+    if is_missing(value):
         return ""
     return f"{int(round(float(value)))}"
 

@@ -10,7 +10,6 @@ tool), so they render as HTML in JupyterLab and in the static report alike.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -20,7 +19,7 @@ from pandas.io.formats.style import Styler
 from analysis._errors import AnalysisError
 from analysis.contract import PooledResult
 from analysis.data import DataDictionary
-from analysis.formatting import format_count, format_number, format_p, format_percent, format_tau2
+from analysis.formatting import format_count, format_number, format_p, format_percent, format_tau2, is_missing
 
 #: What a reader sees for a missing value.
 MISSING = "–"
@@ -39,10 +38,6 @@ FORMATS = {
 }
 
 
-def _missing(value) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
-
-
 def _default_format(spec) -> str:
     if spec is None:
         return "text"
@@ -54,7 +49,7 @@ def _default_format(spec) -> str:
 
 
 def _cell(value, spec, fmt: str) -> str:
-    if _missing(value):
+    if is_missing(value):
         return MISSING
     if isinstance(value, bool) or (spec is not None and spec.type == "boolean"):
         return "Yes" if bool(value) else "No"
@@ -152,7 +147,7 @@ def results_table(results: Mapping[str, PooledResult], *, caption: str) -> Style
             f"{100 * result.confidence_level:g}% CI": natural.interval_text(),
             "Prediction interval": natural.interval_text(prediction=True) if result.has_prediction_interval
             else "none (see notes)" if result.random_effects and result.k > 1 else MISSING,
-            "I²": f"{format_number(result.i2, 0)}%" if not _missing(getattr(result, "i2", None)) else MISSING,
+            "I²": f"{format_number(result.i2, 0)}%" if not is_missing(getattr(result, "i2", None)) else MISSING,
         })
     return _styled(pd.DataFrame(rows), caption)
 

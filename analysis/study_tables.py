@@ -1,0 +1,177 @@
+"""Cochrane-style study tables and the reference list, from the data and their dictionaries.
+
+- :func:`characteristics_of_included_studies`: one row per study report with its methods,
+  participants, interventions, comparator, outcomes and what of it could be read;
+- :func:`ongoing_studies`: registered trials without results;
+- :func:`harms`: what each patient sample reports about adverse events and withdrawals;
+- :func:`reference_list`: every study, review and popular article with its DOI, PMID or
+  address (``data/references.csv``).
+
+Text cells are built from labelled values (:meth:`analysis.data.ColumnSpec.value_label`),
+so no code such as ``rct_crossover`` reaches a reader, and a value the source does not give
+reads "not reported".
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+from IPython.display import Markdown
+
+from analysis.data import DataDictionary
+from analysis.formatting import format_count, is_missing
+from analysis.tables import reader_table
+
+NOT_REPORTED = "not reported"
+
+
+def _given(value) -> bool:
+    return not is_missing(value) and str(value).strip() != ""
+
+
+def _label(dictionary: DataDictionary, column: str, value) -> str:
+    return dictionary[column].value_label(value) if _given(value) else NOT_REPORTED
+
+
+def _methods(row, d) -> str:
+    return (f"{_label(d, 'design', row['design'])}; {_label(d, 'blinding', row['blinding']).lower()}; "
+            f"{row['country'] if _given(row['country']) else 'country not reported'}")
+
+
+def _participants(row, d) -> str:
+    parts = [f"{format_count(row['n_enrolled'])} enrolled" if _given(row["n_enrolled"]) else "number not reported"]
+    if _given(row.get("n_analysed")) and row["n_analysed"] != row["n_enrolled"]:
+        parts.append(f"{format_count(row['n_analysed'])} analysed")
+    if _given(row.get("female_n")):
+        parts.append(f"{format_count(row['female_n'])} women")
+    if _given(row.get("age_detail")):
+        parts.append(f"age {row['age_detail']}")
+    parts.append(f"criteria: {row['diagnostic_criteria'] if _given(row['diagnostic_criteria']) else NOT_REPORTED}")
+    return "; ".join(parts)
+
+
+def _intervention(row, d) -> str:
+    dose = row["dose_detail"] if _given(row["dose_detail"]) else "dose not reported"
+    sessions = f"{format_count(row['sessions'])} session{'s' if row['sessions'] != 1 else ''}" \
+        if _given(row["sessions"]) else "sessions not reported"
+    return f"{_label(d, 'ketamine_form', row['ketamine_form'])}, {_label(d, 'route', row['route']).lower()}; {dose}; {sessions}"
+
+
+def _comparator(row, d) -> str:
+    control = _label(d, "control", row["control"])
+    return f"{control}: {row['control_detail']}" if _given(row["control_detail"]) else control
+
+
+def _outcomes(rows: pd.DataFrame, d) -> str:
+    seen = []
+    for _, row in rows.iterrows():
+        text = _label(d, "outcome", row["outcome"])
+        if _given(row["timepoint_label"]):
+            text += f" ({row['timepoint_label']})"
+        if text not in seen:
+            seen.append(text)
+    return "; ".join(seen)
+
+
+def characteristics_of_included_studies(studies: pd.DataFrame, dictionary: DataDictionary, *,
+                                        caption: str = "Characteristics of included studies"):
+    """One row per included study report (registered trials without results are listed apart)."""
+    included = studies[studies["design"] != "registered_trial"]
+    rows = []
+    for study_id, group in included.groupby("study_id", sort=False):
+        first = group.iloc[0]
+        rows.append({
+            "Study": first["study_label"],
+            "Methods": _methods(first, dictionary),
+            "Participants": _participants(first, dictionary),
+            "Interventions": _intervention(first, dictionary),
+            "Comparator": _comparator(first, dictionary),
+            "Outcomes": _outcomes(group, dictionary),
+            "What was read": _label(dictionary, "source_access", first["source_access"]),
+            "_year": first["year"],
+        })
+    frame = pd.DataFrame(rows).sort_values(["_year", "Study"]) if rows else pd.DataFrame()
+    columns = ["Study", "Methods", "Participants", "Interventions", "Comparator", "Outcomes", "What was read"]
+    return reader_table(frame, caption=caption, columns=columns, empty="No study is included.")
+
+
+def ongoing_studies(studies: pd.DataFrame, dictionary: DataDictionary, *,
+                    caption: str = "Ongoing studies and registered trials without results"):
+    """Registered trials without results: registry number, design as registered, comparator."""
+    registered = studies[studies["design"] == "registered_trial"].drop_duplicates("study_id")
+    frame = pd.DataFrame({
+        "Study": registered["study_label"],
+        "Registry record": registered["source_id"],
+        "Interventions": [_intervention(row, dictionary) for _, row in registered.iterrows()],
+        "Comparator": [_comparator(row, dictionary) for _, row in registered.iterrows()],
+        "Note": [row["note"] if _given(row["note"]) else "–" for _, row in registered.iterrows()],
+    })
+    return reader_table(frame, caption=caption, columns=list(frame.columns), empty="None found.")
+
+
+def harms(studies: pd.DataFrame, *, caption: str = "Adverse events and withdrawals, as each sample reports them"):
+    """Each patient sample's description of adverse events and its withdrawals per arm."""
+    reported = studies[studies["adverse_events"].apply(_given)
+                       | studies["ketamine_withdrawals"].notna() | studies["control_withdrawals"].notna()]
+    samples = []
+    for cohort, group in reported.groupby("cohort_id", sort=False):
+        texts = [t for t in group["adverse_events"] if _given(t)]
+        withdrawals = group[["ketamine_withdrawals", "control_withdrawals"]].max()
+        samples.append({
+            "Study": group["study_label"].iloc[0],
+            "Adverse events (as reported)": max(set(texts), key=len) if texts else NOT_REPORTED,
+            "Withdrawals, ketamine": format_count(withdrawals["ketamine_withdrawals"]) or NOT_REPORTED,
+            "Withdrawals, control": format_count(withdrawals["control_withdrawals"]) or NOT_REPORTED,
+            "_year": group["year"].min(),
+        })
+    frame = pd.DataFrame(samples).sort_values(["_year", "Study"]) if samples else pd.DataFrame()
+    columns = ["Study", "Adverse events (as reported)", "Withdrawals, ketamine", "Withdrawals, control"]
+    return reader_table(frame, caption=caption, columns=columns, empty="No sample reports harms.")
+
+
+_KIND_HEADINGS = {
+    "study_report": "Included and registered studies", "registry_record": "Included and registered studies",
+    "protocol": "Included and registered studies", "review": "Reviews and guidelines",
+    "guideline": "Reviews and guidelines", "popular_article": "Popular articles checked",
+}
+
+
+def reference_list(references: pd.DataFrame) -> Markdown:
+    """The references, grouped (studies, reviews, popular articles), each with its identifiers.
+
+    >>> refs = pd.DataFrame({"kind": ["review"], "citation": ["Pastrak M et al. Ochsner J 2021"],
+    ...     "doi": ["10.31486/toj.20.0073"], "pmid": [None], "pmcid": ["PMC8675611"], "registry_id": [None],
+    ...     "url": [None], "published": [None], "accessed": [None]})
+    >>> print(reference_list(refs).data)
+    **Reviews and guidelines**
+    <BLANKLINE>
+    1. Pastrak M et al. Ochsner J 2021. DOI: [10.31486/toj.20.0073](https://doi.org/10.31486/toj.20.0073); PMCID: PMC8675611
+    """
+    lines, number = [], 0
+    for heading in dict.fromkeys(_KIND_HEADINGS.values()):
+        group = references[references["kind"].map(_KIND_HEADINGS) == heading]
+        if group.empty:
+            continue
+        lines += [f"**{heading}**", ""]
+        for _, ref in group.iterrows():
+            number += 1
+            ids = []
+            if _given(ref["doi"]):
+                ids.append(f"DOI: [{ref['doi']}](https://doi.org/{ref['doi']})")
+            if _given(ref["pmid"]):
+                ids.append(f"PMID: {ref['pmid']}")
+            if _given(ref["pmcid"]):
+                ids.append(f"PMCID: {ref['pmcid']}")
+            if _given(ref["registry_id"]):
+                ids.append(f"registry: {ref['registry_id']}")
+            if _given(ref["url"]) and not ids:
+                ids.append(f"<{ref['url']}>")
+            if _given(ref["published"]):
+                ids.append(f"published {pd.Timestamp(ref['published']).date()}")
+            if _given(ref["accessed"]):
+                ids.append(f"accessed {pd.Timestamp(ref['accessed']).date()}")
+            citation = html.escape(str(ref["citation"]).rstrip("."))
+            lines.append(f"{number}. {citation}." + (f" {'; '.join(ids)}" if ids else " No identifier found."))
+        lines.append("")
+    return Markdown("\n".join(lines).rstrip())
