@@ -55,6 +55,7 @@ from analysis.report.execution import (
     _read_notebook,
     _swap_into_place,
 )
+from analysis.report.layout import copy_stylesheet
 from analysis.report.pages import _banner, _render_index, clean_html_fragment
 
 __all__ = [
@@ -287,6 +288,7 @@ def build_report(
         figures_dir = tmp / "figures"
         figures_dir.mkdir()
         (tmp / "notebooks").mkdir()
+        copy_stylesheet(tmp)
         code = _code_version()
         built = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         banner = _banner("{title}", version, code, built, index_link=True)
