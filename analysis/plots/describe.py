@@ -81,7 +81,8 @@ def describe_forest_plot(results) -> FigureDescription:
         sentences.append(f"{pooled['label']}: pooled {what} "
                          f"{_interval(pooled, scale, _level(fit))}.")
     level = _percent(_level(fits[0]))
-    pi = (" The line through the diamond is its prediction interval."
+    pi = (f" The grey bar of the row \u201cPrediction interval\u201d is the {level} prediction "
+          "interval: where the true effect of a new, similar study is expected to lie."
           if any(is_finite(f.summary_frame()["pi_lb"].iloc[-1]) for f in fits) else "")
     model_names = " and ".join(
         f.summary_frame().iloc[-1]["label"] for f in fits)

@@ -25,6 +25,9 @@ STYLESHEET = "report.css"
 #: Alt text given to an image output that did not come with one (the browser tests reject it).
 MISSING_ALT = "figure without a description (display figures with analysis.plots.show_figure)"
 
+#: Tables with more columns than this are printed in a smaller type (class ``kfm-wide``).
+WIDE_TABLE_COLUMNS = 8
+
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -213,11 +216,39 @@ def _finish_table(soup, table, number, heading, part, parts, id_prefix, used_ids
     for th in table.find_all("th"):
         if not th.get("scope"):
             th["scope"] = "col" if th.find_parent("thead") is not None else "row"
+    _allow_breaks_after_underscores(soup, table)
+    columns = max((len(row.find_all(["th", "td"])) for row in table.find_all("tr")), default=0)
+    if columns > WIDE_TABLE_COLUMNS:
+        table["class"] = [*table.get("class", []), "kfm-wide"]
     if not (table.parent is not None and "kfm-table-scroll" in table.parent.get("class", [])):
         box = soup.new_tag("div", attrs={
             "class": "kfm-table-scroll", "role": "region", "tabindex": "0",
             "aria-labelledby": caption["id"]})
         table.wrap(box)
+
+
+def _allow_breaks_after_underscores(soup, table) -> None:
+    """Let ``single_arm_prospective`` wrap after its underscores (``<wbr>``).
+
+    Without it, coded values and snake_case headers are unbreakable words that set the
+    minimum width of their column, and a table of them cannot fit a phone or a sheet.
+    """
+    for text in list(table.find_all(string=lambda s: "_" in s)):
+        if text.parent is None or text.parent.name in ("caption", "style"):
+            continue
+        pieces = str(text).split("_")
+        nodes = []
+        for i, piece in enumerate(pieces):
+            nodes.append(piece + ("_" if i < len(pieces) - 1 else ""))
+            if i < len(pieces) - 1:
+                nodes.append(soup.new_tag("wbr"))
+        first = soup.new_string(nodes[0])
+        text.replace_with(first)
+        anchor = first
+        for node in nodes[1:]:
+            node = soup.new_string(node) if isinstance(node, str) else node
+            anchor.insert_after(node)
+            anchor = node
 
 
 def _finish_figure(soup, figure, number, id_prefix, used_ids) -> dict:
