@@ -329,7 +329,8 @@ def test_text_contrast_passes_wcag_aa(measured):
     assert failures == []
 
 
-def test_page_weight_within_budget(report):
+def test_page_weight_within_budget(built_report):
+    report = built_report["output"]
     css = (report / STYLESHEET).stat().st_size
     for page in _pages(report):
         text = page.read_text(encoding="utf-8")

@@ -6,9 +6,10 @@
 2. executes every ``notebooks/NN_*.ipynb`` with papermill in a fresh kernel (the venv's
    ``python3`` kernel), two notebooks at a time, injecting ``data_dir``, ``figures_dir`` and
    any ``-p NAME VALUE`` given on the command line into the notebooks that declare them;
-3. renders each executed notebook to HTML without code cells (nbconvert,
-   ``exclude_input=True``), with a banner that says the page summarises research and is not
-   medical advice;
+3. renders each executed notebook to HTML without code cells (``layout``: Markdown cells and
+   outputs in a plain page shell that links the shared ``report.css`` and loads nothing else;
+   figures and tables numbered and captioned), with a banner that says the page summarises
+   research and is not medical advice;
 4. writes ``index.html`` with the headline findings (the outputs of the cells tagged
    ``headline`` in ``00_summary``) and a link to every report and figure;
 5. builds all of this in a temporary folder next to ``reports/`` and swaps it in only when

@@ -151,7 +151,7 @@ def finish_body(body: str, *, id_prefix: str = "") -> tuple[str, list[dict]]:
     ...     "<tbody><tr><th>A</th><td>1</td></tr></tbody></table>"
     ...     '<figure><img src="f.svg" alt="x"><figcaption>Forest plot</figcaption></figure>')
     >>> re.search(r"<caption[^>]*>(.*?)</caption>", body)[1]
-    '<span class="kfm-number">Table 1.</span> Results'
+    '<span class="kfm-caption-inner"><span class="kfm-number">Table 1.</span> Results</span>'
     >>> '<div aria-labelledby="table-1" class="kfm-table-scroll"' in body
     True
     >>> '<th scope="col">k</th>' in body and '<th scope="row">A</th>' in body
@@ -208,10 +208,13 @@ def _finish_table(soup, table, number, heading, part, parts, id_prefix, used_ids
         caption = soup.new_tag("caption")
         table.insert(0, caption)
     caption.clear()
+    # the inner span stays in view (sticky) and wraps to the screen while a wide table scrolls
+    inner = soup.new_tag("span", attrs={"class": "kfm-caption-inner"})
     label = soup.new_tag("span", attrs={"class": "kfm-number"})
     label.string = f"Table {number}."
-    caption.append(label)
-    caption.append(f" {text}" if text else "")
+    inner.append(label)
+    inner.append(f" {text}" if text else "")
+    caption.append(inner)
     caption["id"] = _unique(f"{id_prefix}table-{number}", used_ids)
     for th in table.find_all("th"):
         if not th.get("scope"):
