@@ -108,3 +108,21 @@ def test_print_document_joins_pages_in_index_order(tmp_path):
     assert 'id="01_a--top"' in doc and 'id="02_b--top"' in doc and 'id="index--top"' in doc
     assert 'href="#index--top"' in doc and 'href="figures/x.svg"' in doc
     assert "nav" not in doc and doc.count("banner") == 1  # the index's banner, once
+
+
+def test_index_lists_figures_in_reading_order_with_their_page_and_files():
+    from analysis.report._common import NotebookRun
+    from analysis.report.pages import _figure_list
+
+    shown = ({"number": 1, "id": "figure-1", "caption": "Leave one out", "src": "figures/05_l.svg"},
+             {"number": 2, "id": "figure-2", "caption": "Cumulative", "src": "figures/05_c.svg"})
+    runs = (NotebookRun("05_s", "Sensitivity", "", "05_s.html", 1.0, (), shown),)
+    files = ("figures/05_c.png", "figures/05_c.svg", "figures/05_l.png", "figures/05_l.svg",
+             "figures/spare.png")
+    items = re.findall(r"<li>(.*?)</li>", _figure_list(runs, files))
+    assert [re.sub(r"<[^>]+>", "", i) for i in items] == [
+        "Sensitivity, figure 1: Leave one out (SVG &middot; PNG)",
+        "Sensitivity, figure 2: Cumulative (SVG &middot; PNG)",
+        "spare (PNG)",
+    ]
+    assert '<a href="05_s.html#figure-2">' in items[1]

@@ -226,26 +226,26 @@ def _render_index(result_runs, figures, version, code, built, parameters) -> str
 
 
 def _figure_list(result_runs, files) -> str:
-    """Every saved figure: its caption and page when a page shows it, and its files."""
+    """Every saved figure, in reading order: where it is shown, its caption and its files."""
     if not files:
         return "<p>No figures were saved.</p>"
-    shown = {}
-    for run in result_runs:
-        for figure in getattr(run, "figures", ()):
-            stem = Path(figure["src"]).with_suffix("").as_posix()
-            shown.setdefault(stem, (run, figure))
-    stems = sorted({Path(f).with_suffix("").as_posix() for f in files})
-    items = []
-    for stem in stems:
-        links = " &middot; ".join(
+    stems = {}
+    for f in files:
+        stems.setdefault(Path(f).with_suffix("").as_posix(), []).append(f)
+
+    def links(stem):
+        return " &middot; ".join(
             f'<a href="{html.escape(f)}">{html.escape(Path(f).suffix[1:].upper())}</a>'
-            for f in files if Path(f).with_suffix("").as_posix() == stem)
-        if stem in shown:
-            run, figure = shown[stem]
+            for f in sorted(stems.pop(stem, []), key=lambda f: Path(f).suffix != ".svg"))
+
+    items = []
+    for run in result_runs:
+        for figure in run.figures:
+            stem = Path(figure["src"]).with_suffix("").as_posix()
             where = (f'<a href="{html.escape(run.html_file)}#{html.escape(figure["id"])}">'
                      f'{html.escape(run.title)}, figure {figure["number"]}</a>')
-            text = f'{html.escape(figure["caption"])} <small>({where}; {links})</small>'
-        else:
-            text = f"{html.escape(Path(stem).name)} <small>({links})</small>"
-        items.append(f"<li>{text}</li>")
+            items.append(f"<li>{where}: {html.escape(figure['caption'])} "
+                         f"<small>({links(stem)})</small></li>")
+    for stem in sorted(stems):  # saved but shown on no page
+        items.append(f"<li>{html.escape(Path(stem).name)} <small>({links(stem)})</small></li>")
     return '<ul class="kfm-figures">' + "".join(items) + "</ul>"

@@ -63,7 +63,7 @@ def report_pages(report_dir: Path) -> list[Path]:
     soup = BeautifulSoup(index.read_text(encoding="utf-8"), "html.parser")
     pages = [index]
     for link in soup.select("ul.kfm-reports a[href]"):
-        href = link["href"]
+        href = link["href"].partition("#")[0]
         if href.endswith(".html") and "/" not in href and (report_dir / href) not in pages:
             pages.append(report_dir / href)
     return pages
