@@ -112,6 +112,11 @@ MEASURE_JS = r"""
     figures: [...document.querySelectorAll("figure")].map(f => ({
       caption: f.querySelector("figcaption") ? f.querySelector("figcaption").textContent.trim() : null})),
     contrast,
+    // list items that overprint their neighbour (a multi-column list gone wrong)
+    overlaps: [...document.querySelectorAll("li + li")].filter(li => {
+      const a = rect(li.previousElementSibling), b = rect(li);
+      return b.top < a.bottom - 1 && b.left < a.right - 1 && a.left < b.right - 1;
+    }).map(li => li.textContent.trim().slice(0, 60)),
   };
 }
 """
@@ -240,6 +245,12 @@ def test_no_page_scrolls_sideways(measured):
     wide = [(name, width, f["scrollWidth"]) for (name, width), f in _each(measured)
             if f["scrollWidth"] > f["innerWidth"]]
     assert wide == [], "pages wider than the screen (page, width, scrollWidth)"
+
+
+def test_no_list_item_overprints_another(measured):
+    overlaps = [(name, width, f["overlaps"]) for (name, width), f in _each(measured)
+                if f["overlaps"]]
+    assert overlaps == []
 
 
 def test_nothing_is_requested_from_the_network(measured, printed):

@@ -150,11 +150,12 @@ def _plain(markdown_text: str) -> str:
 
 
 def _banner(title: str, version: str, code: str, built: str, index_link: bool) -> str:
-    nav = ('<nav aria-label="Report"><a href="index.html">&larr; All reports</a></nav>'
+    nav = (f'<nav aria-label="Breadcrumb"><a href="index.html">Evidence report: all pages</a>'
+           f' &rsaquo; <span aria-current="page">{html.escape(title)}</span></nav>'
            if index_link else "")
     return (
         '<header class="kfm-banner">'
-        f'{nav}<p class="kfm-site">{html.escape(title)}</p>'
+        f"{nav}"
         f'<p class="kfm-disclaimer" role="note"><strong>Not medical advice.</strong> '
         f"{html.escape(DISCLAIMER)}</p>"
         f"{_meta_line(version, code, built)}"
