@@ -191,6 +191,7 @@ def _render_index(result_runs, figures, version, code, built, parameters) -> str
     title = "Ketamine for fibromyalgia pain: evidence report"
     parts = [
         '<header class="kfm-banner">',
+        f"<h1>{html.escape(title)}</h1>",
         f'<p class="kfm-disclaimer" role="note"><strong>Not medical advice.</strong> '
         f"{html.escape(DISCLAIMER)}</p>",
         _meta_line(version, code, built),
@@ -199,8 +200,7 @@ def _render_index(result_runs, figures, version, code, built, parameters) -> str
         shown = ", ".join(f"{k} = {v!r}" for k, v in sorted(parameters.items()))
         parts.append(f'<p class="kfm-meta">Parameters changed for this build: '
                      f"{html.escape(shown)}</p>")
-    parts += ["</header>", '<main id="content">', f"<h1>{html.escape(title)}</h1>",
-              "<h2>Headline findings</h2>"]
+    parts += ["</header>", '<main id="content">', "<h2>Headline findings</h2>"]
     if headline:
         parts.extend(f'<section class="kfm-headline">{fragment}</section>' for fragment in headline)
     else:
