@@ -97,6 +97,8 @@ def test_forest_caption_mentions_the_prediction_row_only_when_drawn(rates, bcg):
     equal = meta_analysis(bcg.yi, bcg.vi, method="EE", measure="RR", labels=bcg.labels)
     assert not math.isfinite(equal.summary_frame()["pi_lb"].iloc[-1])
     assert "Prediction interval" not in describe_forest_plot(equal).caption
+    hidden = describe_forest_plot(rates, prediction=False)
+    assert "Prediction interval" not in hidden.caption and "prediction" not in hidden.alt
 
 
 def test_leave_one_out_and_cumulative_alt_give_the_range_of_refits(rates):

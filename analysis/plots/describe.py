@@ -42,7 +42,7 @@ class FigureDescription:
     alt: str
 
 
-def describe_forest_plot(results) -> FigureDescription:
+def describe_forest_plot(results, *, prediction: bool = True) -> FigureDescription:
     """Caption and alt text of :func:`analysis.plots.forest_plot` for the same result(s).
 
     Parameters
@@ -50,6 +50,8 @@ def describe_forest_plot(results) -> FigureDescription:
     results : result or list of results
         As given to ``forest_plot`` (a ``meta_analysis`` or ``pool_proportions`` result;
         several fits of the same studies are several pooled rows).
+    prediction : bool
+        As given to ``forest_plot``: whether the prediction interval is drawn.
 
     Examples
     --------
@@ -79,13 +81,15 @@ def describe_forest_plot(results) -> FigureDescription:
         pooled = fit.summary_frame()
         pooled = pooled[pooled["row_type"] == "pooled"].iloc[0]
         sentences.append(f"{pooled['label']}: pooled {what} "
-                         f"{_interval(pooled, scale, _level(fit))}.")
+                         f"{_interval(pooled, scale, _level(fit), prediction)}.")
     level = _percent(_level(fits[0]))
+    pooled_rows = [f.summary_frame().iloc[-1] for f in fits]
+    # forest_plot draws the first finite prediction interval as its own grey row
+    drawn = prediction and any(is_finite(row["pi_lb"]) for row in pooled_rows)
     pi = (f" The grey bar of the row \u201cPrediction interval\u201d is the {level} prediction "
           "interval: where the true effect of a new, similar study is expected to lie."
-          if any(is_finite(f.summary_frame()["pi_lb"].iloc[-1]) for f in fits) else "")
-    model_names = " and ".join(
-        f.summary_frame().iloc[-1]["label"] for f in fits)
+          if drawn else "")
+    model_names = " and ".join(row["label"] for row in pooled_rows)
     caption = (f"{scale.label} in each study (square, with its {level} confidence interval) "
                f"and pooled ({model_names}; diamond).{pi}")
     return FigureDescription(caption, " ".join(sentences))
@@ -97,7 +101,7 @@ def describe_funnel_plot(result) -> FigureDescription:
     The funnel plot draws the inverse-variance fit (``result.pooled`` of a proportions
     result) on its analysis scale; so does this description.
     """
-    fit = getattr(result, "pooled", None) or result
+    fit = result.pooled if getattr(result, "pooled", None) is not None else result
     frame = fit.summary_frame()
     studies = frame[frame["row_type"] == "study"]
     pooled = frame[frame["row_type"] == "pooled"].iloc[0]

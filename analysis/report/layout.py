@@ -87,12 +87,10 @@ def notebook_cells_html(nb, markdown_to_html) -> str:
         Renders a Markdown string to safe HTML.
     """
     parts = []
-    code_number = 0
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             parts.append(f'<div class="kfm-text">{markdown_to_html(cell.source)}</div>')
         elif cell.cell_type == "code":
-            code_number += 1
             rendered = [_output_html(output) for output in cell.get("outputs", [])]
             rendered = [r for r in rendered if r]
             if rendered:
@@ -167,29 +165,25 @@ def finish_body(body: str, *, id_prefix: str = "") -> tuple[str, list[dict]]:
     for style in soup.find_all("style"):  # pandas' scoped table CSS: the stylesheet does it
         style.decompose()
     used_ids = {tag["id"] for tag in soup.find_all(id=True)}
-    heading = ""
-    per_heading: dict[str, int] = {}
-    tables = soup.find_all("table")
-    for table in tables:
-        per_heading[_heading_before(table)] = per_heading.get(_heading_before(table), 0) + 1
+    # tables under one heading are its parts: "Model (1 of 2)", "Model (2 of 2)"
+    sections = [_heading_before(table) for table in soup.find_all("table")]
+    parts = {heading: sections.count(heading) for heading in sections}
     seen: dict[str, int] = {}
     table_number = figure_number = 0
     figures = []
     for tag in soup.find_all(["h1", "h2", "h3", "h4", "table", "figure"]):
-        if tag.name in ("h1", "h2", "h3", "h4"):
-            heading = tag.get_text(" ", strip=True)
-            if not tag.get("id"):
-                tag["id"] = _unique(id_prefix + (_SLUG.sub("-", heading.lower()).strip("-")
-                                                 or "section"), used_ids)
-        elif tag.name == "table":
+        if tag.name == "table":
+            heading = sections[table_number]
             table_number += 1
-            heading = _heading_before(tag)
             seen[heading] = seen.get(heading, 0) + 1
-            _finish_table(soup, tag, table_number, heading, seen[heading],
-                          per_heading.get(heading, 1), id_prefix, used_ids)
-        else:
+            _finish_table(soup, tag, table_number, heading, seen[heading], parts[heading],
+                          id_prefix, used_ids)
+        elif tag.name == "figure":
             figure_number += 1
             figures.append(_finish_figure(soup, tag, figure_number, id_prefix, used_ids))
+        elif not tag.get("id"):
+            slug = _SLUG.sub("-", tag.get_text(" ", strip=True).lower()).strip("-")
+            tag["id"] = _unique(id_prefix + (slug or "section"), used_ids)
     return str(soup), figures
 
 

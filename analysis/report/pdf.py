@@ -14,6 +14,7 @@ downloads are not needed.
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import sys
 from collections.abc import Sequence
@@ -108,10 +109,10 @@ def print_document(report_dir: Path | str) -> str:
     title = index.title.get_text() if index.title else "Report"
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{_escape(title)}</title>"
+        f"<title>{html.escape(title)}</title>"
         f'<link rel="stylesheet" href="{STYLESHEET}"></head><body>'
         f"{header or ''}<main>{''.join(sections)}</main>"
-        f'<footer class="kfm-footer"><p>{_escape(DISCLAIMER)}</p></footer>'
+        f'<footer class="kfm-footer"><p>{html.escape(DISCLAIMER)}</p></footer>'
         "</body></html>\n"
     )
 
@@ -130,12 +131,6 @@ def _relink(main, stem: str, names: dict[str, str]) -> None:
         elif target in names:
             link["href"] = (f"#{names[target]}--{anchor}" if anchor
                             else f"#page-{names[target]}")
-
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
 
 
 def write_pdf(report_dir: Path | str = _REPO_ROOT / "reports", output: Path | str | None = None,
