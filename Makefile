@@ -1,12 +1,13 @@
 # Two commands do everything on a fresh machine with Python 3.11:
 #   make report   build the full static report into reports/
-#   make test     run every test (unit, reference, doctest, notebooks)
+#   make test     run every test (unit, reference, doctest, notebooks, browser)
+#   make pdf      print the report (built first if missing) to reports/report.pdf
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: report test lab validate snapshot benchmark clean
+.PHONY: report pdf test lab validate snapshot benchmark clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
@@ -18,6 +19,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 report: $(STAMP)
 	$(PY) -m analysis report
+
+# Needs Chromium (Debian: apt-get install chromium; or set CHROMIUM_PATH).
+pdf: $(STAMP)
+	@test -f reports/index.html || $(PY) -m analysis report
+	$(PY) -m analysis pdf
 
 # pytest exits 5 when it collects nothing: a test run that ran no test is a failure.
 test: $(STAMP)

@@ -5,7 +5,8 @@ and prints a one-line summary per file; with no FILE it checks every table in ``
 (the studies table together with its provenance). Problems go to standard error, one per
 line, and the exit status is 1; there is never a traceback for bad data.
 
-``report`` hands its arguments to ``analysis.report.main``.
+``report`` hands its arguments to ``analysis.report.main``, ``pdf`` to
+``analysis.report.pdf.main`` (one PDF of the built report, printed by headless Chromium).
 
 ``snapshot-claims`` writes the verdicts of every claim on the committed data to
 ``tests/snapshots/claim_verdicts.csv``: run it after adding a trial, review the
@@ -101,6 +102,16 @@ def _command_snapshot_claims(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_pdf(args: Sequence[str]) -> int:
+    try:
+        pdf = importlib.import_module("analysis.report.pdf")
+    except ImportError as error:
+        print(f"error: the PDF printer analysis.report.pdf cannot be imported ({error})",
+              file=sys.stderr)
+        return 1
+    return pdf.main(list(args))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = argparse.ArgumentParser(
@@ -121,10 +132,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     snapshot.set_defaults(handler=_command_snapshot_claims)
     commands.add_parser("report", add_help=False,
                         help="build the HTML report (arguments go to analysis.report)")
+    commands.add_parser("pdf", add_help=False,
+                        help="print the built report to one PDF (arguments go to "
+                             "analysis.report.pdf)")
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["report"]:
         # everything after 'report', options included, belongs to analysis.report
         return _command_report(argv[1:])
+    if argv[:1] == ["pdf"]:
+        return _command_pdf(argv[1:])
     args = parser.parse_args(argv)
     if args.command == "validate" and args.dictionary is not None and args.file is None:
         parser.error("--dictionary needs a FILE")

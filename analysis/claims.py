@@ -81,7 +81,9 @@ Study characteristics (``study_characteristics``)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -89,11 +91,13 @@ import pandas as pd
 from analysis import claim_rules as rules
 from analysis._errors import AnalysisError, check_option
 from analysis.claim_rules import VERDICTS, Claimed
-from analysis.formatting import format_effect, format_percent
+from analysis.data import DATA_DIR, load_dictionary
+from analysis.formatting import format_count, format_effect, format_percent
 from analysis.plan import AnalysisPlan
 from analysis.proportions import study_intervals
-from analysis.protocol import PRIMARY_WINDOW, TIME_WINDOWS
+from analysis.protocol import PRIMARY_WINDOW, TIME_WINDOWS, WINDOW
 from analysis.selection import as_flag
+from analysis.tables import reader_table
 
 #: Words that mark an adverse-event description as mild or short-lived (matched in lower case).
 MILD_WORDS = ("mild", "short-lasting", "short-lived", "declined rapidly", "none",
@@ -239,6 +243,18 @@ def _claimed_text(claim) -> str:
     return "; ".join(parts)
 
 
+@lru_cache(maxsize=1)
+def _studies_dictionary():
+    """Labels of the study table's codes (e.g. pain scales), for sentences."""
+    return load_dictionary(DATA_DIR / "studies.dictionary.csv")
+
+
+def _when(window: str) -> str:
+    """A protocol window in words for a sentence: "in the short term (1 to 7 days)"."""
+    words = WINDOW[window].words
+    return words[0].lower() + words[1:] if words.startswith("In ") else words[0].lower() + words[1:]
+
+
 def _claimed(claim, as_proportion: bool) -> Claimed:
     """The claim's number, converted from percent when compared with a proportion."""
     factor = 0.01 if as_proportion and str(claim["claimed_unit"]).strip() == "percent" else 1.0
@@ -319,7 +335,7 @@ class _Checker:
             rows = self.plan.response_rate_rows(self.studies, window)
         if len(rows) == 0:
             return self.verdict(claim, "not testable", "no responder rows",
-                                f"No study reports responders in the {window} window.")
+                                f"No study reports responders {_when(window)}.")
         evidence = self.counts_text(rows, control=False)
         if len(rows) == 1:
             return self.single_rate(claim, rows)
@@ -361,7 +377,7 @@ class _Checker:
             responders = rows[rows["ketamine_events"].notna() & (rows["outcome"].isin(_RESPONSE_OUTCOMES))]
             if responders.empty:
                 return self.verdict(claim, "not testable", "direction: no outcome data",
-                                    f"No responder counts for {what} in the data.")
+                                    f"No responder counts {what} in the data.")
             events = responders["ketamine_events"].astype(int)
             evidence = self.counts_text(responders, control=False)
             pain = self.pain_text(rows)
@@ -372,14 +388,14 @@ class _Checker:
                     f"counts, so the change cannot be attributed to ketamine.{self.concerns(claim)}",
                     k=responders["cohort_id"].nunique(), evidence=evidence)
             return self.verdict(claim, "not supported", "direction: no responders",
-                                f"No responders after ketamine in {what} ({evidence}).", evidence=evidence)
+                                f"No responders after ketamine {what} ({evidence}).", evidence=evidence)
         estimate, ci, pi = self.natural(fit)
         ruling = rules.direction(self.direction(fit))
         meaning = ruling.rule.removeprefix("direction: ")
         evidence = self.counts_text(used)
         pooled = "" if fit.k == 1 else f", {fit.k} studies pooled ({fit.model_label})"
         return self.verdict(claim, ruling.verdict, ruling.rule,
-                            f"Responders ketamine vs control in {what}: {self.describe_fit(fit)}{pooled}, "
+                            f"Responders ketamine vs control {what}: {self.describe_fit(fit)}{pooled}, "
                             f"{meaning}.{self.concerns(claim)}",
                             scale=fit.natural().label.lower(), estimate=estimate, ci=ci, pi=pi, k=fit.k,
                             evidence=evidence)
@@ -394,14 +410,15 @@ class _Checker:
     @staticmethod
     def pain_text(rows) -> str:
         pain = rows[(rows["outcome"] == "pain_intensity") & rows["ketamine_mean"].notna()]
+        scale = _studies_dictionary()["pain_scale"]
         return "".join(f"; pain {r['ketamine_baseline_mean']:g} before vs {r['ketamine_mean']:g} after "
-                       f"({r['pain_scale']})" for _, r in pain.iterrows())
+                       f"({scale.value_label(r['pain_scale'])})" for _, r in pain.iterrows())
 
     # -- analyses ----------------------------------------------------------
     def check(self, claim) -> ClaimVerdict:
         analysis = str(claim["analysis"])
         if analysis == "not_testable" or not bool(claim["testable"]):
-            why = "analysis = not_testable" if analysis == "not_testable" else "testable = false"
+            why = "the curator marked the claim not testable (the note says why)"
             return self.verdict(claim, "not testable", why, str(claim["note"]))
         handler = getattr(self, f"check_{analysis}")
         return handler(claim)
@@ -464,7 +481,7 @@ class _Checker:
         window = str(claim["time_window"])
         in_window = rows if window not in TIME_WINDOWS else rows[rows["time_window"].isin([window, "not_reported"])]
         in_window = in_window.sort_values("timepoint_hours").drop_duplicates(["cohort_id", "outcome"])
-        return self.direction_rule(claim, in_window, label)
+        return self.direction_rule(claim, in_window, f"in {label}")
 
     def check_controlled_rr(self, claim):
         window = self.window(claim)
@@ -476,7 +493,7 @@ class _Checker:
             chosen = self.plan.controlled_rows(rows, window)
             if chosen.empty:
                 return self.verdict(claim, "not testable", "no controlled rows",
-                                    f"No controlled responder counts in the {window} window.")
+                                    f"No controlled responder counts {_when(window)}.")
             if len(chosen) == 1:
                 row = chosen.iloc[0]
                 extra = (f"; control arm {int(row['control_events'])}/{int(row['control_n'])} = "
@@ -486,8 +503,8 @@ class _Checker:
         chosen = self.plan.controlled_rows(rows, window)
         if chosen.empty:
             return self.verdict(claim, "not testable", "no controlled rows",
-                                f"No controlled responder counts in the {window} window ({scope}).")
-        result = self.direction_rule(claim, chosen, f"the {window} window ({scope})")
+                                f"No controlled responder counts {_when(window)} ({scope}).")
+        result = self.direction_rule(claim, chosen, f"{_when(window)} ({scope})")
         if str(claim["quantity"]) == "pain_reduction_percent":
             note = (f" The claimed {claim['claimed_value']:g}% pain reduction is not a number the data hold; "
                     "the claim is tested as a direction of effect on responders.")
@@ -566,7 +583,7 @@ class _Checker:
                 scale=late.natural().label.lower(), estimate=estimate, ci=ci, k=late.k,
                 evidence=self.counts_text(late_rows))
         return self.direction_rule(claim, self.plan.controlled_rows(self.studies, self.window(claim)),
-                                   f"the {self.window(claim)} window")
+                                   _when(self.window(claim)))
 
     def pooled_samples(self) -> pd.DataFrame:
         cohorts = self.studies.loc[as_flag(self.studies["include_in_pooling"]), "cohort_id"].unique()
@@ -661,6 +678,43 @@ class _Checker:
                             f"{int(low_single.sum())} of {len(known)} pooled samples gave one session at "
                             f"{self.low_dose:g} mg/kg or less ({listing}){missing}.",
                             scale="share of samples", estimate=share, k=len(known), evidence=listing)
+
+
+def verdicts_table(check: ClaimsCheck, claims: pd.DataFrame, *,
+                   caption: str = "Every claim, what the article says, and the verdict"):
+    """One row per claim, grouped by article: the quote, the verdict and its explanation."""
+    frame = claims[["claim_id", "article_title", "quote"]].merge(
+        check.to_frame()[["claim_id", "verdict", "explanation"]], on="claim_id")
+    return reader_table(frame, caption=caption, columns={
+        "claim_id": "Claim", "article_title": "Article", "quote": "What the article says",
+        "verdict": "Verdict", "explanation": "Why"})
+
+
+def numbers_table(check: ClaimsCheck, *, caption: str = "The numbers behind each testable verdict"):
+    """The evidence's number for each testable claim, written on its own scale, with its intervals."""
+    rows = []
+    for v in check.verdicts:
+        if v.verdict == "not testable" or math.isnan(v.estimate):
+            continue
+        percent = v.scale in ("proportion", "share of samples")
+        fmt = format_percent if percent else (format_count if float(v.estimate).is_integer()
+                                               and math.isnan(v.ci_lb) else format_effect)
+        interval = (lambda lo, hi: f"{fmt(lo)} to {fmt(hi)}" if not math.isnan(lo) else "–")
+        rows.append({"Claim": v.claim_id, "Claimed": v.claimed or "–", "Evidence": v.scale or "–",
+                     "Estimate": fmt(v.estimate), "CI": interval(v.ci_lb, v.ci_ub),
+                     "Prediction interval": interval(v.pi_lb, v.pi_ub), "Studies": str(v.k),
+                     "Counts": v.evidence or "–"})
+    frame = pd.DataFrame(rows)
+    return reader_table(frame, caption=caption, columns=list(frame.columns) or ["Claim"],
+                        empty="No claim has a testable number.")
+
+
+def rules_table(check: ClaimsCheck, claims_dictionary, *,
+                caption: str = "The analysis and the rule behind each verdict"):
+    """Each claim's analysis (by its label) and the rule that decided its verdict."""
+    frame = check.to_frame()[["claim_id", "analysis", "rule"]]
+    return reader_table(frame, caption=caption, dictionary=claims_dictionary,
+                        columns={"claim_id": "Claim", "analysis": "", "rule": "Rule"})
 
 
 def snapshot_differences(expected: pd.DataFrame, found: pd.DataFrame) -> list[str]:

@@ -394,6 +394,50 @@ def summarise(result, data: pd.DataFrame | None = None, *, outcome: str = "respo
     return paragraph + "\n\n**Caveats**\n\n" + "\n".join(f"- {line}" for line in notes)
 
 
+def describe_evidence_base(prisma: pd.DataFrame, studies: pd.DataFrame) -> str:
+    """The evidence base and its limits in two sentences, from ``data/prisma.csv`` and the studies.
+
+    The counts of studies are PRISMA's (one definition for the index, the flow diagram and
+    the tables); what could be read comes from ``source_access``.
+    """
+    def count(stage):
+        rows = prisma[prisma["stage"] == stage]
+        return int(rows["count"].sum()) if not rows.empty else 0
+
+    reports = studies[studies["design"] != "registered_trial"].drop_duplicates("study_id")
+    abstracts = int(reports["source_access"].isin(["abstract", "review_table", "first_page_only"]).sum())
+    included, pooled, controlled = (count("included_qualitative_synthesis"), count("included_quantitative_synthesis"),
+                                    count("included_quantitative_controlled"))
+    registered = count("registered_studies_without_results")
+    return (
+        f"The review includes {included} stud{'y' if included == 1 else 'ies'} of ketamine for fibromyalgia; "
+        f"in {pooled} of them the responders of the ketamine arm can be pooled, and {controlled} "
+        f"{'counts' if controlled == 1 else 'count'} responders in a control arm too. "
+        f"{registered} registered trial{'s have' if registered != 1 else ' has'} no results yet. "
+        f"Limitations: {abstracts} of the {len(reports)} study reports in the data could be read only as an abstract, a review "
+        "table or a first page (no full text was accessible), and the search (data/search.md) covered stored "
+        "public copies of bibliographic databases, trial registries and web pages, not every database."
+    )
+
+
+def describe_small_study_tests(result) -> str:
+    """Small-study tests in words: run from :data:`MIN_STUDIES_FOR_SMALL_STUDY_TESTS` studies, else why not.
+
+    >>> from analysis import meta_analysis
+    >>> describe_small_study_tests(meta_analysis([0.1, 0.3, 0.5], [0.02, 0.03, 0.04]))
+    'With 3 studies no small-study test was run: the protocol runs them only from 10 studies, because with fewer they cannot tell asymmetry from chance. The funnel plot is shown for inspection only.'
+    """
+    from analysis.small_study import egger_test, rank_test
+
+    if result.k < MIN_STUDIES_FOR_SMALL_STUDY_TESTS:
+        return (f"With {_studies(result.k)} no small-study test was run: the protocol runs them only from "
+                f"{MIN_STUDIES_FOR_SMALL_STUDY_TESTS} studies, because with fewer they cannot tell asymmetry "
+                "from chance. The funnel plot is shown for inspection only.")
+    egger, rank = egger_test(result), rank_test(result)
+    return (f"Egger's regression test: {format_p(egger.pval)}; rank correlation test (Begg): "
+            f"{format_p(rank.pval)} ({_studies(result.k)}).")
+
+
 def describe_claim_counts(counts: pd.Series) -> str:
     """The claims check in one sentence, from ``ClaimsCheck.counts()``.
 

@@ -175,3 +175,70 @@ def reference_list(references: pd.DataFrame) -> Markdown:
             lines.append(f"{number}. {citation}." + (f" {'; '.join(ids)}" if ids else " No identifier found."))
         lines.append("")
     return Markdown("\n".join(lines).rstrip())
+
+
+def design_counts(studies: pd.DataFrame, dictionary: DataDictionary, *,
+                  caption: str = "Study reports and independent patient samples, by design"):
+    """Reports and independent patient samples per design (a sample reported twice counts once)."""
+    counts = (studies.groupby("design", observed=True)
+              .agg(reports=("study_id", "nunique"), samples=("cohort_id", "nunique")).reset_index())
+    order = {code: i for i, code in enumerate(dictionary["design"].allowed)}
+    counts = counts.sort_values("design", key=lambda s: s.map(order))
+    return reader_table(counts, caption=caption, dictionary=dictionary,
+                        columns={"design": "Design", "reports": "Study reports", "samples": "Patient samples"},
+                        formats={"reports": "count", "samples": "count"})
+
+
+def risk_of_bias_overall(studies: pd.DataFrame, dictionary: DataDictionary, *,
+                         caption: str = "Overall risk of bias per study, with the reason"):
+    """One row per study report: the tool, the overall judgement and its reason."""
+    reports = studies[studies["design"] != "registered_trial"].drop_duplicates("study_id")
+    return reader_table(reports, caption=caption, dictionary=dictionary,
+                        columns=["study_label", "rob_tool", "rob_overall", "rob_overall_reason"])
+
+
+def risk_of_bias_domains(studies: pd.DataFrame, dictionary: DataDictionary, *,
+                         caption: str = "Risk of bias per domain, with the reason for each judgement"):
+    """Every assessed domain of every study, with its judgement and reason (all rows, never cut)."""
+    reports = studies[studies["design"] != "registered_trial"].drop_duplicates("study_id")
+    domains = [spec.column for spec in dictionary.columns
+               if spec.column.startswith("rob_") and spec.type == "category"
+               and spec.column not in ("rob_tool", "rob_overall")]
+    rows = []
+    for _, report in reports.iterrows():
+        for domain in domains:
+            judgement = report[domain]
+            if not _given(judgement) or judgement == "not_applicable":
+                continue
+            reason = report[f"{domain}_reason"]
+            rows.append({"Study": report["study_label"], "Domain": dictionary[domain].label,
+                         "Judgement": dictionary[domain].value_label(judgement),
+                         "Reason": reason if _given(reason) else NOT_REPORTED})
+    frame = pd.DataFrame(rows)
+    return reader_table(frame, caption=caption, columns=["Study", "Domain", "Judgement", "Reason"],
+                        empty="No domain was assessed.")
+
+
+def ratios_at_time_points(rows: pd.DataFrame, measure: str = "RR", confidence_level: float = 0.95, *,
+                          caption: str = "Ketamine against control at each reported time point"):
+    """One row per time point with both arms counted: the counts and the ratio with its Wald CI (not pooled)."""
+    from analysis.effect_sizes import effect_sizes
+    from analysis.plan import RESPONDER_COUNTS
+    from analysis.pooling import meta_analysis
+
+    both = rows[rows["control_events"].notna() & rows["ketamine_events"].notna()]
+    table = []
+    if not both.empty:
+        es = effect_sizes(both, measure, columns=RESPONDER_COUNTS)
+        for (_, row), yi, vi in zip(both.iterrows(), es["yi"], es["vi"]):
+            natural = meta_analysis([yi], [vi], measure=measure, confidence_level=confidence_level).natural()
+            table.append({
+                "Study": row["study_label"], "Time point": row["timepoint_label"],
+                "Ketamine: responders / patients": f"{int(row['ketamine_events'])}/{int(row['ketamine_n'])}",
+                "Control: responders / patients": f"{int(row['control_events'])}/{int(row['control_n'])}",
+                f"{natural.label} ({100 * confidence_level:g}% CI)":
+                    f"{natural.format(natural.estimate)} ({natural.interval_text()})",
+            })
+    frame = pd.DataFrame(table)
+    return reader_table(frame, caption=caption, columns=list(frame.columns) or ["Study"],
+                        empty="No study counts responders in both arms at a stated time.")

@@ -152,6 +152,81 @@ def results_table(results: Mapping[str, PooledResult], *, caption: str) -> Style
     return _styled(pd.DataFrame(rows), caption)
 
 
+def study_table(result: PooledResult, *, caption: str) -> Styler:
+    """The forest plot's numbers as a table: each study and the pooled row, on the natural scale.
+
+    Examples
+    --------
+    >>> from analysis import pool_proportions
+    >>> fit = pool_proportions([8, 17], [12, 29], labels=["A", "B"])
+    >>> study_table(fit, caption="Studies.").data.iloc[0].tolist()
+    ['A', '8/12', '67%', '35% to 90%']
+    """
+    frame = result.summary_frame()
+    natural = result.natural()
+    scale = result.measure_scale
+    to_natural = (lambda v: v) if result.summary_frame_scale == "natural" or scale is None else (
+        lambda v: float(scale.back_transform(v)))
+    label = natural.label
+    rows = []
+    for _, row in frame.iterrows():
+        events = (f"{format_count(row['events'])}/{format_count(row['n'])}"
+                  if "events" in frame.columns and not is_missing(row.get("events")) else MISSING)
+        estimate, lower, upper = (to_natural(row[c]) for c in ("estimate", "ci_lb", "ci_ub"))
+        rows.append({
+            "Study": row["label"],
+            "Responders / patients": events,
+            label: natural.format(estimate),
+            f"{100 * result.confidence_level:g}% CI": f"{natural.format(lower)} to {natural.format(upper)}",
+            "Weight": f"{format_number(row['weight'], 1)}%" if not is_missing(row["weight"]) else MISSING,
+        })
+    table = pd.DataFrame(rows)
+    if "events" not in frame.columns:
+        table = table.drop(columns="Responders / patients")
+    if (table["Weight"] == MISSING).all():  # the GLMM has no study weights
+        table = table.drop(columns="Weight")
+    return _styled(table, caption)
+
+
+def labelled(frame: pd.DataFrame, dictionary: DataDictionary) -> pd.DataFrame:
+    """``frame`` with every category column's codes replaced by their reader labels (for figures).
+
+    >>> from analysis.data import load_dictionary, DATA_DIR
+    >>> d = load_dictionary(DATA_DIR / "studies.dictionary.csv")
+    >>> labelled(pd.DataFrame({"design": ["rct_crossover"], "route": ["iv"]}), d).iloc[0].tolist()
+    ['Randomised, crossover', 'Intravenous']
+    """
+    out = frame.copy()
+    for name in out.columns:
+        if name in dictionary and dictionary[name].type == "category":
+            out[name] = [dictionary[name].value_label(v) if not is_missing(v) else v for v in out[name]]
+    return out
+
+
+def duration_table(duration, *, caption: str = "Responders per protocol window") -> Styler:
+    """Per window: samples, responders / patients, the proportion with its CI and prediction interval."""
+    from analysis.protocol import WINDOW
+
+    rows = []
+    for row in duration.pooled.itertuples(index=False):
+        pooled = row.time_window in duration.fits
+        single = row.k == 1
+        rows.append({
+            "Time after the infusion": WINDOW[row.time_window].axis_label,
+            "Samples": str(int(row.k)),
+            "Responders / patients": f"{int(row.events)}/{int(row.n)}" if row.k else MISSING,
+            "Proportion": format_percent(row.prop) if not is_missing(row.prop) else MISSING,
+            f"{100 * duration.confidence_level:g}% CI":
+                f"{format_percent(row.prop_ci_lb)} to {format_percent(row.prop_ci_ub)}"
+                if not is_missing(row.prop_ci_lb) else MISSING,
+            "Prediction interval": f"{format_percent(row.prop_pi_lb)} to {format_percent(row.prop_pi_ub)}"
+            if pooled and not is_missing(row.prop_pi_lb) else MISSING,
+            "How": (duration.fits[row.time_window].model_description if pooled
+                    else "one study, its exact interval" if single else "no study"),
+        })
+    return _styled(pd.DataFrame(rows), caption)
+
+
 def notes_list(notes: Sequence[str]) -> Markdown:
     """A result's notes as a bulleted list, or a line saying there are none (never an empty table)."""
     if not notes:

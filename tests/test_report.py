@@ -1,18 +1,16 @@
-"""The report build, run for real: papermill executes the notebooks, nbconvert renders them.
+"""The report build, run for real: papermill executes the notebooks, the library renders them.
 
 One full build of the real notebooks on a copy of the real data (with a study label that
-contains markup) is shared by most tests; the failure tests use a two-notebook suite so
-that they stay fast.
+contains markup) is shared by most tests, and with ``test_report_browser.py`` (the
+``built_report`` fixture of ``tests/conftest.py``); the failure tests use a two-notebook
+suite so that they stay fast.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import html
-import io
 import re
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -21,43 +19,16 @@ import pytest
 from analysis import report
 from analysis.report import DISCLAIMER, main
 
+from report_build import MALICIOUS, build_dirs as _build_dirs, copy_data as _copy_data
+
 ROOT = Path(__file__).resolve().parent.parent
-
-#: A study label an attacker (or a careless copy-paste) might put in the data.
-MALICIOUS = "<script>alert(1)</script>"
-MALICIOUS_LABEL = f"Noppers 2011 {MALICIOUS}"
-
-
-def _copy_data(target: Path) -> Path:
-    target.mkdir()
-    for path in (ROOT / "data").glob("*.csv"):
-        shutil.copy(path, target / path.name)
-    return target
-
-
-def _build_dirs(output: Path) -> list[Path]:
-    return sorted(output.parent.glob(f"{output.name}_build_*")) + sorted(
-        output.parent.glob(f"{output.name}_old_*"))
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """Build the real notebooks on real data with one malicious label, over an old report."""
-    root = tmp_path_factory.mktemp("build")
-    data = _copy_data(root / "data")
-    studies = data / "studies.csv"
-    text = studies.read_text(encoding="utf-8")
-    assert text.count(",Noppers 2011,") >= 1
-    studies.write_text(text.replace(",Noppers 2011,", f",{MALICIOUS_LABEL},"), encoding="utf-8")
-    output = root / "reports"
-    output.mkdir()
-    (output / "stale_page.html").write_text("from the previous build")
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        status = main(["--notebooks", str(ROOT / "notebooks"), "--data", str(data),
-                       "--output", str(output), "-p", "method", "DL"])
-    return {"status": status, "output": output, "stdout": stdout.getvalue(),
-            "stderr": stderr.getvalue()}
+def built(built_report):
+    """The session's build of the real notebooks (``tests/conftest.py``), shared with the
+    browser tests: real data with one malicious label, ``-p method DL``, over an old report."""
+    return built_report
 
 
 def _pages(output: Path) -> list[Path]:
@@ -160,10 +131,11 @@ def test_claims_page_gives_a_verdict_per_claim(built):
     with (ROOT / "data" / "claims.csv").open(newline="", encoding="utf-8") as handle:
         claim_ids = [row["claim_id"] for row in csv.DictReader(handle)]
     assert claim_ids
-    assert "<th>verdict</th>" in page
+    # header cells carry their scope (scope="col" / "row") since issue 11
+    assert '<th scope="col">verdict</th>' in page
     assert "claims in popular articles" in page
     for claim_id in claim_ids:
-        assert f"<th>{claim_id}</th>" in page, claim_id
+        assert f'<th scope="row">{claim_id}</th>' in page, claim_id
 
 
 # ------------------------------------------------------------------ failures, fast suites

@@ -2,12 +2,25 @@
 
 Every function returns a :class:`matplotlib.figure.Figure` (outside pyplot's
 global state; Jupyter displays it once); :func:`save_figure` writes it as SVG
-and 200-dpi PNG. Colours are Okabe & Ito's colour-blind safe palette, text is
+and 200-dpi PNG; :func:`show_figure` saves it and shows it on the page with the
+caption and alt text that the matching ``describe_*`` function writes from the same
+result. Colours are Okabe & Ito's colour-blind safe palette, text is
 at least 8 pt at print size, and layouts are measured so that no text
 overlaps (:func:`overlapping_texts` checks it).
 """
 
 from analysis.plots._style import PALETTE, overlapping_texts, save_figure
+from analysis.plots.describe import (
+    FigureDescription,
+    describe_cumulative_plot,
+    describe_duration_plot,
+    describe_forest_plot,
+    describe_funnel_plot,
+    describe_leave_one_out_plot,
+    describe_prisma_plot,
+    describe_risk_of_bias_plot,
+)
+from analysis.plots.display import FigureDisplay, show_figure
 from analysis.plots.duration import duration_plot
 from analysis.plots.forest import forest_plot, heterogeneity_text, subgroup_difference_text
 from analysis.plots.funnel import funnel_plot
@@ -17,7 +30,16 @@ from analysis.plots.sensitivity import cumulative_plot, leave_one_out_plot
 
 __all__ = [
     "PALETTE",
+    "FigureDescription",
+    "FigureDisplay",
     "cumulative_plot",
+    "describe_cumulative_plot",
+    "describe_duration_plot",
+    "describe_forest_plot",
+    "describe_funnel_plot",
+    "describe_leave_one_out_plot",
+    "describe_prisma_plot",
+    "describe_risk_of_bias_plot",
     "duration_plot",
     "forest_plot",
     "funnel_plot",
@@ -27,5 +49,6 @@ __all__ = [
     "prisma_plot",
     "risk_of_bias_plot",
     "save_figure",
+    "show_figure",
     "subgroup_difference_text",
 ]

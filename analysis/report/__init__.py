@@ -6,9 +6,10 @@
 2. executes every ``notebooks/NN_*.ipynb`` with papermill in a fresh kernel (the venv's
    ``python3`` kernel), two notebooks at a time, injecting ``data_dir``, ``figures_dir`` and
    any ``-p NAME VALUE`` given on the command line into the notebooks that declare them;
-3. renders each executed notebook to HTML without code cells (nbconvert,
-   ``exclude_input=True``), with a banner that says the page summarises research and is not
-   medical advice;
+3. renders each executed notebook to HTML without code cells (``layout``: Markdown cells and
+   outputs in a plain page shell that links the shared ``report.css`` and loads nothing else;
+   figures and tables numbered and captioned), with a banner that says the page summarises
+   research and is not medical advice;
 4. writes ``index.html`` with the headline findings (the outputs of the cells tagged
    ``headline`` in ``00_summary``), what changed since the previous data version
    (:mod:`analysis.report.history`, which carries ``history.json`` over from the previous
@@ -58,6 +59,7 @@ from analysis.report.execution import (
     _read_notebook,
     _swap_into_place,
 )
+from analysis.report.layout import copy_stylesheet
 from analysis.report.pages import _banner, _render_index, clean_html_fragment
 
 __all__ = [
@@ -291,6 +293,7 @@ def build_report(
         figures_dir = tmp / "figures"
         figures_dir.mkdir()
         (tmp / "notebooks").mkdir()
+        copy_stylesheet(tmp)
         code = _code_version()
         built = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         banner = _banner("{title}", version, code, built, index_link=True)

@@ -57,6 +57,9 @@ class NotebookRun:
         Wall-clock time to execute and render it.
     headline_html : tuple of str
         Cleaned HTML fragments from cells tagged ``headline`` (for the index page).
+    figures : tuple of dict
+        The figures the page shows, in order: ``number``, ``id`` (anchor on the page),
+        ``caption`` and ``src`` (for the index's list of figures).
     """
 
     name: str
@@ -65,6 +68,7 @@ class NotebookRun:
     html_file: str
     seconds: float
     headline_html: tuple[str, ...] = ()
+    figures: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def _execute_and_render(job: dict) -> NotebookRun:
     title, summary = _notebook_title_and_summary(nb, source.stem)
     _clean_outputs(nb)
     headline = _headline_fragments(nb) if source.stem == SUMMARY_NOTEBOOK else ()
-    page = _render_page(nb, title, job["banner"].replace("{title}", html.escape(title)))
+    page, figures = _render_page(nb, title, job["banner"].replace("{title}", html.escape(title)))
     Path(job["html"]).write_text(page, encoding="utf-8")
     return NotebookRun(
         name=source.stem,
@@ -85,6 +85,7 @@ def _execute_and_render(job: dict) -> NotebookRun:
         html_file=Path(job["html"]).name,
         seconds=time.perf_counter() - start,
         headline_html=headline,
+        figures=tuple(figures),
     )
 
 

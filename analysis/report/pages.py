@@ -10,7 +10,12 @@ from analysis.report._common import (
     DISCLAIMER,
     HEADLINE_TAG,
     SUMMARY_NOTEBOOK,
-    BuildError,
+)
+from analysis.report.layout import (
+    MISSING_ALT,
+    finish_body,
+    notebook_cells_html,
+    page_document,
 )
 
 # Tags and attributes allowed in HTML outputs (pandas tables, simple text); anything else
@@ -33,55 +38,6 @@ _ALLOWED_ATTRIBUTES = {
     "th": ["colspan", "rowspan", "scope"],
 }
 _ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto", "data"})
-
-_PAGE_CSS = """
-<style>
-  .kfm-banner { font-family: system-ui, -apple-system, "Segoe UI", sans-serif;
-    max-width: 1100px; margin: 0 auto 1rem auto; padding: 0.75rem 1rem;
-    border-bottom: 1px solid #d0d7de; font-size: 0.95rem; color: #24292f; }
-  .kfm-banner a { color: #0550ae; }
-  .kfm-disclaimer { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px;
-    padding: 0.6rem 0.9rem; margin: 0.5rem 0; }
-  .kfm-meta { color: #57606a; font-size: 0.85rem; }
-  body.jp-Notebook, main { max-width: 1100px; margin-left: auto; margin-right: auto; }
-  .jp-Cell { padding-left: 0.5rem; padding-right: 0.5rem; }
-  .jp-RenderedHTMLCommon table, table.dataframe { border-collapse: collapse;
-    font-size: 0.85rem; margin: 0.5rem 0 1rem 0; }
-  .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th, table.dataframe td,
-  table.dataframe th { border: 1px solid #d0d7de; padding: 0.25rem 0.5rem;
-    text-align: left !important; vertical-align: top; max-width: 28rem; }
-  .jp-RenderedHTMLCommon thead th, table.dataframe thead th { background: #f6f8fa; }
-  .jp-RenderedHTMLCommon tbody tr:nth-child(even), table.dataframe tbody tr:nth-child(even)
-    { background: #f9fafb; }
-  .jp-OutputArea-output { overflow-x: auto; }
-  .jp-RenderedImage img, .jp-OutputArea-output img { max-width: 100%; height: auto; }
-  .jp-OutputArea-output pre { white-space: pre-wrap; }
-</style>
-"""
-
-_INDEX_CSS = """
-<style>
-  body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #24292f;
-    max-width: 1000px; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; }
-  h1 { font-size: 1.7rem; margin-bottom: 0.25rem; }
-  h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #d0d7de; }
-  a { color: #0550ae; }
-  .kfm-disclaimer { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px;
-    padding: 0.6rem 0.9rem; margin: 1rem 0; }
-  .kfm-meta { color: #57606a; font-size: 0.85rem; }
-  .kfm-headline { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px;
-    padding: 0.5rem 1rem; margin: 0.75rem 0; }
-  .kfm-headline pre { white-space: pre-wrap; font-family: inherit; margin: 0.25rem 0; }
-  .kfm-headline img { max-width: 100%; height: auto; }
-  table { border-collapse: collapse; font-size: 0.9rem; margin: 0.5rem 0; }
-  td, th { border: 1px solid #d0d7de; padding: 0.25rem 0.5rem; text-align: left;
-    vertical-align: top; }
-  thead th { background: #f6f8fa; }
-  ul.kfm-reports li { margin: 0.4rem 0; }
-  .kfm-figures { columns: 2; font-size: 0.9rem; }
-</style>
-"""
-
 
 # --------------------------------------------------------------------------- HTML
 
@@ -167,8 +123,8 @@ def _headline_fragments(nb) -> tuple[str, ...]:
                 fragments.append(_join(data["text/html"]))
             elif "image/png" in data:
                 fragments.append(
-                    f'<img alt="headline figure" src="data:image/png;base64,'
-                    f'{_join(data["image/png"]).strip()}">'
+                    f'<figure class="kfm-figure"><img alt="{html.escape(MISSING_ALT)}" '
+                    f'src="data:image/png;base64,{_join(data["image/png"]).strip()}"></figure>'
                 )
             elif "text/plain" in data:
                 fragments.append(f"<pre>{html.escape(_join(data['text/plain']))}</pre>")
@@ -194,62 +150,59 @@ def _plain(markdown_text: str) -> str:
 
 
 def _banner(title: str, version: str, code: str, built: str, index_link: bool) -> str:
-    nav = '<a href="index.html">&larr; All reports</a> &middot; ' if index_link else ""
+    nav = (f'<nav aria-label="Breadcrumb"><a href="index.html">Evidence report: all pages</a>'
+           f' &rsaquo; <span aria-current="page">{html.escape(title)}</span></nav>'
+           if index_link else "")
     return (
-        '<div class="kfm-banner" role="note">'
-        f"{nav}<strong>{html.escape(title)}</strong>"
-        f'<p class="kfm-disclaimer"><strong>Not medical advice.</strong> '
+        '<header class="kfm-banner">'
+        f"{nav}"
+        f'<p class="kfm-disclaimer" role="note"><strong>Not medical advice.</strong> '
         f"{html.escape(DISCLAIMER)}</p>"
+        f"{_meta_line(version, code, built)}"
+        "</header>"
+    )
+
+
+def _meta_line(version: str, code: str, built: str) -> str:
+    return (
         f'<p class="kfm-meta">Data version {html.escape(version)} &middot; code '
         f"{html.escape(code)} &middot; built {html.escape(built)} &middot; "
         "a dash (–) in a table: no value (not reported by the source, or not applicable)</p>"
-        "</div>"
     )
 
 
-def _render_page(nb, title: str, banner: str) -> str:
-    """HTML for an executed notebook, without code cells, with the banner and CSS."""
-    from nbconvert import HTMLExporter
+def _footer() -> str:
+    return f'<footer class="kfm-footer"><p>{html.escape(DISCLAIMER)}</p></footer>'
 
-    exporter = HTMLExporter(
-        template_name="lab",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    nb.metadata["title"] = title  # nbconvert uses it for <title>; it escapes it itself
-    body, _ = exporter.from_notebook_node(nb)
-    body = body.replace("</head>", _PAGE_CSS + "</head>", 1)
-    body, n = re.subn(r"(<body[^>]*>)", lambda m: m.group(1) + banner, body, count=1)
-    if n != 1:
-        raise BuildError("nbconvert produced a page without a <body> tag")
-    footer = f'<p class="kfm-banner kfm-meta">{html.escape(DISCLAIMER)}</p>'
-    return body.replace("</body>", footer + "</body>", 1)
+
+def _render_page(nb, title: str, banner: str) -> tuple[str, list[dict]]:
+    """An executed notebook as a page (no code cells), with banner, numbered captions.
+
+    Returns the HTML and the figures it shows (see :func:`layout.finish_body`).
+    """
+    cells = notebook_cells_html(nb, _markdown_to_html)
+    body, figures = finish_body(cells)
+    page = page_document(title, f'{banner}\n<main id="content">\n{body}\n</main>\n{_footer()}')
+    return page, figures
 
 
 def _render_index(result_runs, figures, version, code, built, parameters, changes_html="") -> str:
     headline = [f for run in result_runs if run.name == SUMMARY_NOTEBOOK for f in run.headline_html]
+    title = "Ketamine for fibromyalgia pain: evidence report"
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>Ketamine for fibromyalgia pain: evidence report</title>",
-        _INDEX_CSS,
-        "</head><body>",
-        "<h1>Ketamine for fibromyalgia pain: evidence report</h1>",
-        f'<p class="kfm-disclaimer"><strong>Not medical advice.</strong> '
+        '<header class="kfm-banner">',
+        f"<h1>{html.escape(title)}</h1>",
+        f'<p class="kfm-disclaimer" role="note"><strong>Not medical advice.</strong> '
         f"{html.escape(DISCLAIMER)}</p>",
-        f'<p class="kfm-meta">Data version {html.escape(version)} &middot; code '
-        f"{html.escape(code)} &middot; built {html.escape(built)} &middot; "
-        "a dash (–) in a table: no value (not reported by the source, or not applicable)</p>",
+        _meta_line(version, code, built),
     ]
     if parameters:
         shown = ", ".join(f"{k} = {v!r}" for k, v in sorted(parameters.items()))
         parts.append(f'<p class="kfm-meta">Parameters changed for this build: '
                      f"{html.escape(shown)}</p>")
-    parts.append("<h2>Headline findings</h2>")
+    parts += ["</header>", '<main id="content">', "<h2>Headline findings</h2>"]
     if headline:
-        parts.extend(f'<div class="kfm-headline">{fragment}</div>' for fragment in headline)
+        parts.extend(f'<section class="kfm-headline">{fragment}</section>' for fragment in headline)
     else:
         parts.append(
             "<p>No headline findings were produced (the summary notebook has no output "
@@ -268,16 +221,34 @@ def _render_index(result_runs, figures, version, code, built, parameters, change
         )
     parts.append("</ul>")
     parts.append("<h2>Figures</h2>")
-    if figures:
-        parts.append('<ul class="kfm-figures">')
-        parts.extend(
-            f'<li><a href="{html.escape(f)}">{html.escape(Path(f).name)}</a></li>'
-            for f in figures
-        )
-        parts.append("</ul>")
-    else:
-        parts.append("<p>No figures were saved.</p>")
-    parts.append(f'<p class="kfm-meta">{html.escape(DISCLAIMER)}</p></body></html>')
-    return "\n".join(parts) + "\n"
+    parts.append(_figure_list(result_runs, figures))
+    parts.append("</main>")
+    parts.append(_footer())
+    body, _ = finish_body("\n".join(parts))
+    return page_document(title, body, description=DISCLAIMER)
 
 
+def _figure_list(result_runs, files) -> str:
+    """Every saved figure, in reading order: where it is shown, its caption and its files."""
+    if not files:
+        return "<p>No figures were saved.</p>"
+    stems = {}
+    for f in files:
+        stems.setdefault(Path(f).with_suffix("").as_posix(), []).append(f)
+
+    def links(stem):
+        return " &middot; ".join(
+            f'<a href="{html.escape(f)}">{html.escape(Path(f).suffix[1:].upper())}</a>'
+            for f in sorted(stems.pop(stem, []), key=lambda f: Path(f).suffix != ".svg"))
+
+    items = []
+    for run in result_runs:
+        for figure in run.figures:
+            stem = Path(figure["src"]).with_suffix("").as_posix()
+            where = (f'<a href="{html.escape(run.html_file)}#{html.escape(figure["id"])}">'
+                     f'{html.escape(run.title)}, figure {figure["number"]}</a>')
+            items.append(f"<li>{where}: {html.escape(figure['caption'])} "
+                         f"<small>({links(stem)})</small></li>")
+    for stem in sorted(stems):  # saved but shown on no page
+        items.append(f"<li>{html.escape(Path(stem).name)} <small>({links(stem)})</small></li>")
+    return '<ul class="kfm-figures">' + "".join(items) + "</ul>"

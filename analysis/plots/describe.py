@@ -1,0 +1,270 @@
+"""Captions and alt text of the figures, written from the data each figure draws.
+
+Each ``describe_*`` function takes what the matching plot function takes and returns a
+:class:`FigureDescription`: a caption (what the figure shows and how to read it) and an
+alt text (what a reader who cannot see it needs: the numbers it shows). Both are read
+from the same result objects and frames as the figure (``summary_frame()``, the
+sensitivity frames, the duration result), never recomputed, so that the words cannot
+disagree with the picture. :func:`analysis.plots.show_figure` puts them on the page.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from analysis.plots._scale import is_finite, scale_for, scale_of
+
+#: Readable protocol windows (as the duration figure labels them).
+WINDOW_NAMES = {
+    "during_or_immediate": "during or within 4 h of the infusion",
+    "short_term": "1 to 7 days after",
+    "medium_term": "1 to 4 weeks after",
+    "long_term": "8 weeks or more after",
+}
+
+
+@dataclass(frozen=True)
+class FigureDescription:
+    """The words that go with a figure.
+
+    Attributes
+    ----------
+    caption : str
+        Shown under the figure: what it shows and how to read it.
+    alt : str
+        The image's alternative text: the figure's result in words and numbers.
+    """
+
+    caption: str
+    alt: str
+
+
+def describe_forest_plot(results, *, prediction: bool = True) -> FigureDescription:
+    """Caption and alt text of :func:`analysis.plots.forest_plot` for the same result(s).
+
+    Parameters
+    ----------
+    results : result or list of results
+        As given to ``forest_plot`` (a ``meta_analysis`` or ``pool_proportions`` result;
+        several fits of the same studies are several pooled rows).
+    prediction : bool
+        As given to ``forest_plot``: whether the prediction interval is drawn.
+
+    Examples
+    --------
+    >>> from analysis.proportions import pool_proportions
+    >>> fit = pool_proportions([8, 17, 13], [11, 29, 34], method="PLO", labels=["A", "B", "C"])
+    >>> print(describe_forest_plot(fit).alt)  # doctest: +NORMALIZE_WHITESPACE
+    Forest plot of 3 studies, proportion per study from 38 % (C) to 73 % (A).
+    RE Model (REML, PLO): pooled proportion 54 %, 95 % CI 35 % to 72 %,
+    95 % prediction interval 24 % to 81 %.
+    """
+    fits = results if isinstance(results, (list, tuple)) else [results]
+    scale = scale_of(fits[0])
+    frame = fits[0].summary_frame()
+    studies = frame[frame["row_type"] == "study"]
+    k = len(studies)
+    what = scale.label.lower()
+    parts = [f"Forest plot of {_count(k, 'study', 'studies')}"]
+    estimates = scale(studies["estimate"].to_numpy(float))
+    shown = [(value, label) for value, label in zip(estimates, studies["label"])
+             if is_finite(value)]
+    if len(shown) > 1:
+        low, high = min(shown), max(shown)
+        parts[0] += (f", {what} per study from {_value(low[0], scale)} ({low[1]}) to "
+                     f"{_value(high[0], scale)} ({high[1]})")
+    sentences = [parts[0] + "."]
+    for fit in fits:
+        pooled = fit.summary_frame()
+        pooled = pooled[pooled["row_type"] == "pooled"].iloc[0]
+        sentences.append(f"{pooled['label']}: pooled {what} "
+                         f"{_interval(pooled, scale, _level(fit), prediction)}.")
+    level = _percent(_level(fits[0]))
+    pooled_rows = [f.summary_frame().iloc[-1] for f in fits]
+    # forest_plot draws the first finite prediction interval as its own grey row
+    drawn = prediction and any(is_finite(row["pi_lb"]) for row in pooled_rows)
+    pi = (f" The grey bar of the row \u201cPrediction interval\u201d is the {level} prediction "
+          "interval: where the true effect of a new, similar study is expected to lie."
+          if drawn else "")
+    model_names = " and ".join(row["label"] for row in pooled_rows)
+    caption = (f"{scale.label} in each study (square, with its {level} confidence interval) "
+               f"and pooled ({model_names}; diamond).{pi}")
+    return FigureDescription(caption, " ".join(sentences))
+
+
+def describe_funnel_plot(result) -> FigureDescription:
+    """Caption and alt text of :func:`analysis.plots.funnel_plot` (studies and pooled line).
+
+    The funnel plot draws the inverse-variance fit (``result.pooled`` of a proportions
+    result) on its analysis scale; so does this description.
+    """
+    fit = result.pooled if getattr(result, "pooled", None) is not None else result
+    frame = fit.summary_frame()
+    studies = frame[frame["row_type"] == "study"]
+    pooled = frame[frame["row_type"] == "pooled"].iloc[0]
+    analysis_label = _analysis_scale_name(fit)
+    se = studies["se"].to_numpy(float)
+    alt = (f"Funnel plot of {_count(len(studies), 'study', 'studies')}: estimate on the "
+           f"{analysis_label} scale against its standard error (from {min(se):.2f} to "
+           f"{max(se):.2f}); the pooled estimate, {float(pooled['estimate']):.2f}, is the "
+           "vertical line.")
+    caption = (f"Contour-enhanced funnel plot ({pooled['label']}, {analysis_label} scale): "
+               "each study's estimate against its standard error; shaded regions mark "
+               "where a study would be statistically significant. With fewer than 10 "
+               "studies, asymmetry cannot be judged reliably.")
+    return FigureDescription(caption, alt)
+
+
+def describe_leave_one_out_plot(frame: pd.DataFrame, result) -> FigureDescription:
+    """Caption and alt text of :func:`analysis.plots.leave_one_out_plot`."""
+    return _describe_refits(frame, result, "Leave-one-out plot", "omitting {}",
+                            "The pooled estimate refitted without each study in turn")
+
+
+def describe_cumulative_plot(frame: pd.DataFrame, result) -> FigureDescription:
+    """Caption and alt text of :func:`analysis.plots.cumulative_plot`."""
+    return _describe_refits(frame, result, "Cumulative meta-analysis plot", "up to {}",
+                            "The pooled estimate as studies are added one at a time")
+
+
+def _describe_refits(frame, result, kind, template, what) -> FigureDescription:
+    scale = scale_for(getattr(result, "measure", None) or frame.attrs.get("measure"))
+    estimates = scale(frame["estimate"].to_numpy(float))
+    fitted = [(value, label) for value, label in zip(estimates, frame["label"])
+              if is_finite(value)]
+    name = scale.label.lower()
+    text = f"{kind} of {_count(len(frame), 'refit', 'refits')}"
+    if fitted:
+        low, high = min(fitted), max(fitted)
+        text += (f": pooled {name} from {_value(low[0], scale)} "
+                 f"({template.format(low[1])}) to {_value(high[0], scale)} "
+                 f"({template.format(high[1])})")
+    unfitted = len(frame) - len(fitted)
+    if unfitted:
+        text += f"; {_count(unfitted, 'refit', 'refits')} without an estimate"
+    sentences = [text + "."]
+    if result is not None:
+        row = pd.Series({"estimate": result.estimate, "ci_lb": result.ci_lb,
+                         "ci_ub": result.ci_ub})
+        sentences.append(f"With all studies ({result.model_label}): "
+                         f"{_interval(row, scale, _level(result), prediction=False)}.")
+    caption = (f"{what} ({scale.label.lower()}, with {_percent(_level(result))} confidence "
+               "intervals); the bottom row is the fit with every study.")
+    return FigureDescription(caption, " ".join(sentences))
+
+
+def describe_duration_plot(duration) -> FigureDescription:
+    """Caption and alt text of :func:`analysis.plots.duration_plot` (``pooled=True``)."""
+    pooled = duration.pooled if hasattr(duration, "pooled") else _pooled_windows(duration)
+    sentences = []
+    for _, row in pooled.iterrows():
+        window = WINDOW_NAMES.get(row["time_window"], str(row["time_window"]))
+        k = int(row["k"]) if is_finite(row["k"]) else 0
+        if k == 0:
+            sentences.append(f"{window}: no study")
+        else:
+            value = (f"{_pct(row['prop'])} (95 % CI {_pct(row['prop_ci_lb'])} to "
+                     f"{_pct(row['prop_ci_ub'])})")
+            source = "pooled" if k > 1 else "one study"
+            sentences.append(f"{window}: {value}, {source}, {_count(k, 'study', 'studies')}")
+    alt = ("Responders after ketamine by time after the infusion. "
+           + "; ".join(s[0].upper() + s[1:] for s in sentences) + ".")
+    caption = ("Proportion of responders in ketamine arms by time after the infusion: each "
+               "study's proportion with its exact 95 % confidence interval, studies joined "
+               "by lines, and the pooled proportion per protocol window where two or more "
+               "studies report it.")
+    return FigureDescription(caption, alt)
+
+
+def _pooled_windows(frame: pd.DataFrame) -> pd.DataFrame:
+    rows = frame[frame["row_type"] == "pooled"]
+    return rows.rename(columns={"estimate": "prop", "ci_lb": "prop_ci_lb",
+                                "ci_ub": "prop_ci_ub"})
+
+
+def describe_risk_of_bias_plot(table: pd.DataFrame, *, study_column: str = "study_label",
+                               tool_column: str = "rob_tool",
+                               overall_column: str = "rob_overall") -> FigureDescription:
+    """Caption and alt text of :func:`analysis.plots.risk_of_bias_plot` (same defaults)."""
+    from analysis.plots.risk_of_bias import JUDGEMENTS, TOOL_NAMES, _blocks
+
+    blocks = _blocks(table, study_column, tool_column, None, overall_column)
+    sentences = []
+    for tool, frame, columns in blocks:
+        counts = frame[overall_column].value_counts() if overall_column in columns else None
+        overall = ""
+        if counts is not None:
+            overall = ", overall " + ", ".join(
+                f"{n} {JUDGEMENTS[j][2].lower() if j in JUDGEMENTS else j.replace('_', ' ')}"
+                for j, n in counts.items())
+        name = TOOL_NAMES.get(tool, str(tool)) if tool is not None else "risk of bias"
+        sentences.append(f"{name}: {_count(len(frame), 'study', 'studies')}, "
+                         f"{_count(len(columns), 'domain', 'domains')}{overall}")
+    alt = "Risk-of-bias traffic-light plot. " + "; ".join(sentences) + "."
+    caption = ("Risk of bias per study and domain (traffic lights, each judgement with its "
+               "own symbol) and the share of studies with each judgement per domain; one "
+               "panel per assessment tool. Studies not assessed are not shown.")
+    return FigureDescription(caption, alt)
+
+
+def describe_prisma_plot(prisma: pd.DataFrame) -> FigureDescription:
+    """Caption and alt text of :func:`analysis.plots.prisma_plot` (the stage totals)."""
+    from analysis.plots.prisma import STAGE_TEXT, stage_totals
+
+    totals = stage_totals(prisma)
+    parts = []
+    for stage, row in totals.iterrows():
+        parts.append(f"{STAGE_TEXT[stage].lower()}: {int(row['count'])} {row['unit']}")
+    alt = "PRISMA 2020 flow diagram. " + "; ".join(parts) + "."
+    caption = ("PRISMA 2020 flow diagram of the search and selection of studies "
+               "(counts and reasons from data/prisma.csv).")
+    return FigureDescription(caption, alt)
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _interval(row, scale, level, prediction=True) -> str:
+    text = (f"{_value(scale([row['estimate']])[0], scale)}, {_percent(level)} CI "
+            f"{_value(scale([row['ci_lb']])[0], scale)} to "
+            f"{_value(scale([row['ci_ub']])[0], scale)}")
+    if prediction and "pi_lb" in row and is_finite(row["pi_lb"]):
+        text += (f", {_percent(level)} prediction interval "
+                 f"{_value(scale([row['pi_lb']])[0], scale)} to "
+                 f"{_value(scale([row['pi_ub']])[0], scale)}")
+    return text
+
+
+def _value(value: float, scale) -> str:
+    """A proportion as a whole percentage, anything else with two decimals."""
+    if not is_finite(value):
+        return "not estimable"
+    if scale.null is None and scale.label.lower() == "proportion":
+        return _pct(value)
+    return f"{float(value):.2f}"
+
+
+def _pct(value) -> str:
+    return "not estimable" if not is_finite(value) else f"{100 * float(value):.0f} %"
+
+
+def _percent(level) -> str:
+    return f"{100 * float(level):g} %"
+
+
+def _level(result) -> float:
+    level = getattr(result, "confidence_level", None)
+    return 0.95 if level is None or (isinstance(level, float) and math.isnan(level)) else level
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _analysis_scale_name(fit) -> str:
+    from analysis.plots._scale import analysis_scale_for
+
+    return analysis_scale_for(getattr(fit, "measure", None)).label.lower()

@@ -1,0 +1,196 @@
+"""Captions and alt text of the figures, and the HTML figure that carries them (issue 11).
+
+The words are tested against the same result objects the figures draw: every number in an
+alt text must be the result's number, formatted (proportions as whole percentages, ratios
+with two decimals), so figure, table and sentence cannot disagree.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis import AnalysisError
+from analysis.data import load_prisma, load_studies
+from analysis.duration import responders_over_time
+from analysis.effect_sizes import effect_sizes
+from analysis.plots import (
+    FigureDescription,
+    describe_cumulative_plot,
+    describe_duration_plot,
+    describe_forest_plot,
+    describe_funnel_plot,
+    describe_leave_one_out_plot,
+    describe_prisma_plot,
+    describe_risk_of_bias_plot,
+    forest_plot,
+    show_figure,
+)
+from analysis.plots.prisma import stage_totals
+from analysis.pooling import meta_analysis
+from analysis.proportions import pool_proportions
+from analysis.sensitivity import cumulative, leave_one_out
+from metadat import BCG
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+EVENTS, N, LABELS = [8, 17, 13, 11, 8], [11, 29, 34, 17, 12], ["A", "B", "C", "D", "E"]
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.0f} %"
+
+
+@pytest.fixture(scope="module")
+def bcg():
+    es = effect_sizes(BCG, "RR")
+    return meta_analysis(es["yi"], es["vi"], method="REML", measure="RR",
+                         labels=BCG["study"])
+
+
+@pytest.fixture(scope="module")
+def rates():
+    return pool_proportions(EVENTS, N, method="GLMM", labels=LABELS)
+
+
+def test_forest_alt_of_a_proportion_gives_the_pooled_percentages(rates):
+    alt = describe_forest_plot(rates).alt
+    frame = rates.summary_frame()
+    pooled = frame.iloc[-1]
+    assert alt.startswith("Forest plot of 5 studies, proportion per study from ")
+    expected = (f"{pooled['label']}: pooled proportion {_pct(pooled['estimate'])}, 95 % CI "
+                f"{_pct(pooled['ci_lb'])} to {_pct(pooled['ci_ub'])}, 95 % prediction interval "
+                f"{_pct(pooled['pi_lb'])} to {_pct(pooled['pi_ub'])}.")
+    assert alt.endswith(expected)
+    studies = frame[frame["row_type"] == "study"].set_index("label")["estimate"]
+    assert f"from {_pct(studies.min())} ({studies.idxmin()}) to {_pct(studies.max())} " \
+           f"({studies.idxmax()})" in alt
+
+
+def test_forest_alt_of_a_ratio_is_back_transformed_with_two_decimals(bcg):
+    alt = describe_forest_plot(bcg).alt
+    rr, lo, hi = np.exp([bcg.estimate, bcg.ci_lb, bcg.ci_ub])
+    assert f"pooled risk ratio {rr:.2f}, 95 % CI {lo:.2f} to {hi:.2f}" in alt
+    assert f"Forest plot of {bcg.k} studies, risk ratio per study" in alt
+
+
+def test_forest_description_names_every_model_drawn(bcg):
+    equal = meta_analysis(bcg.yi, bcg.vi, method="EE", measure="RR", labels=bcg.labels)
+    text = describe_forest_plot([bcg, equal])
+    assert "RE Model (REML)" in text.caption and "EE Model" in text.caption
+    assert text.alt.count("pooled risk ratio") == 2
+
+
+def test_forest_of_one_study_gives_no_range():
+    one = meta_analysis([0.98], [0.29], measure="RR", labels=["Noppers 2011"])
+    alt = describe_forest_plot(one).alt
+    assert alt.startswith("Forest plot of 1 study.")
+    assert "per study from" not in alt
+
+
+def test_forest_caption_mentions_the_prediction_row_only_when_drawn(rates, bcg):
+    assert "Prediction interval" in describe_forest_plot(rates).caption
+    equal = meta_analysis(bcg.yi, bcg.vi, method="EE", measure="RR", labels=bcg.labels)
+    assert not math.isfinite(equal.summary_frame()["pi_lb"].iloc[-1])
+    assert "Prediction interval" not in describe_forest_plot(equal).caption
+    hidden = describe_forest_plot(rates, prediction=False)
+    assert "Prediction interval" not in hidden.caption and "prediction" not in hidden.alt
+
+
+def test_leave_one_out_and_cumulative_alt_give_the_range_of_refits(rates):
+    frame = leave_one_out(rates)
+    alt = describe_leave_one_out_plot(frame, rates).alt
+    proportions = 1 / (1 + np.exp(-frame["estimate"].to_numpy(float)))
+    low, high = frame["label"][np.argmin(proportions)], frame["label"][np.argmax(proportions)]
+    assert (f"from {_pct(proportions.min())} (omitting {low}) to {_pct(proportions.max())} "
+            f"(omitting {high})") in alt
+    assert f"With all studies ({rates.model_label}): {_pct(rates.prop)}" in alt
+    by_year = cumulative(rates, order=np.arange(5))
+    text = describe_cumulative_plot(by_year, rates)
+    # the GLMM cannot be fitted to the first study alone: that step has no estimate
+    assert "1 refit without an estimate" in text.alt
+    assert text.caption.startswith("The pooled estimate as studies are added")
+
+
+def test_funnel_alt_is_on_the_analysis_scale(rates):
+    logit = pool_proportions(EVENTS, N, method="PLO", labels=LABELS).pooled
+    alt = describe_funnel_plot(logit).alt
+    assert alt.startswith("Funnel plot of 5 studies: estimate on the logit proportion scale")
+    assert f"the pooled estimate, {logit.estimate:.2f}, is the vertical line" in alt
+
+
+def test_duration_alt_gives_each_window():
+    duration = responders_over_time(load_studies(DATA / "studies.csv"))
+    alt = describe_duration_plot(duration).alt
+    for _, row in duration.pooled.iterrows():
+        if row["k"] == 0:
+            continue
+        assert f"{_pct(row['prop'])} (95 % CI {_pct(row['prop_ci_lb'])} to " \
+               f"{_pct(row['prop_ci_ub'])})" in alt
+    assert alt.count("no study") == int((duration.pooled["k"] == 0).sum())
+
+
+def test_risk_of_bias_alt_counts_the_studies_drawn():
+    studies = load_studies(DATA / "studies.csv")
+    alt = describe_risk_of_bias_plot(studies).alt
+    reports = studies.drop_duplicates("study_id")
+    for tool, name in (("rob2_crossover", "RoB 2 for crossover trials"),
+                       ("robins_i", "ROBINS-I (non-randomised)")):
+        n = int((reports["rob_tool"] == tool).sum())
+        assert f"{name}: {n} studies" in alt
+    assert "not_assessed" not in alt
+
+
+def test_prisma_alt_gives_every_stage_total():
+    prisma = load_prisma(DATA / "prisma.csv")
+    alt = describe_prisma_plot(prisma).alt
+    for stage, row in stage_totals(prisma).iterrows():
+        assert f": {int(row['count'])} {row['unit']}" in alt, stage
+
+
+def test_show_figure_saves_and_links_the_svg(rates, tmp_path):
+    fig = forest_plot(rates)
+    text = describe_forest_plot(rates)
+    shown = show_figure(fig, "02_forest", text, figures_dir=tmp_path / "figures")
+    assert [p.name for p in shown.files] == ["02_forest.svg", "02_forest.png"]
+    assert all(p.stat().st_size > 0 for p in shown.files)
+    page = shown._repr_html_()
+    assert '<a class="kfm-figure-link" href="figures/02_forest.svg">' in page
+    assert f'alt="{text.alt}"' in page
+    assert re.search(r'<figcaption><span class="kfm-caption-text">Proportion in each study', page)
+    width, height = fig.get_size_inches()
+    assert f'width="{round(width * 96)}" height="{round(height * 96)}"' in page
+
+
+def test_show_figure_without_folder_embeds_the_png(rates):
+    shown = show_figure(forest_plot(rates), "preview", describe_forest_plot(rates))
+    assert shown.files == () and shown.src.startswith("data:image/png;base64,")
+    assert "kfm-figure-link" not in shown._repr_html_()
+
+
+@pytest.mark.parametrize("name, description, message", [
+    ("02_forest.svg", FigureDescription("c", "a"), "without a suffix"),
+    ("Forest plot", FigureDescription("c", "a"), "lower-case letters"),
+    ("02_forest", "a caption", "must be a FigureDescription"),
+    ("02_forest", FigureDescription("c", " "), "must not be empty"),
+])
+def test_show_figure_refuses_bad_input(rates, name, description, message):
+    with pytest.raises(AnalysisError, match=message):
+        show_figure(forest_plot(rates), name, description)
+
+
+def test_alt_text_escapes_in_html(tmp_path):
+    text = FigureDescription('A "quoted" <b>caption</b>', "Alt with <script> & 1 number")
+    fig = forest_plot(pool_proportions(EVENTS, N, method="PLO", labels=LABELS))
+    page = show_figure(fig, "x", text)._repr_html_()
+    assert "<script>" not in page and "&lt;b&gt;caption&lt;/b&gt;" in page
+
+
+def test_figure_descriptions_are_frozen():
+    text = FigureDescription("c", "a")
+    with pytest.raises(AttributeError):
+        text.alt = "b"  # type: ignore[misc]
