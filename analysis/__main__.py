@@ -76,16 +76,20 @@ def _command_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _command_report(args: Sequence[str]) -> int:
+def _hand_over(module: str, what: str, args: Sequence[str]) -> int:
+    """Run ``module.main(args)``; a module that cannot be imported is one error line."""
     try:
         # import_module goes through sys.modules (the package attribute may be stale)
-        report = importlib.import_module("analysis.report")
+        target = importlib.import_module(module)
     except ImportError as error:
-        print(f"error: the report builder analysis.report cannot be imported ({error})",
-              file=sys.stderr)
+        print(f"error: {what} {module} cannot be imported ({error})", file=sys.stderr)
         return 1
-    status = report.main(list(args))
+    status = target.main(list(args))
     return status if isinstance(status, int) else 0
+
+
+def _command_report(args: Sequence[str]) -> int:
+    return _hand_over("analysis.report", "the report builder", args)
 
 
 def _command_snapshot_claims(args: argparse.Namespace) -> int:
@@ -103,13 +107,7 @@ def _command_snapshot_claims(args: argparse.Namespace) -> int:
 
 
 def _command_pdf(args: Sequence[str]) -> int:
-    try:
-        pdf = importlib.import_module("analysis.report.pdf")
-    except ImportError as error:
-        print(f"error: the PDF printer analysis.report.pdf cannot be imported ({error})",
-              file=sys.stderr)
-        return 1
-    return pdf.main(list(args))
+    return _hand_over("analysis.report.pdf", "the PDF printer", args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
