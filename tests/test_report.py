@@ -71,7 +71,7 @@ def test_build_succeeds(built):
 def test_index_links_every_report(built):
     output = built["output"]
     index = (output / "index.html").read_text(encoding="utf-8")
-    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert notebooks
     for name in notebooks:
         assert f'href="{name}.html"' in index, name
@@ -79,7 +79,7 @@ def test_index_links_every_report(built):
 
 
 def test_progress_line_per_notebook(built):
-    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     lines = built["stdout"].splitlines()
     assert lines[0].startswith("validating data")
     for name in notebooks:
