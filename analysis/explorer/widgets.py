@@ -32,13 +32,17 @@ from analysis.protocol import WINDOWS
 #: Dropdown keys of the responder thresholds (a dropdown value cannot be None).
 _THRESHOLD_KEYS = {"own" if value is None else f"{value:g}": value for value in THRESHOLDS}
 
-_CONTROL_LAYOUT = widgets.Layout(width="100%")
-_STYLE = {"description_width": "10em"}
+_STYLE = {"description_width": "9em"}
+
+
+def _control_layout() -> widgets.Layout:
+    # One Layout per control: a shared one would hide every control with the one hidden.
+    return widgets.Layout(width="100%")
 
 
 def _dropdown(name: str, description: str, options, value) -> widgets.Dropdown:
     control = widgets.Dropdown(options=options, value=value, description=description,
-                               layout=_CONTROL_LAYOUT, style=_STYLE)
+                               layout=_control_layout(), style=_STYLE)
     control.add_class(f"explorer-{name}")
     return control
 
@@ -93,7 +97,7 @@ class Explorer:
             for parameter in option.parameters:
                 slider = widgets.FloatSlider(value=parameter.default, min=parameter.minimum, max=parameter.maximum,
                                              step=parameter.step, description=parameter.description,
-                                             continuous_update=False, layout=_CONTROL_LAYOUT, style=_STYLE)
+                                             continuous_update=False, layout=_control_layout(), style=_STYLE)
                 slider.add_class(f"explorer-parameter-{parameter.name}")
                 self.parameters[(option.method, parameter.name)] = slider
         self.study_boxes = {}
@@ -120,7 +124,7 @@ class Explorer:
                                 *self.study_boxes.values()])
         studies.add_class("explorer-studies")
         controls = widgets.VBox([*self.controls.values(), *self.parameters.values(), studies],
-                                layout=widgets.Layout(width="26em", flex="0 0 auto"))
+                                layout=widgets.Layout(width="34em", flex="0 0 auto"))
         outputs = widgets.VBox(list(self.outputs.values()), layout=widgets.Layout(flex="1 1 auto"))
         box = widgets.HBox([controls, outputs])
         box.add_class("explorer")

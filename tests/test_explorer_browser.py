@@ -1,0 +1,179 @@
+"""The explorer served as `make explore` serves it, driven in a real browser (issue 13).
+
+The app is started with the Makefile's own command (``python -m analysis.explorer.serve``,
+checked against the ``explore`` recipe) on a free loopback port; Playwright drives Debian's
+chromium (``/usr/bin/chromium``; Playwright's own browser download is not used). Each step
+changes a control the way a reader does (untick a study, pick a window, pick a model) and
+checks that the sentence, the line on the primary analysis and every text of the forest plot
+become what the library computes in this process for the same choices.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+from analysis.data import load_studies
+from analysis.explorer import MODELS, ExplorerState, explore
+from analysis.explorer.choices import study_choices
+from analysis.explorer.compute import figure_svg
+from analysis.explorer.serve import address, free_port
+from analysis.protocol import WINDOW
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+#: The Voila server answers in 2-5 s here; a loaded CI machine gets more.
+START_TIMEOUT_SECONDS = 90
+#: The first page render starts a kernel and runs the notebook (about 5 s here).
+FIRST_RENDER_MS = 120_000
+#: A redraw takes well under a second in-process (README); the browser round trip adds little.
+REDRAW_MS = 30_000
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.is_file(),
+    reason="Debian's chromium is missing (/usr/bin/chromium): apt-get install -y chromium")
+
+SVG_TEXT = "{http://www.w3.org/2000/svg}text"
+
+
+def _figure_texts(svg: str) -> list[str]:
+    """Every text of an inline SVG figure, in document order."""
+    return ["".join(node.itertext()) for node in ElementTree.fromstring(svg).iter(SVG_TEXT)]
+
+
+def _wait_until_up(url: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the explorer did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    port = free_port()
+    log = tmp_path_factory.mktemp("explore") / "server.log"
+    with log.open("w") as sink:
+        server = subprocess.Popen([sys.executable, "-m", "analysis.explorer.serve", "--port", str(port)],
+                                  stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        _wait_until_up(address(port), server, log)
+        yield address(port), log
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+@pytest.fixture(scope="module")
+def page(app):
+    from playwright.sync_api import sync_playwright
+
+    url, log = app
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox"] if os.geteuid() == 0 else [])  # chromium refuses root without it
+        try:
+            tab = browser.new_page(viewport={"width": 1500, "height": 1000})
+            tab.goto(url)
+            try:
+                tab.locator(".explorer-figure svg").wait_for(timeout=FIRST_RENDER_MS)
+            except Exception:
+                pytest.fail(f"the explorer did not render:\n{tab.inner_text('body')[:2000]}\n"
+                            f"{log.read_text()[-3000:]}")
+            yield tab
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def studies():
+    return load_studies(ROOT / "data" / "studies.csv")
+
+
+def _shown(page) -> dict:
+    return {
+        "sentence": page.inner_text(".explorer-sentence").strip(),
+        "difference": page.inner_text(".explorer-difference").strip(),
+        "message": page.inner_text(".explorer-message").strip(),
+        "figure": page.eval_on_selector_all(".explorer-figure svg text",
+                                            "nodes => nodes.map(node => node.textContent)"),
+    }
+
+
+def _expect(page, state: ExplorerState, studies) -> dict:
+    """Wait until the page shows what the library computes for ``state``; return what it shows."""
+    expected = explore(state, studies, labels=study_choices(studies))
+    figure = [] if expected.result is None else _figure_texts(figure_svg(expected.figure()))
+    # Each output is its own widget, updated by its own message: wait for the last one too.
+    try:
+        page.wait_for_function(
+            """([sentence, figure]) => document.querySelector(".explorer-sentence").innerText.trim() === sentence
+                && JSON.stringify(Array.from(document.querySelectorAll(".explorer-figure svg text"),
+                                             node => node.textContent)) === JSON.stringify(figure)""",
+            arg=[expected.sentence, figure], timeout=REDRAW_MS)
+    except Exception:
+        pass  # the asserts below say what differs
+    shown = _shown(page)
+    assert shown["sentence"] == expected.sentence
+    assert shown["figure"] == figure
+    assert shown["difference"] == f"Versus the primary analysis. {expected.difference}"
+    assert shown["message"] == expected.message
+    return shown
+
+
+def test_make_explore_runs_the_command_this_test_runs():
+    recipe = (ROOT / "Makefile").read_text().split("\nexplore:", 1)[1].split("\n\n", 1)[0]
+    assert "$(PY) -m analysis.explorer.serve --port $(EXPLORE_PORT)" in recipe
+
+
+def test_the_page_shows_the_primary_analysis_without_code(page, studies):
+    shown = _expect(page, ExplorerState(), studies)
+    assert shown["difference"].startswith("Versus the primary analysis. Same choices")
+    assert "Noppers 2011" in shown["figure"]
+    assert "import" not in page.inner_text("body")  # Voila shows outputs, never the code
+
+
+def test_leaving_a_study_out_redraws_without_it(page, studies):
+    before = _shown(page)["figure"]
+    page.locator(".explorer-study-noppers2011 input[type=checkbox]").uncheck()
+    shown = _expect(page, ExplorerState(exclude=("noppers2011",)), studies)
+    assert "Noppers 2011" not in shown["figure"] and shown["figure"] != before
+    assert "Noppers 2011 left out" in shown["difference"]
+
+
+def test_switching_the_window_redraws(page, studies):
+    before = _shown(page)
+    page.select_option(".explorer-window select", label=WINDOW["short_term"].words)
+    shown = _expect(page, ExplorerState(exclude=("noppers2011",), time_window="short_term"), studies)
+    assert shown["sentence"] != before["sentence"] and shown["figure"] != before["figure"]
+
+
+def test_switching_the_model_redraws(page, studies):
+    before = _shown(page)
+    page.select_option(".explorer-model select", label=MODELS["PFT"].label)
+    shown = _expect(page, ExplorerState(exclude=("noppers2011",), time_window="short_term", model="PFT"), studies)
+    assert shown["sentence"] != before["sentence"] and "Freeman-Tukey" in shown["sentence"]
+
+
+def test_a_choice_leaving_nothing_to_pool_shows_a_plain_message(page, studies):
+    page.select_option(".explorer-outcome select", label="Responders, ketamine versus control")
+    shown = _expect(page, ExplorerState(outcome="controlled", test="knha", exclude=("noppers2011",),
+                                        time_window="short_term", model="PFT"), studies)
+    assert shown["message"].startswith("No study counts responders in both arms")
+    assert "Traceback" not in page.inner_text("body") and "Error" not in page.inner_text("body")
