@@ -44,6 +44,7 @@ benchmark: $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[benchmark]"
 	$(PY) benchmarks/bench_pooling.py
 	$(PY) benchmarks/bench_proportions.py
+	$(PY) benchmarks/bench_explorer.py
 
 clean:
 	rm -rf $(VENV) reports_build_* reports_old_*
