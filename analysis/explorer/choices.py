@@ -15,15 +15,15 @@ that takes extra parameters (e.g. a prior scale) declares them as
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from analysis._errors import AnalysisError, check_option
+from analysis._tau2 import TAU2_METHODS
 from analysis.plan import CONTROLLED_MEASURES, AnalysisPlan
 from analysis.pooling import TESTS
 from analysis.protocol import NEVER_POOLED_DESIGNS, PRIMARY_WINDOW, TIME_WINDOWS, UNCONTROLLED_DESIGNS, WINDOW
-from analysis._tau2 import TAU2_METHODS
 
 #: The two outcomes, in words.
 OUTCOMES = {
@@ -189,11 +189,6 @@ class ExplorerState:
         values = {p.name: p.default for p in self.option.parameters}
         values.update(dict(self.model_parameters))
         return values
-
-    def with_outcome(self, outcome: str) -> ExplorerState:
-        """These choices for another outcome, with that outcome's protocol test."""
-        primary = ExplorerState.primary(outcome, self.models)
-        return replace(self, outcome=outcome, test=primary.test)
 
     def plan(self) -> AnalysisPlan:
         """The :class:`~analysis.plan.AnalysisPlan` of these choices.
