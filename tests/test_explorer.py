@@ -18,7 +18,7 @@ from analysis.explorer import compute
 from analysis.explorer.choices import select_designs, study_choices
 from analysis.explorer.compute import figure_svg
 from analysis.explorer.widgets import Explorer
-from analysis.grade import grade_outcome
+from analysis.grade import grade_outcome, load_grade_overrides
 from analysis.narrative import describe_estimate
 from analysis.plan import AnalysisPlan
 from analysis.protocol import NEVER_POOLED_DESIGNS, UNCONTROLLED_DESIGNS
@@ -160,6 +160,18 @@ def test_the_grade_row_is_grade_outcome_of_the_same_result(studies):
     frame = shown.grade_frame()
     assert list(frame.index) == ["Response rate in ketamine arms"]
     assert frame["certainty"].iloc[0] == expected.certainty
+
+
+def test_the_grade_row_applies_the_curators_overrides(studies):
+    overrides = load_grade_overrides(DATA / "grade_overrides.csv")
+    shown = explore(ExplorerState.primary("controlled"), studies, overrides=overrides)
+    primary = AnalysisPlan().controlled(studies)
+    expected = grade_outcome("controlled_responders", primary.random_effects, primary.rows,
+                             label="Responders, ketamine versus control", overrides=overrides)
+    assert shown.grade == expected
+    assert set(overrides["outcome"]) <= {"controlled_responders", "response_rate"}
+    overridden = overrides.loc[overrides["outcome"] == "controlled_responders", "domain"]
+    assert all(shown.grade.domain(domain).overridden for domain in overridden)
 
 
 def test_nothing_to_pool_gives_a_plain_message(studies):

@@ -27,6 +27,10 @@ from analysis.plots import forest_plot
 from analysis.proportions import pool_proportions
 from analysis.protocol import WINDOW
 
+#: The GRADE outcome key of each outcome (as the summary report grades it; the curators'
+#: overrides in data/grade_overrides.csv refer to these keys).
+GRADE_OUTCOMES = {"response_rate": "response_rate", "controlled": "controlled_responders"}
+
 #: Forest-plot columns of each outcome (header -> column or template of the pooled rows).
 FOREST_COLUMNS = {
     "response_rate": {"Design": "design", "Events / n": "{ketamine_events:.0f}/{ketamine_n:.0f}"},
@@ -189,7 +193,8 @@ def explore(state: ExplorerState, studies: pd.DataFrame, *, labels=None, primary
     sentence = describe_estimate(result, outcome=outcome)
     try:
         threshold = plan.response_rate_threshold if state.outcome == "response_rate" else None
-        grade, grade_message = grade_outcome(state.outcome, result, rows, label=OUTCOMES[state.outcome],
+        grade, grade_message = grade_outcome(GRADE_OUTCOMES[state.outcome], result, rows,
+                                             label=OUTCOMES[state.outcome],
                                              overrides=overrides, decision_threshold=threshold), ""
     except AnalysisError as undefined:
         grade, grade_message = None, f"No GRADE rating: {undefined}"
