@@ -4,8 +4,8 @@ The app is started with the Makefile's own command (``python -m analysis.explore
 checked against the ``explore`` recipe) on a free loopback port; Playwright drives Debian's
 chromium (``/usr/bin/chromium``; Playwright's own browser download is not used). Each step
 changes a control the way a reader does (untick a study, pick a window, pick a model) and
-checks that the sentence, the line on the primary analysis and every text of the forest plot
-become what the library computes in this process for the same choices.
+checks that the sentence, the line on the primary analysis, every text of the forest plot and
+the GRADE row become what the library computes in this process for the same choices.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import sync_playwright
 
 from analysis.data import load_studies
 from analysis.explorer import MODELS, ExplorerState, explore
@@ -81,7 +83,6 @@ def app(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(app):
-    from playwright.sync_api import sync_playwright
 
     url, log = app
     with sync_playwright() as playwright:
@@ -93,7 +94,7 @@ def page(app):
             tab.goto(url)
             try:
                 tab.locator(".explorer-figure svg").wait_for(timeout=FIRST_RENDER_MS)
-            except Exception:
+            except PlaywrightTimeout:
                 pytest.fail(f"the explorer did not render:\n{tab.inner_text('body')[:2000]}\n"
                             f"{log.read_text()[-3000:]}")
             yield tab
@@ -111,6 +112,7 @@ def _shown(page) -> dict:
         "sentence": page.inner_text(".explorer-sentence").strip(),
         "difference": page.inner_text(".explorer-difference").strip(),
         "message": page.inner_text(".explorer-message").strip(),
+        "grade": page.inner_text(".explorer-grade").strip(),
         "figure": page.eval_on_selector_all(".explorer-figure svg text",
                                             "nodes => nodes.map(node => node.textContent)"),
     }
@@ -120,20 +122,33 @@ def _expect(page, state: ExplorerState, studies) -> dict:
     """Wait until the page shows what the library computes for ``state``; return what it shows."""
     expected = explore(state, studies, labels=study_choices(studies))
     figure = [] if expected.result is None else _figure_texts(figure_svg(expected.figure()))
-    # Each output is its own widget, updated by its own message: wait for the last one too.
+    if expected.grade is not None:
+        grade = [f"Summary of findings (GRADE): certainty {expected.grade.certainty}",
+                 f"{expected.grade.k}\t{expected.grade.participants}"]  # the row's k and patients
+    else:
+        grade = [expected.grade_message]
+    # Each output is its own widget, updated by its own message: wait for all of them.
     try:
         page.wait_for_function(
-            """([sentence, figure]) => document.querySelector(".explorer-sentence").innerText.trim() === sentence
-                && JSON.stringify(Array.from(document.querySelectorAll(".explorer-figure svg text"),
-                                             node => node.textContent)) === JSON.stringify(figure)""",
-            arg=[expected.sentence, figure], timeout=REDRAW_MS)
-    except Exception:
+            """([sentence, figure, grade]) => {
+                const text = selector => document.querySelector(selector).innerText.trim();
+                const shown = Array.from(document.querySelectorAll(".explorer-figure svg text"), n => n.textContent);
+                return text(".explorer-sentence") === sentence && JSON.stringify(shown) === JSON.stringify(figure)
+                    && (grade.length === 1 ? text(".explorer-grade") === grade[0]
+                        : text(".explorer-grade").startsWith(grade[0]) && text(".explorer-grade").includes(grade[1]));
+            }""",
+            arg=[expected.sentence, figure, grade], timeout=REDRAW_MS)
+    except PlaywrightTimeout:
         pass  # the asserts below say what differs
     shown = _shown(page)
     assert shown["sentence"] == expected.sentence
     assert shown["figure"] == figure
     assert shown["difference"] == f"Versus the primary analysis. {expected.difference}"
     assert shown["message"] == expected.message
+    if expected.grade is not None:
+        assert shown["grade"].startswith(grade[0]) and grade[1] in shown["grade"]
+    else:
+        assert shown["grade"] == grade[0]
     return shown
 
 
