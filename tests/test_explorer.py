@@ -10,6 +10,11 @@ from __future__ import annotations
 import dataclasses
 import html
 import itertools
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,6 +24,7 @@ from analysis.explorer import MODELS, ExplorerState, ModelOption, ModelParameter
 from analysis.explorer import compute
 from analysis.explorer.choices import DESIGNS, THRESHOLDS, select_designs, study_choices
 from analysis.explorer.compute import figure_svg
+from analysis.explorer.serve import address, free_port
 from analysis.explorer.widgets import Explorer
 from analysis.grade import grade_outcome, load_grade_overrides
 from analysis.narrative import describe_estimate
@@ -298,3 +304,34 @@ def test_a_choice_leaving_nothing_clears_the_outputs(studies):
     assert "No patient sample is left to pool" in app.outputs["message"].value
     app.study_boxes["noppers2011"].value = True
     assert app.outputs["message"].value == "" and app.exploration.result.k == 1
+
+
+# ------------------------------------------------------------------ the web app
+
+
+def test_the_app_prints_its_address_and_stops_on_ctrl_c(tmp_path):
+    """`make explore`'s command: loopback address printed, Voila stopped (not orphaned) by Ctrl-C."""
+    port = free_port()
+    log = tmp_path / "server.log"
+    with log.open("w") as sink:
+        server = subprocess.Popen([sys.executable, "-m", "analysis.explorer.serve", "--port", str(port)],
+                                  stdout=sink, stderr=subprocess.STDOUT, cwd=DATA.parent)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(address(port), timeout=5).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.5)
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+    output = log.read_text()
+    assert f"Explorer: open http://127.0.0.1:{port}/ in a browser (Ctrl-C stops it)" in output
+    assert "Explorer stopped." in output
+    with pytest.raises(OSError):  # nothing listens any more: Voila went with it
+        urllib.request.urlopen(address(port), timeout=5)
