@@ -87,7 +87,7 @@ def browser_redraws():
             except OSError:
                 time.sleep(0.5)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
             page = browser.new_page(viewport={"width": 1500, "height": 1000})
             start = time.perf_counter()
             page.goto(address(port))

@@ -2,7 +2,9 @@
 
 The app is started with the Makefile's own command (``python -m analysis.explorer.serve``,
 checked against the ``explore`` recipe) on a free loopback port; Playwright drives Debian's
-chromium (``/usr/bin/chromium``; Playwright's own browser download is not used). Each step
+chromium (``/usr/bin/chromium``, or ``$CHROMIUM_PATH``; Playwright's own browser download is
+not used). Without it the browser tests skip, saying why; with ``REQUIRE_BROWSER_TESTS=1``
+(CI) they fail instead, as the report's browser tests do. Each step
 changes a control the way a reader does (untick a study, pick a window, pick a model) and
 checks that the sentence, the line on the primary analysis, every text of the forest plot and
 the GRADE row become what the library computes in this process for the same choices.
@@ -31,17 +33,15 @@ from analysis.explorer.serve import address, free_port
 from analysis.protocol import WINDOW
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
+#: Start of the skip reason, as the report's browser tests word it (the run's summary counts them).
+BROWSER_SKIP_PREFIX = "browser tests did not run"
 #: The Voila server answers in 2-5 s here; a loaded CI machine gets more.
 START_TIMEOUT_SECONDS = 90
 #: The first page render starts a kernel and runs the notebook (about 5 s here).
 FIRST_RENDER_MS = 120_000
 #: A redraw takes well under a second in-process (README); the browser round trip adds little.
 REDRAW_MS = 30_000
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.is_file(),
-    reason="Debian's chromium is missing (/usr/bin/chromium): apt-get install -y chromium")
 
 SVG_TEXT = "{http://www.w3.org/2000/svg}text"
 
@@ -64,7 +64,18 @@ def _wait_until_up(url: str, server: subprocess.Popen, log: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def chromium() -> Path:
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        problem = (f"no Chromium at {CHROMIUM}: install it (Debian/Ubuntu: apt-get install chromium) "
+                   "or set CHROMIUM_PATH to the browser's executable")
+        if os.environ.get("REQUIRE_BROWSER_TESTS") == "1":
+            pytest.fail(f"REQUIRE_BROWSER_TESTS=1 but {problem}")
+        pytest.skip(f"{BROWSER_SKIP_PREFIX}: {problem}")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def app(chromium, tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("explore") / "server.log"
     with log.open("w") as sink:
@@ -82,13 +93,11 @@ def app(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(app):
+def page(app, chromium):
 
     url, log = app
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox"] if os.geteuid() == 0 else [])  # chromium refuses root without it
+        browser = playwright.chromium.launch(executable_path=str(chromium))
         try:
             tab = browser.new_page(viewport={"width": 1500, "height": 1000})
             tab.goto(url)

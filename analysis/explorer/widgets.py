@@ -193,8 +193,8 @@ def _grade_html(exploration: Exploration) -> str:
     if exploration.grade is None:
         return f"<p>{html.escape(exploration.grade_message)}</p>" if exploration.grade_message else ""
     frame = exploration.grade_frame()
-    table = frame.drop(columns=["reasons"]).reset_index().to_html(index=False, float_format=lambda v: f"{v:.2f}",
-                                                                  border=0)
+    table = (frame.drop(columns=["reasons"]).reset_index().rename(columns=lambda name: name.replace("_", " "))
+             .to_html(index=False, float_format=lambda v: f"{v:.2f}", border=0))
     certainty = exploration.grade.certainty
     return (f"<p><b>Summary of findings (GRADE): certainty {html.escape(certainty)}</b></p>{table}"
             f"<p>{html.escape(frame['reasons'].iloc[0])}</p>")
