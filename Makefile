@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: report test lab explore validate snapshot benchmark clean
+.PHONY: report test lab validate snapshot benchmark clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
@@ -37,6 +37,7 @@ lab: $(STAMP)
 # The explorer as a web app without code (Voila) on 127.0.0.1; Ctrl-C stops it.
 # EXPLORE_PORT=0 takes a free port. tests/test_explorer_browser.py runs this same command.
 EXPLORE_PORT ?= 8866
+.PHONY: explore
 explore: $(STAMP)
 	$(PY) -m analysis.explorer.serve --port $(EXPLORE_PORT)
 
