@@ -40,10 +40,18 @@ snapshot: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks
 
+# The explorer as a web app without code (Voila) on 127.0.0.1; Ctrl-C stops it.
+# EXPLORE_PORT=0 takes a free port. tests/test_explorer_browser.py runs this same command.
+EXPLORE_PORT ?= 8866
+.PHONY: explore
+explore: $(STAMP)
+	$(PY) -m analysis.explorer.serve --port $(EXPLORE_PORT)
+
 benchmark: $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[benchmark]"
 	$(PY) benchmarks/bench_pooling.py
 	$(PY) benchmarks/bench_proportions.py
+	$(PY) benchmarks/bench_explorer.py
 
 clean:
 	rm -rf $(VENV) reports_build_* reports_old_*

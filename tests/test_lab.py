@@ -2,7 +2,9 @@
 
 The server runs from this environment (``python -m jupyter lab``, as the Makefile's
 ``.venv/bin/jupyter lab notebooks``), with a token, on a free local port, and is shut down
-at the end; the test reads the notebook listing and the kernel specs through its REST API.
+at the end; the test reads the notebook listing and the kernel specs through its REST API, and
+opens ``explore.ipynb`` in a kernel session and runs its cells over the kernel's websocket, as
+the Lab front end does.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "test-token-for-loopback-only"
 #: JupyterLab's server starts in 2-10 s here; a loaded CI machine gets more.
 START_TIMEOUT_SECONDS = 90
+#: The explorer notebook's cells run in about 3 s here.
+CELL_TIMEOUT_SECONDS = 120
 
 
 def _free_port() -> int:
@@ -88,3 +93,60 @@ def test_lab_offers_the_environments_python3_kernel(lab):
     assert "python3" in specs
     argv0 = specs["python3"]["spec"]["argv"][0]
     assert argv0 in {"python", sys.executable} or Path(argv0).resolve().parent == Path(sys.executable).resolve().parent
+
+
+def _post(url: str, body: dict):
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read().decode("utf-8"))
+
+
+def _run_cell(channel, source: str, timeout: float) -> list[dict]:
+    """Execute ``source`` on a kernel's websocket; return the cell's iopub messages."""
+    msg_id = uuid.uuid4().hex
+    channel.send(json.dumps({
+        "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test", "session": msg_id,
+                   "version": "5.3", "date": ""},
+        "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+        "content": {"code": source, "silent": False, "store_history": True, "user_expressions": {},
+                    "allow_stdin": False, "stop_on_error": True},
+    }))
+    outputs, reply, deadline = [], None, time.monotonic() + timeout
+    while reply is None or not any(m["msg_type"] == "status" and m["content"]["execution_state"] == "idle"
+                                   for m in outputs):
+        channel.settimeout(max(0.1, deadline - time.monotonic()))
+        message = json.loads(channel.recv())
+        if message.get("parent_header", {}).get("msg_id") != msg_id:
+            continue
+        if message["msg_type"] == "execute_reply":
+            reply = message["content"]
+        else:
+            outputs.append(message)
+    assert reply["status"] == "ok", reply
+    return outputs
+
+
+def test_lab_runs_the_explorer_notebook(lab):
+    """JupyterLab opens explore.ipynb in a kernel of this environment; every cell runs; the explorer displays."""
+    import websocket  # websocket-client, a dependency of jupyter_server
+
+    session = _post(f"{lab}/api/sessions", {"path": "explore.ipynb", "type": "notebook", "name": "explore.ipynb",
+                                            "kernel": {"name": "python3"}})
+    kernel = session["kernel"]["id"]
+    channel = websocket.create_connection(f"{lab.replace('http', 'ws')}/api/kernels/{kernel}/channels?token={TOKEN}",
+                                          timeout=60)
+    try:
+        notebook = json.loads((ROOT / "notebooks" / "explore.ipynb").read_text())
+        shown = []
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "code":
+                shown += _run_cell(channel, "".join(cell["source"]), timeout=CELL_TIMEOUT_SECONDS)
+    finally:
+        channel.close()
+        request = urllib.request.Request(f"{lab}/api/sessions/{session['id']}", method="DELETE",
+                                         headers={"Authorization": f"token {TOKEN}"})
+        urllib.request.urlopen(request, timeout=30).close()
+    assert not [m for m in shown if m["msg_type"] == "error"]
+    results = [m["content"]["data"] for m in shown if m["msg_type"] in ("execute_result", "display_data")]
+    assert any("application/vnd.jupyter.widget-view+json" in data for data in results), results

@@ -42,15 +42,20 @@ def test_build_succeeds(built):
 def test_index_links_every_report(built):
     output = built["output"]
     index = (output / "index.html").read_text(encoding="utf-8")
-    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert notebooks
     for name in notebooks:
         assert f'href="{name}.html"' in index, name
         assert (output / f"{name}.html").is_file(), name
 
 
+def test_index_says_how_to_start_the_explorer(built):
+    index = (built["output"] / "index.html").read_text(encoding="utf-8")
+    assert "<code>make explore</code>" in index and "notebooks/explore.ipynb" in index
+
+
 def test_progress_line_per_notebook(built):
-    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     lines = built["stdout"].splitlines()
     assert lines[0].startswith("validating data")
     for name in notebooks:

@@ -186,6 +186,14 @@ def _render_page(nb, title: str, banner: str) -> tuple[str, list[dict]]:
     return page, figures
 
 
+#: How to start the interactive explorer (issue 13), on the index page under the reports.
+EXPLORE_HINT = ('<p class="kfm-meta">Explore the analysis yourself: in a copy of the repository run '
+                "<code>make explore</code> and open the address it prints (a web app, no code), or open "
+                "<code>notebooks/explore.ipynb</code> with <code>make lab</code>. Change the time window, the "
+                "studies, the designs or the model, and the forest plot, the sentence and the certainty "
+                "rating are redrawn.</p>")
+
+
 def _render_index(result_runs, figures, version, code, built, parameters, changes_html="") -> str:
     headline = [f for run in result_runs if run.name == SUMMARY_NOTEBOOK for f in run.headline_html]
     title = "Ketamine for fibromyalgia pain: evidence report"
@@ -220,6 +228,7 @@ def _render_index(result_runs, figures, version, code, built, parameters, change
             f"{summary}</li>"
         )
     parts.append("</ul>")
+    parts.append(EXPLORE_HINT)
     parts.append("<h2>Figures</h2>")
     parts.append(_figure_list(result_runs, figures))
     parts.append("</main>")

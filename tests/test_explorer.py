@@ -1,0 +1,337 @@
+"""The explorer's logic (choices -> plan, what changed, what is shown) and its widget wiring, in-process.
+
+The numbers themselves are the plan's (tested against metafor elsewhere): these tests check
+that the explorer asks the plan for the right analysis and says so in the right words. The
+browser test (``test_explorer_browser.py``) checks the same through the served app.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import itertools
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from analysis._errors import AnalysisError
+from analysis.explorer import MODELS, ExplorerState, ModelOption, ModelParameter, describe_changes, explore
+from analysis.explorer import compute
+from analysis.explorer.choices import DESIGNS, THRESHOLDS, select_designs, study_choices
+from analysis.explorer.compute import figure_svg
+from analysis.explorer.serve import address, free_port
+from analysis.explorer.widgets import Explorer
+from analysis.grade import grade_outcome, load_grade_overrides
+from analysis.narrative import describe_estimate
+from analysis.plan import AnalysisPlan
+from analysis.protocol import NEVER_POOLED_DESIGNS, TIME_WINDOWS, UNCONTROLLED_DESIGNS
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+LABELS = {"noppers2011": "Noppers 2011", "cohen2006": "Cohen 2006"}
+
+
+@pytest.fixture(scope="module")
+def studies():
+    from analysis.data import load_studies
+
+    return load_studies(DATA / "studies.csv")
+
+
+@pytest.fixture(scope="module")
+def explorer(studies):
+    return Explorer(studies)
+
+
+# ------------------------------------------------------------------ choices -> plan
+
+
+@pytest.mark.parametrize("outcome", ["response_rate", "controlled"])
+def test_the_primary_choices_are_the_protocols_plan(outcome):
+    state = ExplorerState.primary(outcome)
+    assert state.plan() == AnalysisPlan()
+    assert describe_changes(state) == "Same choices as the protocol's primary analysis."
+
+
+def test_an_inverse_variance_model_takes_the_estimator_and_test():
+    plan = ExplorerState(model="PLO", method="DL", test="knha").plan()
+    assert (plan.proportion_model, plan.method, plan.proportion_test) == ("PLO", "DL", "knha")
+    assert plan.defaults_differ() == {"proportion_model": "PLO", "method": "DL", "proportion_test": "knha"}
+
+
+def test_the_glmm_ignores_estimator_and_test():
+    state = ExplorerState(model="GLMM", method="DL", test="knha")
+    assert not state.uses_tau2_estimator and not state.uses_test
+    assert state.plan() == AnalysisPlan()
+    assert describe_changes(state) == "Same choices as the protocol's primary analysis."
+
+
+def test_controlled_choices_map_to_the_controlled_plan():
+    plan = ExplorerState(outcome="controlled", measure="OR", method="PM", test="z", model="PFT").plan()
+    assert plan.defaults_differ() == {"measure": "OR", "method": "PM", "test": "z"}
+
+
+def test_window_threshold_and_studies_reach_the_plan():
+    plan = ExplorerState(time_window="long_term", responder_threshold=50.0, exclude=("noppers2011",)).plan()
+    assert plan.defaults_differ() == {"time_window": "long_term", "responder_threshold": 50.0,
+                                      "exclude": ("noppers2011",)}
+
+
+def test_describe_changes_names_every_change_word_for_word():
+    state = ExplorerState(outcome="controlled", time_window="medium_term", responder_threshold=50.0,
+                          designs="randomised", exclude=("noppers2011", "cohen2006"), measure="RD",
+                          method="DL", test="z")
+    assert describe_changes(state, LABELS) == (
+        "Changed from the primary analysis: window 1–4 weeks (primary ≤ 4 h); only rows at a 50% responder "
+        "threshold (primary: each study's own); randomised trials only; Cohen 2006, Noppers 2011 left out; "
+        "measure RD (primary RR); tau² estimator DL (primary REML); test z (normal) test (primary Hartung-Knapp).")
+
+
+def test_describe_changes_names_the_model_and_its_estimator():
+    assert describe_changes(ExplorerState(model="PFT", method="PM", designs="controlled")) == (
+        "Changed from the primary analysis: controlled studies only; Freeman-Tukey inverse-variance model "
+        "(PFT) (primary binomial-normal GLMM); tau² estimator PM (primary REML).")
+
+
+@pytest.mark.parametrize("choice, message", [
+    ({"designs": "rct"}, "designs"),
+    ({"model": "BAYES"}, "model"),
+    ({"time_window": "one_week"}, "time_window"),
+    ({"model_parameters": (("tau_prior_scale", 0.5),)}, "takes no parameter tau_prior_scale"),
+])
+def test_bad_choices_are_refused_with_their_name(choice, message):
+    with pytest.raises(AnalysisError, match=message):
+        ExplorerState(**choice)
+
+
+# ------------------------------------------------------------------ rows
+
+
+def test_designs_filters_match_the_plans_sensitivity_subsets(studies):
+    plan = AnalysisPlan()
+    rows, subsets = plan.response_rate_rows(studies), plan.response_rate_subsets(studies)
+    assert list(select_designs(rows, "randomised")["row_id"]) == list(subsets["randomised trials only"]["row_id"])
+    assert list(select_designs(rows, "controlled")["row_id"]) == list(
+        subsets["uncontrolled studies excluded"]["row_id"])
+    assert list(select_designs(rows, "all")["row_id"]) == list(rows["row_id"])
+    assert not select_designs(rows, "controlled")["design"].isin(UNCONTROLLED_DESIGNS).any()
+
+
+def test_the_studies_offered_are_those_that_can_be_pooled(studies):
+    offered = study_choices(studies)
+    designs = studies.drop_duplicates("study_id").set_index("study_id")["design"]
+    assert offered and not designs[list(offered)].isin(NEVER_POOLED_DESIGNS).any()
+    primary = set(AnalysisPlan().response_rate_rows(studies)["study_id"])
+    assert primary <= set(offered)
+    assert offered["noppers2011"] == "Noppers 2011"
+
+
+# ------------------------------------------------------------------ what is shown
+
+
+def test_the_primary_exploration_is_the_plans_primary_analysis(studies):
+    shown = explore(ExplorerState(), studies)
+    primary = AnalysisPlan().response_rate(studies)
+    assert shown.result.to_dict() == primary.to_dict()
+    assert shown.sentence == describe_estimate(primary)
+    assert shown.difference == ("Same choices as the protocol's primary analysis. Result as in the primary "
+                                "analysis: " + compute.headline(primary) + ".")
+
+
+def test_leaving_a_study_out_is_the_plans_analysis_without_it(studies):
+    shown = explore(ExplorerState(exclude=("noppers2011",)), studies, labels=LABELS)
+    expected = AnalysisPlan(exclude=("noppers2011",)).response_rate(studies)
+    assert shown.result.to_dict() == expected.to_dict()
+    assert "Noppers 2011" not in shown.result.labels
+    assert shown.difference == (
+        "Changed from the primary analysis: Noppers 2011 left out. Result "
+        f"{compute.headline(expected)}, against {compute.headline(AnalysisPlan().response_rate(studies))} "
+        "in the primary analysis.")
+
+
+def test_the_controlled_outcome_is_the_plans_random_effects_model(studies):
+    shown = explore(ExplorerState.primary("controlled"), studies)
+    expected = AnalysisPlan().controlled(studies).random_effects
+    assert shown.result.to_dict() == expected.to_dict()
+    assert shown.sentence == describe_estimate(expected, outcome="responders")
+
+
+def test_the_grade_row_is_grade_outcome_of_the_same_result(studies):
+    shown = explore(ExplorerState(time_window="short_term"), studies)
+    expected = grade_outcome("response_rate", shown.result, shown.rows, label="Response rate in ketamine arms",
+                             decision_threshold=AnalysisPlan().response_rate_threshold)
+    assert shown.grade == expected
+    frame = shown.grade_frame()
+    assert list(frame.index) == ["Response rate in ketamine arms"]
+    assert frame["certainty"].iloc[0] == expected.certainty
+
+
+def test_the_grade_row_applies_the_curators_overrides(studies):
+    overrides = load_grade_overrides(DATA / "grade_overrides.csv")
+    shown = explore(ExplorerState.primary("controlled"), studies, overrides=overrides)
+    primary = AnalysisPlan().controlled(studies)
+    expected = grade_outcome("controlled_responders", primary.random_effects, primary.rows,
+                             label="Responders, ketamine versus control", overrides=overrides)
+    assert shown.grade == expected
+    assert set(overrides["outcome"]) <= {"controlled_responders", "response_rate"}
+    overridden = overrides.loc[overrides["outcome"] == "controlled_responders", "domain"]
+    assert all(shown.grade.domain(domain).overridden for domain in overridden)
+
+
+def test_nothing_to_pool_gives_a_plain_message(studies):
+    everyone = tuple(study_choices(studies))
+    shown = explore(ExplorerState(exclude=everyone), studies)
+    assert shown.result is None and shown.figure() is None and shown.grade_frame().empty
+    assert shown.message == "No patient sample is left to pool with these choices."
+    shown = explore(ExplorerState(outcome="controlled", test="knha", exclude=("noppers2011",)), studies)
+    assert shown.message == ("No study counts responders in both arms in the ≤ 4 h window with these "
+                             "choices: nothing to compare.")
+
+
+@pytest.mark.parametrize("outcome", ["response_rate", "controlled"])
+def test_every_row_choice_gives_a_result_or_a_plain_message(studies, outcome):
+    """Every window x threshold x designs choice: a figure, a sentence and a GRADE row, or words.
+
+    (Run once over every model, estimator, test and measure too: 2184 choices, none raised.)
+    """
+    primary = compute.primary_result(outcome, studies)
+    for window, threshold, designs in itertools.product(TIME_WINDOWS, THRESHOLDS, DESIGNS):
+        state = ExplorerState.primary(outcome)
+        state = dataclasses.replace(state, time_window=window, responder_threshold=threshold, designs=designs)
+        shown = explore(state, studies, primary=primary)
+        if shown.result is None:
+            assert shown.message.startswith(("No patient sample", "No study counts")), shown.message
+            continue
+        assert shown.message == "" and shown.sentence and shown.grade is not None
+        assert list(shown.result.labels) == list(shown.rows["study_label"])
+        assert figure_svg(shown.figure()).startswith("<svg")
+
+
+def test_one_sample_is_shown_as_itself(studies):
+    rows = AnalysisPlan().response_rate_rows(studies)
+    keep = rows["study_id"].iloc[0]
+    shown = explore(ExplorerState(exclude=tuple(s for s in study_choices(studies) if s != keep)), studies)
+    assert shown.result.k == 1
+    assert shown.sentence.startswith(f"The response rate in the single sample ({rows['study_label'].iloc[0]})")
+
+
+def test_the_figure_draws_the_pooled_rows(studies):
+    shown = explore(ExplorerState(designs="randomised"), studies)
+    svg = figure_svg(shown.figure())
+    assert svg.startswith("<svg")
+    for label in shown.rows["study_label"]:
+        assert f">{html.escape(label)}<" in svg
+    assert "Cohen 2006" not in svg  # a single-arm study
+
+
+# ------------------------------------------------------------------ a model with parameters
+
+
+def test_a_model_with_a_parameter_is_one_entry(studies, monkeypatch):
+    """A model that takes a parameter (the Bayesian model's prior scale) needs only its MODELS entry."""
+    prior = ModelParameter("tau_prior_scale", "Prior scale of τ", 0.5, 0.1, 2.0, 0.1)
+    models = {**MODELS, "PAS": ModelOption("PAS", "Arcsine with a prior", "arcsine model with a prior",
+                                           False, False, (prior,))}
+    calls, real = [], compute.pool_proportions
+
+    def pool(events, n, *, tau_prior_scale, **options):
+        calls.append((options["method"], tau_prior_scale))
+        return real(events, n, **options)
+
+    monkeypatch.setattr(compute, "pool_proportions", pool)
+    app = Explorer(studies, models=models)
+    slider = app.parameters[("PAS", "tau_prior_scale")]
+    assert slider.layout.display == "none"
+    app.controls["model"].value = "PAS"
+    assert slider.layout.display is None and calls[-1] == ("PAS", 0.5)
+    slider.value = 1.5
+    assert calls[-1] == ("PAS", 1.5)
+    assert app.state().parameter_values == {"tau_prior_scale": 1.5}
+    assert app.state().plan().proportion_model == "GLMM"  # the plan does not know the model's parameter
+    assert app.exploration.changes == ("Changed from the primary analysis: arcsine model with a prior "
+                                       "(primary binomial-normal GLMM); prior scale of τ 1.5.")
+
+
+# ------------------------------------------------------------------ widgets
+
+
+def test_the_explorer_starts_on_the_primary_analysis(explorer, studies):
+    assert explorer.state() == ExplorerState()
+    assert explorer.exploration.result.to_dict() == AnalysisPlan().response_rate(studies).to_dict()
+    assert explorer.outputs["sentence"].value == f"<p>{html.escape(explorer.exploration.sentence)}</p>"
+    assert explorer.outputs["figure"].value.startswith("<svg")
+    certainty = explorer.exploration.grade.certainty
+    assert f"Summary of findings (GRADE): certainty {certainty}" in explorer.outputs["grade"].value
+
+
+def test_each_control_redraws_in_place(studies):
+    app = Explorer(studies)
+    outputs = dict(app.outputs)
+    app.study_boxes["noppers2011"].value = False
+    assert app.state().exclude == ("noppers2011",)
+    app.controls["time_window"].value = "short_term"
+    app.controls["model"].value = "PLO"
+    app.controls["method"].value = "DL"
+    expected = explore(ExplorerState(exclude=("noppers2011",), time_window="short_term", model="PLO", method="DL"),
+                       studies, labels=app.labels)
+    assert app.exploration.sentence == expected.sentence
+    assert app.exploration.difference == expected.difference
+    assert app.outputs["figure"].value == figure_svg(expected.figure())
+    assert app.outputs == outputs  # the same widgets, updated
+
+
+def test_switching_outcome_shows_the_controls_that_apply(studies):
+    app = Explorer(studies)
+    assert app.controls["method"].disabled and app.controls["test"].disabled  # the GLMM
+    app.controls["outcome"].value = "controlled"
+    assert app.controls["test"].value == "knha" and not app.controls["test"].disabled
+    assert app.controls["model"].layout.display == "none" and app.controls["measure"].layout.display is None
+    # every other control stays visible (each has its own Layout)
+    assert all(c.layout.display is None for n, c in app.controls.items() if n != "model")
+    app.controls["outcome"].value = "response_rate"
+    assert app.controls["test"].value == "z" and app.state() == ExplorerState()
+
+
+def test_a_choice_leaving_nothing_clears_the_outputs(studies):
+    app = Explorer(studies)
+    for box in app.study_boxes.values():
+        box.value = False
+    assert app.outputs["figure"].value == "" and app.outputs["sentence"].value == ""
+    assert "No patient sample is left to pool" in app.outputs["message"].value
+    app.study_boxes["noppers2011"].value = True
+    assert app.outputs["message"].value == "" and app.exploration.result.k == 1
+
+
+# ------------------------------------------------------------------ the web app
+
+
+def test_the_app_prints_its_address_and_stops_on_ctrl_c(tmp_path):
+    """`make explore`'s command: loopback address printed, Voila stopped (not orphaned) by Ctrl-C."""
+    port = free_port()
+    log = tmp_path / "server.log"
+    with log.open("w") as sink:
+        server = subprocess.Popen([sys.executable, "-m", "analysis.explorer.serve", "--port", str(port)],
+                                  stdout=sink, stderr=subprocess.STDOUT, cwd=DATA.parent)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(address(port), timeout=5).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.5)
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+    output = log.read_text()
+    assert f"Explorer: open http://127.0.0.1:{port}/ in a browser (Ctrl-C stops it)" in output
+    assert "Explorer stopped." in output
+    with pytest.raises(OSError):  # nothing listens any more: Voila went with it
+        urllib.request.urlopen(address(port), timeout=5)

@@ -1,0 +1,203 @@
+"""The explorer served as `make explore` serves it, driven in a real browser (issue 13).
+
+The app is started with the Makefile's own command (``python -m analysis.explorer.serve``,
+checked against the ``explore`` recipe) on a free loopback port; Playwright drives Debian's
+chromium (``/usr/bin/chromium``, or ``$CHROMIUM_PATH``; Playwright's own browser download is
+not used). Without it the browser tests skip, saying why; with ``REQUIRE_BROWSER_TESTS=1``
+(CI) they fail instead, as the report's browser tests do. Each step
+changes a control the way a reader does (untick a study, pick a window, pick a model) and
+checks that the sentence, the line on the primary analysis, every text of the forest plot and
+the GRADE row become what the library computes in this process for the same choices.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import sync_playwright
+
+from analysis.data import load_studies
+from analysis.explorer import MODELS, ExplorerState, explore
+from analysis.explorer.choices import study_choices
+from analysis.explorer.compute import figure_svg
+from analysis.explorer.serve import address, free_port
+from analysis.protocol import WINDOW
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
+#: Start of the skip reason, as the report's browser tests word it (the run's summary counts them).
+BROWSER_SKIP_PREFIX = "browser tests did not run"
+#: The Voila server answers in 2-5 s here; a loaded CI machine gets more.
+START_TIMEOUT_SECONDS = 90
+#: The first page render starts a kernel and runs the notebook (about 5 s here).
+FIRST_RENDER_MS = 120_000
+#: A redraw takes well under a second in-process (README); the browser round trip adds little.
+REDRAW_MS = 30_000
+
+SVG_TEXT = "{http://www.w3.org/2000/svg}text"
+
+
+def _figure_texts(svg: str) -> list[str]:
+    """Every text of an inline SVG figure, in document order."""
+    return ["".join(node.itertext()) for node in ElementTree.fromstring(svg).iter(SVG_TEXT)]
+
+
+def _wait_until_up(url: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the explorer did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        problem = (f"no Chromium at {CHROMIUM}: install it (Debian/Ubuntu: apt-get install chromium) "
+                   "or set CHROMIUM_PATH to the browser's executable")
+        if os.environ.get("REQUIRE_BROWSER_TESTS") == "1":
+            pytest.fail(f"REQUIRE_BROWSER_TESTS=1 but {problem}")
+        pytest.skip(f"{BROWSER_SKIP_PREFIX}: {problem}")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def app(chromium, tmp_path_factory):
+    port = free_port()
+    log = tmp_path_factory.mktemp("explore") / "server.log"
+    with log.open("w") as sink:
+        server = subprocess.Popen([sys.executable, "-m", "analysis.explorer.serve", "--port", str(port)],
+                                  stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        _wait_until_up(address(port), server, log)
+        yield address(port), log
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+@pytest.fixture(scope="module")
+def page(app, chromium):
+
+    url, log = app
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium))
+        try:
+            tab = browser.new_page(viewport={"width": 1500, "height": 1000})
+            tab.goto(url)
+            try:
+                tab.locator(".explorer-figure svg").wait_for(timeout=FIRST_RENDER_MS)
+            except PlaywrightTimeout:
+                pytest.fail(f"the explorer did not render:\n{tab.inner_text('body')[:2000]}\n"
+                            f"{log.read_text()[-3000:]}")
+            yield tab
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def studies():
+    return load_studies(ROOT / "data" / "studies.csv")
+
+
+def _shown(page) -> dict:
+    return {
+        "sentence": page.inner_text(".explorer-sentence").strip(),
+        "difference": page.inner_text(".explorer-difference").strip(),
+        "message": page.inner_text(".explorer-message").strip(),
+        "grade": page.inner_text(".explorer-grade").strip(),
+        "figure": page.eval_on_selector_all(".explorer-figure svg text",
+                                            "nodes => nodes.map(node => node.textContent)"),
+    }
+
+
+def _expect(page, state: ExplorerState, studies) -> dict:
+    """Wait until the page shows what the library computes for ``state``; return what it shows."""
+    expected = explore(state, studies, labels=study_choices(studies))
+    figure = [] if expected.result is None else _figure_texts(figure_svg(expected.figure()))
+    if expected.grade is not None:
+        grade = [f"Summary of findings (GRADE): certainty {expected.grade.certainty}",
+                 f"{expected.grade.k}\t{expected.grade.participants}"]  # the row's k and patients
+    else:
+        grade = [expected.grade_message]
+    # Each output is its own widget, updated by its own message: wait for all of them.
+    try:
+        page.wait_for_function(
+            """([sentence, figure, grade]) => {
+                const text = selector => document.querySelector(selector).innerText.trim();
+                const shown = Array.from(document.querySelectorAll(".explorer-figure svg text"), n => n.textContent);
+                return text(".explorer-sentence") === sentence && JSON.stringify(shown) === JSON.stringify(figure)
+                    && (grade.length === 1 ? text(".explorer-grade") === grade[0]
+                        : text(".explorer-grade").startsWith(grade[0]) && text(".explorer-grade").includes(grade[1]));
+            }""",
+            arg=[expected.sentence, figure, grade], timeout=REDRAW_MS)
+    except PlaywrightTimeout:
+        pass  # the asserts below say what differs
+    shown = _shown(page)
+    assert shown["sentence"] == expected.sentence
+    assert shown["figure"] == figure
+    assert shown["difference"] == f"Versus the primary analysis. {expected.difference}"
+    assert shown["message"] == expected.message
+    if expected.grade is not None:
+        assert shown["grade"].startswith(grade[0]) and grade[1] in shown["grade"]
+    else:
+        assert shown["grade"] == grade[0]
+    return shown
+
+
+def test_make_explore_runs_the_command_this_test_runs():
+    recipe = (ROOT / "Makefile").read_text().split("\nexplore:", 1)[1].split("\n\n", 1)[0]
+    assert "$(PY) -m analysis.explorer.serve --port $(EXPLORE_PORT)" in recipe
+
+
+def test_the_page_shows_the_primary_analysis_without_code(page, studies):
+    shown = _expect(page, ExplorerState(), studies)
+    assert shown["difference"].startswith("Versus the primary analysis. Same choices")
+    assert "Noppers 2011" in shown["figure"]
+    assert "import" not in page.inner_text("body")  # Voila shows outputs, never the code
+
+
+def test_leaving_a_study_out_redraws_without_it(page, studies):
+    before = _shown(page)["figure"]
+    page.locator(".explorer-study-noppers2011 input[type=checkbox]").uncheck()
+    shown = _expect(page, ExplorerState(exclude=("noppers2011",)), studies)
+    assert "Noppers 2011" not in shown["figure"] and shown["figure"] != before
+    assert "Noppers 2011 left out" in shown["difference"]
+
+
+def test_switching_the_window_redraws(page, studies):
+    before = _shown(page)
+    page.select_option(".explorer-window select", label=WINDOW["short_term"].words)
+    shown = _expect(page, ExplorerState(exclude=("noppers2011",), time_window="short_term"), studies)
+    assert shown["sentence"] != before["sentence"] and shown["figure"] != before["figure"]
+
+
+def test_switching_the_model_redraws(page, studies):
+    before = _shown(page)
+    page.select_option(".explorer-model select", label=MODELS["PFT"].label)
+    shown = _expect(page, ExplorerState(exclude=("noppers2011",), time_window="short_term", model="PFT"), studies)
+    assert shown["sentence"] != before["sentence"] and "Freeman-Tukey" in shown["sentence"]
+
+
+def test_a_choice_leaving_nothing_to_pool_shows_a_plain_message(page, studies):
+    page.select_option(".explorer-outcome select", label="Responders, ketamine versus control")
+    shown = _expect(page, ExplorerState(outcome="controlled", test="knha", exclude=("noppers2011",),
+                                        time_window="short_term", model="PFT"), studies)
+    assert shown["message"].startswith("No study counts responders in both arms")
+    assert "Traceback" not in page.inner_text("body") and "Error" not in page.inner_text("body")
