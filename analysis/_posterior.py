@@ -37,8 +37,10 @@ from scipy import optimize, special
 PANEL_NODES = 8
 PANELS = 12
 
-#: Relative tolerance of quantile root finding (on the scale of the posterior SD).
-QUANTILE_XTOL = 1e-10
+#: Tolerance of quantile root finding, in posterior SDs (the quadrature error is
+#: ~1e-6 SD for the normal-normal model and ~1e-3 SD for the binomial-normal
+#: model; solving further would not make the quantile more accurate).
+QUANTILE_XTOL = 1e-8
 
 _SQRT_2PI = np.sqrt(2.0 * np.pi)
 
@@ -215,13 +217,56 @@ class HermiteMixture:
 
     def quantile(self, p: float) -> float:
         """x with P(X <= x) = p (Brent's method on the CDF)."""
-        mean, sd = self.mean(), self.sd()
-        lo, hi = mean - 4.0 * sd, mean + 4.0 * sd
-        while self.cdf(lo) > p:
-            lo = mean - 2.0 * (mean - lo)
-        while self.cdf(hi) < p:
-            hi = mean + 2.0 * (hi - mean)
-        return float(optimize.brentq(lambda x: float(self.cdf(x)) - p, lo, hi, xtol=QUANTILE_XTOL * sd, rtol=1e-14))
+        return mixture_quantile(self, p)
+
+
+#: First bracket of a quantile: the normal approximation's quantile +- this many SDs.
+BRACKET_SDS = 0.25
+
+
+def mixture_quantile(mixture, p: float) -> float:
+    """Quantile of a mixture with ``cdf``, ``mean`` and ``sd``: Brent's method in a bracket
+    grown from the normal approximation (most quantiles need 1-2 bracket and ~6 Brent steps)."""
+    mean, sd = mixture.mean(), mixture.sd()
+    guess = mean + sd * float(special.ndtri(p))
+    width = BRACKET_SDS * sd
+    lo, hi = guess - width, guess + width
+    f_lo, f_hi = float(mixture.cdf(lo)) - p, float(mixture.cdf(hi)) - p
+    while f_lo > 0:
+        lo, hi, f_hi = lo - 2.0 * width, lo, f_lo
+        width *= 2.0
+        f_lo = float(mixture.cdf(lo)) - p
+    while f_hi < 0:
+        lo, hi, f_lo = hi, hi + 2.0 * width, f_hi
+        width *= 2.0
+        f_hi = float(mixture.cdf(hi)) - p
+    return _illinois(lambda x: float(mixture.cdf(x)) - p, lo, hi, f_lo, f_hi, QUANTILE_XTOL * sd)
+
+
+def _illinois(f, lo, hi, f_lo, f_hi, xtol, max_iterations=100):
+    """Root of an increasing f in [lo, hi] (f_lo <= 0 <= f_hi given) by the Illinois
+    variant of regula falsi: superlinear on smooth CDFs, and it reuses the bracket's values."""
+    side = 0
+    x = previous = lo
+    for _ in range(max_iterations):
+        x = (lo * f_hi - hi * f_lo) / (f_hi - f_lo) if f_hi != f_lo else 0.5 * (lo + hi)
+        if abs(x - previous) <= xtol or hi - lo <= xtol:
+            break
+        previous = x
+        fx = f(x)
+        if fx == 0:
+            return x
+        if fx < 0:
+            lo, f_lo = x, fx
+            if side == -1:
+                f_hi *= 0.5
+            side = -1
+        else:
+            hi, f_hi = x, fx
+            if side == 1:
+                f_lo *= 0.5
+            side = 1
+    return float(x)
 
 
 def shortest_interval(quantile, level: float, lower_bound: float = -np.inf) -> tuple[float, float]:
@@ -240,3 +285,78 @@ def shortest_interval(quantile, level: float, lower_bound: float = -np.inf) -> t
     if np.isfinite(lower_bound) and width(0.0) <= width(p):
         return lower_bound, quantile(level)
     return quantile(p), quantile(p + level)
+
+
+def _integrated_normal_cdf(y, sd):
+    """psi(y) = int_{-inf}^{y} Phi(t / sd) dt = y Phi(y / sd) + sd phi(y / sd) (psi(y) = max(y, 0) at sd = 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = y / sd
+        value = y * special.ndtr(z) + sd * np.exp(-0.5 * z * z) / _SQRT_2PI
+    return np.where(sd > 0, value, np.maximum(y, 0.0))
+
+
+@dataclass(frozen=True)
+class GridMixture:
+    """Mixture over rows of piecewise-uniform densities, optionally convolved with N(0, extra_sd²).
+
+    Row ``t`` puts probability ``weights[t] * masses[t, m]`` uniformly on the
+    cell ``[start[t] + m step[t] - step[t]/2, ... + step[t]/2]``; with
+    ``extra_sd`` each cell is convolved with ``N(0, extra_sd[t]²)``. The CDF is
+    closed-form for both (the convolution of a uniform cell and a normal is
+    ``[psi(x - a) - psi(x - b)] / (b - a)``, ``psi`` the integrated normal CDF),
+    so quantiles need no further approximation; the only error is that of
+    representing a smooth row density by cells (``O(step²)`` in the CDF).
+    """
+
+    weights: np.ndarray
+    start: np.ndarray
+    step: np.ndarray
+    masses: np.ndarray
+    extra_sd: np.ndarray | None = None
+
+    def convolve(self, extra_sd) -> GridMixture:
+        return GridMixture(self.weights, self.start, self.step, self.masses, np.asarray(extra_sd, dtype=float))
+
+    @property
+    def _nodes(self) -> np.ndarray:
+        return self.start[:, None] + self.step[:, None] * np.arange(self.masses.shape[1])
+
+    def mean(self) -> float:
+        return float(self.weights @ (self.masses * self._nodes).sum(axis=1))
+
+    def sd(self) -> float:
+        # The cells approximate a smooth density whose variance is that of the
+        # node masses (the trapezoid rule); the cells' own width is not added.
+        row_second = (self.masses * self._nodes**2).sum(axis=1)
+        if self.extra_sd is not None:
+            row_second = row_second + self.extra_sd**2
+        mean = self.mean()
+        return float(np.sqrt(max(self.weights @ row_second - mean**2, 0.0)))
+
+    def cdf(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        half = 0.5 * self.step[:, None]
+        offset = x[..., None, None] - self._nodes  # (..., T, M)
+        if self.extra_sd is None:
+            inside = np.clip((offset + half) / self.step[:, None], 0.0, 1.0)
+        else:
+            sd = self.extra_sd[:, None]
+            inside = (_integrated_normal_cdf(offset + half, sd) - _integrated_normal_cdf(offset - half, sd)) / (
+                self.step[:, None])
+        return (inside * self.masses).sum(axis=-1) @ self.weights
+
+    def pdf(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        half = 0.5 * self.step[:, None]
+        offset = x[..., None, None] - self._nodes
+        if self.extra_sd is None:
+            inside = (np.abs(offset) <= half) / self.step[:, None]
+        else:
+            sd = self.extra_sd[:, None]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                inside = (special.ndtr((offset + half) / sd) - special.ndtr((offset - half) / sd)) / self.step[:, None]
+        return (inside * self.masses).sum(axis=-1) @ self.weights
+
+    def quantile(self, p: float) -> float:
+        """x with P(X <= x) = p (Brent's method on the CDF)."""
+        return mixture_quantile(self, p)

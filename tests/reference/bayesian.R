@@ -76,7 +76,7 @@ cases <- list(
   list(dataset = "single", tau_prior = "half_normal", tau_prior_scale = 0.5,
        r_prior = "function(t) dhalfnormal(t, scale = 0.5)"),
   list(dataset = "single", tau_prior = "half_cauchy", tau_prior_scale = 0.5,
-       r_prior = "function(t) dhalfcauchy(t, scale = 0.5)"),
+       r_prior = "function(t) dhalfcauchy(t, scale = 0.5)", tau_p = c(0.005, 0.5, 0.9)),
   list(dataset = "pair", tau_prior = "half_normal", tau_prior_scale = 0.5,
        r_prior = "function(t) dhalfnormal(t, scale = 0.5)"),
   list(dataset = "pair", tau_prior = "half_normal", tau_prior_scale = 1,

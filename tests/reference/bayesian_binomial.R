@@ -18,7 +18,7 @@
 suppressPackageStartupMessages(library(jsonlite))
 
 U_POINTS <- 321
-TAU_POINTS <- 160
+TAU_POINTS <- 400
 MU_POINTS <- 201
 COARSE_TAU_POINTS <- 60
 COARSE_MU_POINTS <- 81
