@@ -152,14 +152,26 @@ def overall(table: pd.DataFrame) -> pd.DataFrame:
     return result
 
 
-def markdown(table: pd.DataFrame, value: str, methods, digits=1) -> str:
-    wide = table.pivot_table(index="method", columns=["k", "tau"], values=value, dropna=False).reindex(list(methods))
-    head = "| method | " + " | ".join(f"k={k}, τ={tau:g}" for k, tau in wide.columns) + " |"
-    rule = "|---" * (len(wide.columns) + 1) + "|"
-    lines = [head, rule]
-    for method, row in wide.iterrows():
-        cells = ["n/a" if np.isnan(v) else f"{v:.{digits}f}" for v in row]
-        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+def markdown(table: pd.DataFrame, first: str, second: str, methods, digits: int) -> str:
+    """Rows (k, tau), one column per method with "first / second" (e.g. CI / PI coverage)."""
+    head = "| k | τ | " + " | ".join(methods) + " |"
+    lines = [head, "|---" * (len(methods) + 2) + "|"]
+    indexed = table.set_index(["method", "k", "tau"])
+    for k, tau in table[["k", "tau"]].drop_duplicates().itertuples(index=False):
+        cells = []
+        for method in methods:
+            a, b = indexed.loc[(method, k, tau), [first, second]]
+            cells.append("n/a" if np.isnan(a) else f"{a:.{digits}f} / {b:.{digits}f}")
+        lines.append(f"| {k} | {tau:g} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def overall_markdown(summary: pd.DataFrame) -> str:
+    lines = ["| method | min CI coverage | min PI coverage | mean CI width | mean PI width | cells n/a | calibrated |",
+             "|---|---|---|---|---|---|---|"]
+    for method, row in summary.iterrows():
+        lines.append(f"| {method} | {row.min_ci_cover:.1f} | {row.min_pi_cover:.1f} | {row.mean_ci_width:.3f} | "
+                     f"{row.mean_pi_width:.3f} | {row.cells_na} | {'yes' if row.calibrated else 'no'} |")
     return "\n".join(lines)
 
 
@@ -184,13 +196,12 @@ def main():
                                  ("Controlled comparisons (log RR)", rr_rows, RR_METHODS)):
         table = summarise(rows)
         print(f"\n## {title}\n")
-        for value, label in (("ci_cover", "95 % interval coverage (%)"), ("pi_cover", "95 % prediction interval coverage (%)"),
-                             ("ci_width", "mean interval width"), ("pi_width", "mean prediction interval width")):
-            print(f"### {label}\n")
-            print(markdown(table, value, methods, digits=1 if "cover" in value else 3))
-            print()
-        print("### Summary over the grid\n")
-        print(overall(table).round(3).to_markdown())
+        print("### Coverage (%) of the 95 % interval / of the 95 % prediction interval\n")
+        print(markdown(table, "ci_cover", "pi_cover", methods, digits=1))
+        print("\n### Mean width of the interval / of the prediction interval\n")
+        print(markdown(table, "ci_width", "pi_width", methods, digits=3))
+        print("\n### Over the grid (calibrated: CI >= 94 % and PI >= 93 % in every cell)\n")
+        print(overall_markdown(overall(table)))
 
 
 if __name__ == "__main__":
