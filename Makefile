@@ -34,6 +34,8 @@ benchmark: $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[benchmark]"
 	$(PY) benchmarks/bench_pooling.py
 	$(PY) benchmarks/bench_proportions.py
+	$(PY) benchmarks/bench_bayesian.py
+	$(PY) benchmarks/coverage.py
 
 clean:
 	rm -rf $(VENV) reports_build_* reports_old_*
