@@ -12,7 +12,7 @@ from scipy import integrate, stats
 
 from analysis import AnalysisError, bayesian_meta_analysis, effect_sizes, meta_analysis
 from analysis import _posterior
-from analysis._tau_priors import TURNER_OUTCOMES, make_tau_prior
+from analysis._tau_priors import RHODES_OUTCOMES, TURNER_OUTCOMES, make_tau_prior
 from analysis.bayesian import SUMMARY_KEYS, NormalPosterior
 from analysis.bayesian_binomial import bayesian_proportions
 from tests.metadat import BCG
@@ -266,3 +266,17 @@ def test_binomial_agrees_with_normal_model_for_large_samples():
     normal = bayesian_meta_analysis(np.log(p / (1 - p)), 1 / (n * p * (1 - p)))
     assert res.mu_median == pytest.approx(normal.mu_median, abs=0.02 * normal.mu_sd)
     assert res.tau_median == pytest.approx(normal.tau_median, rel=0.02)
+
+
+def test_rhodes_and_bounded_uniform_priors():
+    """Rhodes et al.'s log-t prior (bayesmeta 3.4 cannot integrate it on this data; see
+    tests/reference/bayesian.R) and a uniform prior whose bound cuts the posterior."""
+    rhodes = bayesian_meta_analysis(YI, VI, tau_prior="rhodes", tau_prior_scale=None,
+                                    tau_prior_outcome=RHODES_OUTCOMES[3])
+    assert rhodes.tau_prior.log_location == -3.16 and rhodes.tau_prior.log_scale == 2.50
+    assert rhodes.prob_above(rhodes.tau_ci_ub, "tau") == pytest.approx(0.025, abs=1e-9)
+    bounded = bayesian_meta_analysis(YI, VI, tau_prior="uniform", tau_prior_scale=0.2)
+    assert bounded.tau_ci_ub < 0.2 and bounded.prob_above(0.2, "tau") == pytest.approx(0.0, abs=1e-12)
+    assert bounded.density("tau", [0.25])[0] == 0.0
+    tau = np.linspace(0, 0.2, 4001)
+    assert integrate.trapezoid(bounded.density("tau", tau), tau) == pytest.approx(1.0, abs=1e-6)
