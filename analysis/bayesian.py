@@ -345,6 +345,10 @@ class BayesianResult:
                                       labels=[self.labels[i] for i in np.arange(self.k)[indices]],
                                       **self.fit_options())
 
+    def refit(self, **options) -> BayesianResult:
+        """Refit the same studies with some options changed (e.g. another ``tau_prior``)."""
+        return bayesian_meta_analysis(self.yi, self.vi, labels=self.labels, **{**self.fit_options(), **options})
+
     def _mixture(self, parameter: str) -> HermiteMixture:
         check_option("parameter", parameter, ("mu", "theta_new"))
         return self.posterior.mu_mixture() if parameter == "mu" else self.posterior.predictive_mixture()
@@ -415,6 +419,53 @@ class BayesianResult:
              "ci_ub": self.ci_ub, "weight": float(np.sum(self.weights)), "pi_lb": self.pi_lb, "pi_ub": self.pi_ub,
              "shrunk_median": np.nan, "shrunk_ci_lb": np.nan, "shrunk_ci_ub": np.nan},
         )
+
+
+#: Priors of the prior-sensitivity table: name -> options of the refit. Turner's
+#: "any outcome" predictive distribution applies to log odds ratios (and, by
+#: Turner et al.'s argument, roughly to log risk ratios); it is not meant for logits
+#: of single proportions.
+SENSITIVITY_PRIORS = {
+    "half-normal 0.5": {"tau_prior": "half_normal", "tau_prior_scale": 0.5},
+    "half-normal 1": {"tau_prior": "half_normal", "tau_prior_scale": 1.0},
+    "half-Cauchy 0.5": {"tau_prior": "half_cauchy", "tau_prior_scale": 0.5},
+    "Turner (any outcome)": {"tau_prior": "turner", "tau_prior_scale": None, "tau_prior_outcome": None},
+}
+
+
+def prior_sensitivity(result, priors: dict | None = None, threshold: float = 0.0) -> pd.DataFrame:
+    """One row per prior: the result refitted with it (same studies and other options).
+
+    Parameters
+    ----------
+    result : BayesianResult or BayesianProportionResult
+        Anything with ``refit(**options)``.
+    priors : dict, optional
+        Row label -> refit options; default :data:`SENSITIVITY_PRIORS`.
+    threshold : float
+        ``prob_above`` threshold (analysis scale for ``BayesianResult``, the
+        proportion scale for proportions).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``prior, estimate, ci_lb, ci_ub, pi_lb, pi_ub, tau_median, tau_ci_lb, tau_ci_ub,
+        prob_above`` (analysis scale).
+
+    Examples
+    --------
+    >>> res = bayesian_meta_analysis([0.2, 0.5, -0.1], [0.04, 0.09, 0.05])
+    >>> list(prior_sensitivity(res).prior)
+    ['half-normal 0.5', 'half-normal 1', 'half-Cauchy 0.5', 'Turner (any outcome)']
+    """
+    rows = []
+    for label, options in (priors or SENSITIVITY_PRIORS).items():
+        fit = result.refit(**options)
+        rows.append({"prior": label, "estimate": fit.estimate, "ci_lb": fit.ci_lb, "ci_ub": fit.ci_ub,
+                     "pi_lb": fit.pi_lb, "pi_ub": fit.pi_ub, "tau_median": fit.tau_median,
+                     "tau_ci_lb": fit.tau_ci_lb, "tau_ci_ub": fit.tau_ci_ub,
+                     "prob_above": fit.prob_above(threshold)})
+    return pd.DataFrame(rows)
 
 
 def _fit_options(result) -> dict[str, object]:

@@ -383,6 +383,10 @@ class BayesianProportionResult:
             options.update(tau_prior_outcome=prior.outcome, tau_prior_comparison=prior.comparison)
         return options
 
+    def refit(self, **options) -> BayesianProportionResult:
+        """Refit the same studies with some options changed (e.g. another ``tau_prior``)."""
+        return bayesian_proportions(self.events, self.n, labels=self.labels, **{**self.fit_options(), **options})
+
     def subset(self, indices) -> BayesianProportionResult:
         """Refit on the studies at positions ``indices`` with the same options."""
         indices = np.asarray(indices)

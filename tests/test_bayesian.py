@@ -280,3 +280,16 @@ def test_rhodes_and_bounded_uniform_priors():
     assert bounded.density("tau", [0.25])[0] == 0.0
     tau = np.linspace(0, 0.2, 4001)
     assert integrate.trapezoid(bounded.density("tau", tau), tau) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_prior_sensitivity_rows_are_refits():
+    from analysis.bayesian import prior_sensitivity
+
+    res = bayesian_meta_analysis(YI, VI, labels=list("ABCDE"))
+    table = prior_sensitivity(res)
+    assert list(table.prior) == ["half-normal 0.5", "half-normal 1", "half-Cauchy 0.5", "Turner (any outcome)"]
+    hn1 = bayesian_meta_analysis(YI, VI, tau_prior_scale=1.0)
+    row = table.set_index("prior").loc["half-normal 1"]
+    assert (row.estimate, row.ci_ub, row.prob_above) == (hn1.estimate, hn1.ci_ub, hn1.prob_above(0.0))
+    rates = prior_sensitivity(bayesian_proportions(EVENTS, SIZES), threshold=0.5).set_index("prior")
+    assert rates.loc["half-normal 0.5", "prob_above"] == bayesian_proportions(EVENTS, SIZES).prob_above(0.5)
