@@ -1,6 +1,6 @@
 """Numerical machinery shared by the Bayesian models (internal).
 
-Two pieces:
+Three pieces:
 
 - :class:`TauRule`: composite Gauss-Legendre quadrature over tau in [0, inf),
   through ``u = tau / (tau + s)`` (``s`` near the posterior median of tau, so
@@ -8,16 +8,13 @@ Two pieces:
   half-Cauchy tail becomes a bounded density near u = 1). Within each panel the
   posterior density is the polynomial through its Gauss-Legendre nodes, so the
   CDF at any tau (and hence quantiles) is as accurate as the integral.
-- :class:`HermiteMixture`: a distribution given as a weighted mixture over the
-  tau nodes of rows ``N(c, s²) x (sum_j a_j He_j(z))``, ``z = (x - c) / s``
-  (He_j: probabilists' Hermite polynomials). For the normal-normal model each
-  row is exactly normal (``a = [1]``); for the binomial-normal model the
-  polynomial corrects the normal approximation of the conditional posterior of
-  mu given tau. CDF, density, moments, quantiles and the convolution with
-  ``N(0, tau²)`` (the predictive distribution) are closed-form per row, from
-  ``int_{-inf}^z phi He_j = -phi(z) He_{j-1}(z)`` and
-  ``phi He_j * N(0, e²) = rho^j phi(z') He_j(z') / S``
-  (``S² = s² + e²``, ``rho = s / S``).
+- :class:`NormalMixture`: a mixture of normals over the tau nodes (the
+  normal-normal model's posteriors of mu and of a new study's effect), with
+  exact CDF and density.
+- :class:`GridMixture`: a mixture over the tau nodes of piecewise-uniform
+  densities on fine cells, optionally convolved with N(0, tau²) (the
+  binomial-normal model, where mu given tau is not normal), with closed-form
+  CDF and density.
 """
 
 from __future__ import annotations
@@ -137,86 +134,43 @@ class TauRule:
         return cdf, quantile
 
 
-def _hermite_table(z: np.ndarray, order: int) -> np.ndarray:
-    """He_0..He_order at z, stacked on a new last axis."""
-    out = np.empty(z.shape + (order + 1,))
-    out[..., 0] = 1.0
-    if order >= 1:
-        out[..., 1] = z
-    for j in range(1, order):
-        out[..., j + 1] = z * out[..., j] - j * out[..., j - 1]
-    return out
-
-
 @dataclass(frozen=True)
-class HermiteMixture:
-    """Mixture over rows of ``N(c, s²)``-times-Hermite-series densities.
+class NormalMixture:
+    """Mixture over rows of ``N(center, scale²)`` with probabilities ``weights``.
 
-    Attributes
-    ----------
-    weights : ndarray (T,)
-        Row probabilities (sum to one).
-    center, scale : ndarray (T,)
-        Row normal centre and SD.
-    coefs : ndarray (T, J)
-        Hermite coefficients, ``coefs[:, 0] == 1``.
+    The normal-normal model's marginal posteriors: mu given tau is normal, so
+    mu's posterior is this mixture over the tau nodes, and a new study's
+    effect its convolution with ``N(0, tau²)``.
     """
 
     weights: np.ndarray
     center: np.ndarray
     scale: np.ndarray
-    coefs: np.ndarray
 
-    @classmethod
-    def normal(cls, weights, center, scale) -> HermiteMixture:
-        """Mixture of plain normal rows."""
-        return cls(np.asarray(weights), np.asarray(center), np.asarray(scale), np.ones((len(weights), 1)))
-
-    def convolve(self, extra_sd) -> HermiteMixture:
+    def convolve(self, extra_sd) -> NormalMixture:
         """Distribution of X + N(0, extra_sd²) (extra_sd per row)."""
-        total = np.sqrt(self.scale**2 + np.asarray(extra_sd) ** 2)
-        rho = self.scale / total
-        powers = rho[:, None] ** np.arange(self.coefs.shape[1])[None, :]
-        return HermiteMixture(self.weights, self.center, total, self.coefs * powers)
+        return NormalMixture(self.weights, self.center, np.sqrt(self.scale**2 + np.asarray(extra_sd) ** 2))
 
     def mean(self) -> float:
-        row_mean = self.center + self.scale * self._coef(1)
-        return float(self.weights @ row_mean)
+        return float(self.weights @ self.center)
 
     def sd(self) -> float:
-        row_mean = self.center + self.scale * self._coef(1)
-        # E[u²] = 1 + 2 a_2 under phi(u) sum a_j He_j(u)
-        row_second = self.center**2 + 2.0 * self.center * self.scale * self._coef(1) + self.scale**2 * (
-            1.0 + 2.0 * self._coef(2))
-        mean = self.weights @ row_mean
-        return float(np.sqrt(max(self.weights @ row_second - mean**2, 0.0)))
-
-    def _coef(self, j: int) -> np.ndarray:
-        return self.coefs[:, j] if self.coefs.shape[1] > j else np.zeros(self.weights.size)
+        mean = self.mean()
+        return float(np.sqrt(max(self.weights @ (self.center**2 + self.scale**2) - mean**2, 0.0)))
 
     def cdf(self, x) -> np.ndarray:
         """P(X <= x), vectorised over x."""
         x = np.asarray(x, dtype=float)
-        z = (x[..., None] - self.center) / self.scale
-        value = special.ndtr(z)
-        order = self.coefs.shape[1] - 1
-        if order >= 1:
-            phi = np.exp(-0.5 * z * z) / _SQRT_2PI
-            he = _hermite_table(z, order - 1)  # He_0..He_{J-2}
-            value = value - phi * np.einsum("...tj,tj->...t", he, self.coefs[:, 1:])
-        return value @ self.weights
+        return special.ndtr((x[..., None] - self.center) / self.scale) @ self.weights
 
     def pdf(self, x) -> np.ndarray:
         """Density at x, vectorised over x."""
         x = np.asarray(x, dtype=float)
         z = (x[..., None] - self.center) / self.scale
-        phi = np.exp(-0.5 * z * z) / (_SQRT_2PI * self.scale)
-        order = self.coefs.shape[1] - 1
-        series = np.einsum("...tj,tj->...t", _hermite_table(z, order), self.coefs) if order >= 1 else 1.0
-        return (phi * series) @ self.weights
+        return (np.exp(-0.5 * z * z) / (_SQRT_2PI * self.scale)) @ self.weights
 
     def quantile(self, p: float) -> float:
-        """x with P(X <= x) = p (Brent's method on the CDF)."""
+        """x with P(X <= x) = p."""
         return mixture_quantile(self, p)
 
 

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from analysis._errors import AnalysisError, check_option
-from analysis._posterior import HermiteMixture, TauRule, shortest_interval
+from analysis._posterior import NormalMixture, TauRule, shortest_interval
 from analysis._summary import study_labels, summary_frame, wald_interval
 from analysis._tau_priors import TauPrior, make_tau_prior
 
@@ -162,20 +162,20 @@ class NormalPosterior:
         return self._tau_cdf_quantile[0](tau)
 
     # -- mu, theta_new, theta_i
-    def mu_mixture(self) -> HermiteMixture:
-        return HermiteMixture.normal(self.node_probability, self.mu_hat, np.sqrt(self.mu_var))
+    def mu_mixture(self) -> NormalMixture:
+        return NormalMixture(self.node_probability, self.mu_hat, np.sqrt(self.mu_var))
 
-    def predictive_mixture(self) -> HermiteMixture:
+    def predictive_mixture(self) -> NormalMixture:
         return self.mu_mixture().convolve(self.rule.tau)
 
-    def study_mixture(self, i: int) -> HermiteMixture:
+    def study_mixture(self, i: int) -> NormalMixture:
         """Posterior of theta_i (shrinkage estimate): given tau, normal with
         mean (1 - B) y_i + B mu_hat, variance v_i tau² / (v_i + tau²) + B² V, B = v_i / (v_i + tau²)."""
         tau2 = self.rule.tau**2
         shrink = self.vi[i] / (self.vi[i] + tau2)
         mean = (1.0 - shrink) * self.yi[i] + shrink * self.mu_hat
         var = self.vi[i] * tau2 / (self.vi[i] + tau2) + shrink**2 * self.mu_var
-        return HermiteMixture.normal(self.node_probability, mean, np.sqrt(var))
+        return NormalMixture(self.node_probability, mean, np.sqrt(var))
 
     def study_weights(self) -> np.ndarray:
         """Percent weight of each y_i in the posterior mean of mu (bayesmeta's ``weights``)."""
@@ -194,7 +194,7 @@ class ParameterSummary:
     ci_ub: float
 
 
-def summarise_mixture(mixture: HermiteMixture, confidence_level: float, interval: str) -> ParameterSummary:
+def summarise_mixture(mixture: NormalMixture, confidence_level: float, interval: str) -> ParameterSummary:
     """Mean, SD, median and the central or shortest interval of a mixture."""
     tail = (1.0 - confidence_level) / 2.0
     if interval == "central":
@@ -349,7 +349,7 @@ class BayesianResult:
         """Refit the same studies with some options changed (e.g. another ``tau_prior``)."""
         return bayesian_meta_analysis(self.yi, self.vi, labels=self.labels, **{**self.fit_options(), **options})
 
-    def _mixture(self, parameter: str) -> HermiteMixture:
+    def _mixture(self, parameter: str) -> NormalMixture:
         check_option("parameter", parameter, ("mu", "theta_new"))
         return self.posterior.mu_mixture() if parameter == "mu" else self.posterior.predictive_mixture()
 
