@@ -21,8 +21,10 @@ Controlled comparisons (log RR): k = 1, 2, 3, 5 two-arm trials, n per arm
 ``meta_analysis(method="REML", test="knha")``) and the normal-normal Bayesian
 model at the same three priors.
 
-A method that cannot produce an interval (GLMM and Hartung-Knapp at k = 1) is
-reported as "n/a". Monte Carlo standard error of a coverage near 95 % with R
+The GLMM refuses k = 1 ("n/a" in the tables, and a method with an n/a cell
+is not called calibrated); at k = 1 the inverse-variance models return the
+single study's own Wald interval with tau² = 0 (as metafor does), so their
+prediction interval equals that interval. Monte Carlo standard error of a coverage near 95 % with R
 replicates: sqrt(0.95 x 0.05 / R) (1.26 points at R = 300). Widths are mean
 widths on the proportion scale (response rates) and the log RR scale.
 """
