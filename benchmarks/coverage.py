@@ -1,6 +1,6 @@
 """Calibration benchmark: coverage and width of intervals at this evidence's size.
 
-Run from the repository root (about 15 minutes on 2 cores at the default 300 replicates):
+Run from the repository root (about 20 minutes on 2 busy cores at the default 400 replicates):
 
     .venv/bin/python benchmarks/coverage.py [--replicates N] [--workers W]
 
@@ -25,7 +25,7 @@ The GLMM refuses k = 1 ("n/a" in the tables, and a method with an n/a cell
 is not called calibrated); at k = 1 the inverse-variance models return the
 single study's own Wald interval with tau² = 0 (as metafor does), so their
 prediction interval equals that interval. Monte Carlo standard error of a coverage near 95 % with R
-replicates: sqrt(0.95 x 0.05 / R) (1.26 points at R = 300). Widths are mean
+replicates: sqrt(0.95 x 0.05 / R) (1.09 points at R = 400). Widths are mean
 widths on the proportion scale (response rates) and the log RR scale.
 """
 
@@ -179,7 +179,7 @@ def overall_markdown(summary: pd.DataFrame) -> str:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replicates", type=int, default=300)
+    parser.add_argument("--replicates", type=int, default=400)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     started = time.perf_counter()
