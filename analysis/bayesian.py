@@ -74,6 +74,7 @@ def check_proper(prior: TauPrior, mu_prior, k: int) -> None:
 
 
 def check_confidence_level(confidence_level: float) -> float:
+    """``confidence_level`` as a float strictly between 0 and 1, else an AnalysisError."""
     if not 0 < confidence_level < 1:
         raise AnalysisError("confidence_level must lie strictly between 0 and 1 (e.g. 0.95).")
     return float(confidence_level)
@@ -205,6 +206,7 @@ def summarise_mixture(mixture: NormalMixture, confidence_level: float, interval:
 
 
 def tau_interval(quantile, confidence_level: float, interval: str) -> tuple[float, float]:
+    """Central or shortest credible interval of tau from its quantile function."""
     tail = (1.0 - confidence_level) / 2.0
     if interval == "central":
         return quantile(tail), quantile(1.0 - tail)
@@ -216,8 +218,82 @@ def model_label(prior: TauPrior) -> str:
     return f"Bayesian RE ({prior.label})"
 
 
+class PosteriorContract:
+    """The shared result contract for posterior summaries (mixed into both Bayesian results).
+
+    Needs ``mu_median, mu_sd, mu_ci_lb, mu_ci_ub, pred_ci_lb, pred_ci_ub,
+    tau_median, tau_prior, mu_prior``.
+    """
+
+    @property
+    def estimate(self) -> float:
+        """Posterior median of mu."""
+        return self.mu_median
+
+    @property
+    def se(self) -> float:
+        """Posterior SD of mu."""
+        return self.mu_sd
+
+    @property
+    def ci_lb(self) -> float:
+        """Lower end of mu's credible interval."""
+        return self.mu_ci_lb
+
+    @property
+    def ci_ub(self) -> float:
+        """Upper end of mu's credible interval."""
+        return self.mu_ci_ub
+
+    @property
+    def pi_lb(self) -> float:
+        """Lower end of the posterior predictive interval of a new study's effect."""
+        return self.pred_ci_lb
+
+    @property
+    def pi_ub(self) -> float:
+        """Upper end of the posterior predictive interval."""
+        return self.pred_ci_ub
+
+    @property
+    def tau2(self) -> float:
+        """Posterior median of tau² (the square of tau's median)."""
+        return self.tau_median**2
+
+    @property
+    def pval(self) -> float:
+        """NaN: a posterior has no p-value (see ``prob_above``)."""
+        return float("nan")
+
+    @property
+    def random_effects(self) -> bool:
+        """True."""
+        return True
+
+    @property
+    def tau2_at_boundary(self) -> bool:
+        """False: the posterior of tau is never a point at 0."""
+        return False
+
+    @property
+    def model_label(self) -> str:
+        """Pooled-row label, e.g. ``"Bayesian RE (half-normal 0.5)"``."""
+        return model_label(self.tau_prior)
+
+    def prior_density(self, parameter: str, grid) -> np.ndarray:
+        """Prior density of ``parameter`` ("mu" or "tau") at ``grid`` (NaN for a flat or improper prior)."""
+        check_option("parameter", parameter, ("mu", "tau"))
+        grid = np.asarray(grid, dtype=float)
+        if parameter == "tau":
+            return self.tau_prior.pdf(grid) if self.tau_prior.proper else np.full(grid.shape, np.nan)
+        if self.mu_prior is None:
+            return np.full(grid.shape, np.nan)
+        mean, sd = self.mu_prior
+        return np.exp(-0.5 * ((grid - mean) / sd) ** 2) / (np.sqrt(2.0 * np.pi) * sd)
+
+
 @dataclass(frozen=True)
-class BayesianResult:
+class BayesianResult(PosteriorContract):
     """Posterior summary of the normal-normal random-effects model.
 
     Attributes
@@ -279,52 +355,6 @@ class BayesianResult:
     notes: tuple[str, ...] = ()
     posterior: NormalPosterior = field(repr=False, compare=False, default=None)
 
-    # -- result contract
-    @property
-    def estimate(self) -> float:
-        return self.mu_median
-
-    @property
-    def se(self) -> float:
-        return self.mu_sd
-
-    @property
-    def ci_lb(self) -> float:
-        return self.mu_ci_lb
-
-    @property
-    def ci_ub(self) -> float:
-        return self.mu_ci_ub
-
-    @property
-    def pi_lb(self) -> float:
-        return self.pred_ci_lb
-
-    @property
-    def pi_ub(self) -> float:
-        return self.pred_ci_ub
-
-    @property
-    def tau2(self) -> float:
-        """Posterior median of tau² (the square of tau's median)."""
-        return self.tau_median**2
-
-    @property
-    def pval(self) -> float:
-        return float("nan")
-
-    @property
-    def random_effects(self) -> bool:
-        return True
-
-    @property
-    def tau2_at_boundary(self) -> bool:
-        return False
-
-    @property
-    def model_label(self) -> str:
-        return model_label(self.tau_prior)
-
     @property
     def weights(self) -> np.ndarray:
         """Percent weight of each study in the posterior mean of mu (the rest is the mu prior's)."""
@@ -336,7 +366,8 @@ class BayesianResult:
 
     def fit_options(self) -> dict[str, object]:
         """Keyword arguments of :func:`bayesian_meta_analysis` that refit with the same options."""
-        return _fit_options(self)
+        return {**prior_options(self.tau_prior), "mu_prior": self.mu_prior,
+                "confidence_level": self.confidence_level, "measure": self.measure, "interval": self.interval}
 
     def subset(self, indices) -> BayesianResult:
         """Refit on the studies at positions ``indices`` with the same options."""
@@ -381,17 +412,6 @@ class BayesianResult:
         if parameter == "tau":
             return self.posterior.tau_density(grid)
         return np.asarray(self._mixture(parameter).pdf(np.asarray(grid, dtype=float)))
-
-    def prior_density(self, parameter: str, grid) -> np.ndarray:
-        """Prior density of ``parameter`` ("mu" or "tau") at ``grid`` (NaN for a flat or improper prior)."""
-        check_option("parameter", parameter, ("mu", "tau"))
-        grid = np.asarray(grid, dtype=float)
-        if parameter == "tau":
-            return self.tau_prior.pdf(grid) if self.tau_prior.proper else np.full(grid.shape, np.nan)
-        if self.mu_prior is None:
-            return np.full(grid.shape, np.nan)
-        mean, sd = self.mu_prior
-        return np.exp(-0.5 * ((grid - mean) / sd) ** 2) / (np.sqrt(2.0 * np.pi) * sd)
 
     def shrinkage(self) -> pd.DataFrame:
         """Posterior of each study's true effect theta_i: mean, sd, median and interval."""
@@ -468,15 +488,13 @@ def prior_sensitivity(result, priors: dict | None = None, threshold: float = 0.0
     return pd.DataFrame(rows)
 
 
-def _fit_options(result) -> dict[str, object]:
-    prior = result.tau_prior
-    options = {"tau_prior": prior.name, "mu_prior": result.mu_prior,
-               "confidence_level": result.confidence_level, "measure": result.measure,
-               "interval": result.interval}
-    options["tau_prior_scale"] = prior.scale if prior.name in ("half_normal", "half_cauchy", "uniform") else None
+def prior_options(prior: TauPrior) -> dict[str, object]:
+    """The keyword arguments that rebuild ``prior`` (tau_prior, tau_prior_scale, and the table's
+    outcome and comparison for Turner's and Rhodes' priors)."""
+    options = {"tau_prior": prior.name,
+               "tau_prior_scale": prior.scale if prior.name in ("half_normal", "half_cauchy", "uniform") else None}
     if prior.name in ("turner", "rhodes"):
-        options["tau_prior_outcome"] = prior.outcome
-        options["tau_prior_comparison"] = prior.comparison
+        options.update(tau_prior_outcome=prior.outcome, tau_prior_comparison=prior.comparison)
     return options
 
 

@@ -40,11 +40,13 @@ from analysis._tau_priors import TauPrior, make_tau_prior
 from analysis.bayesian import (
     INTERVALS,
     NormalPosterior,
+    PosteriorContract,
     ParameterSummary,
     check_confidence_level,
     check_mu_prior,
     check_proper,
     model_label,
+    prior_options,
     summarise_mixture,
     tau_interval,
 )
@@ -259,7 +261,7 @@ class BinomialPosterior:
 
 
 @dataclass(frozen=True)
-class BayesianProportionResult:
+class BayesianProportionResult(PosteriorContract):
     """Posterior summary of the binomial-normal model (logit scale, back-transformed beside it).
 
     Attributes
@@ -326,47 +328,6 @@ class BayesianProportionResult:
     method = "BAYES"
 
     @property
-    def estimate(self) -> float:
-        return self.mu_median
-
-    @property
-    def se(self) -> float:
-        return self.mu_sd
-
-    @property
-    def ci_lb(self) -> float:
-        return self.mu_ci_lb
-
-    @property
-    def ci_ub(self) -> float:
-        return self.mu_ci_ub
-
-    @property
-    def pi_lb(self) -> float:
-        return self.pred_ci_lb
-
-    @property
-    def pi_ub(self) -> float:
-        return self.pred_ci_ub
-
-    @property
-    def tau2(self) -> float:
-        """Posterior median of tau² (the square of tau's median)."""
-        return self.tau_median**2
-
-    @property
-    def pval(self) -> float:
-        return float("nan")
-
-    @property
-    def random_effects(self) -> bool:
-        return True
-
-    @property
-    def tau2_at_boundary(self) -> bool:
-        return False
-
-    @property
     def model_label(self) -> str:
         return model_label(self.tau_prior).replace("Bayesian RE", "Bayesian binomial-normal")
 
@@ -378,13 +339,8 @@ class BayesianProportionResult:
 
     def fit_options(self) -> dict[str, object]:
         """Keyword arguments of :func:`bayesian_proportions` that refit with the same options."""
-        prior = self.tau_prior
-        options = {"tau_prior": prior.name, "mu_prior": self.mu_prior,
-                   "confidence_level": self.confidence_level, "interval": self.interval,
-                   "tau_prior_scale": prior.scale if prior.name in ("half_normal", "half_cauchy", "uniform") else None}
-        if prior.name in ("turner", "rhodes"):
-            options.update(tau_prior_outcome=prior.outcome, tau_prior_comparison=prior.comparison)
-        return options
+        return {**prior_options(self.tau_prior), "mu_prior": self.mu_prior,
+                "confidence_level": self.confidence_level, "interval": self.interval}
 
     def refit(self, **options) -> BayesianProportionResult:
         """Refit the same studies with some options changed (e.g. another ``tau_prior``)."""
@@ -428,17 +384,6 @@ class BayesianProportionResult:
         if parameter == "tau":
             return self.posterior.tau_density(grid)
         return np.asarray(self._mixture(parameter).pdf(np.asarray(grid, dtype=float)))
-
-    def prior_density(self, parameter: str, grid) -> np.ndarray:
-        """Prior density of "mu" (logit) or "tau" at ``grid`` (NaN for a flat or improper prior)."""
-        check_option("parameter", parameter, ("mu", "tau"))
-        grid = np.asarray(grid, dtype=float)
-        if parameter == "tau":
-            return self.tau_prior.pdf(grid) if self.tau_prior.proper else np.full(grid.shape, np.nan)
-        if self.mu_prior is None:
-            return np.full(grid.shape, np.nan)
-        mean, sd = self.mu_prior
-        return np.exp(-0.5 * ((grid - mean) / sd) ** 2) / (np.sqrt(2.0 * np.pi) * sd)
 
     def summary_frame(self) -> pd.DataFrame:
         """One row per study then the pooled row, on the proportion scale (as ``ProportionResult``).
