@@ -196,16 +196,17 @@ def test_densities_integrate_to_one():
     assert res.prior_density("tau", [0.0])[0] == pytest.approx(2 * stats.norm.pdf(0, 0, 0.5))
 
 
-def test_log_risk_ratio_from_escalc():
-    """The controlled comparison: the Bayesian model on escalc's log RR."""
-    es = effect_sizes(BCG, measure="RR")
-    res = bayesian_meta_analysis(es["yi"], es["vi"], labels=BCG["study"], measure="RR")
-    reml = meta_analysis(es["yi"], es["vi"], method="REML", measure="RR")
-    assert res.k == 13 and res.measure == "RR"
-    # Same model, weak prior, 13 studies: close to REML, with wider intervals.
+@pytest.mark.parametrize("measure", ["RR", "OR", "RD"])
+def test_controlled_comparison_from_escalc(measure):
+    """The controlled comparison: the Bayesian model on escalc's log RR, log OR or RD."""
+    es = effect_sizes(BCG, measure=measure)
+    res = bayesian_meta_analysis(es["yi"], es["vi"], labels=BCG["study"], measure=measure)
+    reml = meta_analysis(es["yi"], es["vi"], method="REML", measure=measure)
+    assert res.k == 13 and res.measure == measure
+    # Same model, weakly informative prior, 13 studies: close to REML, with wider intervals.
     assert res.mu_median == pytest.approx(reml.estimate, abs=0.25 * reml.se)
     assert res.mu_ci_ub - res.mu_ci_lb > reml.ci_ub - reml.ci_lb
-    assert res.prob_above(0.0) < 0.01  # the vaccine lowers the risk
+    assert res.prob_above(0.0) < 0.05  # the vaccine lowers the risk on every scale
 
 
 def test_turner_prior_table():
