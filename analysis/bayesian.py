@@ -30,11 +30,18 @@ import numpy as np
 import pandas as pd
 
 from analysis._errors import AnalysisError, check_option
-from analysis._posterior import NormalMixture, TauRule, shortest_interval
+from analysis._posterior import PANELS, NormalMixture, TauRule, shortest_interval
 from analysis._summary import study_labels, summary_frame, wald_interval
 from analysis._tau_priors import TauPrior, make_tau_prior
 
 INTERVALS = ("central", "shortest")
+
+#: Panels of the tau rule: at least PANELS (analysis._posterior), more when the
+#: pilot posterior of tau is narrow relative to its median (relative spread
+#: (q84 - q16) / (2 median) below PANELS_PER_SPREAD / PANELS, i.e. about 100+
+#: studies), up to MAX_PANELS; keeps tau's interval within ~1e-3 posterior SDs.
+PANELS_PER_SPREAD = 3.0
+MAX_PANELS = 96
 PARAMETERS = ("mu", "theta_new", "tau")
 
 #: The keys of ``BayesianResult.to_dict()``, in order.
@@ -127,7 +134,11 @@ class NormalPosterior:
             pilot = cls._on_rule(yi, vi, prior, mu_prior, TauRule.build(pilot_scale, prior.upper))
             scale = pilot.tau_quantile(0.5)
             if not np.isfinite(scale) or scale <= 0:
-                scale = pilot_scale
+                return cls._on_rule(yi, vi, prior, mu_prior, TauRule.build(pilot_scale, prior.upper))
+            # A posterior of tau narrow relative to its median (many studies) needs more panels.
+            spread = (pilot.tau_quantile(0.84) - pilot.tau_quantile(0.16)) / (2.0 * scale)
+            panels = int(np.clip(np.ceil(PANELS_PER_SPREAD / max(spread, 1e-12)), PANELS, MAX_PANELS))
+            return cls._on_rule(yi, vi, prior, mu_prior, TauRule.build(scale, prior.upper, panels=panels))
         return cls._on_rule(yi, vi, prior, mu_prior, TauRule.build(scale, prior.upper))
 
     @classmethod
