@@ -39,6 +39,8 @@ from analysis._summary import summary_frame
 from analysis._tau_priors import TauPrior, make_tau_prior
 from analysis.bayesian import (
     INTERVALS,
+    MAX_PANELS,
+    PANELS_PER_SPREAD,
     NormalPosterior,
     PosteriorContract,
     ParameterSummary,
@@ -225,7 +227,10 @@ class BinomialPosterior:
         scale = pilot.tau_quantile(0.5)
         if not np.isfinite(scale) or scale <= 0:
             scale = pilot.rule.s
-        rule = TauRule.build(scale, prior.upper, panels=TAU_PANELS, nodes=TAU_PANEL_NODES)
+        # as in the normal-normal model: more panels for a narrow posterior of tau (many studies)
+        spread = (pilot.tau_quantile(0.84) - pilot.tau_quantile(0.16)) / (2.0 * scale)
+        panels = int(np.clip(np.ceil(PANELS_PER_SPREAD / max(spread, 1e-12)), TAU_PANELS, MAX_PANELS))
+        rule = TauRule.build(scale, prior.upper, panels=panels, nodes=TAU_PANEL_NODES)
         log_marginal, start, step, masses = cls.rows(events, n, mu_prior, pilot, rule.tau)
         log_terms = log_marginal + prior.logpdf(rule.tau) + rule.log_weights
         top = np.max(log_terms)
