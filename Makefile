@@ -52,6 +52,8 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/bench_pooling.py
 	$(PY) benchmarks/bench_proportions.py
 	$(PY) benchmarks/bench_explorer.py
+	$(PY) benchmarks/bench_bayesian.py
+	$(PY) benchmarks/coverage.py
 
 clean:
 	rm -rf $(VENV) reports_build_* reports_old_*

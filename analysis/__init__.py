@@ -10,6 +10,7 @@ call them.
 """
 
 from analysis._errors import AnalysisError
+from analysis.bayesian import bayesian_meta_analysis
 from analysis.crossover import correlation_sweep
 from analysis.effect_sizes import effect_sizes
 from analysis.fixed_effects import mantel_haenszel, peto
@@ -20,6 +21,7 @@ from analysis.small_study import egger_test, rank_test, trim_and_fill
 
 __all__ = [
     "AnalysisError",
+    "bayesian_meta_analysis",
     "correlation_sweep",
     "cumulative",
     "effect_sizes",
