@@ -58,7 +58,7 @@ class _GlmmFit:
 
 
 @lru_cache(maxsize=16)
-def _quadrature(points: int) -> tuple[np.ndarray, np.ndarray]:
+def quadrature(points: int) -> tuple[np.ndarray, np.ndarray]:
     nodes, weights = hermegauss(points)
     # hermegauss integrates against exp(-z^2/2); dividing by sqrt(2 pi) gives
     # a rule for the standard normal density (weights sum to one).
@@ -100,7 +100,7 @@ def conditional_modes(x, n, mu, tau, start=None):
     return u, curvature
 
 
-def _binomial_loglik(x, n, eta, log_choose):
+def binomial_loglik(x, n, eta, log_choose):
     # x * eta - n * log(1 + exp(eta)), written to stay finite for large |eta|.
     return log_choose + x * eta - n * np.logaddexp(0.0, eta)
 
@@ -116,7 +116,7 @@ class _BinomialNormal:
         self.x = x
         self.n = n
         self.log_choose = special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1)
-        self.nodes, self.log_w_over_phi = _quadrature(points)
+        self.nodes, self.log_w_over_phi = quadrature(points)
         self.u_start = None
 
     def loglik(self, mu, theta):
@@ -127,7 +127,7 @@ class _BinomialNormal:
         u = u_hat[:, None] + scale[:, None] * self.nodes[None, :]
         eta = mu + tau * u
         terms = (
-            _binomial_loglik(self.x[:, None], self.n[:, None], eta, self.log_choose[:, None])
+            binomial_loglik(self.x[:, None], self.n[:, None], eta, self.log_choose[:, None])
             - 0.5 * u**2
             + self.log_w_over_phi[None, :]
         )

@@ -23,6 +23,7 @@ to ~1e-6 posterior SDs (tests compare against bayesmeta and against a doubled ru
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -33,6 +34,8 @@ from analysis._errors import AnalysisError, check_option
 from analysis._posterior import PANELS, NormalMixture, TauRule, shortest_interval
 from analysis._summary import study_labels, summary_frame, wald_interval
 from analysis._tau_priors import TauPrior, make_tau_prior
+from analysis.contract import PooledResult
+from analysis.formatting import format_number
 
 INTERVALS = ("central", "shortest")
 
@@ -229,12 +232,44 @@ def model_label(prior: TauPrior) -> str:
     return f"Bayesian RE ({prior.label})"
 
 
-class PosteriorContract:
-    """The shared result contract for posterior summaries (mixed into both Bayesian results).
+class PosteriorContract(PooledResult):
+    """The result contract (:mod:`analysis.contract`) for posterior summaries (both Bayesian results).
 
     Needs ``mu_median, mu_sd, mu_ci_lb, mu_ci_ub, pred_ci_lb, pred_ci_ub,
-    tau_median, tau_prior, mu_prior``.
+    tau_median, tau_prior, mu_prior``. Intervals are credible intervals and the
+    prediction interval is the posterior predictive interval of a new study's
+    effect (:attr:`is_bayesian`); there is no p-value, I² or heterogeneity test:
+    tau's posterior (``tau_median``, ``tau_ci_lb``, ``tau_ci_ub``) describes
+    the heterogeneity.
     """
+
+    is_bayesian = True
+    interval_name = "CrI"
+    i2 = float("nan")
+    heterogeneity_test = None
+
+    @property
+    def model_description(self) -> str:
+        """E.g. ``"Bayesian random-effects model (half-normal 0.5 prior on tau)"``."""
+        return f"Bayesian random-effects model ({self.tau_prior.label} prior on tau)"
+
+    @property
+    def has_prediction_interval(self) -> bool:
+        """The posterior predictive interval exists for any k with a proper prior on tau."""
+        return math.isfinite(self.pi_lb) and math.isfinite(self.pi_ub)
+
+    def _heterogeneity_lines(self, scale_name: str, level: str) -> list[str]:
+        return [f"tau (between-study SD, {scale_name}): posterior median {format_number(self.tau_median, 4)} "
+                f"({level} CrI {format_number(self.tau_ci_lb, 4)} to {format_number(self.tau_ci_ub, 4)}); "
+                f"prior {self.tau_prior.label}"]
+
+    def _estimate_line(self, level: str) -> str:
+        return (f"  posterior median {format_number(self.estimate, 4)}, posterior SD {format_number(self.se, 4)}, "
+                f"{level} CrI {format_number(self.ci_lb, 4)} to {format_number(self.ci_ub, 4)}, "
+                f"{self._probability_text()}")
+
+    def _probability_text(self) -> str:
+        return f"P(mu > 0) = {format_number(self.prob_above(0.0), 3)}"
 
     @property
     def estimate(self) -> float:

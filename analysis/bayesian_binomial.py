@@ -52,14 +52,8 @@ from analysis.bayesian import (
     summarise_mixture,
     tau_interval,
 )
-from analysis.proportions import (
-    _binomial_loglik,
-    _check_counts,
-    _conditional_modes,
-    _escalc_proportions,
-    _quadrature,
-    study_intervals,
-)
+from analysis._glmm import binomial_loglik, conditional_modes, quadrature
+from analysis.proportions import _check_counts, _escalc_proportions, study_intervals
 
 #: Adaptive Gauss-Hermite nodes per study likelihood (lme4's nAGQ; the GLMM
 #: default is 7). 9 nodes keep the quadrature error of the posterior summaries
@@ -122,14 +116,14 @@ def _study_loglik(x, n, log_choose, mu, tau, points, y=None, v=None, curvature_n
     are the escalc logits and variances that start the mode search.
     """
     if y is None:
-        u_hat, curvature = _conditional_modes(x, n, mu, tau)
+        u_hat, curvature = conditional_modes(x, n, mu, tau)
     else:
         u_hat, curvature = _modes(x, n, y, v, mu, tau)
-    nodes, log_w_over_phi = _quadrature(points)
+    nodes, log_w_over_phi = quadrature(points)
     scale = 1.0 / np.sqrt(curvature)
     u = u_hat[..., None] + scale[..., None] * nodes
     eta = mu[..., None] + tau[..., None] * u
-    terms = _binomial_loglik(x[:, None], n[:, None], eta, log_choose[:, None]) - 0.5 * u * u + log_w_over_phi
+    terms = binomial_loglik(x[:, None], n[:, None], eta, log_choose[:, None]) - 0.5 * u * u + log_w_over_phi
     top = terms.max(axis=-1, keepdims=True)
     weights = np.exp(terms - top)
     total = weights.sum(axis=-1)
@@ -331,6 +325,15 @@ class BayesianProportionResult(PosteriorContract):
 
     measure = "PLO"
     method = "BAYES"
+    summary_frame_scale = "natural"
+
+    @property
+    def participants(self) -> int:
+        """Patients in the pooled samples (the sum of ``n``)."""
+        return int(np.sum(self.n))
+
+    def _probability_text(self) -> str:
+        return f"P(proportion > 50%) = {self.prob_above(0.5):.3f}"
 
     @property
     def model_label(self) -> str:

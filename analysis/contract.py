@@ -113,6 +113,12 @@ class PooledResult:
     #: Scale of ``summary_frame()``: "analysis" (log ratio, ...) or "natural" (proportions).
     summary_frame_scale = "analysis"
 
+    #: True for posterior summaries (credible intervals, posterior predictive interval).
+    is_bayesian = False
+
+    #: What the intervals are called in text and tables: "CI" or "CrI" (credible interval).
+    interval_name = "CI"
+
     @property
     def random_effects(self) -> bool:
         """True for a random-effects model (tau² estimated), False for equal/fixed effects."""
@@ -177,6 +183,23 @@ class PooledResult:
         scale_name = self._analysis_scale_name()
         kind = "Random-effects" if self.random_effects else "Fixed-effect"
         lines = [f"{self.model_label}: {kind} model (k = {self.k})", ""]
+        lines += self._heterogeneity_lines(scale_name, level)
+        lines += ["", f"Model results ({scale_name}):", self._estimate_line(level)]
+        natural = self.natural()
+        if natural.label != "Estimate":
+            lines += ["", f"{natural.label}: {natural.format(natural.estimate)} ({level} {self.interval_name} "
+                          f"{natural.interval_text()})"]
+            if self.has_prediction_interval:
+                lines.append(f"{level} prediction interval: {natural.interval_text(prediction=True)}")
+        elif self.has_prediction_interval:
+            lines.append(f"  {level} prediction interval {format_number(self.pi_lb, 4)} to "
+                         f"{format_number(self.pi_ub, 4)}")
+        if self.notes:
+            lines += ["", "Notes:"] + [f"- {note}" for note in self.notes]
+        return "\n".join(lines)
+
+    def _heterogeneity_lines(self, scale_name: str, level: str) -> list[str]:
+        lines = []
         if self.random_effects:
             boundary = " (on the boundary)" if self.tau2_at_boundary else ""
             lines.append(f"tau² (between-study variance, {scale_name}): {format_number(self.tau2, 4)}{boundary}")
@@ -187,22 +210,12 @@ class PooledResult:
         if test is not None:
             lines.append(f"Test for heterogeneity ({test.name}): {test.symbol}(df = {test.df:g}) = "
                          f"{format_number(test.statistic, 4)}, {format_p(test.pval)}")
-        lines += ["", f"Model results ({scale_name}):",
-                  f"  estimate {format_number(self.estimate, 4)}, se {format_number(self.se, 4)}, "
-                  f"{format_p(self.pval) or 'p not defined'}, {level} CI "
-                  f"{format_number(self.ci_lb, 4)} to {format_number(self.ci_ub, 4)}"]
-        natural = self.natural()
-        if natural.label != "Estimate":
-            lines += ["", f"{natural.label}: {natural.format(natural.estimate)} ({level} CI "
-                          f"{natural.interval_text()})"]
-            if self.has_prediction_interval:
-                lines.append(f"{level} prediction interval: {natural.interval_text(prediction=True)}")
-        elif self.has_prediction_interval:
-            lines.append(f"  {level} prediction interval {format_number(self.pi_lb, 4)} to "
-                         f"{format_number(self.pi_ub, 4)}")
-        if self.notes:
-            lines += ["", "Notes:"] + [f"- {note}" for note in self.notes]
-        return "\n".join(lines)
+        return lines
+
+    def _estimate_line(self, level: str) -> str:
+        return (f"  estimate {format_number(self.estimate, 4)}, se {format_number(self.se, 4)}, "
+                f"{format_p(self.pval) or 'p not defined'}, {level} CI "
+                f"{format_number(self.ci_lb, 4)} to {format_number(self.ci_ub, 4)}")
 
     def __str__(self) -> str:
         return self.summary()

@@ -133,11 +133,11 @@ def describe_estimate(result, *, outcome: str = "response rate", benefit: str = 
     natural = result.natural()
     if natural.is_proportion and result.k == 1:
         return (f"The {outcome} in the single sample ({result.labels[0]}) was "
-                f"{natural.format(natural.estimate)} ({level} CI {natural.interval_text()}; "
+                f"{natural.format(natural.estimate)} ({level} {result.interval_name} {natural.interval_text()}; "
                 f"{result.participants} patients): nothing is pooled.")
     if natural.is_proportion:
         return (
-            f"The pooled {outcome} was {natural.format(natural.estimate)} ({level} CI "
+            f"The pooled {outcome} was {natural.format(natural.estimate)} ({level} {result.interval_name} "
             f"{natural.interval_text()}; {_studies(result.k)}, {result.participants} patients; "
             f"{result.model_description})."
         )
@@ -150,7 +150,7 @@ def describe_estimate(result, *, outcome: str = "response rate", benefit: str = 
         opening = f"The pooled {name} was"
         model = f"; {result.model_description}"
     numbers = (
-        f"{format_effect(natural.estimate)} ({level} CI {natural.interval_text()}; "
+        f"{format_effect(natural.estimate)} ({level} {result.interval_name} {natural.interval_text()}; "
         f"{_studies(result.k)}{model})"
     )
     if natural.null_value is None:
@@ -161,9 +161,10 @@ def describe_estimate(result, *, outcome: str = "response rate", benefit: str = 
         return f"{opening} {numbers}: no difference between ketamine and control."
     favours_ketamine = (natural.estimate > null) == (benefit == "higher")
     side = "ketamine" if favours_ketamine else "the control"
+    interval = "credible interval" if result.is_bayesian else "confidence interval"
     if natural.includes_null:
-        return f"{opening} {numbers}, favouring {side}, but the confidence interval includes {null_text}."
-    return f"{opening} {numbers}, favouring {side}; the confidence interval excludes {null_text}."
+        return f"{opening} {numbers}, favouring {side}, but the {interval} includes {null_text}."
+    return f"{opening} {numbers}, favouring {side}; the {interval} excludes {null_text}."
 
 
 def describe_heterogeneity(result) -> str:
@@ -177,6 +178,11 @@ def describe_heterogeneity(result) -> str:
     'Between-study variance tau² = 0.099 (logit scale). I² = 31%: the share of the variation in study results that reflects real differences between studies rather than chance, which might not be important. Likelihood-ratio test of heterogeneity: LRT = 6.80 on 4 degrees of freedom, p = 0.15.'
     """
     _check_result(result)
+    if result.is_bayesian:
+        return (f"Between-study standard deviation tau ({_scale_words(result)}): posterior median "
+                f"{format_tau2(result.tau_median)} ({_level(result)} CrI {format_tau2(result.tau_ci_lb)} to "
+                f"{format_tau2(result.tau_ci_ub)}), with a {result.tau_prior.label} prior"
+                + ("; with one study it is informed by the prior alone." if result.k == 1 else "."))
     if result.k == 1:
         return "With one study, heterogeneity between studies cannot be assessed."
     parts = []
@@ -211,7 +217,7 @@ def describe_prediction_interval(result, *, outcome: str = "response rate", bene
     _check_result(result)
     check_option("benefit", benefit, BENEFIT_DIRECTIONS)
     level = _level(result)
-    if result.k == 1:
+    if result.k == 1 and not result.is_bayesian:
         return "With one study there is no prediction interval for a new study."
     if not result.random_effects:
         return (f"The {result.model_description} assumes one common effect, so it gives no prediction "
@@ -221,12 +227,12 @@ def describe_prediction_interval(result, *, outcome: str = "response rate", bene
     natural = result.natural()
     if natural.is_proportion:
         return (
-            f"The {level} prediction interval, {natural.interval_text(prediction=True)}, is the range in "
+            f"The {level} {_prediction_words(result)}, {natural.interval_text(prediction=True)}, is the range in "
             f"which the {outcome} of a new study like these would be expected to lie."
         )
     name = natural.label.lower() if natural.label != "Estimate" else "effect"
     sentence = (
-        f"The {level} prediction interval, {natural.interval_text(prediction=True)}, is the range in "
+        f"The {level} {_prediction_words(result)}, {natural.interval_text(prediction=True)}, is the range in "
         f"which the {name} of a new study like these would be expected to lie."
     )
     if natural.null_value is None:
@@ -237,6 +243,33 @@ def describe_prediction_interval(result, *, outcome: str = "response rate", bene
                            "or an effect in the other direction.")
     favours = "ketamine" if (natural.estimate > null) == (benefit == "higher") else "the control"
     return sentence + f" It excludes {null:g} (no difference): a new study would be expected to favour {favours}."
+
+
+def _prediction_words(result) -> str:
+    return "posterior predictive interval" if result.is_bayesian else "prediction interval"
+
+
+def describe_probability(result, *, outcome: str = "response rate", threshold: float = 0.5) -> str:
+    """What a posterior says directly: the probability of benefit, or of a rate above ``threshold``.
+
+    Empty for a frequentist result (a confidence interval gives no such probability).
+
+    Examples
+    --------
+    >>> from analysis import bayesian_meta_analysis
+    >>> describe_probability(bayesian_meta_analysis([0.98], [0.29], measure="RR", tau_prior_scale=1.0))
+    'The posterior probability that ketamine does better than the control (risk ratio above 1) is 85%.'
+    """
+    _check_result(result)
+    if not result.is_bayesian:
+        return ""
+    natural = result.natural()
+    if natural.is_proportion:
+        return (f"The posterior probability that the {outcome} exceeds {format_percent(threshold)} is "
+                f"{format_percent(result.prob_above(threshold))}.")
+    null = natural.null_value if natural.null_value is not None else 0.0
+    return (f"The posterior probability that ketamine does better than the control ({natural.label.lower()} above "
+            f"{null:g}) is {format_percent(result.prob_above(0.0))}.")
 
 
 # ----------------------------------------------------------------- caveats
@@ -292,7 +325,10 @@ def caveats(result, data: pd.DataFrame | None = None, *, small_study=None, compa
     labels = list(result.labels)
     k = result.k
     out: list[str] = []
-    if k == 1:
+    if k == 1 and result.is_bayesian:
+        out.append("Only one study: the posterior rests on it and on the prior for the between-study spread, "
+                   "so its interval allows for a next study that differs.")
+    elif k == 1:
         out.append("Only one study: the result is that study's own estimate; nothing is pooled.")
     elif k < FEW_STUDIES:
         out.append(f"Only {k} studies: the between-study variance, I² and the prediction interval "
@@ -383,11 +419,12 @@ def summarise(result, data: pd.DataFrame | None = None, *, outcome: str = "respo
     str
         A paragraph, then ``**Caveats**`` and one bullet per caveat (when any apply).
     """
-    paragraph = " ".join([
+    paragraph = " ".join(part for part in [
         describe_estimate(result, outcome=outcome, benefit=benefit),
+        describe_probability(result, outcome=outcome),
         describe_heterogeneity(result),
         describe_prediction_interval(result, outcome=outcome, benefit=benefit),
-    ])
+    ] if part)
     notes = caveats(result, data, small_study=small_study, compare=compare)
     if not notes:
         return paragraph

@@ -50,7 +50,7 @@ from analysis.effect_sizes import MEASURES
 from analysis.pooling import MetaAnalysisResult, meta_analysis
 from analysis.transforms import clopper_pearson, wilson
 
-METHODS = ("GLMM", "PLO", "PFT", "PAS", "PR")
+METHODS = ("GLMM", "PLO", "PFT", "PAS", "PR", "BAYES")
 INTERVALS = ("clopper-pearson", "wilson")
 TESTS = ("z", "knha")
 
@@ -337,6 +337,9 @@ def pool_proportions(
     tau_method: str = "REML",
     test: str = "z",
     quadrature_points: int = DEFAULT_QUADRATURE_POINTS,
+    tau_prior: str = "half_normal",
+    tau_prior_scale: float | None = 0.5,
+    mu_prior=None,
 ) -> ProportionResult:
     """Pool single proportions (e.g. response rates in ketamine arms).
 
@@ -344,9 +347,13 @@ def pool_proportions(
     ----------
     events, n : array-like of int
         Events (responders) and sample size of each study.
-    method : {"GLMM", "PLO", "PFT", "PAS", "PR"}
+    method : {"GLMM", "PLO", "PFT", "PAS", "PR", "BAYES"}
         ``GLMM``: binomial-normal model by maximum likelihood with adaptive
         Gauss-Hermite quadrature (metafor's ``rma.glmm(measure="PLO")``).
+        ``BAYES``: the same model with priors, its posterior by numerical
+        integration (:func:`analysis.bayesian_binomial.bayesian_proportions`, whose
+        result honours the same contract; ``tau_prior``, ``tau_prior_scale`` and
+        ``mu_prior`` apply to it only).
         Otherwise an inverse-variance random-effects model on the logit
         (``PLO``), Freeman-Tukey double-arcsine (``PFT``), arcsine (``PAS``) or
         raw (``PR``) scale (``escalc`` + ``rma``).
@@ -395,6 +402,12 @@ def pool_proportions(
     0.768 [0.673, 0.842]
     """
     check_option("method", method, METHODS)
+    if method == "BAYES":
+        # imported here: analysis.bayesian_binomial builds on this module
+        from analysis.bayesian_binomial import bayesian_proportions
+
+        return bayesian_proportions(events, n, tau_prior=tau_prior, tau_prior_scale=tau_prior_scale,
+                                    mu_prior=mu_prior, confidence_level=confidence_level, labels=labels)
     check_option("interval", interval, INTERVALS)
     check_option("test", test, TESTS)
     if tau_method == "FE":
