@@ -124,11 +124,13 @@ def _controlled_row(plan: AnalysisPlan, studies: pd.DataFrame, key, words, windo
     rows = plan.controlled_rows(studies, window)
     if rows.empty:
         return _empty_row(key, words, follow_up, "No study counts responders in both arms at this time.")
-    fit = plan.controlled(studies, window).random_effects
+    fit = plan.controlled(studies, window).primary
     natural = fit.natural()
     control_events, control_n = int(rows["control_events"].sum()), int(rows["control_n"].sum())
     control = control_events / control_n
-    comments = ["One trial: a frequentist random-effects model can only repeat it."] if fit.k == 1 else []
+    comments = [] if fit.k > 1 else [
+        "One trial: the Bayesian model widens the interval for the spread a next trial could show."
+        if fit.is_bayesian else "One trial: a frequentist random-effects model can only repeat it."]
     if control == 0 and plan.measure != "RD":
         # a ratio times a control risk of 0 is 0 whatever the ratio: no absolute effect follows
         risks = [math.nan] * 3

@@ -7,10 +7,14 @@ runs, and the claims check and GRADE table take one. Its fields are the
 report's **parameter vocabulary**; every name has one meaning:
 
 =========================  =====================================================
-``proportion_model``       pooling model of response rates (GLMM, PLO, PFT, PAS, PR)
+``proportion_model``       pooling model of response rates (GLMM, PLO, PFT, PAS, PR, BAYES)
 ``measure``                controlled comparisons of responders (RR, OR, RD)
+``comparison_model``       model of the controlled comparisons: IV (inverse-variance random
+                           effects with ``method`` and ``test``) or BAYES
+``tau_prior_scale``        scale of the half-normal prior on tau of the Bayesian models
+                           (1: the calibrated choice of ``benchmarks/coverage.py``)
 ``method``                 tau² estimator of every inverse-variance model (metafor names)
-``test``                   inference of the controlled comparisons (z, knha)
+``test``                   inference of the inverse-variance controlled comparisons (z, knha)
 ``proportion_test``        inference of the inverse-variance response-rate models
                            (z, knha); the GLMM is always fitted with z
 ``time_window``            protocol window of the primary analyses
@@ -35,6 +39,8 @@ import pandas as pd
 
 from analysis._errors import AnalysisError, check_option
 from analysis._tau2 import TAU2_METHODS
+from analysis.bayesian import BayesianResult, bayesian_meta_analysis
+from analysis.contract import PooledResult
 from analysis.duration import DurationResult, responders_over_time
 from analysis.effect_sizes import effect_sizes
 from analysis.fixed_effects import FixedEffectResult, mantel_haenszel
@@ -47,8 +53,11 @@ from analysis.selection import controlled_rows, response_rate_rows, without
 #: Controlled measures of responders the plan offers.
 CONTROLLED_MEASURES = ("RR", "OR", "RD")
 
+#: Models of the controlled comparisons: inverse-variance random effects, or Bayesian.
+COMPARISON_MODELS = ("IV", "BAYES")
+
 #: Pooling models shown side by side with the primary one (protocol: sensitivity analyses).
-SENSITIVITY_MODELS = ("GLMM", "PLO", "PFT")
+SENSITIVITY_MODELS = ("GLMM", "BAYES", "PLO", "PFT")
 
 #: Columns of the 2x2 tables of responders, ketamine (group 1) against control.
 RESPONDER_COUNTS = {"ai": "ketamine_events", "n1i": "ketamine_n", "ci": "control_events", "n2i": "control_n"}
@@ -64,8 +73,12 @@ class ControlledAnalysis:
         The pooled rows of ``data/studies.csv``.
     comparisons : DataFrame
         ``rows`` with ``yi``/``vi`` of the plan's measure.
+    primary : PooledResult
+        The plan's model (``comparison_model``): ``random_effects`` or ``bayesian``.
     random_effects, equal_effects : MetaAnalysisResult
-        The primary model (the plan's ``method`` and ``test``) and the equal-effects one.
+        Inverse-variance random effects (the plan's ``method`` and ``test``) and equal effects.
+    bayesian : BayesianResult
+        The Bayesian random-effects model with the plan's half-normal prior on tau.
     mantel_haenszel : FixedEffectResult or None
         Sensitivity analysis on the 2x2 tables; None when it is undefined for these
         tables (e.g. the MH risk ratio with no control events), with the reason in
@@ -75,7 +88,9 @@ class ControlledAnalysis:
 
     rows: pd.DataFrame = field(repr=False)
     comparisons: pd.DataFrame = field(repr=False)
+    primary: PooledResult
     random_effects: MetaAnalysisResult
+    bayesian: BayesianResult
     equal_effects: MetaAnalysisResult
     mantel_haenszel: FixedEffectResult | None
     mantel_haenszel_note: str = ""
@@ -87,6 +102,8 @@ class AnalysisPlan:
 
     proportion_model: str = "GLMM"
     measure: str = "RR"
+    comparison_model: str = "IV"
+    tau_prior_scale: float = 1.0
     method: str = "REML"
     test: str = "knha"
     proportion_test: str = "z"
@@ -100,6 +117,10 @@ class AnalysisPlan:
     def __post_init__(self):
         check_option("proportion_model", self.proportion_model, PROPORTION_MODELS)
         check_option("measure", self.measure, CONTROLLED_MEASURES)
+        check_option("comparison_model", self.comparison_model, COMPARISON_MODELS)
+        if not 0 < float(self.tau_prior_scale) <= 10:
+            raise AnalysisError(f"tau_prior_scale={self.tau_prior_scale!r} must be a positive scale (at most 10) "
+                                "of the half-normal prior on tau")
         check_option("method", "EE" if self.method == "FE" else self.method, TAU2_METHODS)
         check_option("test", self.test, TESTS)
         check_option("proportion_test", self.proportion_test, TESTS)
@@ -173,7 +194,8 @@ class AnalysisPlan:
         result = pool_proportions(rows["ketamine_events"], rows["ketamine_n"],
                                   method="PLO" if single_glmm else model,
                                   confidence_level=self.confidence_level, labels=rows["study_label"],
-                                  tau_method=self.method, test="z" if model == "GLMM" else self.proportion_test)
+                                  tau_method=self.method, test="z" if model in ("GLMM", "BAYES") else self.proportion_test,
+                                  tau_prior_scale=self.tau_prior_scale)
         if single_glmm:
             note = ("one sample only: nothing is pooled and the GLMM cannot be fitted; shown is the "
                     "sample's own estimate on the logit scale (PLO, k = 1)")
@@ -209,11 +231,20 @@ class AnalysisPlan:
         return effect_sizes(rows, self.measure, columns=RESPONDER_COUNTS)
 
     def compare(self, comparisons: pd.DataFrame, *, method: str | None = None,
-                test: str | None = None) -> MetaAnalysisResult:
-        """Pool ``comparisons`` (from :meth:`comparisons`) with the plan's model."""
+                test: str | None = None) -> PooledResult:
+        """Pool ``comparisons`` (from :meth:`comparisons`) with the plan's ``comparison_model``
+        (or, given ``method``, the inverse-variance model with that estimator)."""
+        if self.comparison_model == "BAYES" and method is None:
+            return self.compare_bayesian(comparisons)
         return meta_analysis(comparisons["yi"], comparisons["vi"], method=method or self.method,
                              test=test or self.test, confidence_level=self.confidence_level,
                              labels=comparisons["study_label"], measure=self.measure)
+
+    def compare_bayesian(self, comparisons: pd.DataFrame) -> BayesianResult:
+        """The Bayesian random-effects model of ``comparisons`` (half-normal prior on tau, flat on mu)."""
+        return bayesian_meta_analysis(comparisons["yi"], comparisons["vi"], tau_prior="half_normal",
+                                      tau_prior_scale=self.tau_prior_scale, confidence_level=self.confidence_level,
+                                      labels=comparisons["study_label"], measure=self.measure)
 
     def controlled(self, studies: pd.DataFrame, time_window: str | None = None) -> ControlledAnalysis:
         """Primary analysis of responders, ketamine against control, with its sensitivity models."""
@@ -229,7 +260,10 @@ class AnalysisPlan:
                                        confidence_level=self.confidence_level, labels=rows["study_label"]), ""
         except AnalysisError as undefined:  # e.g. the MH risk ratio of tables without control events
             mh, note = None, f"No Mantel-Haenszel estimate: {undefined}"
-        return ControlledAnalysis(rows, comparisons, self.compare(comparisons),
+        random_effects = self.compare(comparisons, method=self.method)
+        bayesian = self.compare_bayesian(comparisons)
+        primary = bayesian if self.comparison_model == "BAYES" else random_effects
+        return ControlledAnalysis(rows, comparisons, primary, random_effects, bayesian,
                                   self.compare(comparisons, method="EE", test="z"), mh, note)
 
     def duration(self, studies: pd.DataFrame) -> DurationResult:

@@ -227,6 +227,36 @@ def duration_table(duration, *, caption: str = "Responders per protocol window")
     return _styled(pd.DataFrame(rows), caption)
 
 
+def prior_sensitivity_table(result, *, threshold: float, caption: str) -> Styler:
+    """The Bayesian result under each prior of the sensitivity analysis, on the natural scale.
+
+    ``threshold`` is on the analysis scale of a comparison (0: no difference) or the proportion
+    scale of a response rate; the last column is the posterior probability of exceeding it.
+    """
+    from analysis.bayesian import SENSITIVITY_PRIORS, prior_sensitivity
+
+    natural = result.natural()
+    # Turner's predictive distributions are for log odds ratios, not for a single proportion's logit
+    priors = {label: options for label, options in SENSITIVITY_PRIORS.items()
+              if not (natural.is_proportion and label.startswith("Turner"))}
+    frame = prior_sensitivity(result, priors, threshold=threshold)
+    scale = result.measure_scale
+    back = (lambda v: float(scale.back_transform(v))) if scale is not None else (lambda v: v)
+    level = f"{100 * result.confidence_level:g}%"
+    above = (f"P(above {format_percent(threshold)})" if natural.is_proportion else
+             f"P({natural.label.lower()} above {natural.null_value:g})" if natural.null_value is not None
+             else f"P(above {threshold:g})")
+    rows = [{
+        "Prior on tau": row.prior,
+        natural.label: natural.format(back(row.estimate)),
+        f"{level} CrI": f"{natural.format(back(row.ci_lb))} to {natural.format(back(row.ci_ub))}",
+        f"{level} predictive interval": f"{natural.format(back(row.pi_lb))} to {natural.format(back(row.pi_ub))}",
+        "tau (posterior median)": format_number(row.tau_median, 2),
+        above: format_percent(row.prob_above),
+    } for row in frame.itertuples()]
+    return _styled(pd.DataFrame(rows), caption)
+
+
 def notes_list(notes: Sequence[str]) -> Markdown:
     """A result's notes as a bulleted list, or a line saying there are none (never an empty table)."""
     if not notes:

@@ -99,7 +99,7 @@ def test_describe_changes_names_the_model_and_its_estimator():
 
 @pytest.mark.parametrize("choice, message", [
     ({"designs": "rct"}, "designs"),
-    ({"model": "BAYES"}, "model"),
+    ({"model": "MCMC"}, "model"),
     ({"time_window": "one_week"}, "time_window"),
     ({"model_parameters": (("tau_prior_scale", 0.5),)}, "takes no parameter tau_prior_scale"),
 ])

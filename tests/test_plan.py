@@ -95,5 +95,20 @@ def test_the_plan_uses_its_options(studies):
     assert (rate.method, rate.tau_method, rate.test, rate.confidence_level) == ("PFT", "DL", "knha", 0.9)
     fit = plan.controlled(studies).random_effects
     assert (fit.measure, fit.method, fit.test, fit.confidence_level) == ("OR", "DL", "z", 0.9)
-    assert set(plan.response_rate_models(studies)) == {"PFT", "GLMM", "PLO"}
+    assert set(plan.response_rate_models(studies)) == {"PFT", "GLMM", "BAYES", "PLO"}
     assert isinstance(plan.controlled(studies).comparisons, pd.DataFrame)
+
+
+def test_bayesian_models_of_the_plan(studies):
+    plan = AnalysisPlan(proportion_model="BAYES", comparison_model="BAYES", tau_prior_scale=0.5)
+    rate = plan.response_rate(studies)
+    assert rate.is_bayesian and rate.tau_prior.label == "half-normal 0.5"
+    controlled = plan.controlled(studies)
+    assert controlled.primary is controlled.bayesian and controlled.bayesian.is_bayesian
+    assert not controlled.random_effects.is_bayesian
+    assert controlled.bayesian.natural().label == "Risk ratio"
+    # one sample is a proper posterior with a proper prior on tau: shown as such, not replaced
+    one = AnalysisPlan(proportion_model="BAYES", time_window="short_term", include_unstated_time=False)
+    assert one.response_rate(studies).k == 1 and one.response_rate(studies).is_bayesian
+    with pytest.raises(AnalysisError, match="tau_prior_scale"):
+        AnalysisPlan(tau_prior_scale=0)

@@ -32,6 +32,7 @@ OVERRIDE_GROUPS = {
     "response-rate model": {"proportion_model": "PFT", "proportion_test": "knha", "method": "DL",
                             "response_rate_threshold": 0.6},
     "controlled comparison": {"measure": "OR", "test": "z", "confidence_level": 0.9},
+    "Bayesian models": {"comparison_model": "BAYES", "tau_prior_scale": 0.5},
     "time window": {"time_window": "short_term", "include_unstated_time": False},
     "study selection": {"responder_threshold": 50, "exclude": ["cohen2006"]},
 }
@@ -74,7 +75,7 @@ def _expected_sentences(plan: AnalysisPlan) -> dict[str, str]:
     studies = load_studies()
     return {
         "02_response_rates": describe_estimate(plan.response_rate(studies)),
-        "03_controlled_trials": describe_estimate(plan.controlled(studies).random_effects),
+        "03_controlled_trials": describe_estimate(plan.controlled(studies).primary),
         "06_claims_check": describe_claim_counts(check_claims(load_claims(), studies, plan).counts()),
     }
 

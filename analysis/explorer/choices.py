@@ -92,12 +92,12 @@ class ModelOption:
     parameters: tuple[ModelParameter, ...] = ()
 
 
-#: Pooling models of the response rate, primary first. Adding a model is one entry, e.g.
-#: ``ModelOption("BAYES", "Bayesian binomial-normal", "Bayesian binomial-normal model", False, False,
-#: (ModelParameter("tau_prior_scale", "Prior scale of τ", 0.5, 0.1, 2.0, 0.1),))``.
+#: Pooling models of the response rate, primary first. Adding a model is one entry.
 MODELS = {
     option.method: option for option in (
         ModelOption("GLMM", "Binomial-normal GLMM (primary)", "binomial-normal GLMM", False, False),
+        ModelOption("BAYES", "Bayesian binomial-normal", "Bayesian binomial-normal model", False, False,
+                    (ModelParameter("tau_prior_scale", "Prior scale of τ", 1.0, 0.1, 2.0, 0.1),)),
         ModelOption("PLO", "Logit, inverse variance (PLO)", "logit inverse-variance model (PLO)", True, True),
         ModelOption("PFT", "Freeman-Tukey double arcsine, inverse variance (PFT)",
                     "Freeman-Tukey inverse-variance model (PFT)", True, True),

@@ -268,3 +268,19 @@ def _analysis_scale_name(fit) -> str:
     from analysis.plots._scale import analysis_scale_for
 
     return analysis_scale_for(getattr(fit, "measure", None)).label.lower()
+
+
+def describe_posterior_plot(result) -> FigureDescription:
+    """Caption and alt text of :func:`analysis.plots.posterior.posterior_plot` (a Bayesian result)."""
+    natural = result.natural()
+    level = f"{100 * result.confidence_level:g} %"
+    estimate = natural.format(natural.estimate).replace("%", " %")
+    interval = natural.interval_text().replace("%", " %")
+    alt = (f"Posterior densities of a Bayesian random-effects model of {_count(result.k, 'study', 'studies')} "
+           f"with a {result.tau_prior.label} prior on tau: pooled {natural.label.lower()} {estimate}, "
+           f"{level} credible interval {interval}; between-study SD tau posterior median "
+           f"{result.tau_median:.2f} ({level} credible interval {result.tau_ci_lb:.2f} to {result.tau_ci_ub:.2f}).")
+    caption = (f"Posterior densities ({result.model_label}): the pooled effect and a new study's effect "
+               f"on the {_analysis_scale_name(result)} scale, and the between-study SD tau; grey lines "
+               "are the priors, so the figure shows how much the data moved them.")
+    return FigureDescription(caption, alt)

@@ -200,7 +200,7 @@ def snapshot(data_dir: Path | str, *, data_version: str, built: str = "", code: 
                                               len(plan.response_rate_rows(studies)))
     with contextlib.suppress(AnalysisError):
         controlled = plan.controlled(studies)
-        ratio = controlled.random_effects.natural()
+        ratio = controlled.primary.natural()
         headlines["controlled_rr"] = Headline(ratio.estimate, ratio.ci_lb, ratio.ci_ub, len(controlled.rows))
 
     verdicts = {}
