@@ -24,8 +24,8 @@ from analysis.plots.describe import (
 from analysis.plots.display import FigureDisplay, show_figure
 from analysis.plots.duration import duration_plot
 from analysis.plots.forest import forest_plot, heterogeneity_text, subgroup_difference_text
-from analysis.plots.posterior import posterior_plot
 from analysis.plots.funnel import funnel_plot
+from analysis.plots.posterior import posterior_plot
 from analysis.plots.prisma import prisma_plot
 from analysis.plots.risk_of_bias import risk_of_bias_plot
 from analysis.plots.sensitivity import cumulative_plot, leave_one_out_plot
@@ -40,6 +40,7 @@ __all__ = [
     "describe_forest_plot",
     "describe_funnel_plot",
     "describe_leave_one_out_plot",
+    "describe_posterior_plot",
     "describe_prisma_plot",
     "describe_risk_of_bias_plot",
     "duration_plot",
@@ -48,6 +49,7 @@ __all__ = [
     "heterogeneity_text",
     "leave_one_out_plot",
     "overlapping_texts",
+    "posterior_plot",
     "prisma_plot",
     "risk_of_bias_plot",
     "save_figure",
