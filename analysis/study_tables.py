@@ -55,7 +55,10 @@ def _intervention(row, d) -> str:
     dose = row["dose_detail"] if _given(row["dose_detail"]) else "dose not reported"
     sessions = f"{format_count(row['sessions'])} session{'s' if row['sessions'] != 1 else ''}" \
         if _given(row["sessions"]) else "sessions not reported"
-    return f"{_label(d, 'ketamine_form', row['ketamine_form'])}, {_label(d, 'route', row['route']).lower()}; {dose}; {sessions}"
+    form = ("ketamine (form not reported)" if row["ketamine_form"] in ("not_reported", None)
+            else _label(d, "ketamine_form", row["ketamine_form"]))
+    route = ("route not reported" if row["route"] == "not_reported" else _label(d, "route", row["route"]).lower())
+    return f"{form[0].upper()}{form[1:]}, {route}; {dose}; {sessions}"
 
 
 def _comparator(row, d) -> str:
