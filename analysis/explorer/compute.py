@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import matplotlib
 import pandas as pd
 
 from analysis._errors import AnalysisError
 from analysis.contract import PooledResult
+from analysis.data import DATA_DIR, load_dictionary
 from analysis.explorer.choices import OUTCOMES, ExplorerState, describe_changes, select_designs
 from analysis.grade import GradeAssessment, grade_outcome, summary_of_findings
 from analysis.narrative import describe_estimate
@@ -26,6 +28,7 @@ from analysis.plan import AnalysisPlan
 from analysis.plots import forest_plot
 from analysis.proportions import pool_proportions
 from analysis.protocol import WINDOW
+from analysis.tables import labelled
 
 #: The GRADE outcome key of each outcome (as the summary report grades it; the curators'
 #: overrides in data/grade_overrides.csv refer to these keys).
@@ -92,7 +95,7 @@ class Exploration:
         if self.result is None:
             return None
         favours = ("Favours control", "Favours ketamine") if self.state.outcome == "controlled" else None
-        return forest_plot(self.result, data=self.rows, label_column="study_label",
+        return forest_plot(self.result, data=labelled(self.rows, _studies_dictionary()), label_column="study_label",
                            columns=FOREST_COLUMNS[self.state.outcome], favours=favours,
                            counts_header=None, title=OUTCOMES[self.state.outcome])
 
@@ -202,6 +205,12 @@ def explore(state: ExplorerState, studies: pd.DataFrame, *, labels=None, primary
                        grade_message=grade_message)
 
 
+@lru_cache(maxsize=1)
+def _studies_dictionary():
+    """The study table's dictionary: its reader labels replace codes in the forest plot's columns."""
+    return load_dictionary(DATA_DIR / "studies.dictionary.csv")
+
+
 def primary_result(outcome: str, studies: pd.DataFrame) -> PooledResult:
     """The protocol's primary analysis of ``outcome``."""
     return pooled(ExplorerState.primary(outcome), studies)[2]
@@ -213,4 +222,5 @@ def figure_svg(figure) -> str:
     with matplotlib.rc_context({"svg.hashsalt": "analysis.explorer", "svg.fonttype": "none"}):
         figure.savefig(buffer, format="svg", metadata={"Date": None}, facecolor="white")
     markup = buffer.getvalue()
-    return markup[markup.index("<svg"):]
+    # scale to the width of its box (a phone's screen) instead of overflowing it
+    return markup[markup.index("<svg"):].replace("<svg ", '<svg style="max-width: 100%; height: auto" ', 1)

@@ -25,7 +25,9 @@ from analysis.explorer.choices import (
     DESIGNS, MODELS, OUTCOMES, TEST_WORDS, THRESHOLDS, ExplorerState, ModelOption, study_choices,
 )
 from analysis.explorer.compute import Exploration, explore, figure_svg, primary_result
+from analysis.formatting import format_number, format_percent, is_missing
 from analysis.grade import load_grade_overrides
+from analysis.tables import MISSING
 from analysis.plan import CONTROLLED_MEASURES
 from analysis.protocol import WINDOWS
 
@@ -189,12 +191,24 @@ class Explorer:
         return exploration
 
 
+#: Reader headers of the summary-of-findings row.
+_GRADE_HEADERS = {"label": "Outcome", "k": "Studies", "participants": "Participants", "start": "Starting level",
+                  "risk_of_bias": "Risk of bias", "inconsistency": "Inconsistency", "indirectness": "Indirectness",
+                  "imprecision": "Imprecision", "publication_bias": "Publication bias", "certainty": "Certainty"}
+
+
 def _grade_html(exploration: Exploration) -> str:
     if exploration.grade is None:
         return f"<p>{html.escape(exploration.grade_message)}</p>" if exploration.grade_message else ""
     frame = exploration.grade_frame()
-    table = (frame.drop(columns=["reasons"]).reset_index().rename(columns=lambda name: name.replace("_", " "))
-             .to_html(index=False, float_format=lambda v: f"{v:.2f}", border=0))
+    grade = exploration.grade
+    percent = grade.scale == "Proportion"
+    number = format_percent if percent else (lambda v: format_number(v, 2))
+    shown = frame.drop(columns=["reasons", "scale", "estimate", "ci_lb", "ci_ub"]).reset_index()
+    shown.insert(3, f"{grade.scale} (95% CI)",
+                 f"{number(grade.estimate)} ({number(grade.ci_lb)} to {number(grade.ci_ub)})")
+    shown["participants"] = shown["participants"].map(lambda v: MISSING if is_missing(v) else f"{int(v)}")
+    table = shown.rename(columns=_GRADE_HEADERS).to_html(index=False, border=0)
     certainty = exploration.grade.certainty
     return (f"<p><b>Summary of findings (GRADE): certainty {html.escape(certainty)}</b></p>{table}"
             f"<p>{html.escape(frame['reasons'].iloc[0])}</p>")
