@@ -245,8 +245,26 @@ class PosteriorContract(PooledResult):
 
     is_bayesian = True
     interval_name = "CrI"
-    i2 = float("nan")
     heterogeneity_test = None
+
+    @property
+    def i2(self) -> float:
+        """I² (percent) implied by the posterior median of tau², as metafor defines I² for a GLMM.
+
+        ``100 tau² / (tau² + s²)`` with the typical within-study variance
+        ``s² = (k - 1) / (sum w - sum w² / sum w)``, ``w = 1 / vi``; NaN for one study.
+        GRADE's inconsistency rule reads it.
+        """
+        vi = self.within_variances()
+        if vi.size < 2:
+            return float("nan")
+        w = 1.0 / vi
+        typical = (vi.size - 1) / (w.sum() - np.sum(w**2) / w.sum())
+        return float(100.0 * self.tau2 / (self.tau2 + typical))
+
+    def within_variances(self) -> np.ndarray:
+        """The studies' sampling variances on the analysis scale."""
+        return np.asarray(self.vi, dtype=float)
 
     @property
     def model_description(self) -> str:

@@ -332,6 +332,10 @@ class BayesianProportionResult(PosteriorContract):
         """Patients in the pooled samples (the sum of ``n``)."""
         return int(np.sum(self.n))
 
+    def within_variances(self) -> np.ndarray:
+        """escalc's PLO sampling variances of the samples (1/2 added where 0 or all events)."""
+        return _escalc_proportions(self.events, self.n, "PLO")[1]
+
     def _probability_text(self) -> str:
         return f"P(proportion > 50%) = {self.prob_above(0.5):.3f}"
 

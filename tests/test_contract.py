@@ -118,3 +118,21 @@ def test_participants_counted_once_by_the_result():
     assert results["GLMM"].participants == sum(N)
     assert results["MH"].participants == sum(map(sum, TABLES.values()))
     assert results["REML"].participants is None
+
+
+def test_bayesian_results_honour_the_contract_and_give_grade_an_i2():
+    from analysis import bayesian_meta_analysis
+
+    rate = pool_proportions(EVENTS, N, method="BAYES", tau_prior_scale=1.0)
+    comparison = bayesian_meta_analysis([0.1, 0.3, 0.35, 0.6], [0.02, 0.03, 0.015, 0.04], measure="RR")
+    for result in (rate, comparison):
+        assert isinstance(result, PooledResult) and result.is_bayesian and result.interval_name == "CrI"
+        assert result.heterogeneity_test is None and np.isnan(result.pval)
+        vi = result.within_variances()
+        w = 1 / vi
+        typical = (len(vi) - 1) / (w.sum() - (w**2).sum() / w.sum())
+        assert result.i2 == pytest.approx(100 * result.tau2 / (result.tau2 + typical))
+        assert "CrI" in result.summary() and "posterior median" in result.summary()
+    assert rate.natural().estimate == pytest.approx(rate.prop)
+    assert rate.participants == sum(N)
+    assert np.isnan(bayesian_meta_analysis([0.98], [0.29]).i2)  # one study: no I²
