@@ -369,3 +369,16 @@ def test_subgroup_analysis_result_draws_blocks_and_the_difference_test(bcg_re):
     # fits of dat.bcg rows 1-6 and 7-13 gives QE = 2.129741, p = 0.144465; I² = 53.0459%.
     assert _texts(fig, "note")[-1].get_text() == (
         "Test for subgroup differences: Q = 2.13, df = 1, p = 0.14; I² = 53%")
+
+
+def test_forest_plot_states_the_test_for_overall_effect_of_its_model(bcg_fig):
+    """Issue 10: forest plots as readers expect (RevMan prints the test for overall effect)."""
+    from analysis.plots.forest import overall_effect_text
+    from analysis.pooling import meta_analysis
+
+    shown = [t.get_text() for t in _texts(bcg_fig, "overall-test")]
+    assert len(shown) == 1 and shown[0].startswith("Test for overall effect: z = ")
+    knha = meta_analysis([0.1, 0.3, 0.35, 0.65], [0.01, 0.02, 0.015, 0.03], test="knha")
+    assert overall_effect_text(knha) == f"Test for overall effect: t(3) = {knha.statistic:.2f}, p = 0.061"
+    bayes = pool_proportions([8, 17, 8, 13, 11], [12, 29, 11, 34, 17], method="BAYES")
+    assert overall_effect_text(bayes) == ""  # a posterior has no test; the text gives its probabilities

@@ -46,6 +46,7 @@ class Row:
     ci_ub: float = math.nan
     size: float = math.nan  # relative square area (weights); NaN draws a default square
     bold: bool = False
+    gid: str = "note"  # of a note's text: "note" (heterogeneity, subgroups) or "overall-test"
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def draw_table(rows: list[Row], columns: list[Column], scale: AxisScale, *,
             continue
         if row.kind == "note":
             _text(fig, _MARGIN, y, row.label, trans, "left", small,
-                  "normal", gid="note", style="italic")
+                  "normal", gid=row.gid, style="italic")
             continue
         for col in left_cols + right_cols:
             text = cell(row, col)

@@ -317,10 +317,32 @@ def _pooled_rows(fits, frames, scale: AxisScale, digits, prediction, heterogenei
             rows.append(pi)
             prediction_drawn = True
     if heterogeneity:
-        text = heterogeneity_text(_heterogeneity_source(fits))
+        source = _heterogeneity_source(fits)
+        text = heterogeneity_text(source)
         if text:
             rows.append(Row("note", label=text))
+        overall = overall_effect_text(source)
+        if overall:
+            rows.append(Row("note", label=overall, gid="overall-test"))
     return rows
+
+
+def overall_effect_text(result) -> str:
+    """RevMan's "Test for overall effect" line: the z (or t) statistic and its p-value; "" when the
+    model has no test (a posterior: its probabilities are in the text).
+
+    Examples
+    --------
+    >>> from analysis.pooling import meta_analysis
+    >>> overall_effect_text(meta_analysis([0.1, 0.3, 0.35, 0.65], [0.01, 0.02, 0.015, 0.03], method="DL"))
+    'Test for overall effect: z = 2.99, p = 0.003'
+    """
+    statistic = getattr(result, "statistic", None)
+    if statistic is None or not is_finite(statistic) or not is_finite(result.pval):
+        return ""
+    df = getattr(result, "df", None)
+    name = f"t({df:g})" if df is not None and is_finite(df) else "z"
+    return f"Test for overall effect: {name} = {format_number(statistic, 2)}, {format_p(result.pval)}"
 
 
 def _heterogeneity_source(fits):
