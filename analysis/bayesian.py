@@ -276,6 +276,17 @@ class PosteriorContract(PooledResult):
         """The posterior predictive interval exists for any k with a proper prior on tau."""
         return math.isfinite(self.pi_lb) and math.isfinite(self.pi_ub)
 
+    def refit(self, **options) -> PosteriorContract:
+        """Refit the same studies with some options changed (e.g. another ``tau_prior``)."""
+        return self._fit_function()(*self._studies(), labels=self.labels, **{**self.fit_options(), **options})
+
+    def subset(self, indices) -> PosteriorContract:
+        """Refit on the studies at positions ``indices`` with the same options."""
+        indices = np.asarray(indices)
+        return self._fit_function()(*(data[indices] for data in self._studies()),
+                                    labels=[self.labels[i] for i in np.arange(self.k)[indices]],
+                                    **self.fit_options())
+
     def _heterogeneity_lines(self, scale_name: str, level: str) -> list[str]:
         return [f"tau (between-study SD, {scale_name}): posterior median {format_number(self.tau_median, 4)} "
                 f"({level} CrI {format_number(self.tau_ci_lb, 4)} to {format_number(self.tau_ci_ub, 4)}); "
@@ -433,16 +444,12 @@ class BayesianResult(PosteriorContract):
         return {**prior_options(self.tau_prior), "mu_prior": self.mu_prior,
                 "confidence_level": self.confidence_level, "measure": self.measure, "interval": self.interval}
 
-    def subset(self, indices) -> BayesianResult:
-        """Refit on the studies at positions ``indices`` with the same options."""
-        indices = np.asarray(indices)
-        return bayesian_meta_analysis(self.yi[indices], self.vi[indices],
-                                      labels=[self.labels[i] for i in np.arange(self.k)[indices]],
-                                      **self.fit_options())
+    def _studies(self) -> tuple[np.ndarray, ...]:
+        return self.yi, self.vi
 
-    def refit(self, **options) -> BayesianResult:
-        """Refit the same studies with some options changed (e.g. another ``tau_prior``)."""
-        return bayesian_meta_analysis(self.yi, self.vi, labels=self.labels, **{**self.fit_options(), **options})
+    @staticmethod
+    def _fit_function():
+        return bayesian_meta_analysis
 
     def _mixture(self, parameter: str) -> NormalMixture:
         check_option("parameter", parameter, ("mu", "theta_new"))

@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import special
 
 from analysis._errors import AnalysisError, check_option
+from analysis._glmm import binomial_loglik, conditional_modes, quadrature
 from analysis._posterior import GridMixture, TauRule
 from analysis._summary import summary_frame
 from analysis._tau_priors import TauPrior, make_tau_prior
@@ -52,7 +53,7 @@ from analysis.bayesian import (
     summarise_mixture,
     tau_interval,
 )
-from analysis._glmm import binomial_loglik, conditional_modes, quadrature
+from analysis.formatting import format_number
 from analysis.proportions import _check_counts, _escalc_proportions, study_intervals
 
 #: Adaptive Gauss-Hermite nodes per study likelihood (lme4's nAGQ; the GLMM
@@ -337,7 +338,7 @@ class BayesianProportionResult(PosteriorContract):
         return _escalc_proportions(self.events, self.n, "PLO")[1]
 
     def _probability_text(self) -> str:
-        return f"P(proportion > 50%) = {self.prob_above(0.5):.3f}"
+        return f"P(proportion > 50%) = {format_number(self.prob_above(0.5), 3)}"
 
     @property
     def model_label(self) -> str:
@@ -354,16 +355,12 @@ class BayesianProportionResult(PosteriorContract):
         return {**prior_options(self.tau_prior), "mu_prior": self.mu_prior,
                 "confidence_level": self.confidence_level, "interval": self.interval}
 
-    def refit(self, **options) -> BayesianProportionResult:
-        """Refit the same studies with some options changed (e.g. another ``tau_prior``)."""
-        return bayesian_proportions(self.events, self.n, labels=self.labels, **{**self.fit_options(), **options})
+    def _studies(self) -> tuple[np.ndarray, ...]:
+        return self.events, self.n
 
-    def subset(self, indices) -> BayesianProportionResult:
-        """Refit on the studies at positions ``indices`` with the same options."""
-        indices = np.asarray(indices)
-        return bayesian_proportions(self.events[indices], self.n[indices],
-                                    labels=[self.labels[i] for i in np.arange(self.k)[indices]],
-                                    **self.fit_options())
+    @staticmethod
+    def _fit_function():
+        return bayesian_proportions
 
     def _mixture(self, parameter):
         check_option("parameter", parameter, ("mu", "theta_new"))
@@ -404,9 +401,8 @@ class BayesianProportionResult(PosteriorContract):
         posterior SD of mu for the pooled row); ``weight`` is NaN (the model
         has no study weights).
         """
-        _, vi, _ = _escalc_proportions(self.events, self.n, "PLO")
         return summary_frame(
-            {"label": list(self.labels), "estimate": self.events / self.n, "se": np.sqrt(vi),
+            {"label": list(self.labels), "estimate": self.events / self.n, "se": np.sqrt(self.within_variances()),
              "ci_lb": self.study_ci_lb, "ci_ub": self.study_ci_ub, "weight": np.full(self.k, np.nan),
              "events": self.events, "n": self.n},
             {"label": self.model_label, "estimate": self.prop, "se": self.se, "ci_lb": self.prop_ci_lb,

@@ -83,7 +83,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -91,7 +90,7 @@ import pandas as pd
 from analysis import claim_rules as rules
 from analysis._errors import AnalysisError, check_option
 from analysis.claim_rules import VERDICTS, Claimed
-from analysis.data import DATA_DIR, load_dictionary
+from analysis.data import studies_dictionary
 from analysis.formatting import format_count, format_effect, format_percent
 from analysis.plan import AnalysisPlan
 from analysis.proportions import study_intervals
@@ -241,12 +240,6 @@ def _claimed_text(claim) -> str:
     elif not pd.isna(claim["claimed_upper"]):
         parts.append(f"less than {claim['claimed_upper']:g}{unit}")
     return "; ".join(parts)
-
-
-@lru_cache(maxsize=1)
-def _studies_dictionary():
-    """Labels of the study table's codes (e.g. pain scales), for sentences."""
-    return load_dictionary(DATA_DIR / "studies.dictionary.csv")
 
 
 def _when(window: str) -> str:
@@ -410,7 +403,7 @@ class _Checker:
     @staticmethod
     def pain_text(rows) -> str:
         pain = rows[(rows["outcome"] == "pain_intensity") & rows["ketamine_mean"].notna()]
-        scale = _studies_dictionary()["pain_scale"]
+        scale = studies_dictionary()["pain_scale"]
         return "".join(f"; pain {r['ketamine_baseline_mean']:g} before vs {r['ketamine_mean']:g} after "
                        f"({scale.value_label(r['pain_scale'])})" for _, r in pain.iterrows())
 

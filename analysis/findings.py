@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 from pandas.io.formats.style import Styler
@@ -124,7 +123,12 @@ def _controlled_row(plan: AnalysisPlan, studies: pd.DataFrame, key, words, windo
     rows = plan.controlled_rows(studies, window)
     if rows.empty:
         return _empty_row(key, words, follow_up, "No study counts responders in both arms at this time.")
-    fit = plan.controlled(studies, window).primary
+    return _comparison_row(plan, rows, key, words, follow_up, overrides, "responders")
+
+
+def _comparison_row(plan: AnalysisPlan, rows: pd.DataFrame, key, words, follow_up, overrides, events_word):
+    """A row comparing the arms of ``rows`` (one per sample) with the plan's comparison model."""
+    fit = plan.compare(plan.comparisons(rows))
     natural = fit.natural()
     control_events, control_n = int(rows["control_events"].sum()), int(rows["control_n"].sum())
     control = control_events / control_n
@@ -135,7 +139,7 @@ def _controlled_row(plan: AnalysisPlan, studies: pd.DataFrame, key, words, windo
         # a ratio times a control risk of 0 is 0 whatever the ratio: no absolute effect follows
         risks = [math.nan] * 3
         events = f"{int(rows['ketamine_events'].sum())}/{int(rows['ketamine_n'].sum())}"
-        comments.insert(0, f"No responders in the control arms ({control_events}/{control_n}): the absolute "
+        comments.insert(0, f"No {events_word} in the control arms ({control_events}/{control_n}): the absolute "
                            f"effect cannot be derived from a ratio; ketamine arms {events}.")
     else:
         risks = [risk_with_treatment(control, value, plan.measure)
@@ -169,19 +173,18 @@ def _response_rate_row(plan: AnalysisPlan, studies: pd.DataFrame, overrides, thr
     )
 
 
-def _harms_row(plan: AnalysisPlan, studies: pd.DataFrame, key, words, outcome) -> FindingsRow:
-    rows = plan.included(studies)
-    rows = rows[(rows["outcome"] == outcome) & rows["ketamine_events"].notna() & rows["control_events"].notna()
-                & as_flag(rows["include_in_pooling"])]
+def _harms_row(plan: AnalysisPlan, studies: pd.DataFrame, key, words, outcome, overrides) -> FindingsRow:
+    included = plan.included(studies)
+    rows = included[(included["outcome"] == outcome) & included["ketamine_events"].notna()
+                    & included["control_events"].notna() & as_flag(included["include_in_pooling"])]
     if rows.empty:
-        reported = plan.included(studies)
-        described = reported[reported["adverse_events"].notna()]["cohort_id"].nunique() if outcome == "adverse_events" else 0
+        described = included[included["adverse_events"].notna()]["cohort_id"].nunique() if outcome == "adverse_events" else 0
         detail = (f" {described} samples describe adverse events in words only (see the harms section)."
                   if described else "")
         return _empty_row(key, words, "as reported",
                           f"No controlled study reports patients with {words.split(' (')[0].lower()} per arm.{detail}")
-    raise AnalysisError(f"per-arm {outcome} counts are in the data but the summary of findings does not pool them "
-                        "yet; add the analysis to analysis.findings")
+    rows = rows.sort_values(["cohort_id", "timepoint_hours"]).drop_duplicates("cohort_id")
+    return _comparison_row(plan, rows, key, words, "as reported", overrides, "patients with the event")
 
 
 def _empty_row(key, words, follow_up, comment) -> FindingsRow:
@@ -196,7 +199,7 @@ def summary_of_findings(plan: AnalysisPlan, studies: pd.DataFrame, overrides: pd
     each follow-up, adverse events, withdrawals."""
     rows = [_response_rate_row(plan, studies, overrides, plan.response_rate_threshold)]
     rows += [_controlled_row(plan, studies, *outcome, overrides) for outcome in CONTROLLED_OUTCOMES]
-    rows += [_harms_row(plan, studies, *outcome) for outcome in HARMS_OUTCOMES]
+    rows += [_harms_row(plan, studies, *outcome, overrides) for outcome in HARMS_OUTCOMES]
     return tuple(rows)
 
 
@@ -245,8 +248,3 @@ def findings_table(rows, *, caption: str = "Summary of findings: ketamine for fi
                      "trials. Certainty: GRADE (⊕⊕⊕⊕ high, ⊕⊕⊕◯ moderate, ⊕⊕◯◯ low, ⊕◯◯◯ very low).\n\n"
                      + "\n".join(f"- {note}" for note in notes))
     return styled, Markdown(footnote_text)
-
-
-def absolute_effects_frame(rows) -> pd.DataFrame:
-    """The rows' numbers as a plain frame (for tests and the technical appendix)."""
-    return pd.DataFrame([row.__dict__ for row in rows]).replace({np.nan: None})

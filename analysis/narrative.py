@@ -24,6 +24,7 @@ from analysis.duration import DurationResult
 from analysis.contract import PooledResult
 from analysis.formatting import format_effect, format_p, format_percent, format_tau2
 from analysis.protocol import MIN_STUDIES_FOR_SMALL_STUDY_TESTS, UNCONTROLLED_DESIGNS, WINDOW
+from analysis.small_study import egger_test, rank_test
 
 #: Below this many studies the caveats say the heterogeneity estimates are imprecise.
 FEW_STUDIES = 5
@@ -464,8 +465,6 @@ def describe_small_study_tests(result) -> str:
     >>> describe_small_study_tests(meta_analysis([0.1, 0.3, 0.5], [0.02, 0.03, 0.04]))
     'With 3 studies no small-study test was run: the protocol runs them only from 10 studies, because with fewer they cannot tell asymmetry from chance. The funnel plot is shown for inspection only.'
     """
-    from analysis.small_study import egger_test, rank_test
-
     if result.k < MIN_STUDIES_FOR_SMALL_STUDY_TESTS:
         return (f"With {_studies(result.k)} no small-study test was run: the protocol runs them only from "
                 f"{MIN_STUDIES_FOR_SMALL_STUDY_TESTS} studies, because with fewer they cannot tell asymmetry "

@@ -19,8 +19,12 @@ import html
 import pandas as pd
 from IPython.display import Markdown
 
+from analysis._summary import wald_interval
 from analysis.data import DataDictionary
-from analysis.formatting import format_count, is_missing
+from analysis.effect_sizes import effect_sizes
+from analysis.formatting import format_count, format_effect, format_interval, is_missing
+from analysis.plan import RESPONDER_COUNTS
+from analysis.transforms import measure_scale
 from analysis.tables import reader_table
 
 NOT_REPORTED = "not reported"
@@ -224,23 +228,22 @@ def risk_of_bias_domains(studies: pd.DataFrame, dictionary: DataDictionary, *,
 
 def ratios_at_time_points(rows: pd.DataFrame, measure: str = "RR", confidence_level: float = 0.95, *,
                           caption: str = "Ketamine against control at each reported time point"):
-    """One row per time point with both arms counted: the counts and the ratio with its Wald CI (not pooled)."""
-    from analysis.effect_sizes import effect_sizes
-    from analysis.plan import RESPONDER_COUNTS
-    from analysis.pooling import meta_analysis
-
+    """One row per time point with both arms counted: the counts and the ratio with its Wald CI
+    (as metafor's ``forest()`` draws a study; not pooled)."""
     both = rows[rows["control_events"].notna() & rows["ketamine_events"].notna()]
     table = []
     if not both.empty:
         es = effect_sizes(both, measure, columns=RESPONDER_COUNTS)
-        for (_, row), yi, vi in zip(both.iterrows(), es["yi"], es["vi"]):
-            natural = meta_analysis([yi], [vi], measure=measure, confidence_level=confidence_level).natural()
+        scale = measure_scale(measure)
+        lower, upper = wald_interval(es["yi"].to_numpy(float), es["vi"].to_numpy(float), confidence_level)
+        for (_, row), yi, lb, ub in zip(both.iterrows(), es["yi"], lower, upper):
+            estimate, lb, ub = (float(v) for v in scale.back_transform([yi, lb, ub]))
             table.append({
                 "Study": row["study_label"], "Time point": row["timepoint_label"],
                 "Ketamine: responders / patients": f"{int(row['ketamine_events'])}/{int(row['ketamine_n'])}",
                 "Control: responders / patients": f"{int(row['control_events'])}/{int(row['control_n'])}",
-                f"{natural.label} ({100 * confidence_level:g}% CI)":
-                    f"{natural.format(natural.estimate)} ({natural.interval_text()})",
+                f"{scale.label} ({100 * confidence_level:g}% CI)":
+                    f"{format_effect(estimate)} ({format_interval(lb, ub)})",
             })
     frame = pd.DataFrame(table)
     return reader_table(frame, caption=caption, columns=list(frame.columns) or ["Study"],

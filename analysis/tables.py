@@ -17,9 +17,11 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from analysis._errors import AnalysisError
+from analysis.bayesian import SENSITIVITY_PRIORS, prior_sensitivity
 from analysis.contract import PooledResult
 from analysis.data import DataDictionary
-from analysis.formatting import format_count, format_number, format_p, format_percent, format_tau2, is_missing
+from analysis.formatting import format_count, format_number, format_percent, is_missing
+from analysis.protocol import WINDOW
 
 #: What a reader sees for a missing value.
 MISSING = "–"
@@ -28,12 +30,8 @@ MISSING = "–"
 FORMATS = {
     "count": format_count,
     "percent": format_percent,
-    "ratio": lambda value: format_number(value, 2),
     "number": lambda value: format_number(value, 2),
-    "one_decimal": lambda value: format_number(value, 1),
     "whole": lambda value: format_number(value, 0),
-    "p": lambda value: format_p(value).removeprefix("p = ").replace("p < ", "< "),
-    "tau2": format_tau2,
     "text": str,
 }
 
@@ -205,8 +203,6 @@ def labelled(frame: pd.DataFrame, dictionary: DataDictionary) -> pd.DataFrame:
 
 def duration_table(duration, *, caption: str = "Responders per protocol window") -> Styler:
     """Per window: samples, responders / patients, the proportion with its CI and prediction interval."""
-    from analysis.protocol import WINDOW
-
     rows = []
     for row in duration.pooled.itertuples(index=False):
         pooled = row.time_window in duration.fits
@@ -233,8 +229,6 @@ def prior_sensitivity_table(result, *, threshold: float, caption: str) -> Styler
     ``threshold`` is on the analysis scale of a comparison (0: no difference) or the proportion
     scale of a response rate; the last column is the posterior probability of exceeding it.
     """
-    from analysis.bayesian import SENSITIVITY_PRIORS, prior_sensitivity
-
     natural = result.natural()
     # Turner's predictive distributions are for log odds ratios, not for a single proportion's logit
     priors = {label: options for label, options in SENSITIVITY_PRIORS.items()

@@ -2,6 +2,8 @@
 
 import math
 
+import pandas as pd
+
 import pytest
 
 from analysis.data import load_studies
@@ -80,3 +82,14 @@ def test_table_letters_every_downgrade_and_shows_certainty_symbols(rows):
             assert shown.startswith(CERTAINTY_SYMBOLS[row.certainty])
     assert table.caption and not table.data.isna().any().any()
     assert "nan" not in table.to_html().lower()
+
+
+def test_per_arm_harms_counts_get_a_row_with_absolute_effects(studies):
+    """A curator adding a trial with per-arm adverse events gets a summary-of-findings row, not an error."""
+    trial = studies[studies["row_id"] == "noppers2011_responders_15min"].copy()
+    trial = trial.assign(row_id="synthetic_ae", outcome="adverse_events", ketamine_events=6, ketamine_n=12,
+                         control_events=3, control_n=12)
+    rows = summary_of_findings(AnalysisPlan(), pd.concat([studies, trial], ignore_index=True))
+    harms = next(row for row in rows if row.key == "adverse_events")
+    assert harms.studies == 1 and harms.relative.startswith("RR 2.00")
+    assert harms.control_risk == pytest.approx(250.0) and harms.ketamine_risk == pytest.approx(500.0)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -73,6 +74,7 @@ __all__ = [
     "load_claims",
     "load_dictionary",
     "load_prisma",
+    "studies_dictionary",
     "load_provenance",
     "load_references",
     "load_studies",
@@ -309,6 +311,12 @@ def load_provenance(path: str | Path | None = None) -> pd.DataFrame:
     """Load ``data/provenance.csv`` (key: ``row_id`` and ``column`` together)."""
     path = DATA_DIR / "provenance.csv" if path is None else Path(path)
     return load_table(path, key=PROVENANCE_KEY)
+
+
+@lru_cache(maxsize=1)
+def studies_dictionary() -> DataDictionary:
+    """The dictionary of ``data/studies.csv``, read once: reader labels of the study table's codes."""
+    return load_dictionary(DATA_DIR / "studies.dictionary.csv")
 
 
 def load_claims(path: str | Path | None = None) -> pd.DataFrame:

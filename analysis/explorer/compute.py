@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import matplotlib
 import pandas as pd
 
 from analysis._errors import AnalysisError
 from analysis.contract import PooledResult
-from analysis.data import DATA_DIR, load_dictionary
+from analysis.data import studies_dictionary
 from analysis.explorer.choices import OUTCOMES, ExplorerState, describe_changes, select_designs
 from analysis.grade import GradeAssessment, grade_outcome, summary_of_findings
 from analysis.narrative import describe_estimate
@@ -95,7 +94,7 @@ class Exploration:
         if self.result is None:
             return None
         favours = ("Favours control", "Favours ketamine") if self.state.outcome == "controlled" else None
-        return forest_plot(self.result, data=labelled(self.rows, _studies_dictionary()), label_column="study_label",
+        return forest_plot(self.result, data=labelled(self.rows, studies_dictionary()), label_column="study_label",
                            columns=FOREST_COLUMNS[self.state.outcome], favours=favours,
                            counts_header=None, title=OUTCOMES[self.state.outcome])
 
@@ -203,12 +202,6 @@ def explore(state: ExplorerState, studies: pd.DataFrame, *, labels=None, primary
         grade, grade_message = None, f"No GRADE rating: {undefined}"
     return Exploration(state, plan, rows, result, sentence, grade, changes, comparison,
                        grade_message=grade_message)
-
-
-@lru_cache(maxsize=1)
-def _studies_dictionary():
-    """The study table's dictionary: its reader labels replace codes in the forest plot's columns."""
-    return load_dictionary(DATA_DIR / "studies.dictionary.csv")
 
 
 def primary_result(outcome: str, studies: pd.DataFrame) -> PooledResult:
