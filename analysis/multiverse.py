@@ -1,0 +1,645 @@
+"""The multiverse: every defensible analysis of one outcome, and its specification curve.
+
+With five samples and one trial, a conclusion can hinge on analytic choices. A
+multiverse meta-analysis (Voracek et al. 2019) runs every combination of the
+defensible choices; the specification curve (Simonsohn, Simmons & Nelson 2020)
+shows the estimates sorted, with the choices beneath. :func:`multiverse` builds
+every specification as an :class:`~analysis.plan.AnalysisPlan` (the report's
+parameter vocabulary), so each row equals what the plan gives for it:
+``plan.response_rate(studies)`` or ``plan.controlled(studies).primary``.
+
+The protocol's defensible choices (:func:`default_choices`)
+-----------------------------------------------------------
+=========================  ===============================================================
+``time_window``            every protocol window (:data:`analysis.protocol.TIME_WINDOWS`)
+``responder_threshold``    None (each study's own) and every threshold in the data's
+                           poolable responder rows (50 and 67 in this data version)
+``include_unstated_time``  response rates only: rows without a stated time count or not
+``designs``                ``all`` eligible designs; ``controlled`` (uncontrolled designs and
+                           samples without a control arm left out); ``randomised`` (RCTs only)
+``model``                  response rates: GLMM; PLO and PFT with tau² by REML, DL or PM and
+                           z or Hartung-Knapp (``knha``) tests; Bayesian binomial-normal with a
+                           half-normal(0.5) or half-normal(1) prior on tau. Controlled
+                           comparisons: inverse-variance (IV) with the same estimators and
+                           tests; Bayesian normal-normal with the same two priors
+``measure``                controlled comparisons only: RR, OR, RD
+``left_out``               none, or one patient sample of the specification's rows (every
+                           report of that sample, through the plan's ``exclude``)
+=========================  ===============================================================
+
+Speed: rows are selected once per window, threshold and time rule (designs and the
+sample left out then drop rows; a test checks that this equals the plan's own
+selection); the inverse-variance fits of all specifications are batched
+(:mod:`analysis._batched`); the GLMM and the Bayesian models are fitted once per
+distinct set of rows. Specifications whose rows and model are those of an earlier
+one are kept and marked (``duplicate_of``).
+
+References
+----------
+Voracek M, Kossmeier M, Tran US (2019). Which data to meta-analyze, and how? A
+specification-curve and multiverse-analysis approach to meta-analysis. Z Psychol 227(1):64-82.
+Simonsohn U, Simmons JP, Nelson LD (2020). Specification curve analysis. Nat Hum Behav 4:1208-1214.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from analysis._batched import BATCHED_METHODS, BATCHED_TESTS, fit_batch, stack
+from analysis._errors import AnalysisError, check_option
+from analysis._tau_priors import make_tau_prior
+from analysis.bayesian import summarise_mixture
+from analysis.bayesian_binomial import BinomialPosterior
+from analysis.formatting import format_interval, format_percent, plain
+from analysis.plan import CONTROLLED_MEASURES, AnalysisPlan
+from analysis.proportions import _back_transform, _escalc_proportions
+from analysis.protocol import TIME_WINDOWS, UNCONTROLLED_DESIGNS
+from analysis.transforms import back_transform, measure_scale
+
+__all__ = ["DESIGNS", "OUTCOMES", "Model", "Multiverse", "MultiverseSummary", "default_choices",
+           "default_models", "multiverse"]
+
+#: Outcomes a multiverse can be run for.
+OUTCOMES = ("response_rate", "controlled")
+
+#: Which designs are pooled: the name, and the rows it keeps.
+DESIGNS = {
+    "all": "every eligible design",
+    "controlled": "controlled studies only",
+    "randomised": "randomised trials only",
+}
+
+#: Names of the choices, per outcome, in the order of the frame's columns.
+CHOICE_NAMES = {
+    "response_rate": ("time_window", "responder_threshold", "include_unstated_time", "designs", "model",
+                      "left_out"),
+    "controlled": ("measure", "time_window", "responder_threshold", "designs", "model", "left_out"),
+}
+
+#: Half-normal prior scales on tau of the Bayesian specifications (0.5: the usual default;
+#: 1: the calibrated headline choice of benchmarks/coverage.py).
+PRIOR_SCALES = (0.5, 1.0)
+
+
+class Model(NamedTuple):
+    """A pooling model in the plan's vocabulary.
+
+    ``name`` is the plan's ``proportion_model`` (response rates: GLMM, PLO, PFT, BAYES) or
+    ``comparison_model`` (controlled: IV, BAYES); ``method`` and ``test`` apply to
+    inverse-variance models, ``tau_prior_scale`` to Bayesian ones (None otherwise).
+    """
+
+    name: str
+    method: str | None = None
+    test: str | None = None
+    tau_prior_scale: float | None = None
+
+    @property
+    def label(self) -> str:
+        """For readers: ``"GLMM"``, ``"PLO, REML, Hartung-Knapp"``, ``"Bayesian, half-normal(1)"``."""
+        if self.name == "BAYES":
+            return f"Bayesian, half-normal({plain(self.tau_prior_scale)})"
+        if self.method is None:
+            return self.name
+        test = "Hartung-Knapp" if self.test == "knha" else "z"
+        return f"{self.name}, {self.method}, {test}"
+
+    @property
+    def inverse_variance(self) -> bool:
+        return self.method is not None
+
+    def plan_fields(self, outcome: str) -> dict[str, object]:
+        """The plan's fields this model sets."""
+        fields = {"proportion_model" if outcome == "response_rate" else "comparison_model": self.name}
+        if self.method is not None:
+            fields["method"] = self.method
+            fields["proportion_test" if outcome == "response_rate" else "test"] = self.test
+        if self.tau_prior_scale is not None:
+            fields["tau_prior_scale"] = float(self.tau_prior_scale)
+        return fields
+
+
+def default_models(outcome: str = "response_rate") -> tuple[Model, ...]:
+    """The protocol's defensible models of ``outcome`` (module docstring)."""
+    check_option("outcome", outcome, OUTCOMES)
+    inverse_variance = ("PLO", "PFT") if outcome == "response_rate" else ("IV",)
+    models = [Model("GLMM")] if outcome == "response_rate" else []
+    models += [Model(name, method, test) for name in inverse_variance
+               for method in BATCHED_METHODS for test in BATCHED_TESTS]
+    models += [Model("BAYES", tau_prior_scale=scale) for scale in PRIOR_SCALES]
+    return tuple(models)
+
+
+def _poolable_thresholds(studies: pd.DataFrame) -> tuple[float, ...]:
+    rows = studies[(studies["outcome"] == "responders") & studies["ketamine_events"].notna()]
+    return tuple(sorted(float(t) for t in rows["responder_threshold_percent"].dropna().unique()))
+
+
+def default_choices(studies: pd.DataFrame, outcome: str = "response_rate") -> dict[str, tuple]:
+    """The protocol's defensible choices for ``outcome`` on ``studies`` (module docstring)."""
+    check_option("outcome", outcome, OUTCOMES)
+    choices = {
+        "time_window": TIME_WINDOWS,
+        "responder_threshold": (None, *_poolable_thresholds(studies)),
+        "include_unstated_time": (True, False),
+        "designs": tuple(DESIGNS),
+        "model": default_models(outcome),
+        "measure": CONTROLLED_MEASURES,
+        "left_out": (False, True),
+    }
+    if outcome == "controlled":
+        choices.pop("include_unstated_time")
+        choices["designs"] = ("all", "randomised")  # controlled rows have a control arm by definition
+    else:
+        choices.pop("measure")
+    return choices
+
+
+def _check_choices(choices: Mapping[str, Sequence], outcome: str) -> dict[str, tuple]:
+    names = CHOICE_NAMES[outcome]
+    unknown = sorted(set(choices) - set(names))
+    if unknown:
+        raise AnalysisError(f"multiverse choice {unknown[0]!r} does not apply to outcome={outcome!r}; "
+                            f"choices: {', '.join(names)}")
+    checked = {}
+    for name, values in choices.items():
+        values = (values,) if isinstance(values, (str, bool, Model)) or values is None else tuple(values)
+        if not values:
+            raise AnalysisError(f"multiverse choice {name!r} has no values")
+        for value in values:
+            _check_value(name, value, outcome)
+        checked[name] = values
+    return checked
+
+
+def _check_value(name: str, value, outcome: str) -> None:
+    allowed = {"time_window": TIME_WINDOWS, "designs": tuple(DESIGNS), "measure": CONTROLLED_MEASURES}
+    if name in allowed:
+        check_option(name, value, allowed[name])
+    elif name in ("include_unstated_time", "left_out") and not isinstance(value, bool):
+        raise AnalysisError(f"multiverse choice {name!r} takes True or False, not {plain(value)}")
+    elif name == "model":
+        names = ("GLMM", "PLO", "PFT", "BAYES") if outcome == "response_rate" else ("IV", "BAYES")
+        if not isinstance(value, Model) or value.name not in names:
+            raise AnalysisError(f"multiverse model {value!r} is not one of the batched models "
+                                f"({', '.join(names)}); build it with analysis.multiverse.Model")
+        if value.inverse_variance != (value.name in ("PLO", "PFT", "IV")):
+            raise AnalysisError(f"multiverse model {value!r}: {value.name} needs a tau² method and a test "
+                                "exactly when it is an inverse-variance model")
+        if value.inverse_variance:
+            check_option("method", value.method, BATCHED_METHODS)
+            check_option("test", value.test, BATCHED_TESTS)
+        if (value.name == "BAYES") != (value.tau_prior_scale is not None):
+            raise AnalysisError(f"multiverse model {value!r}: tau_prior_scale belongs to BAYES models only")
+    elif name == "responder_threshold" and value is not None:
+        AnalysisPlan(responder_threshold=value)  # the plan's own check and message
+
+
+@dataclass(frozen=True)
+class MultiverseSummary:
+    """How much the answer depends on the choices (estimable specifications only).
+
+    Attributes
+    ----------
+    outcome : str
+    specifications, estimable, distinct : int
+        All specifications, those with an estimate, and those with rows and a model
+        not seen before.
+    minimum, maximum, median : float
+        Of the estimates on the natural scale (proportion or ratio/difference).
+    above, below, includes : float
+        Shares (0-1) of estimable specifications whose interval lies above, below or
+        includes the reference value.
+    reference : float
+        The 50 % mark (``response_rate_threshold``) or the null value of the measure.
+    is_proportion : bool
+    """
+
+    outcome: str
+    specifications: int
+    estimable: int
+    distinct: int
+    minimum: float
+    maximum: float
+    median: float
+    above: float
+    below: float
+    includes: float
+    reference: float
+    is_proportion: bool
+
+    def __str__(self) -> str:
+        fmt = format_percent if self.is_proportion else (lambda x: f"{x:.2f}")
+        return (f"{self.specifications} specifications ({self.estimable} estimable, {self.distinct} distinct): "
+                f"estimates {format_interval(self.minimum, self.maximum, percent=self.is_proportion)}, "
+                f"median {fmt(self.median)}; intervals above {fmt(self.reference)}: "
+                f"{format_percent(self.above)}, below: {format_percent(self.below)}, "
+                f"including it: {format_percent(self.includes)}")
+
+
+@dataclass(frozen=True)
+class Multiverse:
+    """Every specification of one outcome (see :func:`multiverse`).
+
+    Attributes
+    ----------
+    outcome : str
+    base : AnalysisPlan
+        The plan the specifications vary (its confidence level and 50 % mark apply to all).
+    choices : dict
+        The choices enumerated, by name.
+    frame : DataFrame
+        See :meth:`to_frame`.
+    """
+
+    outcome: str
+    base: AnalysisPlan
+    choices: Mapping[str, tuple]
+    _specs: tuple = field(repr=False)
+    _exclusions: _Exclusions = field(repr=False)
+    frame: pd.DataFrame = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per specification.
+
+        Columns: ``specification`` (number), the choices (:data:`CHOICE_NAMES`; ``model``
+        as its reader's label, with ``proportion_model``/``comparison_model``, ``method``,
+        ``test``, ``tau_prior_scale`` beside it, None where they do not apply; ``left_out``
+        the label of the sample left out or None), ``k``, ``patients``, ``studies``
+        (labels), ``estimate``, ``ci_lb``, ``ci_ub`` (natural scale), ``reference``,
+        ``side`` ("above", "below" or "includes" the reference), ``excludes_reference``,
+        ``is_default`` (the base plan's own specification), ``duplicate_of`` (the first
+        specification with the same rows and model, or NA) and ``reason`` (why a
+        specification has no estimate; empty otherwise).
+        """
+        return self.frame.copy()
+
+    def plan(self, specification: int) -> AnalysisPlan:
+        """The :class:`AnalysisPlan` of a specification (its number in the frame)."""
+        return self._exclusions.plan(self._specs[int(specification)], self.base, self.outcome)
+
+    def estimable(self) -> pd.DataFrame:
+        """The rows with an estimate."""
+        return self.frame[self.frame["reason"] == ""]
+
+    def default_row(self) -> pd.Series | None:
+        """The base plan's own specification, if the choices include it."""
+        rows = self.frame[self.frame["is_default"]]
+        return rows.iloc[0] if len(rows) else None
+
+    def summary(self) -> MultiverseSummary:
+        """Range, median and the share of specifications on each side of the reference value."""
+        rows = self.estimable()
+        if rows.empty:
+            raise AnalysisError(f"no specification of the {self.outcome} multiverse has an estimate")
+        shares = rows["side"].value_counts(normalize=True)
+        scale = self.frame["reference"].iloc[0]
+        return MultiverseSummary(
+            self.outcome, len(self.frame), len(rows), int(self.frame["duplicate_of"].isna().sum()),
+            float(rows["estimate"].min()), float(rows["estimate"].max()), float(rows["estimate"].median()),
+            float(shares.get("above", 0.0)), float(shares.get("below", 0.0)),
+            float(shares.get("includes", 0.0)), float(scale), self.outcome == "response_rate")
+
+    def rank(self, specification: int) -> tuple[int, int, float]:
+        """``(rank, n, share_higher)``: the specification's place on the curve (1 = lowest
+        estimate, ties by specification number), the estimable count and the share of
+        estimable specifications with a higher estimate."""
+        rows = self.estimable().sort_values(["estimate", "specification"], kind="stable")
+        positions = list(rows["specification"])
+        if int(specification) not in positions:
+            raise AnalysisError(f"specification {specification} has no estimate: "
+                                f"{self.frame.loc[int(specification), 'reason']}")
+        estimate = self.frame.loc[int(specification), "estimate"]
+        higher = float((rows["estimate"] > estimate).mean())
+        return positions.index(int(specification)) + 1, len(positions), higher
+
+
+# ---------------------------------------------------------------- enumeration
+
+
+class _Data(NamedTuple):
+    """Choices that select rows (everything but the model and the measure)."""
+
+    time_window: str
+    responder_threshold: float | None
+    include_unstated_time: bool
+    designs: str
+
+
+def _keep_design(rows: pd.DataFrame, designs: str) -> pd.Series:
+    if designs == "controlled":
+        return ~rows["design"].isin(UNCONTROLLED_DESIGNS) & (rows["control"] != "none")
+    if designs == "randomised":
+        return rows["design"].str.startswith("rct")
+    return pd.Series(True, index=rows.index)
+
+
+#: Columns the row selection reads (a narrow copy selects faster; same rows).
+_SELECTION_COLUMNS = ("row_id", "study_id", "cohort_id", "study_label", "year", "design", "control", "outcome",
+                      "time_window", "timepoint_hours", "responder_threshold_percent", "include_in_pooling",
+                      "ketamine_events", "ketamine_n", "control_events", "control_n")
+
+
+def _selections(studies, base, outcome, choices):
+    """Yield ``(data choices, rows)`` for every data combination (before leaving a sample out)."""
+    narrow = studies[list(_SELECTION_COLUMNS)]
+    unstated = choices.get("include_unstated_time", (base.include_unstated_time,))
+    for window, threshold, include in itertools.product(choices["time_window"], choices["responder_threshold"],
+                                                        unstated):
+        plan = replace(base, time_window=window, responder_threshold=threshold, include_unstated_time=include)
+        rows = plan.response_rate_rows(narrow) if outcome == "response_rate" else plan.controlled_rows(narrow)
+        for designs in choices["designs"]:
+            yield _Data(window, threshold, include, designs), rows[_keep_design(rows, designs)]
+
+
+class _RowSet(NamedTuple):
+    """The rows of a specification, with what the frame shows of them (shared across models)."""
+
+    rows: pd.DataFrame
+    key: tuple[str, ...]
+    patients: int
+    studies: str
+
+
+def _row_set(rows: pd.DataFrame, outcome: str) -> _RowSet:
+    patients = rows["ketamine_n"].sum() + (rows["control_n"].sum() if outcome == "controlled" else 0)
+    return _RowSet(rows, tuple(rows["row_id"]), int(patients), "; ".join(rows["study_label"]))
+
+
+class _Spec(NamedTuple):
+    data: _Data
+    measure: str | None
+    model: Model
+    left_out: str | None  # cohort_id
+    left_out_label: str | None
+    rowset: _RowSet
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        return self.rowset.rows
+
+
+def _specifications(studies, base, outcome, choices):
+    measures = choices.get("measure", (None,))
+    for data, rows in _selections(studies, base, outcome, choices):
+        left_out = [None] + (list(rows["cohort_id"]) if True in choices["left_out"] else [])
+        if False not in choices["left_out"]:
+            left_out = left_out[1:]
+        labels = dict(zip(rows["cohort_id"], rows["study_label"]))
+        for cohort in left_out:
+            rowset = _row_set(rows if cohort is None else rows[rows["cohort_id"] != cohort], outcome)
+            for measure, model in itertools.product(measures, choices["model"]):
+                yield _Spec(data, measure, model, cohort, labels.get(cohort), rowset)
+
+
+class _Exclusions(NamedTuple):
+    """study_id values left out by each ``designs`` value and with each patient sample."""
+
+    designs: Mapping[str, frozenset]
+    cohorts: Mapping[str, frozenset]
+
+    @classmethod
+    def of(cls, studies: pd.DataFrame, designs) -> _Exclusions:
+        return cls({name: frozenset(studies.loc[~_keep_design(studies, name), "study_id"]) for name in designs},
+                   {cohort: frozenset(ids) for cohort, ids in studies.groupby("cohort_id")["study_id"]})
+
+    def plan(self, spec: _Spec, base: AnalysisPlan, outcome: str) -> AnalysisPlan:
+        exclude = set(base.exclude) | self.designs[spec.data.designs]
+        if spec.left_out is not None:
+            exclude |= self.cohorts[spec.left_out]
+        fields = dict(time_window=spec.data.time_window, responder_threshold=spec.data.responder_threshold,
+                      include_unstated_time=spec.data.include_unstated_time, exclude=tuple(sorted(exclude)),
+                      **spec.model.plan_fields(outcome))
+        if spec.measure is not None:
+            fields["measure"] = spec.measure
+        return replace(base, **fields)
+
+
+# ---------------------------------------------------------------- fitting
+
+
+class _Estimate(NamedTuple):
+    estimate: float
+    ci_lb: float
+    ci_ub: float
+    reason: str = ""
+
+
+_NOT_ESTIMABLE = _Estimate(math.nan, math.nan, math.nan)
+
+
+def _reason(call) -> str:
+    """The AnalysisError a one-by-one call raises (the reason a specification has no estimate)."""
+    try:
+        call()
+    except AnalysisError as error:
+        return str(error)
+    raise AssertionError("a specification the batch found not estimable was estimable one by one")
+
+
+def _effects(rows: pd.DataFrame, plan: AnalysisPlan, outcome: str, model: Model, measure: str | None):
+    """yi, vi (and the back-transform) of an inverse-variance model on ``rows``."""
+    if outcome == "response_rate":
+        events, n = rows["ketamine_events"].to_numpy(int), rows["ketamine_n"].to_numpy(int)
+        yi, vi, _ = _escalc_proportions(events, n, model.name)
+        n_harmonic = float(1.0 / np.mean(1.0 / n))
+        return yi, vi, lambda values: _back_transform(values, model.name, n_harmonic)
+    comparisons = replace(plan, measure=measure).comparisons(rows)
+    return (comparisons["yi"].to_numpy(float), comparisons["vi"].to_numpy(float),
+            lambda values: back_transform(values, measure))
+
+
+def _fit_inverse_variance(specs, plan, outcome) -> dict[int, _Estimate]:
+    """Batched fits: one stacked fit per (method, test) over every distinct row set."""
+    results = {}
+    groups: dict[tuple, dict[tuple, list[int]]] = {}
+    for i, spec in enumerate(specs):
+        if spec.model.inverse_variance and len(spec.rows):
+            by_rows = groups.setdefault((spec.model, spec.measure), {})
+            by_rows.setdefault(spec.rowset.key, []).append(i)
+    for (model, measure), by_rows in groups.items():
+        first = [members[0] for members in by_rows.values()]
+        effects = [_effects(specs[i].rows, plan, outcome, model, measure) for i in first]
+        y, v, mask = stack([(yi, vi) for yi, vi, _ in effects])
+        fit = fit_batch(y, v, mask, model.method, model.test, plan.confidence_level)
+        for row, members in enumerate(by_rows.values()):
+            natural = effects[row][2]([fit.estimate[row], fit.ci_lb[row], fit.ci_ub[row]])
+            estimate = _Estimate(*map(float, natural))
+            results.update(dict.fromkeys(members, estimate))
+    return results
+
+
+def _fit_binomial(rows: pd.DataFrame, plan: AnalysisPlan, model: Model) -> _Estimate:
+    """GLMM or Bayesian binomial-normal model of one row set, as ``plan.pool_rates`` fits it."""
+    events, n = rows["ketamine_events"].to_numpy(int), rows["ketamine_n"].to_numpy(int)
+    degenerate = len(rows) == 0 or np.all(events == 0) or np.all(events == n)
+    if model.name == "BAYES" and not degenerate:
+        # bayesian_proportions' posterior of mu, without the predictive and tau summaries it adds
+        prior = make_tau_prior("half_normal", model.tau_prior_scale)
+        posterior = BinomialPosterior.fit(events, n, prior, None)
+        mu = summarise_mixture(posterior.mu_mixture, plan.confidence_level, "central")
+        return _Estimate(*map(float, special.expit([mu.median, mu.ci_lb, mu.ci_ub])))
+    if model.name == "BAYES":
+        plan = replace(plan, tau_prior_scale=model.tau_prior_scale)
+    try:
+        natural = plan.pool_rates(rows, model.name).natural()
+    except AnalysisError as error:
+        return _Estimate(math.nan, math.nan, math.nan, str(error))
+    return _Estimate(natural.estimate, natural.ci_lb, natural.ci_ub)
+
+
+def _fit_comparison(rows: pd.DataFrame, plan: AnalysisPlan, model: Model, measure: str) -> _Estimate:
+    """Bayesian normal-normal model of one row set, as ``plan.controlled(...).primary``."""
+    plan = replace(plan, measure=measure, tau_prior_scale=model.tau_prior_scale)
+    natural = plan.compare_bayesian(plan.comparisons(rows)).natural()
+    return _Estimate(natural.estimate, natural.ci_lb, natural.ci_ub)
+
+
+def _fit_all(specs, plan, outcome) -> list[_Estimate]:
+    results = _fit_inverse_variance(specs, plan, outcome)
+    cache: dict[tuple, _Estimate] = {}
+    for i, spec in enumerate(specs):
+        if i in results:
+            continue
+        key = (spec.model, spec.measure, spec.rowset.key) if len(spec.rows) else spec.data  # the reason names the window
+        if key not in cache:
+            if len(spec.rows) == 0:
+                cache[key] = _NOT_ESTIMABLE._replace(reason=_empty_reason(outcome, spec))
+            elif outcome == "response_rate":
+                cache[key] = _fit_binomial(spec.rows, plan, spec.model)
+            else:
+                cache[key] = _fit_comparison(spec.rows, plan, spec.model, spec.measure)
+        results[i] = cache[key]
+    return [results[i] for i in range(len(specs))]
+
+
+def _empty_reason(outcome: str, spec: _Spec) -> str:
+    """The plan's own message when no row is left."""
+    plan = AnalysisPlan(time_window=spec.data.time_window)
+    if outcome == "response_rate":
+        return _reason(lambda: plan.pool_rates(spec.rows))
+    return _reason(lambda: plan.controlled(spec.rows))
+
+
+# ---------------------------------------------------------------- the function
+
+
+def multiverse(studies: pd.DataFrame, outcome: str = "response_rate", choices: Mapping[str, Sequence] | None = None,
+               *, plan: AnalysisPlan | None = None) -> Multiverse:
+    """Run every combination of the defensible analytic choices for one outcome.
+
+    Parameters
+    ----------
+    studies : DataFrame
+        ``data/studies.csv`` as :func:`analysis.data.load_studies` gives it.
+    outcome : {"response_rate", "controlled"}
+        The pooled response rate in ketamine arms, or responders against control.
+    choices : mapping, optional
+        Values per choice name (:data:`CHOICE_NAMES`), replacing those of
+        :func:`default_choices` (the protocol's defensible set, module docstring). Models
+        are :class:`Model` values; ``left_out`` is ``(False, True)`` for none and each
+        sample in turn.
+    plan : AnalysisPlan, optional
+        The base plan (default ``AnalysisPlan()``): its confidence level, 50 % mark and
+        exclusions hold for every specification, and its own specification is marked
+        ``is_default``.
+
+    Returns
+    -------
+    Multiverse
+        ``to_frame()`` (one row per specification), ``summary()``, ``plan(i)``, ``rank(i)``.
+
+    Examples
+    --------
+    >>> from analysis.data import load_studies
+    >>> universe = multiverse(load_studies(), choices={"time_window": ["during_or_immediate"],
+    ...                       "responder_threshold": [None], "include_unstated_time": [True],
+    ...                       "designs": ["all"], "left_out": [False], "model": [Model("GLMM")]})
+    >>> row = universe.to_frame().iloc[0]
+    >>> row["k"], row["patients"], f"{row['estimate']:.3f}", row["side"]
+    (5, 103, '0.571', 'includes')
+    """
+    check_option("outcome", outcome, OUTCOMES)
+    base = plan or AnalysisPlan()
+    chosen = {**default_choices(studies, outcome), **_check_choices(choices or {}, outcome)}
+    specs = list(_specifications(studies, base, outcome, chosen))
+    estimates = _fit_all(specs, base, outcome)
+    frame = _frame(specs, estimates, base, outcome)
+    return Multiverse(outcome, base, chosen, tuple(specs), _Exclusions.of(studies, chosen["designs"]), frame)
+
+
+def _frame(specs, estimates, base, outcome) -> pd.DataFrame:
+    seen: dict[tuple, int] = {}
+    records = []
+    default = _default_key(base, outcome)
+    for i, (spec, estimate) in enumerate(zip(specs, estimates)):
+        key = (spec.model, spec.measure, spec.rowset.key)
+        duplicate_of = seen.setdefault(key, i)
+        reference = (base.response_rate_threshold if outcome == "response_rate"
+                     else measure_scale(spec.measure).null_value)
+        side = None
+        if not estimate.reason:
+            side = ("above" if estimate.ci_lb > reference else "below" if estimate.ci_ub < reference
+                    else "includes")
+        record = {
+            "specification": i,
+            "measure": spec.measure,
+            "time_window": spec.data.time_window,
+            "responder_threshold": spec.data.responder_threshold,
+            "include_unstated_time": spec.data.include_unstated_time,
+            "designs": spec.data.designs,
+            "model": spec.model.label,
+            ("proportion_model" if outcome == "response_rate" else "comparison_model"): spec.model.name,
+            "method": spec.model.method,
+            "test": spec.model.test,
+            "tau_prior_scale": spec.model.tau_prior_scale,
+            "left_out": spec.left_out_label,
+            "k": len(spec.rows),
+            "patients": spec.rowset.patients,
+            "studies": spec.rowset.studies,
+            "estimate": estimate.estimate,
+            "ci_lb": estimate.ci_lb,
+            "ci_ub": estimate.ci_ub,
+            "reference": float(reference),
+            "side": side,
+            "excludes_reference": side in ("above", "below"),
+            "is_default": (spec.data, spec.measure, spec.model, spec.left_out) == default,
+            "duplicate_of": pd.NA if duplicate_of == i else duplicate_of,
+            "reason": estimate.reason,
+        }
+        records.append(record)
+    frame = pd.DataFrame.from_records(records)
+    frame["duplicate_of"] = frame["duplicate_of"].astype("Int64")
+    if outcome == "response_rate":
+        frame = frame.drop(columns="measure")
+    else:
+        frame = frame.drop(columns="include_unstated_time")
+    return frame
+
+
+def _default_key(base: AnalysisPlan, outcome: str):
+    data = _Data(base.time_window, base.responder_threshold, base.include_unstated_time, "all")
+    if outcome == "response_rate":
+        name = base.proportion_model
+        inverse_variance = name in ("PLO", "PFT")
+        model = Model(name, base.method if inverse_variance else None,
+                      base.proportion_test if inverse_variance else None,
+                      float(base.tau_prior_scale) if name == "BAYES" else None)
+        return data, None, model, None
+    data = data._replace(include_unstated_time=base.include_unstated_time)
+    inverse_variance = base.comparison_model == "IV"
+    model = Model(base.comparison_model, base.method if inverse_variance else None,
+                  base.test if inverse_variance else None,
+                  float(base.tau_prior_scale) if not inverse_variance else None)
+    return data, base.measure, model, None
