@@ -211,8 +211,9 @@ class MultiverseSummary:
     ----------
     outcome : str
     specifications, estimable, distinct : int
-        All specifications, those with an estimate, and those with rows and a model
-        not seen before.
+        All specifications, those on the curve (with an estimate; for controlled
+        comparisons, on the summary's measure), and those with rows and a model not seen
+        before.
     minimum, maximum, median : float
         Of the estimates on the natural scale (proportion or ratio/difference).
     above, below, includes : float
@@ -293,35 +294,46 @@ class Multiverse:
         """The rows with an estimate."""
         return self.frame[self.frame["reason"] == ""]
 
+    def curve(self, measure: str | None = None) -> pd.DataFrame:
+        """The specification curve: estimable rows sorted by estimate (ties by number).
+
+        Controlled comparisons are on one scale at a time: ``measure`` (default the base
+        plan's) selects it.
+        """
+        rows = self.estimable()
+        if self.outcome == "controlled":
+            measure = measure or self.base.measure
+            check_option("measure", measure, tuple(self.choices["measure"]))
+            rows = rows[rows["measure"] == measure]
+        return rows.sort_values(["estimate", "specification"], kind="stable")
+
     def default_row(self) -> pd.Series | None:
         """The base plan's own specification, if the choices include it."""
         rows = self.frame[self.frame["is_default"]]
         return rows.iloc[0] if len(rows) else None
 
-    def summary(self) -> MultiverseSummary:
-        """Range, median and the share of specifications on each side of the reference value."""
-        rows = self.estimable()
+    def summary(self, measure: str | None = None) -> MultiverseSummary:
+        """Range, median and the share of specifications on each side of the reference value
+        (of :meth:`curve`; every specification with an estimate, duplicates included)."""
+        rows = self.curve(measure)
         if rows.empty:
             raise AnalysisError(f"no specification of the {self.outcome} multiverse has an estimate")
         shares = rows["side"].value_counts(normalize=True)
-        scale = self.frame["reference"].iloc[0]
         return MultiverseSummary(
             self.outcome, len(self.frame), len(rows), int(self.frame["duplicate_of"].isna().sum()),
             float(rows["estimate"].min()), float(rows["estimate"].max()), float(rows["estimate"].median()),
             float(shares.get("above", 0.0)), float(shares.get("below", 0.0)),
-            float(shares.get("includes", 0.0)), float(scale), self.outcome == "response_rate")
+            float(shares.get("includes", 0.0)), float(rows["reference"].iloc[0]), self.outcome == "response_rate")
 
     def rank(self, specification: int) -> tuple[int, int, float]:
-        """``(rank, n, share_higher)``: the specification's place on the curve (1 = lowest
-        estimate, ties by specification number), the estimable count and the share of
-        estimable specifications with a higher estimate."""
-        rows = self.estimable().sort_values(["estimate", "specification"], kind="stable")
+        """``(rank, n, share_higher)``: the specification's place on :meth:`curve` (1 = lowest
+        estimate), the length of the curve and the share of it with a higher estimate."""
+        row = self.frame.loc[int(specification)]
+        if row["reason"]:
+            raise AnalysisError(f"specification {specification} has no estimate: {row['reason']}")
+        rows = self.curve(row.get("measure") if self.outcome == "controlled" else None)
         positions = list(rows["specification"])
-        if int(specification) not in positions:
-            raise AnalysisError(f"specification {specification} has no estimate: "
-                                f"{self.frame.loc[int(specification), 'reason']}")
-        estimate = self.frame.loc[int(specification), "estimate"]
-        higher = float((rows["estimate"] > estimate).mean())
+        higher = float((rows["estimate"] > row["estimate"]).mean())
         return positions.index(int(specification)) + 1, len(positions), higher
 
 
