@@ -579,7 +579,7 @@ def multiverse(studies: pd.DataFrame, outcome: str = "response_rate", choices: M
     ...                       "responder_threshold": [None], "include_unstated_time": [True],
     ...                       "designs": ["all"], "left_out": [False], "model": [Model("GLMM")]})
     >>> row = universe.to_frame().iloc[0]
-    >>> row["k"], row["patients"], f"{row['estimate']:.3f}", row["side"]
+    >>> int(row["k"]), int(row["patients"]), f"{row['estimate']:.3f}", row["side"]
     (5, 103, '0.571', 'includes')
     """
     check_option("outcome", outcome, OUTCOMES)
