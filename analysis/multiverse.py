@@ -61,7 +61,7 @@ from analysis.bayesian_binomial import BinomialPosterior
 from analysis.formatting import format_interval, format_percent, plain
 from analysis.plan import CONTROLLED_MEASURES, AnalysisPlan
 from analysis.proportions import _back_transform, _escalc_proportions
-from analysis.protocol import TIME_WINDOWS, UNCONTROLLED_DESIGNS
+from analysis.protocol import TIME_WINDOWS, UNCONTROLLED_DESIGNS, WINDOW
 from analysis.transforms import back_transform, measure_scale
 
 __all__ = ["DESIGNS", "OUTCOMES", "Model", "Multiverse", "MultiverseSummary", "default_choices",
@@ -89,6 +89,64 @@ CHOICE_NAMES = {
 PRIOR_SCALES = (0.5, 1.0)
 
 
+#: Readers' names of the choices (and of the parts of a model), by column of the frame.
+CHOICE_TITLES = {
+    "measure": "Measure",
+    "time_window": "Time window",
+    "responder_threshold": "Responder threshold",
+    "include_unstated_time": "Rows without a stated time",
+    "designs": "Designs",
+    "model": "Model",
+    "proportion_model": "Model",
+    "comparison_model": "Model",
+    "method": "tau² estimator",
+    "test": "Test",
+    "tau_prior_scale": "Prior on tau",
+    "left_out": "Sample left out",
+}
+
+#: Columns of the choice panel beneath the specification curve (the model in its parts).
+PANEL_COLUMNS = {
+    "response_rate": ("time_window", "responder_threshold", "include_unstated_time", "designs", "proportion_model",
+                      "method", "test", "tau_prior_scale", "left_out"),
+    "controlled": ("measure", "time_window", "responder_threshold", "designs", "comparison_model", "method", "test",
+                   "tau_prior_scale", "left_out"),
+}
+
+_MODEL_NAMES = {"GLMM": "GLMM", "PLO": "Logit (PLO)", "PFT": "Freeman-Tukey (PFT)", "IV": "Inverse-variance",
+                "BAYES": "Bayesian"}
+
+
+def value_label(column: str, value) -> str:
+    """A choice's value as readers see it (tables, figure, page explorer).
+
+    >>> value_label("time_window", "during_or_immediate"), value_label("responder_threshold", None)
+    ('≤ 4 h', "each study's own")
+    >>> value_label("responder_threshold", 50.0), value_label("test", "knha"), value_label("left_out", None)
+    ('50%', 'Hartung-Knapp', 'none')
+    """
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    if column == "time_window":
+        return WINDOW[value].axis_label
+    if column == "responder_threshold":
+        return "each study's own" if missing else format_percent(float(value) / 100)
+    if column == "include_unstated_time":
+        return "counted" if value else "left out"
+    if column == "designs":
+        return DESIGNS[value]
+    if column == "measure":
+        return measure_scale(value).label
+    if column in ("proportion_model", "comparison_model"):
+        return _MODEL_NAMES[value]
+    if column == "test":
+        return "not applicable" if missing else ("Hartung-Knapp" if value == "knha" else "z")
+    if column == "tau_prior_scale":
+        return "not applicable" if missing else f"half-normal({plain(value)})"
+    if missing:
+        return "none" if column == "left_out" else "not applicable"
+    return str(value)
+
+
 class Model(NamedTuple):
     """A pooling model in the plan's vocabulary.
 
@@ -109,8 +167,7 @@ class Model(NamedTuple):
             return f"Bayesian, half-normal({plain(self.tau_prior_scale)})"
         if self.method is None:
             return self.name
-        test = "Hartung-Knapp" if self.test == "knha" else "z"
-        return f"{self.name}, {self.method}, {test}"
+        return f"{self.name}, {self.method}, {value_label('test', self.test)}"
 
     @property
     def inverse_variance(self) -> bool:
