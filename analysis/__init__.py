@@ -15,6 +15,7 @@ from analysis.crossover import correlation_sweep
 from analysis.effect_sizes import effect_sizes
 from analysis.fixed_effects import mantel_haenszel, peto
 from analysis.pooling import meta_analysis, meta_regression
+from analysis.multiverse import multiverse  # the function: analysis.multiverse(studies, outcome, choices)
 from analysis.proportions import pool_proportions
 from analysis.sensitivity import cumulative, influence, leave_one_out, subgroup_analysis
 from analysis.small_study import egger_test, rank_test, trim_and_fill
@@ -31,6 +32,7 @@ __all__ = [
     "mantel_haenszel",
     "meta_analysis",
     "meta_regression",
+    "multiverse",
     "peto",
     "pool_proportions",
     "rank_test",

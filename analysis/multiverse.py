@@ -58,7 +58,7 @@ from analysis._errors import AnalysisError, check_option
 from analysis._tau_priors import make_tau_prior
 from analysis.bayesian import summarise_mixture
 from analysis.bayesian_binomial import BinomialPosterior
-from analysis.formatting import format_interval, format_percent, plain
+from analysis.formatting import format_effect, format_interval, format_percent, plain
 from analysis.plan import CONTROLLED_MEASURES, AnalysisPlan
 from analysis.proportions import _back_transform, _escalc_proportions
 from analysis.protocol import TIME_WINDOWS, UNCONTROLLED_DESIGNS, WINDOW
@@ -279,6 +279,8 @@ class MultiverseSummary:
     reference : float
         The 50 % mark (``response_rate_threshold``) or the null value of the measure.
     is_proportion : bool
+    measure : str or None
+        Controlled comparisons: the measure summarised (RR, OR, RD).
     """
 
     outcome: str
@@ -293,9 +295,19 @@ class MultiverseSummary:
     includes: float
     reference: float
     is_proportion: bool
+    measure: str | None = None
+
+    @property
+    def what(self) -> str:
+        """What the estimates are, in words: "pooled response rate", "risk ratio"."""
+        return "pooled response rate" if self.is_proportion else measure_scale(self.measure).label.lower()
+
+    def format(self, value: float) -> str:
+        """A value of the summary in the house style."""
+        return format_percent(value) if self.is_proportion else format_effect(value)
 
     def __str__(self) -> str:
-        fmt = format_percent if self.is_proportion else (lambda x: f"{x:.2f}")
+        fmt = self.format
         return (f"{self.specifications} specifications ({self.estimable} estimable, {self.distinct} distinct): "
                 f"estimates {format_interval(self.minimum, self.maximum, percent=self.is_proportion)}, "
                 f"median {fmt(self.median)}; intervals above {fmt(self.reference)}: "
@@ -380,7 +392,8 @@ class Multiverse:
             self.outcome, len(self.frame), len(rows), int(self.frame["duplicate_of"].isna().sum()),
             float(rows["estimate"].min()), float(rows["estimate"].max()), float(rows["estimate"].median()),
             float(shares.get("above", 0.0)), float(shares.get("below", 0.0)),
-            float(shares.get("includes", 0.0)), float(rows["reference"].iloc[0]), self.outcome == "response_rate")
+            float(shares.get("includes", 0.0)), float(rows["reference"].iloc[0]), self.outcome == "response_rate",
+            rows["measure"].iloc[0] if self.outcome == "controlled" else None)
 
     def rank(self, specification: int) -> tuple[int, int, float]:
         """``(rank, n, share_higher)``: the specification's place on :meth:`curve` (1 = lowest

@@ -575,3 +575,29 @@ def describe_crossover_trials(crossover: pd.DataFrame) -> str:
         return text + f"Per-period pain scores with a stated SD or SE: {_names(with_scores)}."
     return text + ("Per-period pain scores with a stated SD or SE: none, so the within-patient "
                    "correlation sweep cannot be run on these data.")
+
+
+def describe_multiverse(summary) -> str:
+    """How much the answer depends on the analytic choices, in one sentence.
+
+    Parameters
+    ----------
+    summary : analysis.multiverse.MultiverseSummary
+        ``Multiverse.summary()``.
+
+    Examples
+    --------
+    >>> from analysis.multiverse import MultiverseSummary
+    >>> describe_multiverse(MultiverseSummary("response_rate", 200, 150, 90, 0.14, 0.71, 0.58,
+    ...                                       0.03, 0.19, 0.78, 0.5, True))
+    'Across 150 specifications with an estimate (of 200 combinations of the protocol’s analytic choices), the pooled response rate ranged from 14% to 71% (median 58%); 3% of the intervals lay above 50%, 19% below it and 78% included it.'
+    """
+    reference = summary.format(summary.reference)
+    if not summary.is_proportion:
+        reference += " (no difference)"
+    return (f"Across {summary.estimable} specifications with an estimate (of {summary.specifications} "
+            f"combinations of the protocol’s analytic choices), the {summary.what} ranged from "
+            f"{summary.format(summary.minimum)} to {summary.format(summary.maximum)} (median "
+            f"{summary.format(summary.median)}); {format_percent(summary.above)} of the intervals lay above "
+            f"{reference}, {format_percent(summary.below)} below it and {format_percent(summary.includes)} "
+            "included it.")

@@ -227,3 +227,71 @@ def test_batched_fits_refuse_an_empty_row():
     y, v, mask = stack([(np.array([0.1]), np.array([0.2])), (np.array([]), np.array([]))])
     with pytest.raises(AnalysisError, match="at least one study per row"):
         fit_batch(y, v, mask)
+
+
+# ------------------------------------------------------------ figure, words
+
+
+def test_the_curve_draws_the_sorted_estimates_and_the_choices(rates):
+    from analysis.plots import overlapping_texts, specification_curve_plot
+
+    fig = specification_curve_plot(rates)
+    top, panel = fig.axes
+    curve = rates.curve()
+    drawn = next(c for c in top.collections if c.get_gid() == "estimates").get_offsets()
+    np.testing.assert_array_equal(drawn[:, 0], np.arange(1, len(curve) + 1))
+    np.testing.assert_allclose(drawn[:, 1], np.sort(rates.estimable()["estimate"]))
+    intervals = next(c for c in top.collections if c.get_gid() == "intervals").get_segments()
+    np.testing.assert_allclose([s[0][1] for s in intervals], curve["ci_lb"])
+    default = next(line for line in top.get_lines() if line.get_gid() == "default")
+    rank, _, _ = rates.rank(rates.default_row()["specification"])
+    assert list(default.get_xdata()) == [rank]
+    assert [line.get_ydata()[0] for line in top.get_lines() if line.get_gid() == "reference"] == [0.5]
+    labels = [t.get_text() for t in panel.get_yticklabels()]
+    assert "Time window: ≤ 4 h" in labels and "Responder threshold: each study's own" in labels
+    assert "Sample left out: Noppers 2011" in labels and "Model: GLMM" in labels
+    marks = [c for c in panel.collections if c.get_gid() == "choices"]
+    windows = [m for m, label in zip(marks, labels) if label.startswith("Time window")]
+    assert sum(len(m.get_offsets()) for m in windows) == len(curve)  # each specification has one window
+    assert overlapping_texts(fig) == []
+
+
+def test_the_curve_of_a_ratio_is_on_a_log_axis_with_no_effect_at_1(controlled):
+    from analysis.plots import specification_curve_plot
+
+    top = specification_curve_plot(controlled).axes[0]
+    assert top.get_yscale() == "log" and top.get_ylabel() == "Risk ratio"
+    assert [line.get_ydata()[0] for line in top.get_lines() if line.get_gid() == "reference"] == [1.0]
+
+
+def test_the_figure_words_come_from_the_summary(rates):
+    from analysis.plots import describe_specification_curve
+
+    described = describe_specification_curve(rates)
+    summary = rates.summary()
+    default = rates.default_row()
+    rank, n, _ = rates.rank(default["specification"])
+    assert described.alt.startswith(f"Specification curve of {summary.estimable} specifications with an estimate "
+                                    f"(of {len(rates)}): pooled response rate from "
+                                    f"{100 * summary.minimum:.0f} % to {100 * summary.maximum:.0f} %")
+    assert f"rank {rank} of {n} from the lowest" in described.alt
+    assert f"gives {100 * default['estimate']:.0f} %" in described.alt
+    assert "the diamond is the plan's primary analysis" in described.caption
+
+
+def test_the_sentence_word_for_word():
+    from analysis.multiverse import MultiverseSummary
+    from analysis.narrative import describe_multiverse
+
+    summary = MultiverseSummary("controlled", 90, 30, 12, 0.8, 5.0, 2.6666, 0.1, 0.0, 0.9, 1.0, False, "RR")
+    assert describe_multiverse(summary) == (
+        "Across 30 specifications with an estimate (of 90 combinations of the protocol’s analytic choices), "
+        "the risk ratio ranged from 0.80 to 5.00 (median 2.67); 10% of the intervals lay above 1.00 "
+        "(no difference), 0% below it and 90% included it.")
+
+
+def test_the_package_exports_the_function(studies):
+    import analysis
+
+    universe = analysis.multiverse(studies, choices={"model": [Model("PFT", "PM", "knha")], "left_out": [False]})
+    assert set(universe.to_frame()["model"]) == {"PFT, PM, Hartung-Knapp"}

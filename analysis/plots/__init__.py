@@ -20,6 +20,7 @@ from analysis.plots.describe import (
     describe_posterior_plot,
     describe_prisma_plot,
     describe_risk_of_bias_plot,
+    describe_specification_curve,
 )
 from analysis.plots.display import FigureDisplay, show_figure
 from analysis.plots.duration import duration_plot
@@ -29,6 +30,7 @@ from analysis.plots.posterior import posterior_plot
 from analysis.plots.prisma import prisma_plot
 from analysis.plots.risk_of_bias import risk_of_bias_plot
 from analysis.plots.sensitivity import cumulative_plot, leave_one_out_plot
+from analysis.plots.specification_curve import specification_curve_plot
 
 __all__ = [
     "PALETTE",
@@ -43,6 +45,7 @@ __all__ = [
     "describe_posterior_plot",
     "describe_prisma_plot",
     "describe_risk_of_bias_plot",
+    "describe_specification_curve",
     "duration_plot",
     "forest_plot",
     "funnel_plot",
@@ -54,5 +57,6 @@ __all__ = [
     "risk_of_bias_plot",
     "save_figure",
     "show_figure",
+    "specification_curve_plot",
     "subgroup_difference_text",
 ]

@@ -284,3 +284,30 @@ def describe_posterior_plot(result) -> FigureDescription:
                f"on the {_analysis_scale_name(result)} scale, and the between-study SD tau; grey lines "
                "are the priors, so the figure shows how much the data moved them.")
     return FigureDescription(caption, alt)
+
+
+def describe_specification_curve(universe, *, measure: str | None = None) -> FigureDescription:
+    """Caption and alt text of :func:`analysis.plots.specification_curve.specification_curve_plot`."""
+    summary = universe.summary(measure)
+    curve = universe.curve(measure)
+    level = _percent(universe.base.confidence_level)
+
+    def value(x):
+        return _pct(x) if summary.is_proportion else f"{float(x):.2f}"
+
+    reference = value(summary.reference)
+    alt = (f"Specification curve of {_count(summary.estimable, 'specification', 'specifications')} with an "
+           f"estimate (of {summary.specifications}): {summary.what} from {value(summary.minimum)} to "
+           f"{value(summary.maximum)}, median {value(summary.median)}; intervals above {reference}: "
+           f"{_pct(summary.above)}, below: {_pct(summary.below)}, including it: {_pct(summary.includes)}.")
+    default = curve[curve["is_default"]]
+    if len(default):
+        row = default.iloc[0]
+        rank, n, _ = universe.rank(row["specification"])
+        alt += (f" The plan's primary analysis ({row['model']}) gives {value(row['estimate'])} ({level} interval "
+                f"{value(row['ci_lb'])} to {value(row['ci_ub'])}), rank {rank} of {n} from the lowest.")
+    mark = "the 50 % mark" if summary.is_proportion else f"{reference}, no difference"
+    caption = (f"Every defensible specification's {summary.what}, sorted, with its {level} interval (blue: above "
+               f"{mark}; vermillion: below; grey: includes it); the diamond is the plan's primary analysis. "
+               "Beneath, a mark in each row shows the choices each specification made.")
+    return FigureDescription(caption, alt)

@@ -71,8 +71,7 @@ def specification_curve_plot(universe, *, measure: str | None = None, width: flo
     Examples
     --------
     >>> from analysis.data import load_studies
-    >>> from analysis.formatting import format_number
-from analysis.multiverse import Model, multiverse
+    >>> from analysis.multiverse import Model, multiverse
     >>> universe = multiverse(load_studies(), choices={"model": [Model("PLO", "DL", "z")], "left_out": [False]})
     >>> fig = specification_curve_plot(universe)
     >>> estimates = next(c for c in fig.axes[0].collections if c.get_gid() == "estimates")
