@@ -147,6 +147,11 @@ def value_label(column: str, value) -> str:
     return str(value)
 
 
+def _as_values(column: pd.Series) -> list:
+    """A column's values with every missing value as None (comparable, hashable)."""
+    return list(column.astype(object).where(column.notna(), None))
+
+
 class Model(NamedTuple):
     """A pooling model in the plan's vocabulary.
 
@@ -375,6 +380,23 @@ class Multiverse:
             check_option("measure", measure, tuple(self.choices["measure"]))
             rows = rows[rows["measure"] == measure]
         return rows.sort_values(["estimate", "specification"], kind="stable")
+
+    def by_choice(self, measure: str | None = None) -> list[tuple[str, str, pd.DataFrame]]:
+        """``(choice, value, rows)`` for every value of every choice of the panel (:data:`PANEL_COLUMNS`):
+        the rows of :meth:`curve` that made it. Values in the order they were enumerated;
+        choices with one value on the curve are left out."""
+        curve = self.curve(measure)
+        groups = []
+        for column in PANEL_COLUMNS[self.outcome]:
+            values = _as_values(curve[column])
+            present = set(values)
+            distinct = [v for v in dict.fromkeys(_as_values(self.frame[column])) if v in present]
+            if len(distinct) < 2:
+                continue
+            for value in distinct:
+                rows = curve[[v == value for v in values]]
+                groups.append((CHOICE_TITLES[column], value_label(column, value), rows))
+        return groups
 
     def default_row(self) -> pd.Series | None:
         """The base plan's own specification, if the choices include it."""

@@ -256,3 +256,34 @@ def notes_list(notes: Sequence[str]) -> Markdown:
     if not notes:
         return Markdown("*No notes: nothing unusual in this fit.*")
     return Markdown("\n".join(f"- {note[0].upper()}{note[1:]}" for note in notes))
+
+
+def multiverse_choice_table(universe, *, measure: str | None = None,
+                            caption: str = "How the estimate depends on each choice") -> Styler:
+    """Per value of each choice: the specifications that made it (with an estimate), their
+    median estimate and range, and where their intervals lie against the reference value."""
+    summary = universe.summary(measure)
+    reference = summary.format(summary.reference)
+    rows = []
+    for choice, value, subset in universe.by_choice(measure):
+        sides = subset["side"].value_counts(normalize=True)
+        rows.append({
+            "Choice": choice,
+            "Value": value,
+            "Specifications": format_count(len(subset)),
+            f"Median {summary.what}": summary.format(subset["estimate"].median()),
+            "Range": f"{summary.format(subset['estimate'].min())} to {summary.format(subset['estimate'].max())}",
+            f"Intervals above {reference}": format_percent(sides.get("above", 0.0)),
+            f"Including {reference}": format_percent(sides.get("includes", 0.0)),
+            f"Below {reference}": format_percent(sides.get("below", 0.0)),
+        })
+    return _styled(pd.DataFrame(rows), caption)
+
+
+def multiverse_reasons_table(universe, *, caption: str = "Specifications without an estimate") -> Styler | Markdown:
+    """Why some specifications have no estimate, with how many."""
+    counts = universe.to_frame().query("reason != ''")["reason"].value_counts()
+    if counts.empty:
+        return Markdown(f"*{caption}:* none; every specification has an estimate.")
+    rows = [{"Reason": reason[0].upper() + reason[1:], "Specifications": format_count(n)} for reason, n in counts.items()]
+    return _styled(pd.DataFrame(rows), caption)

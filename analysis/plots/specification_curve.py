@@ -15,7 +15,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator, NullFormatter
 
 from analysis.formatting import format_number
-from analysis.multiverse import CHOICE_TITLES, PANEL_COLUMNS, value_label
+from analysis.multiverse import value_label
 from analysis.plots._style import FONT_SIZE, MIN_FONT_SIZE, PALETTE, new_figure
 
 #: Colour of an interval by where it lies against the reference value.
@@ -27,25 +27,11 @@ RATIO_TICKS = (0.01, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0, 100.0, 1000.0)
 PANEL_ROW_INCHES = 0.15
 
 
-def _values(column):
-    return column.astype(object).where(column.notna(), None)
-
-
 def panel_rows(universe, curve) -> list[tuple[str, str, np.ndarray]]:
-    """``(choice, value, marks)`` per row of the choice panel: ``marks`` is a boolean per
-    specification of ``curve`` (in its order). Values in the order the choices were
-    enumerated; choices with one value are left out."""
-    rows = []
-    frame = universe.to_frame()
-    for column in PANEL_COLUMNS[universe.outcome]:
-        values = _values(curve[column])
-        distinct = [v for v in dict.fromkeys(_values(frame[column])) if v in set(values)]
-        if len(distinct) < 2:
-            continue
-        for value in distinct:
-            marks = np.array([v == value for v in values])
-            rows.append((CHOICE_TITLES[column], value_label(column, value), marks))
-    return rows
+    """``(choice, value, marks)`` per row of the choice panel (:meth:`Multiverse.by_choice`):
+    ``marks`` is a boolean per specification of ``curve`` (in its order)."""
+    measure = curve["measure"].iloc[0] if universe.outcome == "controlled" and len(curve) else None
+    return [(choice, value, curve.index.isin(rows.index)) for choice, value, rows in universe.by_choice(measure)]
 
 
 def specification_curve_plot(universe, *, measure: str | None = None, width: float = 7.5,

@@ -1,8 +1,9 @@
 """Page layout of the report: the HTML shell, notebook cells as HTML, numbered captions.
 
 Every page is a small, self-contained HTML document that links one shared stylesheet
-(``report.css``, copied into the report folder) and loads nothing else: no script, no
-web font, no CDN. Notebook cells are rendered here rather than by an nbconvert template,
+(``report.css``, copied into the report folder) and loads nothing else: no web font, no
+CDN, and no script, except the inline chooser of the multiverse page
+(:mod:`analysis.page_explorer`), which the build writes from its data. Notebook cells are rendered here rather than by an nbconvert template,
 so that no page carries JupyterLab's CSS, require.js or MathJax.
 
 At render time, figures (the ``<figure>`` elements of :func:`analysis.plots.show_figure`)
@@ -18,6 +19,9 @@ import re
 import shutil
 from importlib import resources
 from pathlib import Path
+
+from analysis.page_explorer import MIME_TYPE as MULTIVERSE_MIME_TYPE
+from analysis.page_explorer import render_page_explorer
 
 #: The shared stylesheet, written once into the report folder and linked by every page.
 STYLESHEET = "report.css"
@@ -107,6 +111,8 @@ def _output_html(output) -> str:
     if kind == "error":  # a failed cell never reaches a page (the build stops), but be safe
         return f'<pre class="kfm-stream kfm-stderr">{html.escape(output.get("ename", ""))}</pre>'
     data = output.get("data") or {}
+    if MULTIVERSE_MIME_TYPE in data:  # the multiverse chooser: its HTML is written here, from its data
+        return render_page_explorer(data[MULTIVERSE_MIME_TYPE])
     if "text/html" in data:
         return _join(data["text/html"])
     for mime in ("image/png", "image/jpeg"):
