@@ -33,6 +33,7 @@ EXPECTED = (
     "04_duration_of_relief",
     "05_sensitivity_and_bias",
     "06_claims_check",
+    "07_multiverse",
 )
 NOT_YET: dict[str, str] = {}
 
