@@ -257,10 +257,14 @@ def test_nothing_is_requested_from_the_network(measured, printed):
     assert measured["requests"] == [] and printed["requests"] == []
 
 
+#: The one page with a script: the multiverse chooser (its data and its controller, both inline).
+SCRIPTED_PAGES = {"07_multiverse.html": 2}
+
+
 def test_pages_load_no_script_and_one_shared_stylesheet(measured, report):
     assert (report / STYLESHEET).is_file()
     for (name, width), f in _each(measured):
-        assert f["scripts"] == 0, name
+        assert f["scripts"] == SCRIPTED_PAGES.get(name, 0), name
         assert f["stylesheets"] == [STYLESHEET], name
         assert f["inlineStyles"] == 0, name
 
@@ -368,3 +372,99 @@ def test_make_pdf_writes_one_pdf_of_every_page(report, tmp_path, browser):
     assert pages >= len(_pages(report)), pages  # every report page starts a new sheet
     assert lines == [f"wrote report.pdf ({len(data) / 1e6:.1f} MB)"]
     assert not (report / ".print.html").exists()
+
+
+# ------------------------------------------------------------ the multiverse chooser
+
+CHOOSER_JS = r"""
+() => {
+  const root = document.getElementById("kfm-multiverse");
+  const text = (key) => root.querySelector(`[data-show="${key}"]`).textContent;
+  const marker = root.querySelector(".kfm-mv-marker");
+  const box = root.getBoundingClientRect();
+  return {estimate: text("estimate"), interval: text("interval"), patients: text("patients"),
+          studies: text("studies"), place: text("place"), status: root.querySelector(".kfm-mv-status").textContent,
+          specification: root.getAttribute("data-specification"),
+          markerShown: marker.style.display !== "none", markerX: Number(marker.getAttribute("cx")),
+          formVisible: !root.querySelector("form").hidden, right: box.right,
+          selects: [...root.querySelectorAll("select")].map(s => ({id: s.id, right: s.getBoundingClientRect().right}))};
+}
+"""
+
+
+@pytest.fixture(scope="session")
+def rates_multiverse(report):
+    """The response-rate multiverse of the build's own data and parameters (``-p method DL``)."""
+    from analysis.data import load_studies
+    from analysis.multiverse import multiverse
+    from analysis.plan import AnalysisPlan
+
+    return multiverse(load_studies(report.parent / "data" / "studies.csv"), plan=AnalysisPlan(method="DL"))
+
+
+def _choose(page, universe, specification):
+    """Set every select to the specification's values (their positions, in enumeration order)."""
+    from analysis.multiverse import CHOICE_NAMES
+
+    frame = universe.to_frame()
+    for name in CHOICE_NAMES[universe.outcome]:
+        values = list(frame[name].astype(object).where(frame[name].notna(), None))
+        position = list(dict.fromkeys(values)).index(values[specification])
+        page.select_option(f"#kfm-mv-{name}", str(position))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_chooser_shows_the_tables_row_for_each_specification(browser, report, rates_multiverse, width):
+    from analysis.formatting import format_count, format_interval, format_percent
+
+    universe = rates_multiverse
+    frame = universe.to_frame()
+    errors, requests = [], []
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = _open(context, report / "07_multiverse.html", requests)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    start = page.evaluate(CHOOSER_JS)
+    default = universe.default_row()
+    assert start["formVisible"] and start["specification"] == str(default["specification"])
+    assert "the plan's primary analysis" in start["status"]
+    rng = __import__("numpy").random.default_rng(width)
+    estimable = frame.loc[frame["reason"] == "", "specification"].to_numpy()
+    chosen = [int(i) for i in rng.choice(estimable, 6, replace=False)]
+    chosen.append(int(frame.loc[frame["reason"] != "", "specification"].iloc[0]))
+    for specification in chosen:
+        row = frame.loc[specification]
+        _choose(page, universe, specification)
+        shown = page.evaluate(CHOOSER_JS)
+        assert shown["specification"] == str(specification)
+        assert shown["patients"] == format_count(row["patients"])
+        if row["reason"]:
+            assert shown["estimate"] == "–" and row["reason"] in shown["status"]
+            assert not shown["markerShown"]
+            continue
+        assert shown["estimate"] == format_percent(row["estimate"])
+        assert shown["interval"] == f"95% CI {format_interval(row['ci_lb'], row['ci_ub'], percent=True)}"
+        assert shown["studies"] == f"{row['studies']} (k = {row['k']})"
+        rank, n, higher = universe.rank(specification)
+        assert shown["place"].startswith(f"rank {rank} of {n} (lowest first); {format_percent(higher)} ")
+        assert shown["markerShown"]
+    # a left-out sample that is not among the chosen rows: no such specification
+    page.select_option("#kfm-mv-time_window", "1")  # 1-7 days: Noppers only (with the studies' own threshold)
+    page.select_option("#kfm-mv-include_unstated_time", "1")
+    page.select_option("#kfm-mv-designs", "0")
+    page.select_option("#kfm-mv-responder_threshold", "0")
+    labels = page.eval_on_selector_all("#kfm-mv-left_out option", "options => options.map(o => o.textContent)")
+    page.select_option("#kfm-mv-left_out", str(labels.index("Cohen 2006")))
+    missing = page.evaluate(CHOOSER_JS)
+    assert missing["specification"] == "" and "No such specification" in missing["status"]
+    assert errors == [] and requests == []
+    assert all(s["right"] <= width for s in shown["selects"]) and shown["right"] <= width
+    context.close()
+
+
+def test_without_javascript_the_page_says_where_the_numbers_are(browser, report):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 900})
+    page = _open(context, report / "07_multiverse.html", [])
+    assert page.locator("#kfm-multiverse form").is_hidden()
+    assert page.locator("#kfm-multiverse noscript").count() == 1
+    assert "specification curve" in page.locator("#kfm-multiverse").inner_text()
+    context.close()

@@ -3,7 +3,8 @@
 Top: every estimable specification's estimate, sorted, with its interval, the
 reference line (the 50 % mark of a response rate, or no effect) and the plan's own
 specification highlighted. Beneath: one row per value of each choice, with a mark
-where a specification made that choice. Everything is read from the multiverse's
+where a specification made that choice. The thousands of marks and intervals are
+rasterised inside the SVG (text and axes stay vectors), which keeps the file small. Everything is read from the multiverse's
 frame (:meth:`analysis.multiverse.Multiverse.curve`); nothing is refitted.
 """
 
@@ -77,8 +78,9 @@ def specification_curve_plot(universe, *, measure: str | None = None, width: flo
 
     colours = [SIDE_COLOURS[side] for side in curve["side"]]
     segments = np.stack([np.column_stack([rank, curve["ci_lb"]]), np.column_stack([rank, curve["ci_ub"]])], axis=1)
-    top.add_collection(LineCollection(segments, colors=colours, linewidths=0.6, alpha=0.6, gid="intervals"))
-    top.scatter(rank, curve["estimate"], s=4, color=PALETTE["black"], zorder=3, gid="estimates")
+    top.add_collection(LineCollection(segments, colors=colours, linewidths=0.6, alpha=0.6, gid="intervals",
+                                   rasterized=True))
+    top.scatter(rank, curve["estimate"], s=4, color=PALETTE["black"], zorder=3, gid="estimates", rasterized=True)
     reference = float(curve["reference"].iloc[0]) if n else float(universe.to_frame()["reference"].iloc[0])
     top.axhline(reference, color=PALETTE["black"], linestyle="--", linewidth=0.8, gid="reference")
     default = np.flatnonzero(curve["is_default"].to_numpy()) if n else []
@@ -114,7 +116,8 @@ def specification_curve_plot(universe, *, measure: str | None = None, width: flo
     labels = []
     for y, (choice, value, marks) in enumerate(rows):
         x = rank[marks]
-        panel.scatter(x, np.full(x.size, y), marker="|", s=12, linewidths=0.7, color=PALETTE["black"], gid="choices")
+        panel.scatter(x, np.full(x.size, y), marker="|", s=12, linewidths=0.7, color=PALETTE["black"], gid="choices",
+                      rasterized=True)
         labels.append(f"{choice}: {value}")
     panel.set_yticks(range(len(rows)), labels, fontsize=MIN_FONT_SIZE)
     panel.set_ylim(len(rows) - 0.5, -0.5)
