@@ -61,7 +61,8 @@ from analysis.bayesian_binomial import BinomialPosterior
 from analysis.formatting import format_effect, format_interval, format_percent, plain
 from analysis.plan import CONTROLLED_MEASURES, AnalysisPlan
 from analysis.proportions import _back_transform, _escalc_proportions
-from analysis.protocol import TIME_WINDOWS, UNCONTROLLED_DESIGNS, WINDOW
+from analysis.protocol import TIME_WINDOWS, WINDOW
+from analysis.selection import DESIGN_SETS, select_designs
 from analysis.transforms import back_transform, measure_scale
 
 __all__ = ["DESIGNS", "OUTCOMES", "Model", "Multiverse", "MultiverseSummary", "default_choices",
@@ -70,12 +71,8 @@ __all__ = ["DESIGNS", "OUTCOMES", "Model", "Multiverse", "MultiverseSummary", "d
 #: Outcomes a multiverse can be run for.
 OUTCOMES = ("response_rate", "controlled")
 
-#: Which designs are pooled: the name, and the rows it keeps.
-DESIGNS = {
-    "all": "every eligible design",
-    "controlled": "controlled studies only",
-    "randomised": "randomised trials only",
-}
+#: Which designs are pooled (:func:`analysis.selection.select_designs`), in words.
+DESIGNS = DESIGN_SETS
 
 #: Names of the choices, per outcome, in the order of the frame's columns.
 CHOICE_NAMES = {
@@ -417,6 +414,14 @@ class Multiverse:
             float(shares.get("includes", 0.0)), float(rows["reference"].iloc[0]), self.outcome == "response_rate",
             rows["measure"].iloc[0] if self.outcome == "controlled" else None)
 
+    def place(self, estimate: float, measure: str | None = None) -> tuple[int, int, float]:
+        """Where an estimate (natural scale) falls on :meth:`curve`: ``(rank, n, share_higher)``,
+        ``rank`` = 1 + the specifications with a lower estimate."""
+        values = self.curve(measure)["estimate"].to_numpy(float)
+        if values.size == 0:
+            raise AnalysisError(f"no specification of the {self.outcome} multiverse has an estimate")
+        return int((values < estimate).sum()) + 1, int(values.size), float((values > estimate).mean())
+
     def rank(self, specification: int) -> tuple[int, int, float]:
         """``(rank, n, share_higher)``: the specification's place on :meth:`curve` (1 = lowest
         estimate), the length of the curve and the share of it with a higher estimate."""
@@ -441,14 +446,6 @@ class _Data(NamedTuple):
     designs: str
 
 
-def _keep_design(rows: pd.DataFrame, designs: str) -> pd.Series:
-    if designs == "controlled":
-        return ~rows["design"].isin(UNCONTROLLED_DESIGNS) & (rows["control"] != "none")
-    if designs == "randomised":
-        return rows["design"].str.startswith("rct")
-    return pd.Series(True, index=rows.index)
-
-
 #: Columns the row selection reads (a narrow copy selects faster; same rows).
 _SELECTION_COLUMNS = ("row_id", "study_id", "cohort_id", "study_label", "year", "design", "control", "outcome",
                       "time_window", "timepoint_hours", "responder_threshold_percent", "include_in_pooling",
@@ -464,7 +461,7 @@ def _selections(studies, base, outcome, choices):
         plan = replace(base, time_window=window, responder_threshold=threshold, include_unstated_time=include)
         rows = plan.response_rate_rows(narrow) if outcome == "response_rate" else plan.controlled_rows(narrow)
         for designs in choices["designs"]:
-            yield _Data(window, threshold, include, designs), rows[_keep_design(rows, designs)]
+            yield _Data(window, threshold, include, designs), select_designs(rows, designs)
 
 
 class _RowSet(NamedTuple):
@@ -515,7 +512,8 @@ class _Exclusions(NamedTuple):
 
     @classmethod
     def of(cls, studies: pd.DataFrame, designs) -> _Exclusions:
-        return cls({name: frozenset(studies.loc[~_keep_design(studies, name), "study_id"]) for name in designs},
+        every = frozenset(studies["study_id"])
+        return cls({name: every - frozenset(select_designs(studies, name)["study_id"]) for name in designs},
                    {cohort: frozenset(ids) for cohort, ids in studies.groupby("cohort_id")["study_id"]})
 
     def plan(self, spec: _Spec, base: AnalysisPlan, outcome: str) -> AnalysisPlan:

@@ -21,9 +21,16 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis._errors import check_option
-from analysis.protocol import NEVER_POOLED_DESIGNS, PRIMARY_WINDOW, TIME_WINDOWS
+from analysis.protocol import NEVER_POOLED_DESIGNS, PRIMARY_WINDOW, TIME_WINDOWS, UNCONTROLLED_DESIGNS
 
-__all__ = ["as_flag", "controlled_rows", "response_rate_rows", "without"]
+__all__ = ["DESIGN_SETS", "as_flag", "controlled_rows", "response_rate_rows", "select_designs", "without"]
+
+#: Which designs an analysis pools (the explorer's and the multiverse's choice), in words.
+DESIGN_SETS = {
+    "all": "every eligible design",
+    "controlled": "controlled studies only",
+    "randomised": "randomised trials only",
+}
 
 
 def as_flag(series: pd.Series) -> pd.Series:
@@ -78,3 +85,18 @@ def controlled_rows(studies: pd.DataFrame, time_window: str = PRIMARY_WINDOW, *,
     rows = _poolable_responders(without(studies, exclude), responder_threshold)
     rows = rows[rows["control_events"].notna() & (rows["time_window"] == time_window)]
     return _one_per_sample(rows)
+
+
+def select_designs(rows: pd.DataFrame, designs: str) -> pd.DataFrame:
+    """Keep the rows of the chosen designs (:data:`DESIGN_SETS`).
+
+    "controlled" drops single-arm studies and rows without a control arm (as the plan's
+    sensitivity subset "uncontrolled studies excluded"); "randomised" keeps designs
+    starting with ``rct``. Case reports are never pooled in any choice.
+    """
+    check_option("designs", designs, tuple(DESIGN_SETS))
+    if designs == "controlled":
+        return rows[~rows["design"].isin(UNCONTROLLED_DESIGNS) & (rows["control"] != "none")]
+    if designs == "randomised":
+        return rows[rows["design"].str.startswith("rct")]
+    return rows

@@ -26,6 +26,7 @@ from analysis.explorer.choices import DESIGNS, THRESHOLDS, select_designs, study
 from analysis.explorer.compute import figure_svg
 from analysis.explorer.serve import address, free_port
 from analysis.explorer.widgets import Explorer
+from analysis.formatting import format_percent
 from analysis.grade import grade_outcome, load_grade_overrides
 from analysis.narrative import describe_estimate
 from analysis.plan import AnalysisPlan
@@ -335,3 +336,31 @@ def test_the_app_prints_its_address_and_stops_on_ctrl_c(tmp_path):
     assert "Explorer stopped." in output
     with pytest.raises(OSError):  # nothing listens any more: Voila went with it
         urllib.request.urlopen(address(port), timeout=5)
+
+
+def test_the_exploration_says_where_it_sits_in_the_multiverse(studies):
+    from analysis.multiverse import multiverse
+
+    universe = multiverse(studies)
+    shown = explore(ExplorerState.primary(), studies, universe=universe)
+    curve = universe.curve()["estimate"]
+    estimate = shown.result.natural().estimate
+    rank, n = int((curve < estimate).sum()) + 1, len(curve)
+    higher = format_percent((curve > estimate).mean())
+    assert shown.multiverse == (f"In the multiverse of {n} specifications with an estimate, this estimate ranks "
+                                f"{rank} of {n} (lowest first): {higher} of them give a higher estimate.")
+    # the primary analysis is itself a specification: its place is its rank on the curve
+    assert rank == universe.rank(universe.default_row()["specification"])[0]
+    assert explore(ExplorerState.primary(), studies).multiverse == ""
+    nothing = explore(ExplorerState(time_window="medium_term", designs="randomised"), studies, universe=universe)
+    assert nothing.result is None and nothing.multiverse == ""
+
+
+def test_a_comparison_is_placed_among_specifications_of_its_measure(studies):
+    from analysis.multiverse import multiverse
+
+    universe = multiverse(studies, "controlled")
+    shown = explore(ExplorerState.primary("controlled").__class__(outcome="controlled", measure="RD", test="knha"),
+                    studies, universe=universe)
+    differences = universe.curve("RD")
+    assert f"multiverse of {len(differences)} specifications" in shown.multiverse

@@ -30,6 +30,7 @@ from analysis.explorer import MODELS, ExplorerState, explore
 from analysis.explorer.choices import study_choices
 from analysis.explorer.compute import figure_svg
 from analysis.explorer.serve import address, free_port
+from analysis.multiverse import multiverse
 from analysis.protocol import WINDOW
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,14 +123,25 @@ def _shown(page) -> dict:
         "difference": page.inner_text(".explorer-difference").strip(),
         "message": page.inner_text(".explorer-message").strip(),
         "grade": page.inner_text(".explorer-grade").strip(),
+        "multiverse": page.inner_text(".explorer-multiverse").strip(),
         "figure": page.eval_on_selector_all(".explorer-figure svg text",
                                             "nodes => nodes.map(node => node.textContent)"),
     }
 
 
+_MULTIVERSES = {}
+
+
+def _multiverse(outcome, studies):
+    """The outcome's multiverse, as the app computes it (once per outcome)."""
+    if outcome not in _MULTIVERSES:
+        _MULTIVERSES[outcome] = multiverse(studies, outcome)
+    return _MULTIVERSES[outcome]
+
+
 def _expect(page, state: ExplorerState, studies) -> dict:
     """Wait until the page shows what the library computes for ``state``; return what it shows."""
-    expected = explore(state, studies, labels=study_choices(studies))
+    expected = explore(state, studies, labels=study_choices(studies), universe=_multiverse(state.outcome, studies))
     figure = [] if expected.result is None else _figure_texts(figure_svg(expected.figure()))
     if expected.grade is not None:
         grade = [f"Summary of findings (GRADE): certainty {expected.grade.certainty}",
@@ -154,6 +166,8 @@ def _expect(page, state: ExplorerState, studies) -> dict:
     assert shown["figure"] == figure
     assert shown["difference"] == f"Versus the primary analysis. {expected.difference}"
     assert shown["message"] == expected.message
+    assert shown["multiverse"] == (f"Among every defensible analysis. {expected.multiverse}" if expected.multiverse
+                                   else "")
     if expected.grade is not None:
         assert shown["grade"].startswith(grade[0]) and grade[1] in shown["grade"]
     else:
@@ -168,6 +182,7 @@ def test_make_explore_runs_the_command_this_test_runs():
 
 def test_the_page_shows_the_primary_analysis_without_code(page, studies):
     shown = _expect(page, ExplorerState(), studies)
+    assert shown["multiverse"].startswith("Among every defensible analysis. In the multiverse of ")
     assert shown["difference"].startswith("Versus the primary analysis. Same choices")
     assert "Noppers 2011" in shown["figure"]
     assert "import" not in page.inner_text("body")  # Voila shows outputs, never the code

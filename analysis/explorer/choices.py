@@ -23,7 +23,8 @@ from analysis._errors import AnalysisError, check_option
 from analysis._tau2 import TAU2_METHODS
 from analysis.plan import CONTROLLED_MEASURES, AnalysisPlan
 from analysis.pooling import TESTS
-from analysis.protocol import NEVER_POOLED_DESIGNS, PRIMARY_WINDOW, TIME_WINDOWS, UNCONTROLLED_DESIGNS, WINDOW
+from analysis.protocol import NEVER_POOLED_DESIGNS, PRIMARY_WINDOW, TIME_WINDOWS, WINDOW
+from analysis.selection import select_designs  # noqa: F401  (the explorer's designs filter, re-exported)
 
 #: The two outcomes, in words.
 OUTCOMES = {
@@ -35,7 +36,7 @@ OUTCOMES = {
 THRESHOLDS = {None: "Each study's own threshold", 50.0: "50% pain reduction only"}
 
 #: Designs included, in words.
-DESIGNS = {
+DESIGNS = {  # the keys of analysis.selection.DESIGN_SETS, in the explorer's words
     "all": "All designs (case reports never)",
     "controlled": "Controlled studies only",
     "randomised": "Randomised trials only",
@@ -210,21 +211,6 @@ class ExplorerState:
             responder_threshold=self.responder_threshold,
             exclude=self.exclude,
         )
-
-
-def select_designs(rows: pd.DataFrame, designs: str) -> pd.DataFrame:
-    """Keep the rows of the chosen designs (:data:`DESIGNS`).
-
-    "controlled" drops single-arm studies and rows without a control arm (as the plan's
-    sensitivity subset "uncontrolled studies excluded"); "randomised" keeps designs
-    starting with ``rct``. Case reports are never pooled in any choice.
-    """
-    check_option("designs", designs, tuple(DESIGNS))
-    if designs == "controlled":
-        return rows[~rows["design"].isin(UNCONTROLLED_DESIGNS) & (rows["control"] != "none")]
-    if designs == "randomised":
-        return rows[rows["design"].str.startswith("rct")]
-    return rows
 
 
 def study_choices(studies: pd.DataFrame) -> dict[str, str]:

@@ -3,8 +3,9 @@
 :func:`explore` turns an :class:`~analysis.explorer.choices.ExplorerState` into an
 :class:`Exploration`: the pooled rows, the pooled result, the forest plot, the
 narrative sentence (:func:`analysis.narrative.describe_estimate`), the GRADE
-summary-of-findings row (:func:`analysis.grade.grade_outcome`) and one line
-comparing it with the protocol's primary analysis. A choice that leaves nothing
+summary-of-findings row (:func:`analysis.grade.grade_outcome`), one line
+comparing it with the protocol's primary analysis and, given the outcome's
+multiverse, where the estimate sits on its specification curve. A choice that leaves nothing
 to pool gives an Exploration with a plain ``message`` and no result, never an
 exception.
 """
@@ -21,7 +22,9 @@ from analysis._errors import AnalysisError
 from analysis.contract import PooledResult
 from analysis.data import studies_dictionary
 from analysis.explorer.choices import OUTCOMES, ExplorerState, describe_changes, select_designs
+from analysis.formatting import format_percent
 from analysis.grade import GradeAssessment, grade_outcome, summary_of_findings
+from analysis.multiverse import Multiverse, multiverse
 from analysis.narrative import describe_estimate
 from analysis.plan import AnalysisPlan
 from analysis.plots import forest_plot
@@ -65,6 +68,9 @@ class Exploration:
     message : str
         Why nothing is shown, in plain words ("" when a result is shown).
     grade_message : str
+    multiverse : str
+        Where the estimate sits among the multiverse's specifications (:func:`multiverse_place`;
+        "" when no multiverse was given).
     """
 
     state: ExplorerState
@@ -77,6 +83,7 @@ class Exploration:
     comparison: str = ""
     message: str = ""
     grade_message: str = ""
+    multiverse: str = ""
 
     @property
     def difference(self) -> str:
@@ -160,8 +167,27 @@ def compare_with_primary(result: PooledResult, primary: PooledResult) -> str:
     return f"Result {here}, against {there} in the primary analysis."
 
 
+def multiverse_place(result: PooledResult, universe: Multiverse) -> str:
+    """Where ``result``'s estimate sits among the multiverse's specifications, in one sentence.
+
+    For a controlled comparison, among the specifications on the result's measure.
+
+    Examples
+    --------
+    >>> from analysis.data import load_studies
+    >>> from analysis.multiverse import Model, multiverse
+    >>> universe = multiverse(load_studies(), choices={"model": [Model("PLO", "DL", "z")], "left_out": [False]})
+    >>> multiverse_place(AnalysisPlan().response_rate(load_studies()), universe)  # doctest: +ELLIPSIS
+    'In the multiverse of ... specifications with an estimate, this estimate ranks ... (lowest first): ...% of them give a higher estimate.'
+    """
+    measure = result.measure if universe.outcome == "controlled" else None
+    rank, n, higher = universe.place(result.natural().estimate, measure)
+    return (f"In the multiverse of {n} specifications with an estimate, this estimate ranks {rank} of {n} "
+            f"(lowest first): {format_percent(higher)} of them give a higher estimate.")
+
+
 def explore(state: ExplorerState, studies: pd.DataFrame, *, labels=None, primary: PooledResult | None = None,
-            overrides: pd.DataFrame | None = None) -> Exploration:
+            overrides: pd.DataFrame | None = None, universe: Multiverse | None = None) -> Exploration:
     """Everything the explorer shows for ``state``.
 
     Parameters
@@ -176,6 +202,9 @@ def explore(state: ExplorerState, studies: pd.DataFrame, *, labels=None, primary
         save the refit on every change).
     overrides : DataFrame, optional
         ``analysis.grade.load_grade_overrides()``.
+    universe : Multiverse, optional
+        The multiverse of the same outcome (:func:`analysis.multiverse.multiverse`): the
+        exploration then says where its estimate sits on the specification curve.
 
     Returns
     -------
@@ -200,8 +229,14 @@ def explore(state: ExplorerState, studies: pd.DataFrame, *, labels=None, primary
                                              overrides=overrides, decision_threshold=threshold), ""
     except AnalysisError as undefined:
         grade, grade_message = None, f"No GRADE rating: {undefined}"
+    place = multiverse_place(result, universe) if universe is not None else ""
     return Exploration(state, plan, rows, result, sentence, grade, changes, comparison,
-                       grade_message=grade_message)
+                       grade_message=grade_message, multiverse=place)
+
+
+def outcome_multiverse(outcome: str, studies: pd.DataFrame) -> Multiverse:
+    """The multiverse of ``outcome`` on ``studies`` (the protocol's defensible choices)."""
+    return multiverse(studies, outcome)
 
 
 def primary_result(outcome: str, studies: pd.DataFrame) -> PooledResult:

@@ -24,7 +24,7 @@ from analysis.data import load_studies
 from analysis.explorer.choices import (
     DESIGNS, MODELS, OUTCOMES, TEST_WORDS, THRESHOLDS, ExplorerState, ModelOption, study_choices,
 )
-from analysis.explorer.compute import Exploration, explore, figure_svg, primary_result
+from analysis.explorer.compute import Exploration, explore, figure_svg, outcome_multiverse, primary_result
 from analysis.formatting import format_number, format_percent, is_missing
 from analysis.grade import load_grade_overrides
 from analysis.tables import MISSING
@@ -80,6 +80,7 @@ class Explorer:
         self.studies, self.overrides, self.models = studies, overrides, models
         self.labels = study_choices(studies)
         self._primary: dict[str, object] = {}
+        self._multiverse: dict[str, object] = {}
         self._quiet = False
         primary = ExplorerState.primary(models=models)
         self.controls = {
@@ -107,7 +108,8 @@ class Explorer:
             box = widgets.Checkbox(value=True, description=label, indent=False)
             box.add_class(f"explorer-study-{study_id}")
             self.study_boxes[study_id] = box
-        self.outputs = {name: _html(name) for name in ("difference", "sentence", "message", "figure", "grade")}
+        self.outputs = {name: _html(name)
+                        for name in ("difference", "sentence", "multiverse", "message", "figure", "grade")}
         for control in [*self.controls.values(), *self.parameters.values(), *self.study_boxes.values()]:
             control.observe(self._changed, names="value")
         self.widget = self._layout()
@@ -173,18 +175,26 @@ class Explorer:
             self._primary[outcome] = primary_result(outcome, self.studies)
         return self._primary[outcome]
 
+    def multiverse(self, outcome: str):
+        """The multiverse of ``outcome`` (computed once, on first use)."""
+        if outcome not in self._multiverse:
+            self._multiverse[outcome] = outcome_multiverse(outcome, self.studies)
+        return self._multiverse[outcome]
+
     def redraw(self) -> Exploration:
         """Read the controls, compute, and update every output in place."""
         state = self.state()
         self._show_applicable(state)
         state = self.state()
         exploration = explore(state, self.studies, labels=self.labels, primary=self.primary(state.outcome),
-                              overrides=self.overrides)
+                              overrides=self.overrides, universe=self.multiverse(state.outcome))
         self.exploration = exploration
         out = self.outputs
         out["difference"].value = f"<p><b>Versus the primary analysis.</b> {html.escape(exploration.difference)}</p>"
         out["message"].value = f"<p><b>{html.escape(exploration.message)}</b></p>" if exploration.message else ""
         out["sentence"].value = f"<p>{html.escape(exploration.sentence)}</p>" if exploration.sentence else ""
+        out["multiverse"].value = (f"<p><b>Among every defensible analysis.</b> {html.escape(exploration.multiverse)}</p>"
+                                   if exploration.multiverse else "")
         figure = exploration.figure()
         out["figure"].value = figure_svg(figure) if figure is not None else ""
         out["grade"].value = _grade_html(exploration)
