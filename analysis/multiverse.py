@@ -550,88 +550,100 @@ def _reason(call) -> str:
     raise AssertionError("a specification the batch found not estimable was estimable one by one")
 
 
-def _effects(rows: pd.DataFrame, plan: AnalysisPlan, outcome: str, model: Model, measure: str | None):
-    """yi, vi (and the back-transform) of an inverse-variance model on ``rows``."""
-    if outcome == "response_rate":
+class _Fitter:
+    """Fits every specification of one outcome, each distinct computation once."""
+
+    def __init__(self, plan: AnalysisPlan, outcome: str):
+        self.plan, self.outcome = plan, outcome
+        self._comparisons: dict[tuple, pd.DataFrame] = {}
+        self._reasons: dict[str, str] = {}
+
+    def comparisons(self, spec: _Spec) -> pd.DataFrame:
+        """``rows`` with yi/vi of the specification's measure (the plan's ``comparisons``)."""
+        key = (spec.measure, spec.rowset.key)
+        if key not in self._comparisons:
+            self._comparisons[key] = replace(self.plan, measure=spec.measure).comparisons(spec.rows)
+        return self._comparisons[key]
+
+    def effects(self, spec: _Spec):
+        """yi, vi and the back-transform of an inverse-variance model on the specification's rows."""
+        if self.outcome == "response_rate":
+            rows, name = spec.rows, spec.model.name
+            events, n = rows["ketamine_events"].to_numpy(int), rows["ketamine_n"].to_numpy(int)
+            yi, vi, _ = _escalc_proportions(events, n, name)
+            n_harmonic = float(1.0 / np.mean(1.0 / n))
+            return yi, vi, lambda values: _back_transform(values, name, n_harmonic)
+        comparisons = self.comparisons(spec)
+        return (comparisons["yi"].to_numpy(float), comparisons["vi"].to_numpy(float),
+                lambda values: back_transform(values, spec.measure))
+
+    def inverse_variance(self, specs) -> dict[int, _Estimate]:
+        """Batched fits: one stacked fit per (model, measure) over every distinct row set."""
+        results = {}
+        groups: dict[tuple, dict[tuple, list[int]]] = {}
+        for i, spec in enumerate(specs):
+            if spec.model.inverse_variance and len(spec.rows):
+                by_rows = groups.setdefault((spec.model, spec.measure), {})
+                by_rows.setdefault(spec.rowset.key, []).append(i)
+        for (model, _), by_rows in groups.items():
+            effects = [self.effects(specs[members[0]]) for members in by_rows.values()]
+            y, v, mask = stack([(yi, vi) for yi, vi, _ in effects])
+            fit = fit_batch(y, v, mask, model.method, model.test, self.plan.confidence_level)
+            for row, members in enumerate(by_rows.values()):
+                natural = effects[row][2]([fit.estimate[row], fit.ci_lb[row], fit.ci_ub[row]])
+                results.update(dict.fromkeys(members, _Estimate(*map(float, natural))))
+        return results
+
+    def binomial(self, spec: _Spec) -> _Estimate:
+        """GLMM or Bayesian binomial-normal model of one row set, as ``plan.pool_rates`` fits it."""
+        rows, model, plan = spec.rows, spec.model, self.plan
         events, n = rows["ketamine_events"].to_numpy(int), rows["ketamine_n"].to_numpy(int)
-        yi, vi, _ = _escalc_proportions(events, n, model.name)
-        n_harmonic = float(1.0 / np.mean(1.0 / n))
-        return yi, vi, lambda values: _back_transform(values, model.name, n_harmonic)
-    comparisons = replace(plan, measure=measure).comparisons(rows)
-    return (comparisons["yi"].to_numpy(float), comparisons["vi"].to_numpy(float),
-            lambda values: back_transform(values, measure))
+        degenerate = np.all(events == 0) or np.all(events == n)
+        if model.name == "BAYES" and not degenerate:
+            # bayesian_proportions' posterior of mu, without the predictive and tau summaries it adds
+            prior = make_tau_prior("half_normal", model.tau_prior_scale)
+            posterior = BinomialPosterior.fit(events, n, prior, None)
+            mu = summarise_mixture(posterior.mu_mixture, plan.confidence_level, "central")
+            return _Estimate(*map(float, special.expit([mu.median, mu.ci_lb, mu.ci_ub])))
+        if model.name == "BAYES":
+            plan = replace(plan, tau_prior_scale=model.tau_prior_scale)
+        try:
+            natural = plan.pool_rates(rows, model.name).natural()
+        except AnalysisError as error:
+            return _Estimate(math.nan, math.nan, math.nan, str(error))
+        return _Estimate(natural.estimate, natural.ci_lb, natural.ci_ub)
 
+    def bayesian_comparison(self, spec: _Spec) -> _Estimate:
+        """Bayesian normal-normal model of one row set, as ``plan.controlled(...).primary``."""
+        plan = replace(self.plan, measure=spec.measure, tau_prior_scale=spec.model.tau_prior_scale)
+        natural = plan.compare_bayesian(self.comparisons(spec)).natural()
+        return _Estimate(natural.estimate, natural.ci_lb, natural.ci_ub)
 
-def _fit_inverse_variance(specs, plan, outcome) -> dict[int, _Estimate]:
-    """Batched fits: one stacked fit per (method, test) over every distinct row set."""
-    results = {}
-    groups: dict[tuple, dict[tuple, list[int]]] = {}
-    for i, spec in enumerate(specs):
-        if spec.model.inverse_variance and len(spec.rows):
-            by_rows = groups.setdefault((spec.model, spec.measure), {})
-            by_rows.setdefault(spec.rowset.key, []).append(i)
-    for (model, measure), by_rows in groups.items():
-        first = [members[0] for members in by_rows.values()]
-        effects = [_effects(specs[i].rows, plan, outcome, model, measure) for i in first]
-        y, v, mask = stack([(yi, vi) for yi, vi, _ in effects])
-        fit = fit_batch(y, v, mask, model.method, model.test, plan.confidence_level)
-        for row, members in enumerate(by_rows.values()):
-            natural = effects[row][2]([fit.estimate[row], fit.ci_lb[row], fit.ci_ub[row]])
-            estimate = _Estimate(*map(float, natural))
-            results.update(dict.fromkeys(members, estimate))
-    return results
+    def empty(self, spec: _Spec) -> _Estimate:
+        """No row left: the plan's own message (it names the window of a comparison)."""
+        window = spec.data.time_window
+        if window not in self._reasons:
+            plan = AnalysisPlan(time_window=window)
+            call = (lambda: plan.pool_rates(spec.rows)) if self.outcome == "response_rate" else (
+                lambda: plan.controlled(spec.rows))
+            self._reasons[window] = _reason(call)
+        return _NOT_ESTIMABLE._replace(reason=self._reasons[window])
 
-
-def _fit_binomial(rows: pd.DataFrame, plan: AnalysisPlan, model: Model) -> _Estimate:
-    """GLMM or Bayesian binomial-normal model of one row set, as ``plan.pool_rates`` fits it."""
-    events, n = rows["ketamine_events"].to_numpy(int), rows["ketamine_n"].to_numpy(int)
-    degenerate = len(rows) == 0 or np.all(events == 0) or np.all(events == n)
-    if model.name == "BAYES" and not degenerate:
-        # bayesian_proportions' posterior of mu, without the predictive and tau summaries it adds
-        prior = make_tau_prior("half_normal", model.tau_prior_scale)
-        posterior = BinomialPosterior.fit(events, n, prior, None)
-        mu = summarise_mixture(posterior.mu_mixture, plan.confidence_level, "central")
-        return _Estimate(*map(float, special.expit([mu.median, mu.ci_lb, mu.ci_ub])))
-    if model.name == "BAYES":
-        plan = replace(plan, tau_prior_scale=model.tau_prior_scale)
-    try:
-        natural = plan.pool_rates(rows, model.name).natural()
-    except AnalysisError as error:
-        return _Estimate(math.nan, math.nan, math.nan, str(error))
-    return _Estimate(natural.estimate, natural.ci_lb, natural.ci_ub)
-
-
-def _fit_comparison(rows: pd.DataFrame, plan: AnalysisPlan, model: Model, measure: str) -> _Estimate:
-    """Bayesian normal-normal model of one row set, as ``plan.controlled(...).primary``."""
-    plan = replace(plan, measure=measure, tau_prior_scale=model.tau_prior_scale)
-    natural = plan.compare_bayesian(plan.comparisons(rows)).natural()
-    return _Estimate(natural.estimate, natural.ci_lb, natural.ci_ub)
-
-
-def _fit_all(specs, plan, outcome) -> list[_Estimate]:
-    results = _fit_inverse_variance(specs, plan, outcome)
-    cache: dict[tuple, _Estimate] = {}
-    for i, spec in enumerate(specs):
-        if i in results:
-            continue
-        key = (spec.model, spec.measure, spec.rowset.key) if len(spec.rows) else spec.data  # the reason names the window
-        if key not in cache:
+    def all(self, specs) -> list[_Estimate]:
+        results = self.inverse_variance(specs)
+        cache: dict[tuple, _Estimate] = {}
+        for i, spec in enumerate(specs):
+            if i in results:
+                continue
             if len(spec.rows) == 0:
-                cache[key] = _NOT_ESTIMABLE._replace(reason=_empty_reason(outcome, spec))
-            elif outcome == "response_rate":
-                cache[key] = _fit_binomial(spec.rows, plan, spec.model)
-            else:
-                cache[key] = _fit_comparison(spec.rows, plan, spec.model, spec.measure)
-        results[i] = cache[key]
-    return [results[i] for i in range(len(specs))]
-
-
-def _empty_reason(outcome: str, spec: _Spec) -> str:
-    """The plan's own message when no row is left."""
-    plan = AnalysisPlan(time_window=spec.data.time_window)
-    if outcome == "response_rate":
-        return _reason(lambda: plan.pool_rates(spec.rows))
-    return _reason(lambda: plan.controlled(spec.rows))
+                results[i] = self.empty(spec)
+                continue
+            key = (spec.model, spec.measure, spec.rowset.key)
+            if key not in cache:
+                cache[key] = (self.binomial(spec) if self.outcome == "response_rate"
+                              else self.bayesian_comparison(spec))
+            results[i] = cache[key]
+        return [results[i] for i in range(len(specs))]
 
 
 # ---------------------------------------------------------------- the function
@@ -676,7 +688,7 @@ def multiverse(studies: pd.DataFrame, outcome: str = "response_rate", choices: M
     base = plan or AnalysisPlan()
     chosen = {**default_choices(studies, outcome), **_check_choices(choices or {}, outcome)}
     specs = list(_specifications(studies, base, outcome, chosen))
-    estimates = _fit_all(specs, base, outcome)
+    estimates = _Fitter(base, outcome).all(specs)
     frame = _frame(specs, estimates, base, outcome)
     return Multiverse(outcome, base, chosen, tuple(specs), _Exclusions.of(studies, chosen["designs"]), frame)
 
