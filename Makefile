@@ -53,6 +53,7 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/bench_proportions.py
 	$(PY) benchmarks/bench_explorer.py
 	$(PY) benchmarks/bench_bayesian.py
+	$(PY) benchmarks/bench_multiverse.py
 	$(PY) benchmarks/coverage.py
 
 clean:
