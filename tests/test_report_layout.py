@@ -126,3 +126,26 @@ def test_index_lists_figures_in_reading_order_with_their_page_and_files():
         "spare (PNG)",
     ]
     assert '<a href="05_s.html#figure-2">' in items[1]
+
+
+def test_the_multiverse_chooser_is_rendered_from_its_data_and_escapes_it():
+    from analysis.page_explorer import MIME_TYPE, render_page_explorer
+
+    hostile = "</script><script>alert(1)</script><!--"
+    data = {"outcome": "response_rate", "size": 1, "default": 0, "reasons": [""], "studies": [hostile],
+            "columns": [{"name": "time_window", "title": f"Window {hostile}", "labels": [hostile]}],
+            "rows": [[0, "57%", "95% CI 44% to 69%", 1, "12", 0, 1, 1, "0%", 0, 40.0, 100.0, ""]],
+            "curves": {"": {"x": [40.0], "lb": [150.0], "ub": [50.0], "estimate": [100.0], "reference": 110.0,
+                            "ticks": [[110.0, f"50% {hostile}"]]}}}
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output(
+        "display_data", data={MIME_TYPE: data, "text/html": "<p>fallback</p>"})])]
+    page = notebook_cells_html(nb, _markdown_to_html)
+    assert page.count("<script") == 2 and "fallback" not in page
+    assert page.count("</script>") == 2 and "alert(1)</script>" not in page and "<!--" not in page
+    assert html_title(page) == "Window &lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;!--"
+    assert render_page_explorer(data) in page
+
+
+def html_title(page: str) -> str:
+    return re.search(r'<label for="kfm-mv-time_window">(.*?)</label>', page)[1]
