@@ -144,7 +144,7 @@ def value_label(column: str, value) -> str:
     return str(value)
 
 
-def _as_values(column: pd.Series) -> list:
+def as_values(column: pd.Series) -> list:
     """A column's values with every missing value as None (comparable, hashable)."""
     return list(column.astype(object).where(column.notna(), None))
 
@@ -385,9 +385,9 @@ class Multiverse:
         curve = self.curve(measure)
         groups = []
         for column in PANEL_COLUMNS[self.outcome]:
-            values = _as_values(curve[column])
+            values = as_values(curve[column])
             present = set(values)
-            distinct = [v for v in dict.fromkeys(_as_values(self.frame[column])) if v in present]
+            distinct = [v for v in dict.fromkeys(as_values(self.frame[column])) if v in present]
             if len(distinct) < 2:
                 continue
             for value in distinct:

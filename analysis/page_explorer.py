@@ -24,7 +24,7 @@ from importlib import resources
 import numpy as np
 
 from analysis.formatting import format_count, format_effect, format_interval, format_percent
-from analysis.multiverse import CHOICE_NAMES, CHOICE_TITLES, Multiverse, value_label
+from analysis.multiverse import CHOICE_NAMES, CHOICE_TITLES, Multiverse, as_values, value_label
 
 #: MIME type of the explorer's data in a notebook output.
 MIME_TYPE = "application/vnd.kfm.multiverse+json"
@@ -122,7 +122,7 @@ def page_explorer_data(universe: Multiverse) -> dict:
     names = CHOICE_NAMES[outcome]
     columns, codes = [], []
     for name in names:
-        values = list(frame[name].astype(object).where(frame[name].notna(), None))
+        values = as_values(frame[name])
         distinct = list(dict.fromkeys(values))
         position = {value: i for i, value in enumerate(distinct)}
         labels = [value if name == "model" else value_label(name, value) for value in distinct]

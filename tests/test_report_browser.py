@@ -404,11 +404,11 @@ def rates_multiverse(report):
 
 def _choose(page, universe, specification):
     """Set every select to the specification's values (their positions, in enumeration order)."""
-    from analysis.multiverse import CHOICE_NAMES
+    from analysis.multiverse import CHOICE_NAMES, as_values
 
     frame = universe.to_frame()
     for name in CHOICE_NAMES[universe.outcome]:
-        values = list(frame[name].astype(object).where(frame[name].notna(), None))
+        values = as_values(frame[name])
         position = list(dict.fromkeys(values)).index(values[specification])
         page.select_option(f"#kfm-mv-{name}", str(position))
 
