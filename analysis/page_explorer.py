@@ -30,7 +30,7 @@ from analysis.multiverse import CHOICE_NAMES, CHOICE_TITLES, Multiverse, as_valu
 MIME_TYPE = "application/vnd.kfm.multiverse+json"
 
 #: Size of the curve's drawing (SVG user units; it scales to its box).
-SVG_WIDTH, SVG_HEIGHT, SVG_MARGIN = 600.0, 220.0, 36.0
+SVG_WIDTH, SVG_HEIGHT, SVG_MARGIN = 600.0, 220.0, 48.0
 #: Ratio axes are drawn on a log scale between these bounds.
 RATIO_AXIS = (0.01, 1000.0)
 #: Gridlines of each kind of axis.

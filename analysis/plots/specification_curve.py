@@ -93,8 +93,9 @@ def specification_curve_plot(universe, *, measure: str | None = None, width: flo
                      elinewidth=2, zorder=4, gid="default", label="the plan's primary analysis")
     handles = [Line2D([], [], color=colour, linewidth=1.5, label=f"interval {_SIDE_WORDS[side]}")
                for side, colour in SIDE_COLOURS.items() if (curve["side"] == side).any()]
-    top.legend(handles=[*top.get_legend_handles_labels()[0], *handles], fontsize=MIN_FONT_SIZE, frameon=False,
-               loc="upper left")
+    legend = top.legend(handles=[*top.get_legend_handles_labels()[0], *handles], fontsize=MIN_FONT_SIZE,
+                        frameon=True, loc="upper left", framealpha=0.9, edgecolor="none")
+    legend.set_zorder(5)
     is_proportion = outcome == "response_rate"
     if is_proportion:
         top.set_ylim(0, 1)
