@@ -115,7 +115,8 @@ def page_explorer_data(universe: Multiverse) -> dict:
 
     Each row is ``[choice indices..., estimate, interval, k, patients, studies index,
     rank, curve length, share higher, reason index, marker x, marker y, curve]``; texts
-    are written by :mod:`analysis.formatting` (``interval`` with the confidence level).
+    are written by :mod:`analysis.formatting` (``interval`` with its level, a credible interval
+    "CrI" for the Bayesian models).
     """
     frame = universe.to_frame()
     outcome = universe.outcome
@@ -141,7 +142,8 @@ def page_explorer_data(universe: Multiverse) -> dict:
                                      float(_y([estimate], axis)[0]), measure or "")
     studies = list(dict.fromkeys(frame["studies"]))
     reasons = list(dict.fromkeys(frame["reason"]))
-    level = f"{100 * universe.base.confidence_level:g}% CI"
+    level = f"{100 * universe.base.confidence_level:g}%"
+    models = frame["proportion_model" if outcome == "response_rate" else "comparison_model"].tolist()
     is_proportion = outcome == "response_rate"
     rows = []
     for i, row in enumerate(frame.itertuples(index=False)):
@@ -150,7 +152,8 @@ def page_explorer_data(universe: Multiverse) -> dict:
         rank, n, higher, x, y, curve = places.get(row.specification, (None, None, "", None, None, ""))
         rows.append([*(code[i] for code in codes),
                      fmt(row.estimate) if estimable else "",
-                     f"{level} {format_interval(row.ci_lb, row.ci_ub, percent=is_proportion)}" if estimable else "",
+                     f"{level} {'CrI' if models[i] == 'BAYES' else 'CI'} "
+                     f"{format_interval(row.ci_lb, row.ci_ub, percent=is_proportion)}" if estimable else "",
                      int(row.k), format_count(row.patients), studies.index(row.studies), rank, n, higher,
                      reasons.index(row.reason), x, y, curve])
     default = universe.default_row()

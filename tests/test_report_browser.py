@@ -427,6 +427,7 @@ def test_the_chooser_shows_the_tables_row_for_each_specification(browser, report
     default = universe.default_row()
     assert start["formVisible"] and start["specification"] == str(default["specification"])
     assert "the plan's primary analysis" in start["status"]
+    assert start["interval"].startswith("95% CrI ")  # the plan's primary model is Bayesian
     rng = __import__("numpy").random.default_rng(width)
     estimable = frame.loc[frame["reason"] == "", "specification"].to_numpy()
     chosen = [int(i) for i in rng.choice(estimable, 6, replace=False)]
@@ -442,7 +443,8 @@ def test_the_chooser_shows_the_tables_row_for_each_specification(browser, report
             assert not shown["markerShown"]
             continue
         assert shown["estimate"] == format_percent(row["estimate"])
-        assert shown["interval"] == f"95% CI {format_interval(row['ci_lb'], row['ci_ub'], percent=True)}"
+        name = "CrI" if row["proportion_model"] == "BAYES" else "CI"
+        assert shown["interval"] == f"95% {name} {format_interval(row['ci_lb'], row['ci_ub'], percent=True)}"
         assert shown["studies"] == f"{row['studies']} (k = {row['k']})"
         rank, n, higher = universe.rank(specification)
         assert shown["place"].startswith(f"rank {rank} of {n} (lowest first); {format_percent(higher)} ")
