@@ -49,6 +49,7 @@ from analysis.proportions import METHODS as PROPORTION_MODELS
 from analysis.proportions import ProportionResult, pool_proportions
 from analysis.protocol import PRIMARY_WINDOW, TIME_WINDOWS, UNCONTROLLED_DESIGNS
 from analysis.selection import controlled_rows, response_rate_rows, without
+from analysis.subgroups import SubgroupPooling, subgroup_pooling
 
 #: Controlled measures of responders the plan offers.
 CONTROLLED_MEASURES = ("RR", "OR", "RD")
@@ -201,6 +202,23 @@ class AnalysisPlan:
                     "sample's own estimate on the logit scale (PLO, k = 1)")
             result = replace(result, notes=(note, *result.notes))
         return result
+
+    def pool_rates_by(self, rows: pd.DataFrame, column: str, dictionary=None) -> SubgroupPooling:
+        """:meth:`pool_rates` within each value of ``column`` (e.g. ``"design"``), the overall fit
+        and the test for subgroup differences (:func:`analysis.subgroups.subgroup_pooling`).
+
+        Subgroups follow the order of the ``dictionary``'s allowed values and carry its reader
+        labels (else their order of appearance and their codes).
+        """
+        if column not in rows.columns or rows[column].isna().any():
+            raise AnalysisError(f"every pooled row needs a value of {column!r} to be grouped by it")
+        spec = dictionary[column] if dictionary is not None and column in dictionary else None
+        values = list(pd.unique(rows[column]))
+        if spec is not None:
+            values.sort(key=lambda v: spec.allowed.index(v) if v in spec.allowed else len(spec.allowed))
+        fits = {(spec.value_label(v) if spec is not None else str(v)): self.pool_rates(rows[rows[column] == v])
+                for v in values}
+        return subgroup_pooling(fits, self.pool_rates(rows))
 
     def response_rate(self, studies: pd.DataFrame, time_window: str | None = None) -> ProportionResult:
         """Primary analysis: the pooled response rate in ketamine arms."""

@@ -20,8 +20,10 @@ import pandas as pd
 from scipy import stats
 
 from analysis._errors import AnalysisError
+from analysis.contract import HeterogeneityTest
 from analysis.pooling import MetaAnalysisResult, meta_analysis, meta_regression
 from analysis.proportions import ProportionResult
+from analysis.subgroups import between_subgroup_test, subgroup_difference_test
 
 #: Columns of the leave-one-out and cumulative frames, after ``label`` and ``k``.
 REFIT_COLUMNS = (
@@ -322,6 +324,19 @@ class SubgroupAnalysisResult:
         """``{group: fit}`` in subgroup order (what ``forest_plot(subgroups=...)`` takes)."""
         return dict(zip(self.groups, self.fits))
 
+    @property
+    def difference_test(self) -> HeterogeneityTest | None:
+        """The test for subgroup differences as RevMan prints it: across separate fits of the
+        overall model's kind (``q_between``; ``q_between_fixed`` for an equal-effects fit)."""
+        if self.overall.random_effects:
+            return subgroup_difference_test(self.q_between, self.q_between_df, self.q_between_p)
+        return subgroup_difference_test(self.q_between_fixed, self.q_between_df, self.q_between_fixed_p)
+
+    @property
+    def difference_i2(self) -> float:
+        """I² of subgroup differences (percent) of :attr:`difference_test`."""
+        return self.i2_between if self.overall.random_effects else self.i2_between_fixed
+
     def fit(self, group: str) -> MetaAnalysisResult:
         """The fit of one subgroup."""
         if group not in self.groups:
@@ -351,13 +366,7 @@ class SubgroupAnalysisResult:
 
 def _between_test(fits) -> tuple[float, float, float]:
     """Cochran's Q across subgroup estimates weighted by 1/se², its p and I²."""
-    estimates = np.array([fit.estimate for fit in fits])
-    weights = 1 / np.array([fit.se for fit in fits]) ** 2
-    centre = np.sum(weights * estimates) / np.sum(weights)
-    q = float(np.sum(weights * (estimates - centre) ** 2))
-    df = len(fits) - 1
-    i2 = 100 * max(0.0, (q - df) / q) if q > 0 else 0.0
-    return q, float(stats.chi2.sf(q, df)), i2
+    return between_subgroup_test([fit.estimate for fit in fits], [fit.se for fit in fits])
 
 
 def subgroup_analysis(res: MetaAnalysisResult, groups) -> SubgroupAnalysisResult:

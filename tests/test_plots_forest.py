@@ -382,3 +382,33 @@ def test_forest_plot_states_the_test_for_overall_effect_of_its_model(bcg_fig):
     assert overall_effect_text(knha) == f"Test for overall effect: t(3) = {knha.statistic:.2f}, p = 0.061"
     bayes = pool_proportions([8, 17, 8, 13, 11], [12, 29, 11, 34, 17], method="BAYES")
     assert overall_effect_text(bayes) == ""  # a posterior has no test; the text gives its probabilities
+
+
+def test_subgroups_by_design_draw_subtotals_only_where_two_studies_pool():
+    """Issue 10: subgroups by design (RevMan): header, studies, a subtotal diamond with its
+    heterogeneity line where the subgroup has two or more studies, the overall estimate,
+    and the test for subgroup differences; prediction interval of the overall fit only."""
+    import pandas as pd
+
+    from analysis.plan import AnalysisPlan
+
+    rows = pd.DataFrame({"study_label": list("ABCDE"), "ketamine_events": [8, 8, 17, 13, 11],
+                         "ketamine_n": [12, 11, 29, 34, 17],
+                         "design": ["parallel", "crossover", "crossover", "single", "single"]})
+    by_design = AnalysisPlan().pool_rates_by(rows, "design")
+    fig = forest_plot(subgroups=by_design, results=None)
+    assert [t.get_text() for t in _texts(fig, "label:header")] == ["parallel", "crossover", "single"]
+    assert [t.get_text() for t in _texts(fig, "label:pooled")] == [
+        "Subtotal: RE Model (GLMM)", "Subtotal: RE Model (GLMM)", "RE Model (GLMM)"]
+    diamonds = sorted(_lines(fig, "pooled-diamond"), key=lambda d: d.get_xy()[0, 1])
+    for diamond, fit in zip(diamonds, [*by_design.fits[1:], by_design.overall], strict=True):
+        np.testing.assert_allclose(diamond.get_xy()[1, 0], fit.prop, rtol=0, atol=POSITION_TOLERANCE)
+    assert len(_lines(fig, "prediction-interval")) == 1
+    notes = [t.get_text() for t in _texts(fig, "note")]
+    assert notes[0].startswith("Heterogeneity: τ² = 0; I² = 0%; LRT = 0.70, df = 1")  # crossover
+    assert notes[-1] == "Test for subgroup differences: Q = 1.67, df = 2, p = 0.43; I² = 0%"
+    assert sum(n.startswith("Heterogeneity") for n in notes) == 3  # two subtotals and overall
+    assert len(_texts(fig, "overall-test")) == 3
+    # no weight column: the GLMM has no study weights, a one-study subgroup's "100%" says nothing
+    assert not _texts(fig, "weight0:study")
+    assert overlapping_texts(fig) == []
