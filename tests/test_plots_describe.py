@@ -194,3 +194,26 @@ def test_figure_descriptions_are_frozen():
     text = FigureDescription("c", "a")
     with pytest.raises(AttributeError):
         text.alt = "b"  # type: ignore[misc]
+
+
+def test_forest_alt_with_subgroups_gives_each_subtotal_and_the_difference_test():
+    """Issue 10: the subgroups' subtotals and the test for subgroup differences, word for word."""
+    import pandas as pd
+
+    from analysis.plan import AnalysisPlan
+
+    rows = pd.DataFrame({"study_label": list("ABCDE"), "ketamine_events": [8, 8, 17, 13, 11],
+                         "ketamine_n": [12, 11, 29, 34, 17],
+                         "design": ["parallel", "crossover", "crossover", "single", "single"]})
+    by_design = AnalysisPlan().pool_rates_by(rows, "design")
+    text = describe_forest_plot(by_design.overall, subgroups=by_design)
+    assert text.alt == (
+        "Forest plot of 5 studies, proportion per study from 38 % (D) to 73 % (B). "
+        "parallel (one study, A): no subtotal. "
+        "crossover (2 studies): subtotal proportion 63 %, 95 % CI 47 % to 76 %. "
+        "single (2 studies): subtotal proportion 49 %, 95 % CI 31 % to 67 %. "
+        "Test for subgroup differences: Q = 1.67, df = 2, p = 0.43; I² = 0%. "
+        "RE Model (GLMM): pooled proportion 57 %, 95 % CI 44 % to 69 %, "
+        "95 % prediction interval 37 % to 75 %.")
+    assert "subgroup headings" in text.caption
+    assert "subgroup" not in describe_forest_plot(by_design.overall).caption

@@ -42,7 +42,7 @@ class FigureDescription:
     alt: str
 
 
-def describe_forest_plot(results, *, prediction: bool = True) -> FigureDescription:
+def describe_forest_plot(results, *, prediction: bool = True, subgroups=None) -> FigureDescription:
     """Caption and alt text of :func:`analysis.plots.forest_plot` for the same result(s).
 
     Parameters
@@ -52,6 +52,9 @@ def describe_forest_plot(results, *, prediction: bool = True) -> FigureDescripti
         several fits of the same studies are several pooled rows).
     prediction : bool
         As given to ``forest_plot``: whether the prediction interval is drawn.
+    subgroups : SubgroupPooling or SubgroupAnalysisResult, optional
+        As given to ``forest_plot``: each subgroup's subtotal (or its one study) and the
+        test for subgroup differences are described too.
 
     Examples
     --------
@@ -92,7 +95,28 @@ def describe_forest_plot(results, *, prediction: bool = True) -> FigureDescripti
     model_names = " and ".join(row["label"] for row in pooled_rows)
     caption = (f"{scale.label} in each study (square, with its {level} confidence interval) "
                f"and pooled ({model_names}; diamond).{pi}")
+    if subgroups is not None:
+        sentences[1:1] = _subgroup_sentences(subgroups, scale, what)
+        caption += (" Studies are grouped under bold subgroup headings; a subgroup of two or more "
+                    "studies has its subtotal (diamond, with its heterogeneity), and the test for "
+                    "subgroup differences is the last line.")
     return FigureDescription(caption, " ".join(sentences))
+
+
+def _subgroup_sentences(subgroups, scale, what) -> list[str]:
+    from analysis.plots.forest import subgroup_difference_text
+    from analysis.subgroups import MIN_SUBTOTAL_STUDIES
+
+    sentences = []
+    for group, fit in subgroups.by_group.items():
+        if fit.k < MIN_SUBTOTAL_STUDIES:
+            sentences.append(f"{group} (one study, {fit.labels[0]}): no subtotal.")
+            continue
+        pooled = fit.summary_frame().iloc[-1]
+        sentences.append(f"{group} ({_count(fit.k, 'study', 'studies')}): subtotal {what} "
+                         f"{_interval(pooled, scale, _level(fit), prediction=False)}.")
+    difference = subgroup_difference_text(subgroups)
+    return sentences + ([difference + "."] if difference else [])
 
 
 def describe_funnel_plot(result) -> FigureDescription:
