@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from analysis import AnalysisError
@@ -198,8 +199,6 @@ def test_figure_descriptions_are_frozen():
 
 def test_forest_alt_with_subgroups_gives_each_subtotal_and_the_difference_test():
     """Issue 10: the subgroups' subtotals and the test for subgroup differences, word for word."""
-    import pandas as pd
-
     from analysis.plan import AnalysisPlan
 
     rows = pd.DataFrame({"study_label": list("ABCDE"), "ketamine_events": [8, 8, 17, 13, 11],
@@ -217,3 +216,23 @@ def test_forest_alt_with_subgroups_gives_each_subtotal_and_the_difference_test()
         "95 % prediction interval 37 % to 75 %.")
     assert "subgroup headings" in text.caption
     assert "subgroup" not in describe_forest_plot(by_design.overall).caption
+
+
+def test_duration_alt_gives_the_control_arms_word_for_word():
+    """Issue 10: every control arm the duration figure draws is in its alt text."""
+    data = pd.DataFrame({
+        "study_id": ["a", "a", "a", "b"], "study_label": ["A 2011", "A 2011", "A 2011", "B 2000"],
+        "timepoint_hours": [0.25, 2.5, 1344.0, 1.0],
+        "time_window": ["during_or_immediate", "during_or_immediate", "long_term", "during_or_immediate"],
+        "ketamine_events": [8, 6, 2, 17], "ketamine_n": [12, 12, 12, 29],
+        "control_events": [3, 2, 2, None], "control_n": [12, 12, 12, None]})
+    text = describe_duration_plot(responders_over_time(data))
+    assert text.alt == (
+        "Responders after ketamine by time after the infusion. During or within 4 h of the infusion: "
+        "ketamine arms 56 % (95 % CI 41 % to 70 %), pooled, 2 studies, control arm of A 2011 "
+        "25 % at 15 min (3/12, 95 % CI 5 % to 57 %) and 17 % at 2.5 h (2/12, 95 % CI 2 % to 48 %); "
+        "1 to 7 days after: no study; 1 to 4 weeks after: no study; 8 weeks or more after: "
+        "ketamine arm 17 % (95 % CI 2 % to 48 %), one study, control arm of A 2011 17 % at 8 weeks "
+        "(2/12, 95 % CI 2 % to 48 %).")
+    assert "control arm where it has one (open symbols, dashed lines)" in text.caption
+    assert "only across adjacent windows that both have data" in text.caption

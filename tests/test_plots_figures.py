@@ -237,6 +237,51 @@ def test_duration_by_hours_on_a_log_axis(duration):
         duration_plot(duration, x="days")
 
 
+CONTROLLED = pd.DataFrame(
+    {
+        "study_id": ["a", "a", "a", "a", "b"],
+        "timepoint_hours": [0.25, 2.5, 168.0, 1344.0, 1.0],
+        "time_window": ["during_or_immediate", "during_or_immediate", "short_term", "long_term",
+                        "during_or_immediate"],
+        "ketamine_events": [8, 6, 2, 2, 17], "ketamine_n": [12, 12, 12, 12, 29],
+        "control_events": [3, 2, 0, 2, np.nan], "control_n": [12, 12, 12, 12, np.nan],
+    }
+)
+
+
+def test_duration_draws_control_arms_as_their_own_series():
+    """Issue 10: the duration figure shows control arms, apart from ketamine arms in greyscale
+    too (open symbols, dashed lines) and named in the legend."""
+    for x in ("window", "hours"):
+        fig = duration_plot(responders_over_time(CONTROLLED), x=x)
+        controls = _tagged(fig, "control-point:a")
+        np.testing.assert_allclose(sorted(p.get_ydata()[0] for p in controls),
+                                   sorted([3 / 12, 2 / 12, 0, 2 / 12]), rtol=0, atol=POSITION_TOLERANCE)
+        assert _tagged(fig, "control-point:b") == []  # b has no control arm
+        ketamine, control = _tagged(fig, "study-point:a")[0], controls[0]
+        assert ketamine.get_marker() == control.get_marker()  # one symbol per study
+        assert control.get_markerfacecolor() == "white" != ketamine.get_markerfacecolor()
+        (study_line, *_), (control_line, *_) = _tagged(fig, "study-line:a"), _tagged(fig, "control-line:a")
+        assert study_line.get_linestyle() == "-" and control_line.get_linestyle() == "--"
+        assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()][-3:-1] == [
+            "Ketamine arm", "Control arm"]
+        xs = [p.get_xdata()[0] for p in _tagged(fig, "study-point:a") + controls]
+        assert len(set(xs)) == len(xs)  # no control point hides its ketamine point
+        assert overlapping_texts(fig) == []
+
+
+@pytest.mark.parametrize("x", ["window", "hours"])
+def test_duration_lines_break_across_a_window_without_data(x):
+    """Issue 10: no line is drawn across a window where a study arm has no data (here 1-4
+    weeks): the runs are <= 4 h to 1-7 days, and >= 8 weeks alone (no line)."""
+    fig = duration_plot(responders_over_time(CONTROLLED), x=x)
+    for tag in ("study-line:a", "control-line:a"):
+        (line,) = _tagged(fig, tag)
+        points = sorted(p.get_xdata()[0] for p in _tagged(fig, tag.replace("line", "point")))
+        # 15 min, 2.5 h and 1 week are joined; the 8-week point stands alone
+        np.testing.assert_allclose(line.get_xdata(), points[:3], rtol=0, atol=POSITION_TOLERANCE)
+
+
 # ------------------------------------------------------------------ risk of bias
 
 ROB = pd.DataFrame(

@@ -181,8 +181,15 @@ def _describe_refits(frame, result, kind, template, what) -> FigureDescription:
 
 
 def describe_duration_plot(duration) -> FigureDescription:
-    """Caption and alt text of :func:`analysis.plots.duration_plot` (``pooled=True``)."""
-    pooled = duration.pooled if hasattr(duration, "pooled") else _pooled_windows(duration)
+    """Caption and alt text of :func:`analysis.plots.duration_plot` (``pooled=True``).
+
+    Each window gives the ketamine arms (pooled, or the one study) and then every control
+    arm drawn in it, from the same frame the figure draws (``to_frame()``).
+    """
+    frame = duration.to_frame() if hasattr(duration, "to_frame") else duration
+    pooled = _pooled_windows(frame)
+    controls = frame[frame["row_type"] == "control"]
+    level = _percent(_level(duration))
     sentences = []
     for _, row in pooled.iterrows():
         window = WINDOW_NAMES.get(row["time_window"], str(row["time_window"]))
@@ -190,21 +197,49 @@ def describe_duration_plot(duration) -> FigureDescription:
         if k == 0:
             sentences.append(f"{window}: no study")
         else:
-            value = (f"{_pct(row['prop'])} (95 % CI {_pct(row['prop_ci_lb'])} to "
+            value = (f"{_pct(row['prop'])} ({level} CI {_pct(row['prop_ci_lb'])} to "
                      f"{_pct(row['prop_ci_ub'])})")
-            source = "pooled" if k > 1 else "one study"
-            sentences.append(f"{window}: {value}, {source}, {_count(k, 'study', 'studies')}")
+            source = f"arms {value}, pooled, {k} studies" if k > 1 else f"arm {value}, one study"
+            sentences.append(f"{window}: ketamine {source}" + _control_text(
+                controls[controls["time_window"] == row["time_window"]], level))
     alt = ("Responders after ketamine by time after the infusion. "
            + "; ".join(s[0].upper() + s[1:] for s in sentences) + ".")
-    caption = ("Proportion of responders in ketamine arms by time after the infusion: each "
-               "study's proportion with its exact 95 % confidence interval, studies joined "
-               "by lines, and the pooled proportion per protocol window where two or more "
-               "studies report it.")
+    caption = ("Proportion of responders by time after the infusion: each study's ketamine arm "
+               "(filled symbols, solid lines) and control arm where it has one (open symbols, "
+               f"dashed lines), with exact {level} confidence intervals, and the pooled proportion "
+               "of the ketamine arms per protocol window where two or more studies report it. "
+               "Lines join a study's time points only across adjacent windows that both have "
+               "data.")
     return FigureDescription(caption, alt)
 
 
+def _control_text(controls: pd.DataFrame, level: str) -> str:
+    """", control arm of A 2011 25 % at 15 min (3/12, 95 % CI 5 % to 57 %)", per study drawn."""
+    texts = []
+    for label, arm in controls.groupby("label", sort=False):
+        points = [f"{_pct(row['estimate'])}{_at_time(row['timepoint_hours'])} "
+                  f"({int(row['events'])}/{int(row['n'])}, {level} CI {_pct(row['ci_lb'])} to "
+                  f"{_pct(row['ci_ub'])})" for _, row in arm.iterrows()]
+        texts.append(f", control arm of {label} " + " and ".join(points))
+    return "".join(texts)
+
+
+def _at_time(hours) -> str:
+    """" at 15 min", " at 2.5 h", " at 7 days", " at 8 weeks"; "" without a time."""
+    if not is_finite(hours):
+        return ""
+    hours = float(hours)
+    if hours < 1:
+        return f" at {hours * 60:g} min"
+    if hours < 48:
+        return f" at {hours:g} h"
+    return f" at {hours / 24:g} days" if hours < 336 else f" at {hours / 168:g} weeks"
+
+
 def _pooled_windows(frame: pd.DataFrame) -> pd.DataFrame:
-    rows = frame[frame["row_type"] == "pooled"]
+    rows = frame[frame["row_type"] == "pooled"].copy()
+    if "k" not in rows.columns:  # to_frame() labels carry k: "Pooled (short_term, k = 1)"
+        rows["k"] = rows["label"].str.extract(r"k = (\d+)", expand=False).astype(float)
     return rows.rename(columns={"estimate": "prop", "ci_lb": "prop_ci_lb",
                                 "ci_ub": "prop_ci_ub"})
 
