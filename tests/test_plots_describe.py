@@ -121,7 +121,7 @@ def test_funnel_alt_is_on_the_analysis_scale(rates):
     logit = pool_proportions(EVENTS, N, method="PLO", labels=LABELS).pooled
     alt = describe_funnel_plot(logit).alt
     assert alt.startswith("Funnel plot of 5 studies: estimate on the logit proportion scale")
-    assert f"the pooled estimate, {logit.estimate:.2f}, is the vertical line" in alt
+    assert f"the pooled estimate of the RE Model (REML), {logit.estimate:.2f}, is the vertical line" in alt
 
 
 def test_duration_alt_gives_each_window():

@@ -17,6 +17,7 @@ from analysis.effect_sizes import effect_sizes  # noqa: E402
 from analysis.plots import (  # noqa: E402
     cumulative_plot,
     duration_plot,
+    describe_funnel_plot,
     funnel_plot,
     leave_one_out_plot,
     overlapping_texts,
@@ -107,6 +108,31 @@ def test_funnel_without_contours_draws_the_pseudo_confidence_funnel(bcg):
         x, y = np.log(line.get_xdata()), line.get_ydata()
         assert x[0] == pytest.approx(bcg.estimate, abs=POSITION_TOLERANCE)
         assert abs(x[1] - bcg.estimate) == pytest.approx(R_QNORM[0.95] * y[1], rel=1e-12)
+
+
+@pytest.mark.parametrize("model", ["REML", "EE"])
+def test_funnel_reference_line_is_the_estimate_of_the_model_its_legend_names(model):
+    """Issue 10: the vertical line is the pooled estimate of the model the legend names, and
+    the contours say what their p-values are against (proportions: the pooled estimate)."""
+    events, n = [8, 17, 13, 11, 8], [11, 29, 34, 17, 12]
+    plo = pool_proportions(events, n, method="PLO", tau_method=model)
+    fig = funnel_plot(plo)
+    (line,) = _tagged(fig, "pooled-line")
+    np.testing.assert_allclose(line.get_xdata(), [plo.estimate] * 2, rtol=0, atol=POSITION_TOLERANCE)
+    legend = fig.axes[0].get_legend()
+    assert f"Pooled estimate\n({plo.model_label})" in [t.get_text() for t in legend.get_texts()]
+    assert plo.model_label == ("RE Model (REML, PLO)" if model == "REML" else "EE Model (PLO)")
+    assert legend.get_title().get_text() == "Contours: a study's p-value\nagainst the pooled estimate"
+    caption = describe_funnel_plot(plo).caption
+    assert f"({plo.model_label}, logit proportion scale)" in caption and "against the pooled estimate" in caption
+
+
+def test_funnel_legend_of_a_ratio_says_no_effect_or_the_pseudo_confidence_limits(bcg):
+    legend = funnel_plot(bcg).axes[0].get_legend()
+    assert legend.get_title().get_text() == "Contours: a study's p-value\nagainst no effect"
+    legend = funnel_plot(bcg, contours=None).axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "95% pseudo-confidence\nlimits", "Pooled estimate\n(RE Model (REML))"]
 
 
 def test_funnel_of_proportions_uses_the_inverse_variance_fit():

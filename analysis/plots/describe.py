@@ -125,6 +125,8 @@ def describe_funnel_plot(result) -> FigureDescription:
     The funnel plot draws the inverse-variance fit (``result.pooled`` of a proportions
     result) on its analysis scale; so does this description.
     """
+    from analysis.plots.funnel import contour_title
+
     fit = result.pooled if getattr(result, "pooled", None) is not None else result
     frame = fit.summary_frame()
     studies = frame[frame["row_type"] == "study"]
@@ -133,12 +135,14 @@ def describe_funnel_plot(result) -> FigureDescription:
     se = studies["se"].to_numpy(float)
     alt = (f"Funnel plot of {_count(len(studies), 'study', 'studies')}: estimate on the "
            f"{analysis_label} scale against its standard error (from {min(se):.2f} to "
-           f"{max(se):.2f}); the pooled estimate, {float(pooled['estimate']):.2f}, is the "
-           "vertical line.")
-    caption = (f"Contour-enhanced funnel plot ({pooled['label']}, {analysis_label} scale): "
-               "each study's estimate against its standard error; shaded regions mark "
-               "where a study would be statistically significant. With fewer than 10 "
-               "studies, asymmetry cannot be judged reliably.")
+           f"{max(se):.2f}); the pooled estimate of the {result.model_label}, "
+           f"{float(pooled['estimate']):.2f}, is the vertical line.")
+    against = contour_title(result).split("against ")[-1]
+    caption = (f"Contour-enhanced funnel plot ({result.model_label}, {analysis_label} scale): "
+               "each study's estimate against its standard error; the dashed vertical line is "
+               f"this model's pooled estimate, and the shaded regions mark a study's two-sided "
+               f"p-value against {against} (above 0.10, 0.05 to 0.10, 0.01 to 0.05, 0.01 or "
+               "below). With fewer than 10 studies, asymmetry cannot be judged reliably.")
     return FigureDescription(caption, alt)
 
 
