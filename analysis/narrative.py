@@ -218,7 +218,7 @@ def describe_prediction_interval(result, *, outcome: str = "response rate", bene
     _check_result(result)
     check_option("benefit", benefit, BENEFIT_DIRECTIONS)
     level = _level(result)
-    if result.k == 1 and not result.is_bayesian:
+    if result.k == 1:
         return "With one study there is no prediction interval for a new study."
     if not result.random_effects:
         return (f"The {result.model_description} assumes one common effect, so it gives no prediction "

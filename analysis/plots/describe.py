@@ -343,7 +343,9 @@ def describe_posterior_plot(result) -> FigureDescription:
            f"with a {result.tau_prior.label} prior on tau: pooled {natural.label.lower()} {estimate}, "
            f"{level} credible interval {interval}; between-study SD tau posterior median "
            f"{result.tau_median:.2f} ({level} credible interval {result.tau_ci_lb:.2f} to {result.tau_ci_ub:.2f}).")
-    caption = (f"Posterior densities ({result.model_label}): the pooled effect and a new study's effect "
+    effects = ("the pooled effect and a new study's effect" if result.has_prediction_interval
+               else "the pooled effect (one study: no new study's effect)")
+    caption = (f"Posterior densities ({result.model_label}): {effects} "
                f"on the {_analysis_scale_name(result)} scale, and the between-study SD tau; grey lines "
                "are the priors, so the figure shows how much the data moved them.")
     return FigureDescription(caption, alt)

@@ -20,7 +20,7 @@ MARGIN = 0.15
 
 def posterior_plot(result, *, xlabel: str | None = None, width: float = 7.0, height: float = 3.0,
                    fontsize: float = FONT_SIZE):
-    """Posterior densities of mu and tau (and the predictive), priors in grey.
+    """Posterior densities of mu and tau (and the predictive, from two studies), priors in grey.
 
     Parameters
     ----------
@@ -46,12 +46,16 @@ def posterior_plot(result, *, xlabel: str | None = None, width: float = 7.0, hei
     """
     fig = new_figure(width, height)
     mu_ax, tau_ax = fig.subplots(1, 2)
-    span = result.pred_ci_ub - result.pred_ci_lb
-    mu_grid = np.linspace(result.pred_ci_lb - MARGIN * span, result.pred_ci_ub + MARGIN * span, GRID_POINTS)
+    # one study has no predictive distribution for a reader (contract): mu's interval sets the axis
+    predictive = result.has_prediction_interval
+    lo, hi = (result.pred_ci_lb, result.pred_ci_ub) if predictive else (result.mu_ci_lb, result.mu_ci_ub)
+    span = hi - lo
+    mu_grid = np.linspace(lo - MARGIN * span, hi + MARGIN * span, GRID_POINTS)
     mu_ax.plot(mu_grid, result.density("mu", mu_grid), color=PALETTE["blue"], gid="mu-posterior",
                label="pooled effect μ")
-    mu_ax.plot(mu_grid, result.density("theta_new", mu_grid), color=PALETTE["blue"], linestyle="--",
-               gid="theta_new-posterior", label="new study")
+    if predictive:
+        mu_ax.plot(mu_grid, result.density("theta_new", mu_grid), color=PALETTE["blue"], linestyle="--",
+                   gid="theta_new-posterior", label="new study")
     mu_prior = result.prior_density("mu", mu_grid)
     if np.all(np.isfinite(mu_prior)):
         mu_ax.plot(mu_grid, mu_prior, color=PALETTE["grey"], gid="mu-prior", label="prior")
