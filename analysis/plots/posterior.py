@@ -28,7 +28,8 @@ def posterior_plot(result, *, xlabel: str | None = None, width: float = 7.0, hei
         Anything with ``density(parameter, grid)``, ``prior_density(parameter, grid)``,
         the ``pred_ci_*`` and ``tau_ci_ub`` bounds and ``tau_prior``.
     xlabel : str, optional
-        Label of the effect axis (default: the analysis scale, e.g. "log RR").
+        Label of the effect axis (default: the analysis scale, e.g. "Log risk ratio": the
+        densities are drawn on it, not on the ratio scale).
 
     Returns
     -------
@@ -59,7 +60,9 @@ def posterior_plot(result, *, xlabel: str | None = None, width: float = 7.0, hei
     mu_prior = result.prior_density("mu", mu_grid)
     if np.all(np.isfinite(mu_prior)):
         mu_ax.plot(mu_grid, mu_prior, color=PALETTE["grey"], gid="mu-prior", label="prior")
-    mu_ax.set_xlabel(xlabel or f"effect ({result.measure})", fontsize=fontsize)
+    scale = result.measure_scale
+    mu_ax.set_xlabel(xlabel or (scale.analysis_label if scale is not None else f"effect ({result.measure})"),
+                     fontsize=fontsize)
     mu_ax.set_ylabel("density", fontsize=fontsize)
     mu_ax.legend(fontsize=MIN_FONT_SIZE, frameon=False)
 
