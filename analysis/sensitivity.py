@@ -23,7 +23,7 @@ from analysis._errors import AnalysisError
 from analysis.contract import HeterogeneityTest
 from analysis.pooling import MetaAnalysisResult, meta_analysis, meta_regression
 from analysis.proportions import ProportionResult
-from analysis.subgroups import between_subgroup_test, subgroup_difference_test
+from analysis.subgroups import SubgroupPooling, between_subgroup_test, subgroup_difference_test
 
 #: Columns of the leave-one-out and cumulative frames, after ``label`` and ``k``.
 REFIT_COLUMNS = (
@@ -274,7 +274,7 @@ def influence(res: MetaAnalysisResult) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class SubgroupAnalysisResult:
+class SubgroupAnalysisResult(SubgroupPooling):
     """Separate fits per subgroup and the tests for subgroup differences.
 
     Attributes
@@ -303,26 +303,14 @@ class SubgroupAnalysisResult:
         Q_total - sum of Q_within (RevMan's fixed-effect test).
     """
 
-    groups: tuple[str, ...]
-    fits: tuple[MetaAnalysisResult, ...]
-    overall: MetaAnalysisResult
     q_m: float
     q_m_df: int
     q_m_df2: float | None
     q_m_p: float
     tau2_common: float
-    q_between: float
-    q_between_df: int
-    q_between_p: float
-    i2_between: float
     q_between_fixed: float
     q_between_fixed_p: float
     i2_between_fixed: float
-
-    @property
-    def by_group(self) -> dict[str, MetaAnalysisResult]:
-        """``{group: fit}`` in subgroup order (what ``forest_plot(subgroups=...)`` takes)."""
-        return dict(zip(self.groups, self.fits))
 
     @property
     def difference_test(self) -> HeterogeneityTest | None:
