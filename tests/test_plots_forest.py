@@ -384,6 +384,17 @@ def test_forest_plot_states_the_test_for_overall_effect_of_its_model(bcg_fig):
     assert overall_effect_text(bayes) == ""  # a posterior has no test; the text gives its probabilities
 
 
+def test_a_proportion_s_test_for_overall_effect_says_what_it_tests_against():
+    """A GLMM's z tests logit 0, a response rate of 50%: the line says so; the raw and
+    Freeman-Tukey scales' 0 is no proportion to test against, so they print none."""
+    from analysis.plots.forest import overall_effect_text
+
+    glmm = pool_proportions([8, 17, 8, 13, 11], [12, 29, 11, 34, 17])
+    assert overall_effect_text(glmm) == f"Test for overall effect (against 50%): z = {glmm.statistic:.2f}, p = 0.28"
+    for method in ("PFT", "PR"):
+        assert overall_effect_text(pool_proportions([8, 17, 8], [12, 29, 11], method=method)) == ""
+
+
 def test_subgroups_by_design_draw_subtotals_only_where_two_studies_pool():
     """Issue 10: subgroups by design (RevMan): header, studies, a subtotal diamond with its
     heterogeneity line where the subgroup has two or more studies, the overall estimate,
@@ -409,6 +420,7 @@ def test_subgroups_by_design_draw_subtotals_only_where_two_studies_pool():
     assert notes[-1] == "Test for subgroup differences: Q = 1.67, df = 2, p = 0.43; I² = 0%"
     assert sum(n.startswith("Heterogeneity") for n in notes) == 3  # two subtotals and overall
     assert len(_texts(fig, "overall-test")) == 3
+    assert all("(against 50%)" in t.get_text() for t in _texts(fig, "overall-test"))
     # no weight column: the GLMM has no study weights, a one-study subgroup's "100%" says nothing
     assert not _texts(fig, "weight0:study")
     assert overlapping_texts(fig) == []

@@ -347,18 +347,30 @@ def overall_effect_text(result) -> str:
     """RevMan's "Test for overall effect" line: the z (or t) statistic and its p-value; "" when the
     model has no test (a posterior: its probabilities are in the text).
 
+    A proportion has no "no effect": on the logit scale the test is against 50%, and the line
+    says so; on the other proportion scales (raw, arcsine, Freeman-Tukey) 0 is no proportion a
+    reader would test against, so no line is printed.
+
     Examples
     --------
     >>> from analysis.pooling import meta_analysis
     >>> overall_effect_text(meta_analysis([0.1, 0.3, 0.35, 0.65], [0.01, 0.02, 0.015, 0.03], method="DL"))
     'Test for overall effect: z = 2.99, p = 0.003'
+    >>> from analysis.proportions import pool_proportions
+    >>> overall_effect_text(pool_proportions([8, 17, 8, 13, 11], [12, 29, 11, 34, 17]))
+    'Test for overall effect (against 50%): z = 1.08, p = 0.28'
     """
     statistic = getattr(result, "statistic", None)
     if statistic is None or not is_finite(statistic) or not is_finite(result.pval):
         return ""
+    against = ""
+    if scale_of(result).null is None:  # a proportion
+        if result.measure != "PLO":
+            return ""
+        against = " (against 50%)"
     df = getattr(result, "df", None)
     name = f"t({df:g})" if df is not None and is_finite(df) else "z"
-    return f"Test for overall effect: {name} = {format_number(statistic, 2)}, {format_p(result.pval)}"
+    return f"Test for overall effect{against}: {name} = {format_number(statistic, 2)}, {format_p(result.pval)}"
 
 
 def _heterogeneity_source(fits):
