@@ -273,7 +273,7 @@ def influence(res: MetaAnalysisResult) -> pd.DataFrame:
     return frame
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SubgroupAnalysisResult(SubgroupPooling):
     """Separate fits per subgroup and the tests for subgroup differences.
 

@@ -60,6 +60,9 @@ class SubgroupPooling:
         with ``q_between_df`` = G - 1 degrees of freedom) and I² (percent). NaN with one
         subgroup, and for posterior summaries (no frequentist test of a posterior).
     q_between_df : int
+    test_model : str
+        ``model_label`` of the fits the test comes from when they are not ``fits`` (a
+        Bayesian analysis tested through its frequentist counterpart); "" otherwise.
     """
 
     groups: tuple[str, ...]
@@ -69,6 +72,7 @@ class SubgroupPooling:
     q_between_df: int
     q_between_p: float
     i2_between: float
+    test_model: str = ""
 
     @property
     def by_group(self) -> dict[str, PooledResult]:
@@ -93,7 +97,8 @@ def subgroup_difference_test(q, df, p) -> HeterogeneityTest | None:
     return HeterogeneityTest("Q", "test for subgroup differences", float(q), float(df), float(p))
 
 
-def subgroup_pooling(fits: Mapping[str, PooledResult], overall: PooledResult) -> SubgroupPooling:
+def subgroup_pooling(fits: Mapping[str, PooledResult], overall: PooledResult, *,
+                     test_fits: Mapping[str, PooledResult] | None = None) -> SubgroupPooling:
     """Collect subgroup fits and test for subgroup differences (RevMan's method).
 
     Parameters
@@ -103,6 +108,9 @@ def subgroup_pooling(fits: Mapping[str, PooledResult], overall: PooledResult) ->
         ``overall`` (a single-study subgroup: that study's own estimate and SE).
     overall : PooledResult
         The fit of all studies.
+    test_fits : mapping of str to PooledResult, optional
+        The same subgroups fitted by a frequentist model to test the differences with, when
+        ``fits`` are posteriors (which have no such test); its label is kept in ``test_model``.
 
     Returns
     -------
@@ -120,11 +128,15 @@ def subgroup_pooling(fits: Mapping[str, PooledResult], overall: PooledResult) ->
     if not fits:
         raise AnalysisError("subgroup_pooling needs at least one subgroup fit")
     groups, results = tuple(str(g) for g in fits), tuple(fits.values())
-    if any(fit.measure != overall.measure for fit in results):
+    tested = results if test_fits is None else tuple(test_fits[g] for g in fits)
+    if any(fit.measure != overall.measure for fit in (*results, *tested)):
         raise AnalysisError("subgroup fits must be on the overall fit's analysis scale "
                             f"({overall.measure})")
     nan = float("nan")
-    testable = len(results) > 1 and not any(fit.is_bayesian for fit in results)
-    q, p, i2 = (between_subgroup_test([f.estimate for f in results], [f.se for f in results])
+    testable = len(tested) > 1 and not any(fit.is_bayesian for fit in tested)
+    q, p, i2 = (between_subgroup_test([f.estimate for f in tested], [f.se for f in tested])
                 if testable else (nan, nan, nan))
-    return SubgroupPooling(groups, results, overall, q, len(results) - 1, p, i2)
+    # the model of the pooled subgroups (a one-study subgroup is that study's own estimate)
+    model = (next((f.model_label for f in tested if f.k >= MIN_SUBTOTAL_STUDIES), tested[0].model_label)
+             if test_fits is not None else "")
+    return SubgroupPooling(groups, results, overall, q, len(results) - 1, p, i2, model)

@@ -204,7 +204,7 @@ def test_forest_alt_with_subgroups_gives_each_subtotal_and_the_difference_test()
     rows = pd.DataFrame({"study_label": list("ABCDE"), "ketamine_events": [8, 8, 17, 13, 11],
                          "ketamine_n": [12, 11, 29, 34, 17],
                          "design": ["parallel", "crossover", "crossover", "single", "single"]})
-    by_design = AnalysisPlan().pool_rates_by(rows, "design")
+    by_design = AnalysisPlan(proportion_model="GLMM").pool_rates_by(rows, "design")
     text = describe_forest_plot(by_design.overall, subgroups=by_design)
     assert text.alt == (
         "Forest plot of 5 studies, proportion per study from 38 % (D) to 73 % (B). "

@@ -406,7 +406,7 @@ def test_subgroups_by_design_draw_subtotals_only_where_two_studies_pool():
     rows = pd.DataFrame({"study_label": list("ABCDE"), "ketamine_events": [8, 8, 17, 13, 11],
                          "ketamine_n": [12, 11, 29, 34, 17],
                          "design": ["parallel", "crossover", "crossover", "single", "single"]})
-    by_design = AnalysisPlan().pool_rates_by(rows, "design")
+    by_design = AnalysisPlan(proportion_model="GLMM").pool_rates_by(rows, "design")
     fig = forest_plot(subgroups=by_design, results=None)
     assert [t.get_text() for t in _texts(fig, "label:header")] == ["parallel", "crossover", "single"]
     assert [t.get_text() for t in _texts(fig, "label:pooled")] == [
@@ -421,6 +421,11 @@ def test_subgroups_by_design_draw_subtotals_only_where_two_studies_pool():
     assert sum(n.startswith("Heterogeneity") for n in notes) == 3  # two subtotals and overall
     assert len(_texts(fig, "overall-test")) == 3
     assert all("(against 50%)" in t.get_text() for t in _texts(fig, "overall-test"))
+    # a Bayesian analysis: posterior subtotals, the test from the GLMM fits and named so
+    bayes = forest_plot(subgroups=AnalysisPlan(proportion_model="BAYES").pool_rates_by(rows, "design"),
+                        results=None)
+    assert _texts(bayes, "note")[-1].get_text() == (
+        "Test for subgroup differences (RE Model (GLMM) fits): Q = 1.67, df = 2, p = 0.43; I² = 0%")
     # no weight column: the GLMM has no study weights, a one-study subgroup's "100%" says nothing
     assert not _texts(fig, "weight0:study")
     assert overlapping_texts(fig) == []

@@ -27,6 +27,8 @@ REFERENCE = json.loads((Path(__file__).parent / "reference" / "subgroups.json").
 #: (tests/test_sensitivity.py, GLMM_RTOL); the Q built on them inherits that.
 RTOL = 2e-4
 ATOL = 1e-6
+#: The protocol's frequentist model of response rates, which the reference values are for.
+GLMM_PLAN = AnalysisPlan(proportion_model="GLMM")
 
 
 def _rows(case) -> pd.DataFrame:
@@ -37,7 +39,7 @@ def _rows(case) -> pd.DataFrame:
 @pytest.fixture(scope="module", params=sorted(REFERENCE["datasets"]))
 def case(request):
     case = REFERENCE["datasets"][request.param]
-    return case, AnalysisPlan().pool_rates_by(_rows(case), "design")
+    return case, GLMM_PLAN.pool_rates_by(_rows(case), "design")
 
 
 def test_each_subgroup_fit_matches_metafor(case):
@@ -64,10 +66,21 @@ def test_test_for_subgroup_differences_matches_metafor(case):
     assert result.difference_i2 == pytest.approx(expected["i2_between"], rel=RTOL, abs=ATOL)
 
 
+def test_a_bayesian_analysis_tests_subgroup_differences_through_its_glmm_fits():
+    """A posterior has no test for subgroup differences: RevMan's test on the GLMM fits of the
+    same subgroups (metafor's values, as above), named as such; the subtotals stay Bayesian."""
+    expected = REFERENCE["datasets"]["ketamine_by_design"]
+    result = AnalysisPlan(proportion_model="BAYES").pool_rates_by(_rows(expected), "design")
+    assert all(fit.is_bayesian for fit in result.fits) and result.overall.is_bayesian
+    assert result.test_model == "RE Model (GLMM)"
+    assert result.difference_test.statistic == pytest.approx(expected["q_between"], rel=RTOL)
+    assert GLMM_PLAN.pool_rates_by(_rows(expected), "design").test_model == ""
+
+
 def test_subgroups_follow_the_dictionary_order_and_labels():
     case = REFERENCE["datasets"]["ketamine_by_design"]
     rows = _rows(case).iloc[::-1]  # order of the rows does not matter
-    result = AnalysisPlan().pool_rates_by(rows, "design", studies_dictionary())
+    result = GLMM_PLAN.pool_rates_by(rows, "design", studies_dictionary())
     assert result.groups == ("Randomised, parallel groups", "Randomised, crossover", "Single arm, prospective")
     assert [fit.k for fit in result.fits] == [1, 2, 2]
 

@@ -412,8 +412,9 @@ def subgroup_difference_text(analysis) -> str:
     """The "Test for subgroup differences" line, from a subgroup result's ``difference_test``.
 
     Cochran's Q across the subgroups' own fits, as RevMan prints it (for
-    ``subgroup_analysis``, from separate fits of the overall model's kind);
-    "" when there is no test (one subgroup, a posterior).
+    ``subgroup_analysis``, from separate fits of the overall model's kind; for a
+    posterior, from the frequentist fits its ``test_model`` names, and the line says
+    which); "" when there is no test (one subgroup).
 
     Examples
     --------
@@ -426,8 +427,9 @@ def subgroup_difference_text(analysis) -> str:
     test = analysis.difference_test
     if test is None:
         return ""
-    text = (f"Test for subgroup differences: {test.symbol} = {format_number(test.statistic, 2)}, "
-            f"df = {test.df:g}, {format_p(test.pval)}")
+    model = getattr(analysis, "test_model", "")
+    text = (f"Test for subgroup differences{f' ({model} fits)' if model else ''}: {test.symbol} = "
+            f"{format_number(test.statistic, 2)}, df = {test.df:g}, {format_p(test.pval)}")
     i2 = analysis.difference_i2
     if is_finite(i2):
         text += f"; I² = {format_number(i2, 0)}%"
