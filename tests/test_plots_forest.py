@@ -429,3 +429,13 @@ def test_subgroups_by_design_draw_subtotals_only_where_two_studies_pool():
     # no weight column: the GLMM has no study weights, a one-study subgroup's "100%" says nothing
     assert not _texts(fig, "weight0:study")
     assert overlapping_texts(fig) == []
+
+
+def test_weight_columns_of_a_posterior_and_a_frequentist_fit_are_named_apart():
+    from analysis.bayesian import bayesian_meta_analysis
+
+    yi, vi, labels = [0.2, 0.5, -0.1], [0.04, 0.09, 0.05], ["A", "B", "C"]
+    fig = forest_plot([bayesian_meta_analysis(yi, vi, measure="RR", labels=labels),
+                       meta_analysis(yi, vi, measure="RR", labels=labels)])
+    headers = [t.get_text() for t in fig.texts if str(t.get_gid()).startswith("header:weight")]
+    assert headers == ["Weight\n(Bayesian)", "Weight\n(RE)"]

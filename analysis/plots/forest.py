@@ -290,6 +290,9 @@ def _weights_by_label(result) -> dict:
 
 
 def _model_name(result) -> str:
+    """Weight header of a fit: a posterior's weights are not a frequentist model's."""
+    if result.is_bayesian:
+        return "Bayesian"
     return "RE" if result.random_effects else "FE"
 
 
