@@ -345,7 +345,9 @@ def describe_posterior_plot(result) -> FigureDescription:
            f"{result.tau_median:.2f} ({level} credible interval {result.tau_ci_lb:.2f} to {result.tau_ci_ub:.2f}).")
     effects = ("the pooled effect and a new study's effect" if result.has_prediction_interval
                else "the pooled effect (one study: no new study's effect)")
+    scale = result.measure_scale  # the scale the densities are drawn on, as the figure's axis names it
+    scale_name = scale.analysis_label.lower() if scale is not None else _analysis_scale_name(result)
     caption = (f"Posterior densities ({result.model_label}): {effects} "
-               f"on the {_analysis_scale_name(result)} scale, and the between-study SD tau; grey lines "
+               f"on the {scale_name} scale, and the between-study SD tau; grey lines "
                "are the priors, so the figure shows how much the data moved them.")
     return FigureDescription(caption, alt)
