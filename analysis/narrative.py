@@ -320,8 +320,9 @@ def describe_calibration(result) -> str:
     if (result.tau_prior.name, result.tau_prior.scale) != calibration.prior or result.confidence_level != 0.95:
         return ""
     found = (f"Calibration: in simulations shaped like this evidence (README, Calibration), this model's 95% "
-             f"credible intervals covered the truth in at least {format_percent(calibration.interval)} of runs "
-             f"and its posterior predictive intervals in at least {format_percent(calibration.prediction)}")
+             f"credible intervals covered the truth in at least {format_percent(calibration.interval)} of runs")
+    if result.has_prediction_interval:
+        found += f" and its posterior predictive intervals in at least {format_percent(calibration.prediction)}"
     if calibration.shortfall:
         return f"{found}: they fall short of 95% {calibration.shortfall}; no model tested did better."
     return f"{found}: they are calibrated at this evidence's size."

@@ -115,6 +115,14 @@ def test_glmm_heterogeneity_line_shows_the_likelihood_ratio_test_like_the_narrat
     assert "Q =" not in line.replace("LRT =", "") and "Q =" not in sentence.replace("LRT =", "")
 
 
+@pytest.mark.parametrize("method, header", [("GLMM", "Proportion [95% CI]"),
+                                            ("BAYES", "Proportion [95% CI; pooled CrI]")])
+def test_the_interval_header_names_a_posteriors_credible_interval(method, header):
+    fit = pool_proportions([8, 11, 13, 17, 8], [12, 17, 34, 29, 11], method=method)
+    texts = [t.get_text() for t in visible_texts(forest_plot(fit))]
+    assert header in texts
+
+
 def test_a_p_value_reads_the_same_in_the_figure_and_the_sentence():
     """Issue 9: "p = 0.04" in the text beside "p = 0.042" in the figure."""
     from analysis.narrative import describe_heterogeneity

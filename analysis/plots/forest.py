@@ -218,7 +218,10 @@ def forest_plot(results, *, data: pd.DataFrame | None = None,
             header = f"Weight\n({_model_name(blocks[0][1][j])})"
         cols.append(Column(f"weight{j}", header, "right"))
     level = getattr(first, "confidence_level", 0.95)
-    cols.append(Column("estimate", f"{scale.short} [{_percent(level)} CI]", "right",
+    # studies have confidence intervals; a posterior's pooled rows, credible intervals
+    posterior = any(fit.is_bayesian for fit in [*(f for _, fits in blocks for f in fits), *(overall or ())])
+    interval = "CI; pooled CrI" if posterior else "CI"
+    cols.append(Column("estimate", f"{scale.short} [{_percent(level)} {interval}]", "right",
                        side="right"))
     return draw_table(rows, cols, scale, xlim=xlim, favours=favours, title=title,
                       plot_width=plot_width, fontsize=fontsize, wrap=wrap, xlabel=xlabel)
