@@ -3,6 +3,9 @@
 - :func:`characteristics_of_included_studies`: one row per study report with its methods,
   participants, interventions, comparator, outcomes and what of it could be read;
 - :func:`ongoing_studies`: registered trials without results;
+- :func:`characteristics_of_excluded_studies` and :func:`studies_awaiting_classification`:
+  the reports the search set aside, with their reasons (``data/excluded_studies.csv``,
+  ``data/awaiting_classification.csv``);
 - :func:`harms`: what each patient sample reports about adverse events and withdrawals;
 - :func:`reference_list`: every study, review and popular article with its DOI, PMID or
   address (``data/references.csv``).
@@ -22,6 +25,7 @@ from IPython.display import Markdown
 from analysis._summary import wald_interval
 from analysis.data import DataDictionary
 from analysis.effect_sizes import effect_sizes
+from analysis.evidence_base import EvidenceBase
 from analysis.formatting import format_count, format_effect, format_interval, is_missing
 from analysis.plan import RESPONDER_COUNTS
 from analysis.transforms import measure_scale
@@ -117,6 +121,48 @@ def ongoing_studies(studies: pd.DataFrame, dictionary: DataDictionary, *,
     return reader_table(frame, caption=caption, columns=list(frame.columns), empty="None found.")
 
 
+def characteristics_of_excluded_studies(evidence: EvidenceBase, *,
+                                        caption: str = "Characteristics of excluded studies"):
+    """Reports excluded after assessment for eligibility, each with its reason (Cochrane layout)."""
+    excluded = evidence.excluded
+    spec = evidence.dictionaries["excluded_studies"]["reason"]
+    frame = pd.DataFrame({
+        "Study": excluded["study_label"],
+        "Reason for exclusion": [spec.value_label(reason) + (f". {note}" if _given(note) else "")
+                                 for reason, note in zip(excluded["reason"], excluded["note"])],
+    })
+    return reader_table(frame, caption=caption, columns=list(frame.columns),
+                        empty="No report was excluded after assessment.")
+
+
+def studies_awaiting_classification(evidence: EvidenceBase, *,
+                                    caption: str = "Characteristics of studies awaiting classification"):
+    """Reports that could not be assessed: what is known, what is needed, and why (Cochrane layout).
+
+    What is known comes from ``data/studies.csv`` (with its provenance) when the report is
+    extracted there, else from the ``known`` column of ``data/awaiting_classification.csv``.
+    """
+    awaiting = evidence.awaiting
+    d = evidence.dictionaries["studies"]
+    first = evidence.studies.drop_duplicates("study_id").set_index("study_id")
+    known = []
+    for _, row in awaiting.iterrows():
+        if _given(row["study_id"]):
+            study = first.loc[row["study_id"]]
+            known.append(f"{_methods(study, d)}; {_participants(study, d)}; {_intervention(study, d)}")
+        else:
+            known.append(row["known"] if _given(row["known"]) else NOT_REPORTED)
+    spec = evidence.dictionaries["awaiting_classification"]["reason"]
+    frame = pd.DataFrame({
+        "Study": awaiting["study_label"],
+        "What is known": known,
+        "Information needed": awaiting["missing"],
+        "Why awaiting classification": [spec.value_label(r) for r in awaiting["reason"]],
+    })
+    return reader_table(frame, caption=caption, columns=list(frame.columns),
+                        empty="No study is awaiting classification.")
+
+
 def harms(studies: pd.DataFrame, *, caption: str = "Adverse events and withdrawals, as each sample reports them"):
     """Each patient sample's description of adverse events and its withdrawals per arm."""
     reported = studies[studies["adverse_events"].apply(_given)
@@ -185,14 +231,14 @@ def reference_list(references: pd.DataFrame) -> Markdown:
 
 
 def design_counts(studies: pd.DataFrame, dictionary: DataDictionary, *,
-                  caption: str = "Study reports and independent patient samples, by design"):
-    """Reports and independent patient samples per design (a sample reported twice counts once)."""
+                  caption: str = "Reports and studies, by design"):
+    """Reports and studies (trials or cohorts) per design (a study reported twice counts once)."""
     counts = (studies.groupby("design", observed=True)
               .agg(reports=("study_id", "nunique"), samples=("cohort_id", "nunique")).reset_index())
     order = {code: i for i, code in enumerate(dictionary["design"].allowed)}
     counts = counts.sort_values("design", key=lambda s: s.map(order))
     return reader_table(counts, caption=caption, dictionary=dictionary,
-                        columns={"design": "Design", "reports": "Study reports", "samples": "Patient samples"},
+                        columns={"design": "Design", "reports": "Reports", "samples": "Studies"},
                         formats={"reports": "count", "samples": "count"})
 
 

@@ -1,8 +1,9 @@
 """Rules that look beyond one table: quotes against the repository file they cite, and
 ``study_id`` values against the studies table beside the file.
 
-- A table with ``source`` and ``quote`` columns: a ``source`` that is not a web address is a
-  file of this repository (e.g. ``data/search.md``), and the row's ``quote`` must be in it
+- A table with ``source`` and ``quote`` columns: a ``source`` written as a relative path
+  (``data/search.md``; not a web address or ``doi:...``) must be a file of this repository,
+  and the row's ``quote`` must be in it
   verbatim (whitespace collapsed, as the data README says quotes are stored).
 - A table with a ``study_id`` column, other than ``studies.csv`` itself, whose folder holds a
   ``studies.csv``: every ``study_id`` it names must be a ``study_id`` there.
@@ -18,7 +19,8 @@ from pathlib import Path
 from analysis.data._csv import _Raw
 from analysis.data._records import REPO_ROOT, Problem, _display
 
-_WEB = re.compile(r"https?://")
+# A repository path: no scheme or prefix (web addresses, 'doi:...' and 'PMID ...' are not files).
+_PATH = re.compile(r"[\w.-]+(?:/[\w.-]+)+")
 _SPACE = re.compile(r"\s+")
 
 
@@ -36,12 +38,12 @@ def _check_quotes(raw: _Raw) -> list[Problem]:
         return []
     problems = []
     for line, source, quote in zip(raw.lines, raw.columns["source"], raw.columns["quote"]):
-        if source == "" or _WEB.match(source):
+        if not _PATH.fullmatch(source):
             continue
         path = REPO_ROOT / source
         if not path.is_file():
             problems.append(Problem(raw.file, line, "source", source,
-                                    "neither a web address nor a file of the repository"))
+                                    "no such file in the repository"))
         elif quote and _collapse(quote) not in _file_text(path, path.stat().st_mtime):
             problems.append(Problem(raw.file, line, "quote", quote,
                                     f"not found verbatim in {source}; copy the sentence from it"))

@@ -1,6 +1,16 @@
-"""PRISMA 2020 flow diagram from the counts in data/prisma.csv."""
+"""PRISMA 2020 flow diagram (new reviews with databases, registers and other sources).
+
+Two columns, as the PRISMA 2020 template draws them: identification via databases and
+registers on the left, via other methods on the right, each with its exclusions beside it,
+joining in the included studies at the bottom. The counts are the flow of
+:meth:`analysis.evidence_base.EvidenceBase.flow` (``data/prisma.csv`` plus the reports not
+retrieved and excluded, counted from their data files); reasons are printed as their reader
+labels, punctuation included.
+"""
 
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
@@ -8,65 +18,162 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from analysis._errors import AnalysisError
 from analysis.plots._style import FONT_SIZE, MIN_FONT_SIZE, PALETTE, new_figure, text_size
 
-#: Stage -> box text (the unit is appended from the data: "(n = 74 reports)").
+#: Stage -> the box's words (the count and unit follow: "(n = 95 reports)").
 STAGE_TEXT = {
-    "identified_databases": "Identified from databases and registers",
-    "identified_other_sources": "Identified from other sources",
-    "duplicates_removed": "Duplicates removed",
-    "records_screened": "Screened",
-    "excluded_at_screening": "Excluded at screening",
-    "reports_sought_for_retrieval": "Sought for retrieval",
-    "reports_not_retrieved": "Not retrieved",
-    "reports_assessed_for_eligibility": "Assessed for eligibility",
-    "reports_excluded": "Excluded",
-    "registered_studies_without_results": "Registered, no results yet",
-    "included_qualitative_synthesis": "Included in the review",
-    "included_quantitative_synthesis": "Included in pooled response rates",
-    "included_quantitative_controlled": "Included in controlled comparisons",
+    "identified_databases": "Records identified from databases and registers",
+    "identified_other_sources": "Records identified from other methods",
+    "duplicates_removed": "Records removed before screening: duplicates",
+    "records_screened": "Records screened",
+    "excluded_at_screening": "Records excluded",
+    "reports_sought_for_retrieval": "Reports sought for retrieval",
+    "reports_not_retrieved": "Reports not retrieved",
+    "reports_assessed_for_eligibility": "Reports assessed for eligibility",
+    "reports_excluded": "Reports excluded",
+    "registered_studies_without_results": "Ongoing studies: registered, no results yet",
+    "included_qualitative_synthesis": "Studies included in review",
+    "included_reports": "Reports of included studies",
+    "included_quantitative_synthesis": "Studies in the pooled response rate",
+    "included_quantitative_controlled": "Studies in the controlled comparison",
 }
 
-#: The diagram, top to bottom: (phase, main-column stages, side-column stages).
-LAYOUT = (
-    ("Identification", ("identified_databases", "identified_other_sources"),
-     ("duplicates_removed",)),
+#: The two columns: route code and heading.
+ROUTES = (("databases_registers", "Identification of studies via databases and registers"),
+          ("other_methods", "Identification of studies via other methods"))
+
+#: Rows of the two columns: (phase, main-box stages, side-box stages).
+ROWS = (
+    ("Identification", ("identified_databases", "identified_other_sources"), ("duplicates_removed",)),
     ("Screening", ("records_screened",), ("excluded_at_screening",)),
     ("Screening", ("reports_sought_for_retrieval",), ("reports_not_retrieved",)),
     ("Screening", ("reports_assessed_for_eligibility",),
      ("reports_excluded", "registered_studies_without_results")),
-    ("Included", ("included_qualitative_synthesis", "included_quantitative_synthesis",
-                  "included_quantitative_controlled"), ()),
 )
 
-_PAD = 0.08
-_MAIN_W = 2.7
-_SIDE_W = 3.6
-_GAP_X = 0.45
-_GAP_Y = 0.28
-_PHASE_W = 0.32
-_MARGIN = 0.12
+#: The boxes of the included studies, top to bottom (stages sharing a box are one tuple).
+INCLUDED = (("included_qualitative_synthesis", "included_reports"),
+            ("included_quantitative_synthesis",), ("included_quantitative_controlled",))
+
+#: Stages whose reasons are listed under their count.
+REASONS_SHOWN = {"identified_other_sources", "duplicates_removed", "excluded_at_screening",
+                 "reports_not_retrieved", "reports_excluded"}
+
+#: Box widths in inches: main and side box of each column (narrow enough for a phone).
+_WIDTHS = {"databases_registers": (1.6, 2.0), "other_methods": (1.35, 1.45)}
+_TOKENS = re.compile(r"\(n = [^)]*\)|\S+")  # a count is never broken across lines
+_PAD = 0.07
+_GAP_X = 0.22
+_GAP_COLUMNS = 0.3
+_GAP_Y = 0.24
+_PHASE_W = 0.3
+_MARGIN = 0.1
 
 
-def prisma_plot(prisma: pd.DataFrame, *, title: str | None = None, fontsize: float = FONT_SIZE,
+def stage_totals(flow: pd.DataFrame) -> pd.DataFrame:
+    """Total count and unit per route and stage (rows of one stage are its reasons and add up).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"stage": ["duplicates_removed"] * 2, "count": [3, 4],
+    ...                   "unit": ["records"] * 2})
+    >>> stage_totals(t)[["route", "stage", "count"]].values.tolist()
+    [['databases_registers', 'duplicates_removed', 7]]
+    """
+    missing = [c for c in ("stage", "count", "unit") if c not in flow.columns]
+    if missing:
+        raise AnalysisError(f"the PRISMA table lacks columns {missing} (see data/prisma.csv)")
+    unknown = sorted(set(flow["stage"].astype(str)) - set(STAGE_TEXT))
+    if unknown:
+        raise AnalysisError(f"unknown PRISMA stages {unknown}; known: {', '.join(STAGE_TEXT)}")
+    flow = _with_routes(flow)
+    grouped = flow.groupby(["route", "stage"], sort=False)
+    units = grouped["unit"].nunique()
+    if (units > 1).any():
+        raise AnalysisError(f"stages {sorted(s for _, s in units[units > 1].index)} mix units")
+    return grouped.agg(count=("count", "sum"), unit=("unit", "first")).reset_index()
+
+
+def _with_routes(flow: pd.DataFrame) -> pd.DataFrame:
+    """The flow with string columns; a table without routes is all databases and registers."""
+    flow = flow.assign(stage=flow["stage"].astype(str), unit=flow["unit"].astype(str))
+    route = flow["route"].astype(object) if "route" in flow else pd.Series("", index=flow.index)
+    route = route.where(route.notna() & (route != ""), "")
+    included = flow["stage"].isin([s for box in INCLUDED for s in box])
+    return flow.assign(route=route.mask(~included & (route == ""), ROUTES[0][0]).astype(str))
+
+
+def _count(count: int, unit: str) -> str:
+    if count == 1:
+        unit = "study" if unit == "studies" else unit.removesuffix("s")
+    return f"(n = {count} {unit})"
+
+
+def stage_texts(flow: pd.DataFrame, reasons: bool = True) -> dict[tuple[str, str], list[str]]:
+    """Lines of each box: ``(route, stage) -> [heading with count, "• reason (n = k)", ...]``.
+
+    Reasons are the flow's ``reason_label`` (else ``reason``) as written, punctuation intact.
+    """
+    flow = _with_routes(flow)
+    texts = {}
+    for row in stage_totals(flow).itertuples(index=False):
+        lines = [f"{STAGE_TEXT[row.stage]} {_count(int(row.count), row.unit)}"]
+        if reasons and row.stage in REASONS_SHOWN:
+            rows = flow[(flow["stage"] == row.stage) & (flow["route"] == row.route)]
+            for _, r in rows.iterrows():
+                label = _reason(r)
+                if label:
+                    lines.append(f"• {label} (n = {int(r['count'])})")
+        texts[(row.route, row.stage)] = lines
+    return texts
+
+
+def _reason(row) -> str:
+    for column in ("reason_label", "reason"):
+        value = row.get(column)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
+
+
+def _wrap(lines: list[str], width: float, fontsize: float, weight: str = "normal") -> str:
+    """Word-wrap each line to ``width`` inches (measured); breaks only at spaces."""
+    out = []
+    for line in lines:
+        indent = "   " if line.startswith("• ") else ""
+        current = ""
+        for word in _TOKENS.findall(line):
+            trial = f"{current} {word}" if current else word
+            if current and text_size(None, trial, fontsize, weight)[0] > width:
+                out.append(current)
+                current = indent + word
+            else:
+                current = trial
+        out.append(current)
+    return "\n".join(out)
+
+
+def prisma_plot(flow: pd.DataFrame, *, title: str | None = None, fontsize: float = FONT_SIZE,
                 reasons: bool = True):
-    """PRISMA 2020 flow diagram: boxes of counts, exclusions to the side with reasons.
+    """PRISMA 2020 flow diagram in the two-column layout.
 
     Parameters
     ----------
-    prisma : pandas.DataFrame
-        ``data/prisma.csv`` (columns ``stage, count, unit, reason``): one row
-        per stage, or one row per reason for stages with several reasons (the
-        stage total is the sum of its rows, as the data dictionary defines it).
+    flow : pandas.DataFrame
+        The flow (``EvidenceBase.flow()``; columns ``stage, count, unit`` and optionally
+        ``route``, ``reason``, ``reason_label``): one row per stage, route and reason; a
+        stage's total is the sum of its rows. Without ``route`` every stage is in the
+        databases-and-registers column.
     title : str, optional
     fontsize : float
     reasons : bool
-        List each reason with its count under the exclusion boxes.
+        List each reason with its count in the exclusion boxes.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Boxes are patches with gid ``box:<stage>``; their texts carry gid
-        ``text:<stage>`` and start with the stage text and ``(n = <total>
-        <unit>)``. Arrows carry gid ``arrow``.
+        Boxes are patches with gid ``box:<route>:<stage>`` (the included boxes
+        ``box:included:<stage>``); their texts carry gid ``text:<route>:<stage>`` and
+        start with the stage's words and ``(n = <total> <unit>)``. Arrows carry gid ``arrow``.
 
     Examples
     --------
@@ -74,84 +181,106 @@ def prisma_plot(prisma: pd.DataFrame, *, title: str | None = None, fontsize: flo
     >>> table = pd.DataFrame({"stage": ["records_screened", "excluded_at_screening",
     ...                                 "included_qualitative_synthesis"],
     ...                       "count": [12, 9, 3], "unit": ["reports", "reports", "studies"],
-    ...                       "reason": ["", "off_topic", ""]})
+    ...                       "reason_label": ["", "Off-topic: no ketamine", ""]})
     >>> fig = prisma_plot(table)
-    >>> [t.get_text().split("\\n")[1] for t in fig.texts if t.get_gid() == "text:records_screened"]
-    ['(n = 12 reports)']
+    >>> [t.get_text() for t in fig.texts if t.get_gid() == "text:databases_registers:excluded_at_screening"]
+    ['Records excluded\\n(n = 9 reports)\\n• Off-topic: no ketamine\\n   (n = 9)']
     """
-    boxes = _box_texts(prisma, reasons)
     fontsize = max(float(fontsize), MIN_FONT_SIZE)
-    small = max(fontsize - 1, MIN_FONT_SIZE)
+    texts = stage_texts(flow, reasons)
+    routes = [(r, h) for r, h in ROUTES if any(k[0] == r for k in texts)]
     fig = new_figure()
-    line = fontsize * 1.3 / 72
+    x = _MARGIN + _PHASE_W + 0.08
+    columns = {}
+    for route, _ in routes:
+        main_w, side_w = _WIDTHS[route]
+        columns[route] = (x, main_w, x + main_w + _GAP_X, side_w)
+        x += main_w + _GAP_X + side_w + _GAP_COLUMNS
+    width = x - _GAP_COLUMNS + _MARGIN
 
-    rows = []
-    for phase, main, side in LAYOUT:
-        main_text = [boxes[s] for s in main if s in boxes]
-        side_text = [boxes[s] for s in side if s in boxes]
-        if not main_text and not side_text:
-            continue
-        main_stages = [s for s in main if s in boxes]
-        side_stages = [s for s in side if s in boxes]
-        main_h = [text_size(fig, t, fontsize)[1] + 2 * _PAD for t in main_text]
-        side_h = [text_size(fig, t, small)[1] + 2 * _PAD for t in side_text]
-        height = max(sum(main_h) + 0.12 * max(len(main_h) - 1, 0),
-                     sum(side_h) + 0.12 * max(len(side_h) - 1, 0))
-        rows.append((phase, main_stages, main_h, side_stages, side_h, height))
+    def wrapped(route, stages, box_w):
+        parts = [_wrap(texts[(route, s)], box_w - 2 * _PAD, fontsize) for s in stages if (route, s) in texts]
+        return parts
 
-    # A phase band must be tall enough for its rotated label.
-    for phase in dict.fromkeys(r[0] for r in rows):
-        members = [i for i, r in enumerate(rows) if r[0] == phase]
-        span = sum(rows[i][5] for i in members) + _GAP_Y * (len(members) - 1)
-        need = text_size(fig, phase, fontsize, "bold")[0] + 0.2
-        if span < need:
-            last = rows[members[-1]]
-            rows[members[-1]] = (*last[:5], last[5] + need - span)
-    main_w = max([_MAIN_W] + [text_size(fig, boxes[s], fontsize)[0] + 2 * _PAD
-                              for r in rows for s in r[1]])
-    side_w = max([_SIDE_W] + [text_size(fig, boxes[s], small)[0] + 2 * _PAD
-                              for r in rows for s in r[3]])
-    title_h = line * 1.6 if title else 0.0
-    width = _MARGIN + _PHASE_W + 0.12 + main_w + _GAP_X + side_w + _MARGIN
-    height = _MARGIN + title_h + sum(r[5] for r in rows) + _GAP_Y * (len(rows) - 1) + _MARGIN
+    # Measure every row: per route, the main box and the stacked side boxes.
+    grid = []
+    for phase, main, side in ROWS:
+        cells, height = {}, 0.0
+        for route, _ in routes:
+            x_main, main_w, x_side, side_w = columns[route]
+            main_text = wrapped(route, main, main_w)
+            side_text = [(s, _wrap(texts[(route, s)], side_w - 2 * _PAD, fontsize))
+                         for s in side if (route, s) in texts]
+            main_h = text_size(None, "\n".join(main_text), fontsize)[1] + 2 * _PAD if main_text else 0
+            side_h = [text_size(None, t, fontsize)[1] + 2 * _PAD for _, t in side_text]
+            cells[route] = ([s for s in main if (route, s) in texts], main_text, main_h, side_text, side_h)
+            height = max(height, main_h, sum(side_h) + 0.1 * max(len(side_h) - 1, 0))
+        if height:
+            grid.append((phase, cells, height))
+    included_w = _span(columns[routes[0][0]])
+    included = [(box, _wrap([line for s in box if ("", s) in texts for line in texts[("", s)]],
+                            included_w - 2 * _PAD, fontsize))
+                for box in INCLUDED if any(("", s) in texts for s in box)]
+    included_h = [text_size(None, t, fontsize)[1] + 2 * _PAD for _, t in included]
+    heading = {route: _wrap([h], _span(columns[route]) - 2 * _PAD, fontsize, "bold")
+               for route, h in routes}
+    heading_h = max(text_size(None, t, fontsize, "bold")[1] for t in heading.values()) + 2 * _PAD
+    title_h = text_size(None, title, fontsize + 1, "bold")[1] + 0.12 if title else 0.0
+    height = (2 * _MARGIN + title_h + heading_h + _GAP_Y + sum(h for *_, h in grid)
+              + _GAP_Y * len(grid) + sum(included_h) + _GAP_Y * max(len(included_h) - 1, 0))
     fig.set_size_inches(width, height)
     ax = fig.add_axes([0, 0, 1, 1])
     ax.set_xlim(0, width)
     ax.set_ylim(0, height)
     ax.axis("off")
 
-    x_main = _MARGIN + _PHASE_W + 0.12
-    x_side = x_main + main_w + _GAP_X
-    y = height - _MARGIN - title_h
-    previous_bottom = None
+    y = height - _MARGIN
+    if title:
+        ax.text(_MARGIN, y, title, ha="left", va="top", fontsize=fontsize + 1, fontweight="bold",
+                parse_math=False)
+        y -= title_h
+    for route, _ in routes:
+        x_main, main_w, _, side_w = columns[route]
+        _box(ax, x_main, y - heading_h, _span(columns[route]), heading_h, heading[route],
+             fontsize, f"heading:{route}", PALETTE["light_grey"], fill=PALETTE["light_grey"], bold=True)
+    y -= heading_h + _GAP_Y
+
     phases: dict[str, list[float]] = {}
-    for phase, main_stages, main_h, side_stages, side_h, row_h in rows:
-        top = y
-        stacked_top = top
-        main_centres = []
-        for stage, h in zip(main_stages, main_h):
-            _box(ax, x_main, stacked_top - h, main_w, h, boxes[stage], fontsize, stage,
-                 PALETTE["blue"])
-            main_centres.append(stacked_top - h / 2)
-            if previous_bottom is not None and stage == main_stages[0]:
-                _arrow(ax, (x_main + main_w / 2, previous_bottom),
-                       (x_main + main_w / 2, stacked_top))
-            stacked_top -= h + 0.12
-        if main_stages:
-            previous_bottom = stacked_top + 0.12
-        side_top = top
-        for stage, h in zip(side_stages, side_h):
-            _box(ax, x_side, side_top - h, side_w, h, boxes[stage], small, stage,
-                 PALETTE["grey"])
-            if main_centres:
-                target_y = side_top - h / 2
-                if target_y >= previous_bottom:  # level with the main box: from its edge
-                    _arrow(ax, (x_main + main_w, target_y), (x_side, target_y))
-                else:  # below it: from the flow line that leaves the main box
-                    _arrow(ax, (x_main + main_w / 2, target_y), (x_side, target_y))
-            side_top -= h + 0.12
-        phases.setdefault(phase, []).extend([top, top - row_h])
+    last_main = {}
+    for phase, cells, row_h in grid:
+        for route, (stages, main_text, main_h, side_text, side_h) in cells.items():
+            x_main, main_w, x_side, side_w = columns[route]
+            if stages:
+                _box(ax, x_main, y - main_h, main_w, main_h, "\n".join(main_text), fontsize,
+                     f"{route}:{stages[0]}", PALETTE["blue"])
+                if route in last_main:
+                    _arrow(ax, (x_main + main_w / 2, last_main[route]), (x_main + main_w / 2, y))
+                last_main[route] = y - main_h
+            top = y
+            for (stage, text), h in zip(side_text, side_h):
+                _box(ax, x_side, top - h, side_w, h, text, fontsize, f"{route}:{stage}", PALETTE["grey"])
+                level = top - h / 2
+                start = x_main + main_w if level >= y - main_h else x_main + main_w / 2
+                _arrow(ax, (start, level), (x_side, level))
+                top -= h + 0.1
+        phases.setdefault(phase, []).extend([y, y - row_h])
         y -= row_h + _GAP_Y
+
+    first_route = routes[0][0]
+    x_main, main_w, _, _ = columns[first_route]
+    for i, ((box, text), h) in enumerate(zip(included, included_h)):
+        _box(ax, x_main, y - h, included_w, h, text, fontsize, f"included:{box[0]}", PALETTE["bluish_green"])
+        _arrow(ax, (x_main + main_w / 2, last_main.get(first_route, y + _GAP_Y)), (x_main + main_w / 2, y))
+        if i == 0:
+            for route, _ in routes[1:]:
+                if route in last_main:
+                    xr, wr, _, _ = columns[route]
+                    _arrow(ax, (xr + wr / 2, last_main[route]), (x_main + included_w, y - h / 2),
+                           connection="angle,angleA=90,angleB=0,rad=0")
+            phases.setdefault("Included", []).append(y)
+        last_main[first_route] = y - h
+        phases["Included"].append(y - h)
+        y -= h + _GAP_Y
 
     for phase, ys in phases.items():
         lo, hi = min(ys), max(ys)
@@ -161,75 +290,24 @@ def prisma_plot(prisma: pd.DataFrame, *, title: str | None = None, fontsize: flo
                                     gid=f"phase:{phase}"))
         ax.text(_MARGIN + _PHASE_W / 2, (lo + hi) / 2, phase, rotation=90, ha="center",
                 va="center", fontsize=fontsize, fontweight="bold", gid="phase-label")
-    if title:
-        ax.text(_MARGIN, height - _MARGIN, title, ha="left", va="top", fontsize=fontsize + 1,
-                fontweight="bold", parse_math=False)
     return fig
 
 
-def stage_totals(prisma: pd.DataFrame) -> pd.DataFrame:
-    """Total count and unit per stage (rows of one stage are its reasons and add up).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> t = pd.DataFrame({"stage": ["duplicates_removed"] * 2, "count": [3, 4],
-    ...                   "unit": ["records"] * 2})
-    >>> int(stage_totals(t).loc["duplicates_removed", "count"])
-    7
-    """
-    missing = [c for c in ("stage", "count", "unit") if c not in prisma.columns]
-    if missing:
-        raise AnalysisError(f"the PRISMA table lacks columns {missing} (see data/prisma.csv)")
-    unknown = sorted(set(prisma["stage"]) - set(STAGE_TEXT))
-    if unknown:
-        raise AnalysisError(f"unknown PRISMA stages {unknown}; known: {', '.join(STAGE_TEXT)}")
-    units = prisma.groupby("stage", sort=False)["unit"].nunique()
-    if (units > 1).any():
-        raise AnalysisError(f"stages {sorted(units[units > 1].index)} mix units")
-    return prisma.groupby("stage", sort=False).agg(count=("count", "sum"), unit=("unit", "first"))
+def _span(column) -> float:
+    """Width of a column's main box, the gap and its side box."""
+    x_main, _, x_side, side_w = column
+    return x_side + side_w - x_main
 
 
-def _box_texts(prisma, reasons):
-    totals = stage_totals(prisma)
-    texts = {}
-    for stage, row in totals.iterrows():
-        count = int(row["count"])
-        unit = str(row["unit"])
-        if count == 1 and unit == {"studies": "studies"}.get(unit):
-            unit = "study"
-        elif count == 1 and unit.endswith("s"):
-            unit = unit[:-1]
-        text = f"{STAGE_TEXT[stage]}\n(n = {count} {unit})"
-        rows = prisma[prisma["stage"] == stage]
-        if reasons and "reason" in prisma.columns:
-            listed = rows[rows["reason"].fillna("").astype(str).str.strip() != ""]
-            if len(listed) > 1 or (len(listed) == 1 and stage in _EXCLUSIONS):
-                text += "".join(f"\n• {_humanise(r['reason'])} (n = {int(r['count'])})"
-                                for _, r in listed.iterrows())
-        texts[stage] = text
-    return texts
-
-
-_EXCLUSIONS = {"duplicates_removed", "excluded_at_screening", "reports_not_retrieved",
-               "reports_excluded", "registered_studies_without_results"}
-
-
-def _humanise(reason: str) -> str:
-    text = str(reason).replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
-
-
-def _box(ax, x, y, w, h, text, fontsize, stage, colour):
+def _box(ax, x, y, w, h, text, fontsize, key, colour, *, fill="white", bold=False):
     ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0,rounding_size=0.04",
-                                facecolor="white", edgecolor=colour, linewidth=1.0,
-                                gid=f"box:{stage}"))
+                                facecolor=fill, edgecolor=colour, linewidth=1.0, gid=f"box:{key}"))
     ax.figure.text(x + _PAD, y + h / 2, text, transform=ax.figure.dpi_scale_trans, ha="left",
-                   va="center", fontsize=fontsize, gid=f"text:{stage}", parse_math=False,
-                   linespacing=1.2)
+                   va="center", fontsize=fontsize, gid=f"text:{key}", parse_math=False,
+                   linespacing=1.2, fontweight="bold" if bold else "normal")
 
 
-def _arrow(ax, start, end):
+def _arrow(ax, start, end, connection="arc3"):
     ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=9,
-                                 color=PALETTE["black"], linewidth=0.8, shrinkA=0, shrinkB=0,
-                                 gid="arrow"))
+                                 connectionstyle=connection, color=PALETTE["black"],
+                                 linewidth=0.8, shrinkA=0, shrinkB=0, gid="arrow"))
