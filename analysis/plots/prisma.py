@@ -58,11 +58,11 @@ REASONS_SHOWN = {"identified_other_sources", "duplicates_removed", "excluded_at_
                  "reports_not_retrieved", "reports_excluded"}
 
 #: Box widths in inches: main and side box of each column (narrow enough for a phone).
-_WIDTHS = {"databases_registers": (1.6, 2.0), "other_methods": (1.35, 1.45)}
+_WIDTHS = {"databases_registers": (1.35, 1.65), "other_methods": (1.15, 1.15)}
 _TOKENS = re.compile(r"\(n = [^)]*\)|\S+")  # a count is never broken across lines
 _PAD = 0.07
-_GAP_X = 0.22
-_GAP_COLUMNS = 0.3
+_GAP_X = 0.2
+_GAP_COLUMNS = 0.22
 _GAP_Y = 0.24
 _PHASE_W = 0.3
 _MARGIN = 0.1
