@@ -16,9 +16,10 @@ One vocabulary for the index, the PRISMA diagram, the study tables and the claim
 A study of ``data/studies.csv`` is *included* unless it is a registered trial without results
 (*ongoing*) or its report is listed in ``data/excluded_studies.csv`` (*excluded*) or
 ``data/awaiting_classification.csv`` (*awaiting classification*): those two files say why such a
-report is in the study table at all. The PRISMA flow takes its reports not retrieved and
-reports excluded from the same two files, and checks that the counts typed in
-``data/prisma.csv`` for the included and ongoing studies are the data's.
+report is in the study table at all. The PRISMA flow counts the records screened, excluded at
+screening and sought from ``data/screening.csv``, the reports not retrieved and excluded after
+assessment from the same two files, and checks that the counts typed in ``data/prisma.csv`` for
+the included and ongoing studies are the data's.
 """
 
 from __future__ import annotations
@@ -35,8 +36,19 @@ from analysis.selection import as_flag
 #: Review status of a report, in the order tables list them.
 STATUSES = ("included", "ongoing", "excluded", "awaiting_classification")
 
-#: Stages the flow counts from the data (never typed in data/prisma.csv).
-COUNTED_STAGES = ("reports_not_retrieved", "reports_excluded", "included_reports")
+#: Stages the flow counts from the data (never typed in data/prisma.csv for the databases'
+#: column; reports sought via other methods stay typed).
+COUNTED_STAGES = ("records_screened", "excluded_at_screening", "reports_sought_for_retrieval",
+                  "reports_not_retrieved", "reports_excluded", "included_reports")
+
+#: Every stage of the flow, in the order of the PRISMA 2020 diagram.
+STAGES = ("identified_databases", "identified_other_sources", "duplicates_removed", "records_screened",
+          "excluded_at_screening", "reports_sought_for_retrieval", "reports_not_retrieved",
+          "reports_assessed_for_eligibility", "reports_excluded", "registered_studies_without_results",
+          "included_qualitative_synthesis", "included_reports", "included_quantitative_synthesis",
+          "included_quantitative_controlled")
+
+_DATABASES = "databases_registers"
 
 
 @dataclass(frozen=True)
@@ -76,15 +88,18 @@ class EvidenceBase:
         ``data/studies.csv``.
     excluded, awaiting : DataFrame
         ``data/excluded_studies.csv`` and ``data/awaiting_classification.csv``.
+    screening : DataFrame
+        ``data/screening.csv``: the decision on every report screened.
     prisma : DataFrame
         ``data/prisma.csv``: the typed stages of the flow.
     dictionaries : dict
-        Dictionary of each of the four tables by file stem (reader labels of reasons).
+        Dictionary of each table by file stem (reader labels of reasons).
     """
 
     studies: pd.DataFrame
     excluded: pd.DataFrame
     awaiting: pd.DataFrame
+    screening: pd.DataFrame
     prisma: pd.DataFrame
     dictionaries: dict[str, DataDictionary]
 
@@ -122,22 +137,25 @@ class EvidenceBase:
         -------
         DataFrame
             Columns ``stage, route, count, unit, reason, reason_label, detail``: the typed
-            rows, then reports not retrieved and reports excluded per route and reason
-            (a route with none gets a row of 0), and the reports of the included studies.
+            rows; records screened, excluded at screening (per reason) and reports sought in the
+            databases' column; reports not retrieved and reports excluded per route and reason
+            (a route with none gets a row of 0); the reports of the included studies.
 
         Raises
         ------
         AnalysisError
             When a count typed in ``data/prisma.csv`` for the included or ongoing studies
-            differs from the data's, naming both numbers.
+            differs from the data's (naming both numbers), or ``data/prisma.csv`` types a stage
+            the data count.
         """
         self._check_typed_counts()
+        screening = self._screening_rows()
         typed = self.prisma.assign(
             route=self.prisma["route"].astype(object).where(self.prisma["route"].notna(), ""),
             reason=self.prisma["reason"].astype(object).where(self.prisma["reason"].notna(), ""),
             reason_label=[_label(self.dictionaries["prisma"], "reason", r) for r in self.prisma["reason"]])
         routes = [r for r in dict.fromkeys(typed["route"]) if r]
-        counted = [*_per_reason(self.awaiting, "reports_not_retrieved", routes,
+        counted = [*screening, *_per_reason(self.awaiting, "reports_not_retrieved", routes,
                                 self.dictionaries["awaiting_classification"]),
                    *_per_reason(self.excluded, "reports_excluded", routes,
                                 self.dictionaries["excluded_studies"])]
@@ -146,7 +164,32 @@ class EvidenceBase:
                         "unit": "reports", "reason": "", "reason_label": "",
                         "detail": "Reports of the included studies (data/studies.csv)"})
         columns = ["stage", "route", "count", "unit", "reason", "reason_label", "detail"]
-        return pd.concat([typed[columns], pd.DataFrame(counted, columns=columns)], ignore_index=True)
+        typed_keys = set(zip(typed["stage"].astype(str), typed["route"]))
+        twice = sorted({f"{r['stage']} ({r['route'] or 'included'})" for r in counted}
+                       & {f"{stage} ({route or 'included'})" for stage, route in typed_keys})
+        if twice:
+            raise AnalysisError(f"data/prisma.csv types {', '.join(twice)}, which the flow counts from "
+                                "the data files (see analysis.evidence_base); delete those rows")
+        flow = pd.concat([typed[columns], pd.DataFrame(counted, columns=columns)], ignore_index=True)
+        order = flow["stage"].astype(str).map({stage: i for i, stage in enumerate(STAGES)})
+        return flow.iloc[order.argsort(kind="stable")].reset_index(drop=True)
+
+    def _screening_rows(self) -> list[dict]:
+        """Records screened, excluded at screening per reason, and reports sought (databases)."""
+        decisions = self.screening["decision"].astype(str)
+        spec = self.dictionaries["screening"]["decision"]
+        rows = [{"stage": "records_screened", "route": _DATABASES, "count": len(decisions), "unit": "reports",
+                 "reason": "", "reason_label": "", "detail": "data/screening.csv"}]
+        for decision in spec.allowed:
+            count = int((decisions == decision).sum())
+            if decision != "sought_for_retrieval" and count:
+                rows.append({"stage": "excluded_at_screening", "route": _DATABASES, "count": int(count),
+                             "unit": "reports", "reason": decision, "reason_label": spec.value_label(decision),
+                             "detail": "data/screening.csv"})
+        rows.append({"stage": "reports_sought_for_retrieval", "route": _DATABASES,
+                     "count": int((decisions == "sought_for_retrieval").sum()), "unit": "reports",
+                     "reason": "", "reason_label": "", "detail": "data/screening.csv"})
+        return rows
 
     def _check_typed_counts(self) -> None:
         counts = self.counts()
@@ -182,11 +225,12 @@ def _per_reason(table: pd.DataFrame, stage: str, routes: list[str], dictionary: 
 
 
 def load_evidence_base(data_dir: str | Path | None = None) -> EvidenceBase:
-    """Load and validate the four tables of the evidence base from ``data_dir`` (default ``data/``)."""
+    """Load and validate the tables of the evidence base from ``data_dir`` (default ``data/``)."""
     folder = DATA_DIR if data_dir is None else Path(data_dir)
-    names = ("studies", "excluded_studies", "awaiting_classification", "prisma")
+    names = ("studies", "excluded_studies", "awaiting_classification", "screening", "prisma")
     dictionaries = {name: load_dictionary(folder / f"{name}.dictionary.csv") for name in names}
     return EvidenceBase(studies=load_studies(folder / "studies.csv"),
                         excluded=load_table(folder / "excluded_studies.csv"),
                         awaiting=load_table(folder / "awaiting_classification.csv"),
+                        screening=load_table(folder / "screening.csv"),
                         prisma=load_table(folder / "prisma.csv"), dictionaries=dictionaries)

@@ -10,10 +10,11 @@ import pytest
 from analysis import AnalysisError
 from analysis.claims import check_claims
 from analysis.data import DATA_DIR, load_claims, load_dictionary
-from analysis.evidence_base import COUNTED_STAGES, load_evidence_base
+from analysis.evidence_base import COUNTED_STAGES, STAGES, load_evidence_base
 from analysis.narrative import describe_evidence_base
 from analysis.plan import AnalysisPlan
 from analysis.plots import prisma_plot
+from analysis.plots.prisma import STAGE_TEXT
 from analysis.selection import as_flag
 from analysis.study_tables import characteristics_of_included_studies, design_counts
 
@@ -54,9 +55,23 @@ def test_prisma_exclusions_are_the_rows_of_their_data_files(evidence):
             assert _total(flow, stage, route) == int((table["identified_via"] == route).sum()), (stage, route)
         per_reason = flow[(flow["stage"] == stage) & (flow["count"] > 0)].groupby("reason")["count"].sum()
         assert per_reason.to_dict() == table["reason"].astype(str).value_counts().to_dict()
-    # never typed twice: data/prisma.csv does not even allow these stages
+    screening = evidence.screening["decision"].astype(str)
+    assert _total(flow, "records_screened") == len(screening)
+    assert _total(flow, "reports_sought_for_retrieval", "databases_registers") == (screening == "sought_for_retrieval").sum()
+    excluded = flow[flow["stage"] == "excluded_at_screening"].set_index("reason")["count"].to_dict()
+    assert excluded == screening[screening != "sought_for_retrieval"].value_counts().to_dict()
+    # never typed twice: data/prisma.csv does not even allow these stages (reports sought via
+    # other methods stay typed: they are not in the screening table)
     allowed = load_dictionary(DATA_DIR / "prisma.dictionary.csv")["stage"].allowed
-    assert not set(COUNTED_STAGES) & set(allowed)
+    assert set(COUNTED_STAGES) & set(allowed) == {"reports_sought_for_retrieval"}
+    typed_twice = pd.concat([evidence.prisma, evidence.prisma[evidence.prisma["stage"] == "reports_sought_for_retrieval"]
+                             .assign(route="databases_registers")], ignore_index=True)
+    with pytest.raises(AnalysisError, match=r"types reports_sought_for_retrieval \(databases_registers\), which"):
+        dataclasses.replace(evidence, prisma=typed_twice).flow()
+
+
+def test_the_flow_and_the_figure_know_the_same_stages():
+    assert STAGES == tuple(STAGE_TEXT)
 
 
 def test_prisma_flow_adds_up_in_each_column(evidence):
