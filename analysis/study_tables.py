@@ -185,13 +185,35 @@ def harms(studies: pd.DataFrame, *, caption: str = "Adverse events and withdrawa
 
 _KIND_HEADINGS = {
     "study_report": "Included and registered studies", "registry_record": "Included and registered studies",
-    "protocol": "Included and registered studies", "review": "Reviews and guidelines",
+    "protocol": "Included and registered studies", "excluded": "Excluded studies",
+    "awaiting_classification": "Studies awaiting classification", "review": "Reviews and guidelines",
     "guideline": "Reviews and guidelines", "popular_article": "Popular articles checked",
 }
 
 
-def reference_list(references: pd.DataFrame) -> Markdown:
+def _with_set_aside(references: pd.DataFrame, evidence: EvidenceBase) -> pd.DataFrame:
+    """References with the search's excluded and not-retrieved reports in their own groups.
+
+    A report cited in ``references`` moves to its group; one that is not (only its label and
+    address are known) is added from ``data/excluded_studies.csv`` or
+    ``data/awaiting_classification.csv``.
+    """
+    references = references.assign(kind=references["kind"].astype(str))
+    for kind, table in (("excluded", evidence.excluded), ("awaiting_classification", evidence.awaiting)):
+        cited = references["study_id"].isin(table["study_id"].dropna())
+        references.loc[cited, "kind"] = kind
+        new = table[~table["study_id"].isin(references["study_id"].dropna())]
+        references = pd.concat([references, pd.DataFrame(
+            {"kind": kind, "citation": new["study_label"], "url": new["url"]})], ignore_index=True)
+    return references
+
+
+def reference_list(references: pd.DataFrame, evidence: EvidenceBase | None = None) -> Markdown:
     """The references, grouped (studies, reviews, popular articles), each with its identifiers.
+
+    With ``evidence``, the reports the search excluded or could not retrieve are listed in
+    their own groups ("Excluded studies", "Studies awaiting classification"), as a Cochrane
+    review lists them.
 
     >>> refs = pd.DataFrame({"kind": ["review"], "citation": ["Pastrak M et al. Ochsner J 2021"],
     ...     "doi": ["10.31486/toj.20.0073"], "pmid": [None], "pmcid": ["PMC8675611"], "registry_id": [None],
@@ -201,6 +223,8 @@ def reference_list(references: pd.DataFrame) -> Markdown:
     <BLANKLINE>
     1. Pastrak M et al. Ochsner J 2021. DOI: [10.31486/toj.20.0073](https://doi.org/10.31486/toj.20.0073); PMCID: PMC8675611
     """
+    if evidence is not None:
+        references = _with_set_aside(references, evidence)
     lines, number = [], 0
     for heading in dict.fromkeys(_KIND_HEADINGS.values()):
         group = references[references["kind"].map(_KIND_HEADINGS) == heading]
