@@ -149,3 +149,14 @@ def test_excluding_a_report_moves_it_out_of_every_count(evidence):
         more.included(), more.dictionaries["studies"]).data["Study"])
     with pytest.raises(AnalysisError, match="data/prisma.csv says"):
         more.flow()  # the search log must be corrected too
+
+
+def test_the_index_harms_note_and_the_harms_table_count_the_same_studies(evidence):
+    from analysis.findings import summary_of_findings
+    from analysis.study_tables import harms
+
+    included = evidence.included()
+    rows = {row.key: row for row in summary_of_findings(AnalysisPlan(), included)}
+    table = harms(included).data
+    describing = table[table["Adverse events (as reported)"] != "not reported"]
+    assert f" {len(describing)} studies describe adverse events in words only" in rows["adverse_events"].comment
