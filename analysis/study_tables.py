@@ -163,8 +163,8 @@ def studies_awaiting_classification(evidence: EvidenceBase, *,
                         empty="No study is awaiting classification.")
 
 
-def harms(studies: pd.DataFrame, *, caption: str = "Adverse events and withdrawals, as each sample reports them"):
-    """Each patient sample's description of adverse events and its withdrawals per arm."""
+def harms(studies: pd.DataFrame, *, caption: str = "Adverse events and withdrawals, as each study reports them"):
+    """Each study's description of adverse events and its withdrawals per arm (reports of one study together)."""
     reported = studies[studies["adverse_events"].apply(_given)
                        | studies["ketamine_withdrawals"].notna() | studies["control_withdrawals"].notna()]
     samples = []
