@@ -11,6 +11,7 @@ labels, punctuation included.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pandas as pd
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
@@ -64,6 +65,7 @@ _PAD = 0.07
 _GAP_X = 0.2
 _GAP_COLUMNS = 0.22
 _GAP_Y = 0.24
+_GAP_SIDE = 0.1
 _PHASE_W = 0.3
 _MARGIN = 0.1
 
@@ -183,52 +185,27 @@ def prisma_plot(flow: pd.DataFrame, *, title: str | None = None, fontsize: float
     ...                       "count": [12, 9, 3], "unit": ["reports", "reports", "studies"],
     ...                       "reason_label": ["", "Off-topic: no ketamine", ""]})
     >>> fig = prisma_plot(table)
-    >>> [t.get_text() for t in fig.texts if t.get_gid() == "text:databases_registers:excluded_at_screening"]
-    ['Records excluded\\n(n = 9 reports)\\n• Off-topic: no ketamine\\n   (n = 9)']
+    >>> [" ".join(t.get_text().split()) for t in fig.texts
+    ...  if t.get_gid() == "text:databases_registers:excluded_at_screening"]
+    ['Records excluded (n = 9 reports) • Off-topic: no ketamine (n = 9)']
     """
     fontsize = max(float(fontsize), MIN_FONT_SIZE)
     texts = stage_texts(flow, reasons)
-    routes = [(r, h) for r, h in ROUTES if any(k[0] == r for k in texts)]
-    fig = new_figure()
-    x = _MARGIN + _PHASE_W + 0.08
-    columns = {}
-    for route, _ in routes:
-        main_w, side_w = _WIDTHS[route]
-        columns[route] = (x, main_w, x + main_w + _GAP_X, side_w)
-        x += main_w + _GAP_X + side_w + _GAP_COLUMNS
-    width = x - _GAP_COLUMNS + _MARGIN
-
-    def wrapped(route, stages, box_w):
-        parts = [_wrap(texts[(route, s)], box_w - 2 * _PAD, fontsize) for s in stages if (route, s) in texts]
-        return parts
-
-    # Measure every row: per route, the main box and the stacked side boxes.
-    grid = []
-    for phase, main, side in ROWS:
-        cells, height = {}, 0.0
-        for route, _ in routes:
-            x_main, main_w, x_side, side_w = columns[route]
-            main_text = wrapped(route, main, main_w)
-            side_text = [(s, _wrap(texts[(route, s)], side_w - 2 * _PAD, fontsize))
-                         for s in side if (route, s) in texts]
-            main_h = text_size(None, "\n".join(main_text), fontsize)[1] + 2 * _PAD if main_text else 0
-            side_h = [text_size(None, t, fontsize)[1] + 2 * _PAD for _, t in side_text]
-            cells[route] = ([s for s in main if (route, s) in texts], main_text, main_h, side_text, side_h)
-            height = max(height, main_h, sum(side_h) + 0.1 * max(len(side_h) - 1, 0))
-        if height:
-            grid.append((phase, cells, height))
-    included_w = _span(columns[routes[0][0]])
-    included = [(box, _wrap([line for s in box if ("", s) in texts for line in texts[("", s)]],
-                            included_w - 2 * _PAD, fontsize))
+    routes = [route for route, _ in ROUTES if any(key[0] == route for key in texts)]
+    columns = _columns(routes)
+    rows = _measure_rows(texts, routes, columns, fontsize)
+    included_w = _span(columns[routes[0]])
+    included = [_Box(f"included:{box[0]}", _wrap([line for s in box if ("", s) in texts for line in texts[("", s)]],
+                                                 included_w - 2 * _PAD, fontsize), fontsize)
                 for box in INCLUDED if any(("", s) in texts for s in box)]
-    included_h = [text_size(None, t, fontsize)[1] + 2 * _PAD for _, t in included]
-    heading = {route: _wrap([h], _span(columns[route]) - 2 * _PAD, fontsize, "bold")
-               for route, h in routes}
-    heading_h = max(text_size(None, t, fontsize, "bold")[1] for t in heading.values()) + 2 * _PAD
+    headings = [_Box(f"heading:{route}", _wrap([heading], _span(columns[route]) - 2 * _PAD, fontsize, "bold"),
+                     fontsize, "bold") for route, heading in ROUTES if route in routes]
+    heading_h = max(b.height for b in headings)
     title_h = text_size(None, title, fontsize + 1, "bold")[1] + 0.12 if title else 0.0
-    height = (2 * _MARGIN + title_h + heading_h + _GAP_Y + sum(h for *_, h in grid)
-              + _GAP_Y * len(grid) + sum(included_h) + _GAP_Y * max(len(included_h) - 1, 0))
-    fig.set_size_inches(width, height)
+    width = max(column[0] + _span(column) for column in columns.values()) + _MARGIN
+    height = (2 * _MARGIN + title_h + heading_h + _GAP_Y * (len(rows) + 1) + sum(r.height for r in rows)
+              + sum(b.height for b in included) + _GAP_Y * max(len(included) - 1, 0))
+    fig = new_figure(width, height)
     ax = fig.add_axes([0, 0, 1, 1])
     ax.set_xlim(0, width)
     ax.set_ylim(0, height)
@@ -239,49 +216,123 @@ def prisma_plot(flow: pd.DataFrame, *, title: str | None = None, fontsize: float
         ax.text(_MARGIN, y, title, ha="left", va="top", fontsize=fontsize + 1, fontweight="bold",
                 parse_math=False)
         y -= title_h
-    for route, _ in routes:
-        x_main, main_w, _, side_w = columns[route]
-        _box(ax, x_main, y - heading_h, _span(columns[route]), heading_h, heading[route],
-             fontsize, f"heading:{route}", PALETTE["light_grey"], fill=PALETTE["light_grey"], bold=True)
+    for route, box in zip(routes, headings):
+        box.draw(ax, columns[route][0], y - heading_h, _span(columns[route]), PALETTE["light_grey"],
+                 height=heading_h, fill=PALETTE["light_grey"])
     y -= heading_h + _GAP_Y
-
     phases: dict[str, list[float]] = {}
-    last_main = {}
-    for phase, cells, row_h in grid:
-        for route, (stages, main_text, main_h, side_text, side_h) in cells.items():
-            x_main, main_w, x_side, side_w = columns[route]
-            if stages:
-                _box(ax, x_main, y - main_h, main_w, main_h, "\n".join(main_text), fontsize,
-                     f"{route}:{stages[0]}", PALETTE["blue"])
-                if route in last_main:
-                    _arrow(ax, (x_main + main_w / 2, last_main[route]), (x_main + main_w / 2, y))
-                last_main[route] = y - main_h
-            top = y
-            for (stage, text), h in zip(side_text, side_h):
-                _box(ax, x_side, top - h, side_w, h, text, fontsize, f"{route}:{stage}", PALETTE["grey"])
-                level = top - h / 2
-                start = x_main + main_w if level >= y - main_h else x_main + main_w / 2
-                _arrow(ax, (start, level), (x_side, level))
-                top -= h + 0.1
-        phases.setdefault(phase, []).extend([y, y - row_h])
-        y -= row_h + _GAP_Y
+    last = {}  # bottom of the last main box of each column, where its next arrow starts
+    for row in rows:
+        for route, (main, side) in row.cells.items():
+            _draw_cell(ax, y, columns[route], main, side, last, route)
+        phases.setdefault(row.phase, []).extend([y, y - row.height])
+        y -= row.height + _GAP_Y
+    _draw_included(ax, y, included, routes, columns, last, included_w, phases)
+    _draw_phases(ax, phases, fontsize)
+    return fig
 
-    first_route = routes[0][0]
-    x_main, main_w, _, _ = columns[first_route]
-    for i, ((box, text), h) in enumerate(zip(included, included_h)):
-        _box(ax, x_main, y - h, included_w, h, text, fontsize, f"included:{box[0]}", PALETTE["bluish_green"])
-        _arrow(ax, (x_main + main_w / 2, last_main.get(first_route, y + _GAP_Y)), (x_main + main_w / 2, y))
+
+@dataclass(frozen=True)
+class _Box:
+    """A box's key (``<route>:<stage>``), wrapped text and height."""
+
+    key: str
+    text: str
+    fontsize: float
+    weight: str = "normal"
+
+    @property
+    def height(self) -> float:
+        return text_size(None, self.text, self.fontsize, self.weight)[1] + 2 * _PAD
+
+    def draw(self, ax, x, y, w, colour, *, height=None, fill="white"):
+        h = self.height if height is None else height
+        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0,rounding_size=0.04",
+                                    facecolor=fill, edgecolor=colour, linewidth=1.0, gid=f"box:{self.key}"))
+        ax.figure.text(x + _PAD, y + h / 2, self.text, transform=ax.figure.dpi_scale_trans, ha="left",
+                       va="center", fontsize=self.fontsize, gid=f"text:{self.key}", parse_math=False,
+                       linespacing=1.2, fontweight=self.weight)
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One row of the two columns: its phase, per route the main box and side boxes, its height."""
+
+    phase: str
+    cells: dict
+    height: float
+
+
+def _columns(routes: list[str]) -> dict[str, tuple[float, float, float, float]]:
+    """Per route: x of the main box, its width, x of the side boxes, their width (inches)."""
+    x, columns = _MARGIN + _PHASE_W + 0.08, {}
+    for route in routes:
+        main_w, side_w = _WIDTHS[route]
+        columns[route] = (x, main_w, x + main_w + _GAP_X, side_w)
+        x += main_w + _GAP_X + side_w + _GAP_COLUMNS
+    return columns
+
+
+def _measure_rows(texts, routes, columns, fontsize) -> list[_Row]:
+    """The rows of :data:`ROWS` that have a box, with their wrapped texts and heights."""
+    rows = []
+    for phase, main_stages, side_stages in ROWS:
+        cells = {}
+        for route in routes:
+            _, main_w, _, side_w = columns[route]
+            stages = [s for s in main_stages if (route, s) in texts]
+            main = (_Box(f"{route}:{stages[0]}", "\n".join(_wrap(texts[(route, s)], main_w - 2 * _PAD, fontsize)
+                                                             for s in stages), fontsize) if stages else None)
+            side = [_Box(f"{route}:{s}", _wrap(texts[(route, s)], side_w - 2 * _PAD, fontsize), fontsize)
+                    for s in side_stages if (route, s) in texts]
+            if main or side:
+                cells[route] = (main, side)
+        if cells:
+            height = max(max(main.height if main else 0, sum(b.height for b in side) + _GAP_SIDE * max(len(side) - 1, 0))
+                         for main, side in cells.values())
+            rows.append(_Row(phase, cells, height))
+    return rows
+
+
+def _draw_cell(ax, y, column, main, side, last, route):
+    """A row's main box (with the arrow from the box above) and its side boxes (arrows to them)."""
+    x_main, main_w, x_side, side_w = column
+    centre = x_main + main_w / 2
+    bottom = y
+    if main:
+        main.draw(ax, x_main, y - main.height, main_w, PALETTE["blue"])
+        if route in last:
+            _arrow(ax, (centre, last[route]), (centre, y))
+        bottom = last[route] = y - main.height
+    top = y
+    for box in side:
+        box.draw(ax, x_side, top - box.height, side_w, PALETTE["grey"])
+        level = top - box.height / 2
+        # level with the main box: from its edge; below it: from the flow line leaving it
+        _arrow(ax, (x_main + main_w if level >= bottom else centre, level), (x_side, level))
+        top -= box.height + _GAP_SIDE
+
+
+def _draw_included(ax, y, boxes, routes, columns, last, width, phases):
+    """The included boxes under the first column; the other columns join the first by an elbow."""
+    x_main, main_w, _, _ = columns[routes[0]]
+    centre = x_main + main_w / 2
+    for i, box in enumerate(boxes):
+        box.draw(ax, x_main, y - box.height, width, PALETTE["bluish_green"])
+        _arrow(ax, (centre, last.get(routes[0], y + _GAP_Y)), (centre, y))
         if i == 0:
-            for route, _ in routes[1:]:
-                if route in last_main:
-                    xr, wr, _, _ = columns[route]
-                    _arrow(ax, (xr + wr / 2, last_main[route]), (x_main + included_w, y - h / 2),
+            for route in routes[1:]:
+                if route in last:
+                    x_other, w_other, _, _ = columns[route]
+                    _arrow(ax, (x_other + w_other / 2, last[route]), (x_main + width, y - box.height / 2),
                            connection="angle,angleA=90,angleB=0,rad=0")
-            phases.setdefault("Included", []).append(y)
-        last_main[first_route] = y - h
-        phases["Included"].append(y - h)
-        y -= h + _GAP_Y
+        last[routes[0]] = y - box.height
+        phases.setdefault("Included", []).extend([y, y - box.height])
+        y -= box.height + _GAP_Y
 
+
+def _draw_phases(ax, phases, fontsize):
+    """The phase bands at the left, each as tall as its rows, with its rotated name."""
     for phase, ys in phases.items():
         lo, hi = min(ys), max(ys)
         ax.add_patch(FancyBboxPatch((_MARGIN, lo), _PHASE_W, hi - lo,
@@ -290,21 +341,12 @@ def prisma_plot(flow: pd.DataFrame, *, title: str | None = None, fontsize: float
                                     gid=f"phase:{phase}"))
         ax.text(_MARGIN + _PHASE_W / 2, (lo + hi) / 2, phase, rotation=90, ha="center",
                 va="center", fontsize=fontsize, fontweight="bold", gid="phase-label")
-    return fig
 
 
 def _span(column) -> float:
     """Width of a column's main box, the gap and its side box."""
     x_main, _, x_side, side_w = column
     return x_side + side_w - x_main
-
-
-def _box(ax, x, y, w, h, text, fontsize, key, colour, *, fill="white", bold=False):
-    ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0,rounding_size=0.04",
-                                facecolor=fill, edgecolor=colour, linewidth=1.0, gid=f"box:{key}"))
-    ax.figure.text(x + _PAD, y + h / 2, text, transform=ax.figure.dpi_scale_trans, ha="left",
-                   va="center", fontsize=fontsize, gid=f"text:{key}", parse_math=False,
-                   linespacing=1.2, fontweight="bold" if bold else "normal")
 
 
 def _arrow(ax, start, end, connection="arc3"):
