@@ -245,6 +245,7 @@ class PosteriorContract(PooledResult):
 
     is_bayesian = True
     interval_name = "CrI"
+    prediction_interval_name = "posterior predictive interval"
     heterogeneity_test = None
 
     @property

@@ -344,6 +344,11 @@ class BayesianProportionResult(PosteriorContract):
     def model_label(self) -> str:
         return model_label(self.tau_prior).replace("Bayesian RE", "Bayesian binomial-normal")
 
+    @property
+    def model_description(self) -> str:
+        """E.g. ``"Bayesian binomial-normal random-effects model (half-normal 1 prior on tau)"``."""
+        return super().model_description.replace("Bayesian random-effects", "Bayesian binomial-normal random-effects")
+
     def to_dict(self) -> dict[str, float]:
         """Contract keys (logit scale), then the proportion scale and tau."""
         keys = ("k", "estimate", "se", "pval", "ci_lb", "ci_ub", "tau2", "pi_lb", "pi_ub", "prop",

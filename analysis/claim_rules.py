@@ -92,10 +92,17 @@ def direction_state(natural: NaturalScale) -> str:
     >>> from analysis.contract import NaturalScale
     >>> direction_state(NaturalScale("RR", "Risk ratio", 2.7, 0.9, 7.7, math.nan, math.nan, 1.0, False))
     'favours'
+
+    An estimate equal to the null up to rounding error (a posterior median of exactly no
+    difference, computed by numerical integration) favours neither arm:
+
+    >>> direction_state(NaturalScale("RR", "Risk ratio", 1 + 2e-16, 0.07, 15.0, math.nan, math.nan, 1.0, False))
+    'none'
     """
     if natural.ci_lb > natural.null_value:
         return "significant"
-    if natural.estimate > natural.null_value:
+    if natural.estimate > natural.null_value and not math.isclose(natural.estimate, natural.null_value,
+                                                                   rel_tol=1e-9, abs_tol=1e-12):
         return "favours"
     return "none"
 

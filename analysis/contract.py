@@ -119,6 +119,9 @@ class PooledResult:
     #: What the intervals are called in text and tables: "CI" or "CrI" (credible interval).
     interval_name = "CI"
 
+    #: What the interval for a new study's effect is called in text and figures.
+    prediction_interval_name = "prediction interval"
+
     @property
     def random_effects(self) -> bool:
         """True for a random-effects model (tau² estimated), False for equal/fixed effects."""

@@ -128,6 +128,7 @@ def responders_over_time(
     interval: str = "clopper-pearson",
     choose: str = "latest",
     outcomes=("responders",),
+    **model_options,
 ) -> DurationResult:
     """Responders per study and time point, pooled per protocol time window.
 
@@ -149,6 +150,8 @@ def responders_over_time(
         it reports several in the same window.
     outcomes : sequence of str
         Values of ``outcome`` to use when that column exists.
+    **model_options
+        Other options of ``pool_proportions`` (e.g. ``tau_prior_scale`` of the Bayesian model).
 
     Returns
     -------
@@ -242,7 +245,7 @@ def responders_over_time(
             try:
                 fit = pool_proportions(used["events"], used["n"], method=method,
                                        confidence_level=confidence_level, labels=used["label"],
-                                       interval=interval)
+                                       interval=interval, **model_options)
             except AnalysisError as error:
                 row["note"] = f"not pooled: {error}"
             else:

@@ -24,7 +24,7 @@ from analysis.duration import DurationResult
 from analysis.evidence_base import EvidenceBase
 from analysis.contract import PooledResult
 from analysis.formatting import format_effect, format_p, format_percent, format_tau2
-from analysis.protocol import MIN_STUDIES_FOR_SMALL_STUDY_TESTS, UNCONTROLLED_DESIGNS, WINDOW
+from analysis.protocol import CALIBRATION, MIN_STUDIES_FOR_SMALL_STUDY_TESTS, UNCONTROLLED_DESIGNS, WINDOW
 from analysis.small_study import egger_test, rank_test
 
 #: Below this many studies the caveats say the heterogeneity estimates are imprecise.
@@ -229,12 +229,12 @@ def describe_prediction_interval(result, *, outcome: str = "response rate", bene
     natural = result.natural()
     if natural.is_proportion:
         return (
-            f"The {level} {_prediction_words(result)}, {natural.interval_text(prediction=True)}, is the range in "
+            f"The {level} {result.prediction_interval_name}, {natural.interval_text(prediction=True)}, is the range in "
             f"which the {outcome} of a new study like these would be expected to lie."
         )
     name = natural.label.lower() if natural.label != "Estimate" else "effect"
     sentence = (
-        f"The {level} {_prediction_words(result)}, {natural.interval_text(prediction=True)}, is the range in "
+        f"The {level} {result.prediction_interval_name}, {natural.interval_text(prediction=True)}, is the range in "
         f"which the {name} of a new study like these would be expected to lie."
     )
     if natural.null_value is None:
@@ -245,10 +245,6 @@ def describe_prediction_interval(result, *, outcome: str = "response rate", bene
                            "or an effect in the other direction.")
     favours = "ketamine" if (natural.estimate > null) == (benefit == "higher") else "the control"
     return sentence + f" It excludes {null:g} (no difference): a new study would be expected to favour {favours}."
-
-
-def _prediction_words(result) -> str:
-    return "posterior predictive interval" if result.is_bayesian else "prediction interval"
 
 
 def describe_probability(result, *, outcome: str = "response rate", threshold: float = 0.5) -> str:
@@ -274,7 +270,63 @@ def describe_probability(result, *, outcome: str = "response rate", threshold: f
             f"{null:g}) is {format_percent(result.prob_above(0.0))}.")
 
 
+def describe_models(primary, sensitivity: Sequence = ()) -> str:
+    """Which model is the primary analysis, and why, and which are sensitivity analyses.
+
+    Parameters
+    ----------
+    primary : PooledResult
+        The plan's model.
+    sensitivity : sequence of PooledResult
+        The other models fitted to the same studies (the primary's own model is skipped).
+
+    Examples
+    --------
+    >>> from analysis.proportions import pool_proportions
+    >>> events, n = [8, 17, 8], [12, 29, 11]
+    >>> describe_models(pool_proportions(events, n, method="BAYES", tau_prior_scale=1.0),
+    ...                 [pool_proportions(events, n), pool_proportions(events, n, method="PLO")])
+    'Primary analysis: the Bayesian binomial-normal random-effects model (half-normal 1 prior on tau), the headline model for few studies of the protocol amendment (data/README.md), chosen because its intervals came closest to calibrated in simulations shaped like this evidence. Sensitivity analyses: the binomial-normal random-effects model (GLMM); the random-effects model on the logit scale (REML).'
+    """
+    _check_result(primary)
+    text = f"Primary analysis: the {primary.model_description}"
+    if describe_calibration(primary):
+        text += (", the headline model for few studies of the protocol amendment (data/README.md), chosen "
+                 "because its intervals came closest to calibrated in simulations shaped like this evidence")
+    others = list(dict.fromkeys(fit.model_description for fit in sensitivity
+                                if fit.model_description != primary.model_description))
+    if not others:
+        return text + "."
+    return text + ". Sensitivity analyses: " + "; ".join(f"the {name}" for name in others) + "."
+
+
 # ----------------------------------------------------------------- caveats
+
+
+def describe_calibration(result) -> str:
+    """How well this model's intervals were calibrated in simulations shaped like this evidence.
+
+    Empty unless ``result`` is a headline Bayesian model whose calibration the protocol
+    amendment records (:data:`analysis.protocol.CALIBRATION`).
+
+    Examples
+    --------
+    >>> from analysis.proportions import pool_proportions
+    >>> describe_calibration(pool_proportions([8, 17], [12, 29], method="BAYES", tau_prior_scale=1.0))
+    "Calibration: in simulations shaped like this evidence (README, Calibration), this model's 95% credible intervals covered the truth in at least 91% of runs and its posterior predictive intervals in at least 91%: they fall short of 95% when samples differ widely (a between-study SD of 1 on the logit scale); no model tested did better."
+    """
+    if not result.is_bayesian:
+        return ""
+    calibration = CALIBRATION["proportion" if result.natural().is_proportion else "comparison"]
+    if (result.tau_prior.name, result.tau_prior.scale) != calibration.prior or result.confidence_level != 0.95:
+        return ""
+    found = (f"Calibration: in simulations shaped like this evidence (README, Calibration), this model's 95% "
+             f"credible intervals covered the truth in at least {format_percent(calibration.interval)} of runs "
+             f"and its posterior predictive intervals in at least {format_percent(calibration.prediction)}")
+    if calibration.shortfall:
+        return f"{found}: they fall short of 95% {calibration.shortfall}; no model tested did better."
+    return f"{found}: they are calibrated at this evidence's size."
+
 
 
 def _check_data(result, data: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -335,6 +387,9 @@ def caveats(result, data: pd.DataFrame | None = None, *, small_study=None, compa
     elif k < FEW_STUDIES:
         out.append(f"Only {k} studies: the between-study variance, I² and the prediction interval "
                    "are estimated imprecisely.")
+    calibration = describe_calibration(result)
+    if calibration:
+        out.append(calibration)
     if result.tau2_at_boundary:
         out.append(f"tau² is estimated at 0 (on the boundary): this does not show that the studies "
                        f"agree, only that {k} studies cannot tell their differences from chance.")
@@ -528,7 +583,8 @@ def describe_duration(result: DurationResult) -> str:
         elif row.time_window in result.fits:
             fit = result.fits[row.time_window]
             lines.append(
-                f"- {head}: {format_percent(fit.prop)} responders ({level} CI {format_percent(fit.prop_ci_lb)} "
+                f"- {head}: {format_percent(fit.prop)} responders ({level} {fit.interval_name} "
+                f"{format_percent(fit.prop_ci_lb)} "
                 f"to {format_percent(fit.prop_ci_ub)}; {_studies(fit.k)}, {fit.participants} patients; "
                 f"{fit.model_description}){_control_arms(used)}."
             )

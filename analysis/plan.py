@@ -7,10 +7,11 @@ runs, and the claims check and GRADE table take one. Its fields are the
 report's **parameter vocabulary**; every name has one meaning:
 
 =========================  =====================================================
-``proportion_model``       pooling model of response rates (GLMM, PLO, PFT, PAS, PR, BAYES)
+``proportion_model``       pooling model of response rates (GLMM, PLO, PFT, PAS, PR, BAYES;
+                           default BAYES, the protocol amendment's headline in data/README.md)
 ``measure``                controlled comparisons of responders (RR, OR, RD)
 ``comparison_model``       model of the controlled comparisons: IV (inverse-variance random
-                           effects with ``method`` and ``test``) or BAYES
+                           effects with ``method`` and ``test``) or BAYES (default, as above)
 ``tau_prior_scale``        scale of the half-normal prior on tau of the Bayesian models
                            (1: the calibrated choice of ``benchmarks/coverage.py``)
 ``method``                 tau² estimator of every inverse-variance model (metafor names)
@@ -95,14 +96,23 @@ class ControlledAnalysis:
     mantel_haenszel: FixedEffectResult | None
     mantel_haenszel_note: str = ""
 
+    def models(self) -> dict[str, PooledResult]:
+        """Every model fitted, by reader name: the primary first, then the sensitivity analyses."""
+        fits = {"Bayesian random effects": self.bayesian, "Inverse-variance random effects": self.random_effects,
+                "Equal effects": self.equal_effects}
+        if self.mantel_haenszel is not None:
+            fits["Mantel-Haenszel"] = self.mantel_haenszel
+        primary = next(name for name, fit in fits.items() if fit is self.primary)
+        return {primary: self.primary, **fits}
+
 
 @dataclass(frozen=True)
 class AnalysisPlan:
     """The protocol's choices, validated when the plan is made (see the module docstring)."""
 
-    proportion_model: str = "GLMM"
+    proportion_model: str = "BAYES"
     measure: str = "RR"
-    comparison_model: str = "IV"
+    comparison_model: str = "BAYES"
     tau_prior_scale: float = 1.0
     method: str = "REML"
     test: str = "knha"
@@ -191,16 +201,20 @@ class AnalysisPlan:
         if len(rows) == 0:
             raise AnalysisError("no patient sample is left to pool with these choices")
         single_glmm = model == "GLMM" and len(rows) == 1
-        result = pool_proportions(rows["ketamine_events"], rows["ketamine_n"],
-                                  method="PLO" if single_glmm else model,
-                                  confidence_level=self.confidence_level, labels=rows["study_label"],
-                                  tau_method=self.method, test="z" if model in ("GLMM", "BAYES") else self.proportion_test,
-                                  tau_prior_scale=self.tau_prior_scale)
+        result = pool_proportions(rows["ketamine_events"], rows["ketamine_n"], labels=rows["study_label"],
+                                  **self.rate_model_options("PLO" if single_glmm else model))
         if single_glmm:
             note = ("one sample only: nothing is pooled and the GLMM cannot be fitted; shown is the "
                     "sample's own estimate on the logit scale (PLO, k = 1)")
             result = replace(result, notes=(note, *result.notes))
         return result
+
+    def rate_model_options(self, model: str | None = None) -> dict[str, object]:
+        """Keyword arguments of ``pool_proportions`` for the plan's (or the given) model."""
+        model = model or self.proportion_model
+        return {"method": model, "confidence_level": self.confidence_level, "tau_method": self.method,
+                "test": "z" if model in ("GLMM", "BAYES") else self.proportion_test,
+                "tau_prior_scale": self.tau_prior_scale}
 
     def response_rate(self, studies: pd.DataFrame, time_window: str | None = None) -> ProportionResult:
         """Primary analysis: the pooled response rate in ketamine arms."""
@@ -268,8 +282,7 @@ class AnalysisPlan:
 
     def duration(self, studies: pd.DataFrame) -> DurationResult:
         """Responders over time after the infusion, pooled per window with the plan's model."""
-        return responders_over_time(self.included(studies), method=self.proportion_model,
-                                    confidence_level=self.confidence_level)
+        return responders_over_time(self.included(studies), **self.rate_model_options())
 
     def _choices(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.parameter_names()}

@@ -60,3 +60,35 @@ UNCONTROLLED_DESIGNS = ("single_arm_prospective", "single_arm_retrospective", "c
 #: Small-study tests are run only with at least this many studies (protocol; Sterne et al.
 #: 2011, BMJ 343:d4002).
 MIN_STUDIES_FOR_SMALL_STUDY_TESTS = 10
+
+
+class Calibration(NamedTuple):
+    """How often a headline model's 95 % intervals covered the truth in simulations shaped
+    like this evidence (``benchmarks/coverage.py``; protocol amendment in ``data/README.md``).
+
+    Attributes
+    ----------
+    prior : tuple of (str, float)
+        The model's prior on tau: name and scale.
+    interval, prediction : float
+        Worst-cell coverage of the 95 % credible and posterior predictive intervals.
+    shortfall : str
+        Where the coverage fell short of the amendment's targets ("" when it did not).
+    """
+
+    prior: tuple[str, float]
+    interval: float
+    prediction: float
+    shortfall: str
+
+
+#: Interval coverage targets of the amendment: credible and prediction intervals.
+COVERAGE_TARGETS = (0.94, 0.93)
+
+#: The headline Bayesian models' calibration, by outcome ("proportion": response rates;
+#: "comparison": controlled comparisons on the log RR scale), as the amendment records it.
+CALIBRATION = {
+    "proportion": Calibration(("half_normal", 1.0), 0.908, 0.908,
+                              "when samples differ widely (a between-study SD of 1 on the logit scale)"),
+    "comparison": Calibration(("half_normal", 1.0), 0.958, 0.965, ""),
+}

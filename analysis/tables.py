@@ -119,10 +119,13 @@ def _styled(table: pd.DataFrame, caption: str) -> Styler:
             .set_table_attributes('class="reader-table"'))
 
 
-def results_table(results: Mapping[str, PooledResult], *, caption: str) -> Styler:
+def results_table(results: Mapping[str, PooledResult], *, caption: str, primary: str | None = None) -> Styler:
     """One row per pooled result on the natural scale: studies, patients, estimate, CI, PI,
     heterogeneity. The scale is named in the header, so no analysis-scale number stands
-    unlabelled beside a percentage.
+    unlabelled beside a percentage; intervals are headed CI, CrI (all Bayesian) or "CI or CrI".
+
+    ``primary``: the key of the primary analysis; the first column then says which row is the
+    primary analysis and which are sensitivity analyses, instead of showing the keys.
 
     Examples
     --------
@@ -133,16 +136,19 @@ def results_table(results: Mapping[str, PooledResult], *, caption: str) -> Style
     """
     if not results:
         raise AnalysisError("results_table needs at least one result")
+    names = {result.interval_name for result in results.values()}
+    interval = names.pop() if len(names) == 1 else "CI or CrI"
     rows = []
     for name, result in results.items():
         natural = result.natural()
         rows.append({
-            "Analysis": name,
+            "Analysis": name if primary is None else
+            "Primary analysis" if name == primary else "Sensitivity analysis",
             "Model": result.model_description,
             "Studies": str(result.k),
             "Patients": format_count(result.participants) if result.participants is not None else MISSING,
             f"{natural.label}": natural.format(natural.estimate),
-            f"{100 * result.confidence_level:g}% CI": natural.interval_text(),
+            f"{100 * result.confidence_level:g}% {interval}": natural.interval_text(),
             "Prediction interval": natural.interval_text(prediction=True) if result.has_prediction_interval
             else "none (see notes)" if result.random_effects and result.k > 1 else MISSING,
             "I²": f"{format_number(result.i2, 0)}%" if not is_missing(getattr(result, "i2", None)) else MISSING,

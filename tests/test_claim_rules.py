@@ -41,6 +41,8 @@ def _rr(estimate, lower, upper):
     (_rr(3.5, 1.2, 10.0), "significant", "supported"),
     (_rr(2.7, 0.9, 7.7), "favours", "partly supported"),
     (_rr(1.0, 0.3, 3.0), "none", "not supported"),
+    (_rr(1.0 + 2e-16, 0.07, 15.0), "none", "not supported"),  # a posterior median of no difference, rounded
+    (_rr(1.001, 0.07, 15.0), "favours", "partly supported"),
     (_rr(0.5, 0.2, 0.9), "none", "not supported"),
 ])
 def test_direction(natural, state, verdict):

@@ -134,12 +134,18 @@ def test_percent_claims_are_compared_as_proportions():
 def test_direction_claims_on_a_synthetic_trial():
     studies = _synthetic_studies()
     claim = _synthetic_claim(analysis="controlled_rr", quantity="direction_of_effect")
-    verdict = check_claims(claim, studies).verdicts[0]
-    # 14/20 vs 4/20: RR 3.5 with a CI above 1 (one trial, Wald interval)
+    # 14/20 vs 4/20: RR 3.5 with a CI above 1 (one trial, Wald interval) ...
+    verdict = check_claims(claim, studies, AnalysisPlan(comparison_model="IV")).verdicts[0]
     assert verdict.estimate == pytest.approx(3.5)
     assert verdict.ci_lb > 1
     assert verdict.verdict == "supported"
     assert verdict.evidence == "D 2023 (1 h): 14/20 vs 4/20"
+    # ... but one trial cannot tell how effects vary between settings: the Bayesian default's
+    # credible interval, which allows for a next trial that differs, includes no difference
+    bayesian = check_claims(claim, studies).verdicts[0]
+    assert bayesian.estimate == pytest.approx(3.5, rel=1e-6)
+    assert bayesian.ci_lb < 1 < bayesian.ci_ub
+    assert bayesian.verdict == "partly supported"
 
 
 def test_results_do_not_depend_on_row_order(claims, studies, check):

@@ -63,16 +63,32 @@ def test_an_inverse_variance_model_takes_the_estimator_and_test():
     assert plan.defaults_differ() == {"proportion_model": "PLO", "method": "DL", "proportion_test": "knha"}
 
 
-def test_the_glmm_ignores_estimator_and_test():
-    state = ExplorerState(model="GLMM", method="DL", test="knha")
+@pytest.mark.parametrize("model", ["GLMM", "BAYES"])
+def test_the_glmm_and_the_bayesian_model_ignore_estimator_and_test(model):
+    state = ExplorerState(model=model, method="DL", test="knha")
     assert not state.uses_tau2_estimator and not state.uses_test
+    assert state.plan() == AnalysisPlan(proportion_model=model)
+    assert describe_changes(state) == describe_changes(ExplorerState(model=model))
+
+
+def test_the_bayesian_comparison_ignores_estimator_and_test():
+    state = ExplorerState(outcome="controlled", method="DL", test="z")
+    assert state.comparison_model == "BAYES" and not state.uses_tau2_estimator and not state.uses_test
     assert state.plan() == AnalysisPlan()
     assert describe_changes(state) == "Same choices as the protocol's primary analysis."
 
 
+def test_the_prior_scale_reaches_the_plan_and_the_sentence():
+    state = ExplorerState(model_parameters=(("tau_prior_scale", 0.5),))
+    assert state.plan().defaults_differ() == {"tau_prior_scale": 0.5}
+    assert describe_changes(state) == "Changed from the primary analysis: prior scale of τ 0.5."
+    assert ExplorerState(model_parameters=(("tau_prior_scale", 1.0),)) == ExplorerState()
+
+
 def test_controlled_choices_map_to_the_controlled_plan():
-    plan = ExplorerState(outcome="controlled", measure="OR", method="PM", test="z", model="PFT").plan()
-    assert plan.defaults_differ() == {"measure": "OR", "method": "PM", "test": "z"}
+    plan = ExplorerState(outcome="controlled", comparison_model="IV", measure="OR", method="PM", test="z",
+                         model="PFT").plan()
+    assert plan.defaults_differ() == {"comparison_model": "IV", "measure": "OR", "method": "PM", "test": "z"}
 
 
 def test_window_threshold_and_studies_reach_the_plan():
@@ -84,24 +100,26 @@ def test_window_threshold_and_studies_reach_the_plan():
 def test_describe_changes_names_every_change_word_for_word():
     state = ExplorerState(outcome="controlled", time_window="medium_term", responder_threshold=50.0,
                           designs="randomised", exclude=("noppers2011", "cohen2006"), measure="RD",
-                          method="DL", test="z")
+                          comparison_model="IV", method="DL", test="z")
     assert describe_changes(state, LABELS) == (
         "Changed from the primary analysis: window 1–4 weeks (primary ≤ 4 h); only rows at a 50% responder "
         "threshold (primary: each study's own); randomised trials only; Cohen 2006, Noppers 2011 left out; "
+        "inverse-variance random-effects model (primary Bayesian random-effects model); "
         "measure RD (primary RR); tau² estimator DL (primary REML); test z (normal) test (primary Hartung-Knapp).")
 
 
 def test_describe_changes_names_the_model_and_its_estimator():
     assert describe_changes(ExplorerState(model="PFT", method="PM", designs="controlled")) == (
         "Changed from the primary analysis: controlled studies only; Freeman-Tukey inverse-variance model "
-        "(PFT) (primary binomial-normal GLMM); tau² estimator PM (primary REML).")
+        "(PFT) (primary Bayesian binomial-normal model); tau² estimator PM (primary REML).")
 
 
 @pytest.mark.parametrize("choice, message", [
     ({"designs": "rct"}, "designs"),
     ({"model": "MCMC"}, "model"),
     ({"time_window": "one_week"}, "time_window"),
-    ({"model_parameters": (("tau_prior_scale", 0.5),)}, "takes no parameter tau_prior_scale"),
+    ({"model": "GLMM", "model_parameters": (("tau_prior_scale", 0.5),)}, "takes no parameter tau_prior_scale"),
+    ({"comparison_model": "MCMC", "outcome": "controlled"}, "comparison_model"),
 ])
 def test_bad_choices_are_refused_with_their_name(choice, message):
     with pytest.raises(AnalysisError, match=message):
@@ -136,7 +154,7 @@ def test_the_studies_offered_are_those_that_can_be_pooled(studies):
 def test_the_primary_exploration_is_the_plans_primary_analysis(studies):
     shown = explore(ExplorerState(), studies)
     primary = AnalysisPlan().response_rate(studies)
-    assert shown.result.to_dict() == primary.to_dict()
+    assert shown.result.to_dict() == pytest.approx(primary.to_dict(), rel=0, abs=0, nan_ok=True)
     assert shown.sentence == describe_estimate(primary)
     assert shown.difference == ("Same choices as the protocol's primary analysis. Result as in the primary "
                                 "analysis: " + compute.headline(primary) + ".")
@@ -145,7 +163,7 @@ def test_the_primary_exploration_is_the_plans_primary_analysis(studies):
 def test_leaving_a_study_out_is_the_plans_analysis_without_it(studies):
     shown = explore(ExplorerState(exclude=("noppers2011",)), studies, labels=LABELS)
     expected = AnalysisPlan(exclude=("noppers2011",)).response_rate(studies)
-    assert shown.result.to_dict() == expected.to_dict()
+    assert shown.result.to_dict() == pytest.approx(expected.to_dict(), rel=0, abs=0, nan_ok=True)
     assert "Noppers 2011" not in shown.result.labels
     assert shown.difference == (
         "Changed from the primary analysis: Noppers 2011 left out. Result "
@@ -153,10 +171,11 @@ def test_leaving_a_study_out_is_the_plans_analysis_without_it(studies):
         "in the primary analysis.")
 
 
-def test_the_controlled_outcome_is_the_plans_random_effects_model(studies):
+def test_the_controlled_outcome_is_the_plans_primary_model(studies):
     shown = explore(ExplorerState.primary("controlled"), studies)
-    expected = AnalysisPlan().controlled(studies).random_effects
-    assert shown.result.to_dict() == expected.to_dict()
+    expected = AnalysisPlan().controlled(studies).primary
+    assert expected.is_bayesian
+    assert shown.result.to_dict() == pytest.approx(expected.to_dict(), rel=0, abs=0, nan_ok=True)
     assert shown.sentence == describe_estimate(expected, outcome="responders")
 
 
@@ -174,7 +193,7 @@ def test_the_grade_row_applies_the_curators_overrides(studies):
     overrides = load_grade_overrides(DATA / "grade_overrides.csv")
     shown = explore(ExplorerState.primary("controlled"), studies, overrides=overrides)
     primary = AnalysisPlan().controlled(studies)
-    expected = grade_outcome("controlled_responders", primary.random_effects, primary.rows,
+    expected = grade_outcome("controlled_responders", primary.primary, primary.rows,
                              label="Responders, ketamine versus control", overrides=overrides)
     assert shown.grade == expected
     assert set(overrides["outcome"]) <= {"controlled_responders", "response_rate"}
@@ -232,28 +251,42 @@ def test_the_figure_draws_the_pooled_rows(studies):
 
 
 def test_a_model_with_a_parameter_is_one_entry(studies, monkeypatch):
-    """A model that takes a parameter (the Bayesian model's prior scale) needs only its MODELS entry."""
-    prior = ModelParameter("tau_prior_scale", "Prior scale of τ", 0.5, 0.1, 2.0, 0.1)
-    models = {**MODELS, "PAS": ModelOption("PAS", "Arcsine with a prior", "arcsine model with a prior",
-                                           False, False, (prior,))}
+    """A model with a parameter the plan does not know needs only its MODELS entry: one slider,
+    passed to ``pool_proportions``."""
+    points = ModelParameter("quadrature_points", "Quadrature points", 5, 3, 21, 2)
+    models = {**MODELS, "PAS": ModelOption("PAS", "Arcsine, fitted with a parameter", "arcsine model with a parameter",
+                                           False, False, (points,))}
     calls, real = [], compute.pool_proportions
 
-    def pool(events, n, *, tau_prior_scale, **options):
-        calls.append((options["method"], tau_prior_scale))
-        return real(events, n, **options)
+    def pool(events, n, *, quadrature_points, **options):
+        calls.append((options["method"], quadrature_points))
+        return real(events, n, quadrature_points=quadrature_points, **options)
 
     monkeypatch.setattr(compute, "pool_proportions", pool)
     app = Explorer(studies, models=models)
-    slider = app.parameters[("PAS", "tau_prior_scale")]
+    slider = app.parameters[("PAS", "quadrature_points")]
     assert slider.layout.display == "none"
     app.controls["model"].value = "PAS"
-    assert slider.layout.display is None and calls[-1] == ("PAS", 0.5)
-    slider.value = 1.5
-    assert calls[-1] == ("PAS", 1.5)
-    assert app.state().parameter_values == {"tau_prior_scale": 1.5}
-    assert app.state().plan().proportion_model == "GLMM"  # the plan does not know the model's parameter
-    assert app.exploration.changes == ("Changed from the primary analysis: arcsine model with a prior "
-                                       "(primary binomial-normal GLMM); prior scale of τ 1.5.")
+    assert slider.layout.display is None and calls[-1] == ("PAS", 5)
+    slider.value = 9
+    assert calls[-1] == ("PAS", 9)
+    assert app.state().parameter_values == {"quadrature_points": 9}
+    assert app.state().plan().proportion_model == "BAYES"  # the plan does not know the model's parameter
+    assert app.exploration.changes == ("Changed from the primary analysis: arcsine model with a parameter "
+                                       "(primary Bayesian binomial-normal model); quadrature points 9.")
+
+
+def test_the_prior_slider_is_the_plans_prior_scale(studies):
+    app = Explorer(studies)
+    slider = app.parameters[("BAYES", "tau_prior_scale")]
+    assert slider.layout.display is None and slider.value == AnalysisPlan().tau_prior_scale
+    slider.value = 0.5
+    expected = AnalysisPlan(tau_prior_scale=0.5).response_rate(studies)
+    assert app.exploration.result.to_dict() == pytest.approx(expected.to_dict(), rel=0, abs=0, nan_ok=True)
+    app.controls["outcome"].value = "controlled"  # one prior slider for both Bayesian models
+    assert slider.layout.display is None
+    expected = AnalysisPlan(tau_prior_scale=0.5).controlled(studies).primary
+    assert app.exploration.result.to_dict() == pytest.approx(expected.to_dict(), rel=0, abs=0, nan_ok=True)
 
 
 # ------------------------------------------------------------------ widgets
@@ -261,7 +294,7 @@ def test_a_model_with_a_parameter_is_one_entry(studies, monkeypatch):
 
 def test_the_explorer_starts_on_the_primary_analysis(explorer, studies):
     assert explorer.state() == ExplorerState()
-    assert explorer.exploration.result.to_dict() == AnalysisPlan().response_rate(studies).to_dict()
+    assert explorer.exploration.result.to_dict() == pytest.approx(AnalysisPlan().response_rate(studies).to_dict(), rel=0, abs=0, nan_ok=True)
     assert explorer.outputs["sentence"].value == f"<p>{html.escape(explorer.exploration.sentence)}</p>"
     assert explorer.outputs["figure"].value.startswith("<svg")
     certainty = explorer.exploration.grade.certainty
@@ -286,12 +319,18 @@ def test_each_control_redraws_in_place(studies):
 
 def test_switching_outcome_shows_the_controls_that_apply(studies):
     app = Explorer(studies)
-    assert app.controls["method"].disabled and app.controls["test"].disabled  # the GLMM
+    assert app.controls["method"].disabled and app.controls["test"].disabled  # the Bayesian model
+    assert app.controls["comparison_model"].layout.display == "none"
     app.controls["outcome"].value = "controlled"
-    assert app.controls["test"].value == "knha" and not app.controls["test"].disabled
+    assert app.controls["test"].value == "knha" and app.controls["test"].disabled  # the Bayesian model
     assert app.controls["model"].layout.display == "none" and app.controls["measure"].layout.display is None
     # every other control stays visible (each has its own Layout)
     assert all(c.layout.display is None for n, c in app.controls.items() if n != "model")
+    app.controls["comparison_model"].value = "IV"
+    assert not app.controls["method"].disabled and not app.controls["test"].disabled
+    assert app.state().plan().comparison_model == "IV"
+    assert app.exploration.result.model_description == "random-effects model (REML, Hartung-Knapp)"
+    app.controls["comparison_model"].value = "BAYES"
     app.controls["outcome"].value = "response_rate"
     assert app.controls["test"].value == "z" and app.state() == ExplorerState()
 

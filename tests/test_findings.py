@@ -45,7 +45,7 @@ def test_controlled_row_is_control_risk_times_the_pooled_ratio(studies, rows):
     plan = AnalysisPlan()
     trials = plan.controlled_rows(studies)
     control = trials["control_events"].sum() / trials["control_n"].sum()
-    natural = plan.controlled(studies).random_effects.natural()
+    natural = plan.controlled(studies).primary.natural()
     row = rows[1]
     assert row.control_risk == pytest.approx(PER * control)
     assert row.ketamine_risk == pytest.approx(PER * control * natural.estimate)

@@ -19,7 +19,7 @@ def studies():
     ({"measure": "HR"}, "measure='HR' is not supported"),
     ({"method": "OLS"}, "method='OLS' is not supported"),
     ({"test": "t"}, "test='t' is not supported"),
-    ({"proportion_test": "knha"}, "proportion_test='knha' does not apply to the GLMM"),
+    ({"proportion_model": "GLMM", "proportion_test": "knha"}, "proportion_test='knha' does not apply to the GLMM"),
     ({"time_window": "later"}, "time_window='later' is not supported"),
     ({"responder_threshold": 150}, "responder_threshold=150 must be a percent"),
     ({"include_unstated_time": "yes"}, "include_unstated_time must be True or False"),
@@ -74,11 +74,20 @@ def test_exclude_leaves_a_study_out_of_every_analysis(studies):
 
 
 def test_one_sample_is_shown_as_itself_not_as_a_glmm(studies):
-    plan = AnalysisPlan(time_window="short_term", include_unstated_time=False)
+    plan = AnalysisPlan(proportion_model="GLMM", time_window="short_term", include_unstated_time=False)
     rate = plan.response_rate(studies)
     assert rate.k == 1 and rate.method == "PLO"
     assert rate.notes[0].startswith("one sample only: nothing is pooled and the GLMM cannot be fitted")
     assert not rate.has_prediction_interval
+
+
+def test_the_bayesian_default_pools_one_sample_with_its_prior(studies):
+    """The protocol amendment's headline model works at k = 1: the prior on tau carries the spread."""
+    plan = AnalysisPlan(time_window="short_term", include_unstated_time=False)
+    assert plan.proportion_model == "BAYES"
+    rate = plan.response_rate(studies)
+    assert rate.k == 1 and rate.is_bayesian and rate.has_prediction_interval
+    assert rate.prop_pi_lb < rate.prop_ci_lb < rate.prop < rate.prop_ci_ub < rate.prop_pi_ub
 
 
 def test_undefined_mantel_haenszel_is_a_reason_not_a_crash(studies):

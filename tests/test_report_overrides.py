@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OVERRIDE_GROUPS = {
     "response-rate model": {"proportion_model": "PFT", "proportion_test": "knha", "method": "DL",
                             "response_rate_threshold": 0.6},
-    "controlled comparison": {"measure": "OR", "test": "z", "confidence_level": 0.9},
-    "Bayesian models": {"comparison_model": "BAYES", "tau_prior_scale": 0.5},
+    "controlled comparison": {"comparison_model": "IV", "measure": "OR", "test": "z", "confidence_level": 0.9},
+    "prior of the Bayesian models": {"tau_prior_scale": 0.5},
     "time window": {"time_window": "short_term", "include_unstated_time": False},
     "study selection": {"responder_threshold": 50, "exclude": ["cohen2006"]},
 }
@@ -102,7 +102,7 @@ def test_every_notebook_runs_under_all_overrides_at_once(tmp_path):
 def test_a_combination_the_plan_refuses_stops_before_any_notebook(tmp_path, capsys):
     """Issue 9: -p proportion_test knha with the GLMM used to stop at notebook 02."""
     status = main(["--notebooks", str(ROOT / "notebooks"), "--output", str(tmp_path / "reports"),
-                   "-p", "proportion_test", "knha"])
+                   "-p", "proportion_model", "GLMM", "-p", "proportion_test", "knha"])
     err = capsys.readouterr().err
     assert status != 0
     assert "parameters refused before any notebook ran" in err and "GLMM" in err

@@ -68,6 +68,17 @@ def test_results_table_is_on_the_natural_scale_with_labelled_intervals():
     assert row["Patients"] == "103"
 
 
+def test_results_table_names_primary_and_sensitivity_rows_and_credible_intervals():
+    events, n = [8, 17, 8, 13, 11], [12, 29, 11, 34, 17]
+    fits = {"BAYES": pool_proportions(events, n, method="BAYES", tau_prior_scale=1.0),
+            "GLMM": pool_proportions(events, n)}
+    mixed = results_table(fits, caption="Models.", primary="BAYES").data
+    assert mixed["Analysis"].tolist() == ["Primary analysis", "Sensitivity analysis"]
+    assert "95% CI or CrI" in mixed.columns
+    bayesian = results_table({"BAYES": fits["BAYES"]}, caption="Models.").data
+    assert bayesian["Analysis"].tolist() == ["BAYES"] and "95% CrI" in bayesian.columns
+
+
 def test_notes_are_a_list_or_a_sentence_never_an_empty_table():
     assert notes_list(()).data.startswith("*No notes")
     assert notes_list(("tau² is estimated on the boundary",)).data == "- Tau² is estimated on the boundary"

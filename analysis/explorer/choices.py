@@ -7,9 +7,10 @@ protocol's primary analysis of the same outcome. Nothing here knows about
 widgets (:mod:`analysis.explorer.widgets` wires these to controls), so every
 rule is tested as a plain function.
 
-Pooling models of the response rate are entries of :data:`MODELS`: a model
-that takes extra parameters (e.g. a prior scale) declares them as
-:class:`ModelParameter` values, and the explorer shows one slider each.
+Pooling models are entries of :data:`MODELS` (response rates) and
+:data:`COMPARISON_MODELS` (controlled comparisons): a model that takes extra
+parameters (e.g. a prior scale) declares them as :class:`ModelParameter`
+values, and the explorer shows one slider each.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ import pandas as pd
 
 from analysis._errors import AnalysisError, check_option
 from analysis._tau2 import TAU2_METHODS
+from analysis.plan import COMPARISON_MODELS as COMPARISON_MODEL_NAMES
 from analysis.plan import CONTROLLED_MEASURES, AnalysisPlan
+from analysis.proportions import METHODS as PROPORTION_MODELS
 from analysis.pooling import TESTS
 from analysis.protocol import NEVER_POOLED_DESIGNS, PRIMARY_WINDOW, TIME_WINDOWS, UNCONTROLLED_DESIGNS, WINDOW
 
@@ -52,7 +55,8 @@ class ModelParameter:
     Attributes
     ----------
     name : str
-        Keyword argument of :func:`analysis.proportions.pool_proportions`.
+        A field of :class:`~analysis.plan.AnalysisPlan` (the plan pools with it), or
+        else a keyword argument of :func:`analysis.proportions.pool_proportions`.
     description : str
         Label of the slider.
     default, minimum, maximum, step : float
@@ -68,12 +72,12 @@ class ModelParameter:
 
 @dataclass(frozen=True)
 class ModelOption:
-    """A pooling model of the response rate the explorer offers.
+    """A pooling model the explorer offers.
 
     Attributes
     ----------
     method : str
-        ``pool_proportions(method=...)``.
+        The plan's ``proportion_model`` or ``comparison_model`` (``pool_proportions(method=...)``).
     label : str
         The model in the dropdown.
     words : str
@@ -92,15 +96,27 @@ class ModelOption:
     parameters: tuple[ModelParameter, ...] = ()
 
 
-#: Pooling models of the response rate, primary first. Adding a model is one entry.
+#: The prior scale of the Bayesian models' half-normal prior on tau, as a slider.
+TAU_PRIOR_SCALE = ModelParameter("tau_prior_scale", "Prior scale of τ", AnalysisPlan().tau_prior_scale, 0.1, 2.0, 0.1)
+
+#: Pooling models of the response rate. Adding a model is one entry.
 MODELS = {
     option.method: option for option in (
-        ModelOption("GLMM", "Binomial-normal GLMM (primary)", "binomial-normal GLMM", False, False),
         ModelOption("BAYES", "Bayesian binomial-normal", "Bayesian binomial-normal model", False, False,
-                    (ModelParameter("tau_prior_scale", "Prior scale of τ", 1.0, 0.1, 2.0, 0.1),)),
+                    (TAU_PRIOR_SCALE,)),
+        ModelOption("GLMM", "Binomial-normal GLMM", "binomial-normal GLMM", False, False),
         ModelOption("PLO", "Logit, inverse variance (PLO)", "logit inverse-variance model (PLO)", True, True),
         ModelOption("PFT", "Freeman-Tukey double arcsine, inverse variance (PFT)",
                     "Freeman-Tukey inverse-variance model (PFT)", True, True),
+    )
+}
+
+#: Models of the controlled comparison (the plan's ``comparison_model``).
+COMPARISON_MODELS = {
+    option.method: option for option in (
+        ModelOption("BAYES", "Bayesian random effects", "Bayesian random-effects model", False, False,
+                    (TAU_PRIOR_SCALE,)),
+        ModelOption("IV", "Inverse-variance random effects", "inverse-variance random-effects model", True, True),
     )
 }
 
@@ -120,9 +136,11 @@ class ExplorerState:
     exclude : tuple of str
         ``study_id`` values left out.
     model : str
-        Key of :data:`MODELS` (response rate only).
+        Key of :data:`MODELS` (response rate).
+    comparison_model : str
+        Key of :data:`COMPARISON_MODELS` (controlled comparison).
     model_parameters : tuple of (str, float)
-        Values of the model's :class:`ModelParameter` s, by name.
+        Values of the outcome's model's :class:`ModelParameter` s, by name.
     method : str
         tau² estimator (metafor names), where it applies.
     test : {"z", "knha"}
@@ -136,18 +154,22 @@ class ExplorerState:
     responder_threshold: float | None = None
     designs: str = "all"
     exclude: tuple[str, ...] = ()
-    model: str = "GLMM"
+    model: str = AnalysisPlan().proportion_model
+    comparison_model: str = AnalysisPlan().comparison_model
     model_parameters: tuple[tuple[str, float], ...] = ()
-    method: str = "REML"
-    test: str = "z"
-    measure: str = "RR"
+    method: str = AnalysisPlan().method
+    test: str = AnalysisPlan().proportion_test
+    measure: str = AnalysisPlan().measure
     models: Mapping[str, ModelOption] = field(default_factory=lambda: MODELS, repr=False, compare=False)
+    comparison_models: Mapping[str, ModelOption] = field(default_factory=lambda: COMPARISON_MODELS,
+                                                         repr=False, compare=False)
 
     def __post_init__(self):
         check_option("outcome", self.outcome, tuple(OUTCOMES))
         check_option("time_window", self.time_window, TIME_WINDOWS)
         check_option("designs", self.designs, tuple(DESIGNS))
         check_option("model", self.model, tuple(self.models))
+        check_option("comparison_model", self.comparison_model, tuple(self.comparison_models))
         check_option("method", self.method, TAU2_METHODS)
         check_option("test", self.test, TESTS)
         check_option("measure", self.measure, CONTROLLED_MEASURES)
@@ -155,8 +177,10 @@ class ExplorerState:
         allowed = {p.name for p in self.option.parameters}
         unknown = sorted({name for name, _ in self.model_parameters} - allowed)
         if unknown:
-            raise AnalysisError(f"model {self.model!r} takes no parameter {', '.join(unknown)}; "
+            raise AnalysisError(f"model {self.option.method!r} takes no parameter {', '.join(unknown)}; "
                                 f"it takes: {', '.join(sorted(allowed)) or 'none'}")
+        # every parameter with its value, so that a default given or left out is the same choice
+        object.__setattr__(self, "model_parameters", tuple(sorted(self.parameter_values.items())))
 
     @classmethod
     def primary(cls, outcome: str = "response_rate", models: Mapping[str, ModelOption] = MODELS) -> ExplorerState:
@@ -165,23 +189,32 @@ class ExplorerState:
         test = protocol.test if outcome == "controlled" else protocol.proportion_test
         return cls(outcome=outcome, time_window=protocol.time_window,
                    responder_threshold=protocol.responder_threshold, exclude=protocol.exclude,
-                   model=protocol.proportion_model, method=protocol.method, test=test,
-                   measure=protocol.measure, models=models)
+                   model=protocol.proportion_model, comparison_model=protocol.comparison_model,
+                   method=protocol.method, test=test, measure=protocol.measure, models=models)
 
     @property
     def option(self) -> ModelOption:
-        """The :class:`ModelOption` of ``model``."""
+        """The :class:`ModelOption` of the outcome's model (``model`` or ``comparison_model``)."""
+        if self.outcome == "controlled":
+            return self.comparison_models[self.comparison_model]
         return self.models[self.model]
+
+    @property
+    def plan_knows_model(self) -> bool:
+        """Whether :class:`~analysis.plan.AnalysisPlan` pools with this model and its parameters."""
+        known = PROPORTION_MODELS if self.outcome == "response_rate" else COMPARISON_MODEL_NAMES
+        return (self.option.method in known
+                and all(p.name in AnalysisPlan.parameter_names() for p in self.option.parameters))
 
     @property
     def uses_tau2_estimator(self) -> bool:
         """Whether the tau² estimator applies to these choices."""
-        return self.outcome == "controlled" or self.option.uses_tau2_estimator
+        return self.option.uses_tau2_estimator
 
     @property
     def uses_test(self) -> bool:
         """Whether the choice of test applies to these choices."""
-        return self.outcome == "controlled" or self.option.uses_test
+        return self.option.uses_test
 
     @property
     def parameter_values(self) -> dict[str, float]:
@@ -193,22 +226,27 @@ class ExplorerState:
     def plan(self) -> AnalysisPlan:
         """The :class:`~analysis.plan.AnalysisPlan` of these choices.
 
-        Choices that do not apply keep the protocol's value (the GLMM is always fitted
-        with the z test); a model the plan does not know (one taking parameters) is
-        pooled by :func:`analysis.explorer.compute.pool_rates` and the plan keeps the GLMM.
+        Choices that do not apply keep the protocol's value (the GLMM and the Bayesian
+        models have no test to choose); the model's parameters set the plan's fields of
+        the same name. A model the plan does not know (:attr:`plan_knows_model`) is
+        pooled by :func:`analysis.explorer.compute.pool_rates` and the plan keeps its model.
         """
         protocol = AnalysisPlan()
         rate = self.outcome == "response_rate"
-        model = self.model if (rate and not self.option.parameters) else protocol.proportion_model
+        known = self.plan_knows_model
+        parameters = {name: value for name, value in self.parameter_values.items()
+                      if known and name in AnalysisPlan.parameter_names()}
         return AnalysisPlan(
-            proportion_model=model,
+            proportion_model=self.model if rate and known else protocol.proportion_model,
+            comparison_model=self.comparison_model if not rate and known else protocol.comparison_model,
             measure=self.measure if not rate else protocol.measure,
             method=self.method if self.uses_tau2_estimator else protocol.method,
-            test=self.test if not rate else protocol.test,
+            test=self.test if not rate and self.uses_test else protocol.test,
             proportion_test=self.test if rate and self.uses_test else protocol.proportion_test,
             time_window=self.time_window,
             responder_threshold=self.responder_threshold,
             exclude=self.exclude,
+            **parameters,
         )
 
 
@@ -263,7 +301,7 @@ def describe_changes(state: ExplorerState, labels: Mapping[str, str] | None = No
     "Same choices as the protocol's primary analysis."
     >>> describe_changes(ExplorerState(time_window="short_term", exclude=("noppers2011",), model="PLO"),
     ...                  {"noppers2011": "Noppers 2011"})
-    'Changed from the primary analysis: window 1–7 days (primary ≤ 4 h); Noppers 2011 left out; logit inverse-variance model (PLO) (primary binomial-normal GLMM).'
+    'Changed from the primary analysis: window 1–7 days (primary ≤ 4 h); Noppers 2011 left out; logit inverse-variance model (PLO) (primary Bayesian binomial-normal model).'
     """
     labels = labels or {}
     primary = ExplorerState.primary(state.outcome, state.models)
@@ -278,11 +316,12 @@ def describe_changes(state: ExplorerState, labels: Mapping[str, str] | None = No
     if state.exclude:
         names = [labels.get(study, study) for study in state.exclude]
         changes.append(f"{', '.join(names)} left out")
-    if state.outcome == "response_rate" and state.model != primary.model:
+    if state.option != primary.option:
         changes.append(f"{state.option.words} (primary {primary.option.words})")
-    if state.outcome == "response_rate" and state.option.parameters:
-        changes.append(", ".join(f"{p.description.lower()} {state.parameter_values[p.name]:g}"
-                                 for p in state.option.parameters))
+    changed = [p for p in state.option.parameters
+               if state.option != primary.option or state.parameter_values[p.name] != p.default]
+    if changed:
+        changes.append(", ".join(f"{p.description.lower()} {state.parameter_values[p.name]:g}" for p in changed))
     if state.outcome == "controlled" and state.measure != primary.measure:
         changes.append(f"measure {state.measure} (primary {primary.measure})")
     if state.uses_tau2_estimator and state.method != primary.method:

@@ -103,9 +103,9 @@ def pool_rates(state: ExplorerState, plan: AnalysisPlan, rows: pd.DataFrame):
     """Pool the ketamine arms of ``rows`` with the model of ``state``.
 
     Models the plan knows are pooled by :meth:`AnalysisPlan.pool_rates` (so one sample is
-    shown as itself); a model with parameters by ``pool_proportions(method=..., **values)``.
+    shown as itself); any other by ``pool_proportions(method=..., **values)``.
     """
-    if not state.option.parameters:
+    if state.plan_knows_model:
         return plan.pool_rates(rows, state.model)
     if len(rows) == 0:
         raise AnalysisError("no patient sample is left to pool with these choices")
@@ -138,7 +138,7 @@ def headline(result: PooledResult) -> str:
     """``"57% (95% CI 44% to 69%; 5 studies)"``: the estimate in a few words."""
     natural = result.natural()
     studies = f"{result.k} stud{'y' if result.k == 1 else 'ies'}"
-    return (f"{natural.format(natural.estimate)} ({100 * result.confidence_level:g}% CI "
+    return (f"{natural.format(natural.estimate)} ({100 * result.confidence_level:g}% {result.interval_name} "
             f"{natural.interval_text()}; {studies})")
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 from analysis._tau2 import TAU2_METHODS
 from analysis.data import load_studies
 from analysis.explorer.choices import (
-    DESIGNS, MODELS, OUTCOMES, TEST_WORDS, THRESHOLDS, ExplorerState, ModelOption, study_choices,
+    COMPARISON_MODELS, DESIGNS, MODELS, OUTCOMES, TEST_WORDS, THRESHOLDS, ExplorerState, ModelOption, study_choices,
 )
 from analysis.explorer.compute import Exploration, explore, figure_svg, primary_result
 from analysis.formatting import format_number, format_percent, is_missing
@@ -65,7 +65,9 @@ class Explorer:
     overrides : DataFrame, optional
         ``analysis.grade.load_grade_overrides()`` for the summary-of-findings row.
     models : mapping of str to ModelOption
-        The pooling models offered (default :data:`analysis.explorer.choices.MODELS`).
+        The pooling models of the response rate offered (default
+        :data:`analysis.explorer.choices.MODELS`); the controlled comparison offers
+        :data:`analysis.explorer.choices.COMPARISON_MODELS`.
 
     Attributes
     ----------
@@ -89,14 +91,19 @@ class Explorer:
             "responder_threshold": _dropdown("threshold", "Responder threshold",
                                              [(THRESHOLDS[v], k) for k, v in _THRESHOLD_KEYS.items()], "own"),
             "designs": _dropdown("designs", "Designs", [(w, k) for k, w in DESIGNS.items()], primary.designs),
-            "model": _dropdown("model", "Pooling model", [(o.label, k) for k, o in models.items()], primary.model),
+            "model": _dropdown("model", "Pooling model", _model_choices(models, primary.model), primary.model),
+            "comparison_model": _dropdown("comparison-model", "Pooling model",
+                                          _model_choices(COMPARISON_MODELS, primary.comparison_model),
+                                          primary.comparison_model),
             "measure": _dropdown("measure", "Measure", list(CONTROLLED_MEASURES), primary.measure),
             "method": _dropdown("method", "tau² estimator", list(TAU2_METHODS), primary.method),
             "test": _dropdown("test", "Test", [(w, k) for k, w in TEST_WORDS.items()], primary.test),
         }
         self.parameters = {}
-        for option in models.values():
+        for option in [*models.values(), *COMPARISON_MODELS.values()]:
             for parameter in option.parameters:
+                if (option.method, parameter.name) in self.parameters:
+                    continue  # one slider per model and parameter, shared by both outcomes
                 slider = widgets.FloatSlider(value=parameter.default, min=parameter.minimum, max=parameter.maximum,
                                              step=parameter.step, description=parameter.description,
                                              continuous_update=False, layout=_control_layout(), style=_STYLE)
@@ -139,8 +146,9 @@ class Explorer:
         values = {name: control.value for name, control in self.controls.items()}
         values["responder_threshold"] = _THRESHOLD_KEYS[values["responder_threshold"]]
         values["exclude"] = tuple(study for study, box in self.study_boxes.items() if not box.value)
+        chosen = values["model"] if values["outcome"] == "response_rate" else values["comparison_model"]
         values["model_parameters"] = tuple((name, slider.value) for (model, name), slider in self.parameters.items()
-                                           if model == values["model"])
+                                           if model == chosen)
         return ExplorerState(**values, models=self.models)
 
     def _changed(self, change) -> None:
@@ -155,14 +163,16 @@ class Explorer:
     def _show_applicable(self, state: ExplorerState) -> None:
         rate = state.outcome == "response_rate"
         self.controls["model"].layout.display = None if rate else "none"
+        self.controls["comparison_model"].layout.display = "none" if rate else None
         self.controls["measure"].layout.display = "none" if rate else None
         for (model, _), slider in self.parameters.items():
-            slider.layout.display = None if rate and model == state.model else "none"
+            slider.layout.display = None if model == state.option.method else "none"
         self.controls["method"].disabled = not state.uses_tau2_estimator
         self.controls["test"].disabled = not state.uses_test
-        if not state.uses_test and self.controls["test"].value != "z":
-            self._quiet = True  # the GLMM is always fitted with the z test
-            self.controls["test"].value = "z"
+        shown_test = state.test if state.uses_test else ExplorerState.primary(state.outcome, self.models).test
+        if self.controls["test"].value != shown_test:
+            self._quiet = True  # a model without a choice of test shows the protocol's
+            self.controls["test"].value = shown_test
             self._quiet = False
 
     # -------------------------------------------------------------- redraw
@@ -191,6 +201,12 @@ class Explorer:
         return exploration
 
 
+def _model_choices(models: Mapping[str, ModelOption], primary: str) -> list[tuple[str, str]]:
+    """Dropdown entries of ``models``, the protocol's primary model first and marked so."""
+    order = sorted(models, key=lambda key: key != primary)
+    return [(models[key].label + (" (primary)" if key == primary else ""), key) for key in order]
+
+
 #: Reader headers of the summary-of-findings row.
 _GRADE_HEADERS = {"label": "Outcome", "k": "Studies", "participants": "Participants", "start": "Starting level",
                   "risk_of_bias": "Risk of bias", "inconsistency": "Inconsistency", "indirectness": "Indirectness",
@@ -205,7 +221,8 @@ def _grade_html(exploration: Exploration) -> str:
     percent = grade.scale == "Proportion"
     number = format_percent if percent else (lambda v: format_number(v, 2))
     shown = frame.drop(columns=["reasons", "scale", "estimate", "ci_lb", "ci_ub"]).reset_index()
-    shown.insert(3, f"{grade.scale} (95% CI)",
+    level = f"{100 * exploration.result.confidence_level:g}% {exploration.result.interval_name}"
+    shown.insert(3, f"{grade.scale} ({level})",
                  f"{number(grade.estimate)} ({number(grade.ci_lb)} to {number(grade.ci_ub)})")
     shown["participants"] = shown["participants"].map(lambda v: MISSING if is_missing(v) else f"{int(v)}")
     table = shown.rename(columns=_GRADE_HEADERS).to_html(index=False, border=0)

@@ -85,10 +85,10 @@ def describe_forest_plot(results, *, prediction: bool = True) -> FigureDescripti
     level = _percent(_level(fits[0]))
     pooled_rows = [f.summary_frame().iloc[-1] for f in fits]
     # forest_plot draws the first finite prediction interval as its own grey row
-    drawn = prediction and any(is_finite(row["pi_lb"]) for row in pooled_rows)
-    pi = (f" The grey bar of the row \u201cPrediction interval\u201d is the {level} prediction "
-          "interval: where the true effect of a new, similar study is expected to lie."
-          if drawn else "")
+    drawn = next((fit for fit, row in zip(fits, pooled_rows) if prediction and is_finite(row["pi_lb"])), None)
+    pi = (f" The grey bar of the row \u201c{drawn.prediction_interval_name.capitalize()}\u201d is the {level} "
+          f"{drawn.prediction_interval_name}: where the true effect of a new, similar study is expected to lie."
+          if drawn is not None else "")
     model_names = " and ".join(row["label"] for row in pooled_rows)
     caption = (f"{scale.label} in each study (square, with its {level} confidence interval) "
                f"and pooled ({model_names}; diamond).{pi}")

@@ -310,7 +310,7 @@ def _pooled_rows(fits, frames, scale: AxisScale, digits, prediction, heterogenei
         rows.append(row)
         # The prediction interval goes right under its own (first random-effects) diamond.
         if prediction and not prediction_drawn and fit.has_prediction_interval:
-            pi = Row("prediction", label="Prediction interval")
+            pi = Row("prediction", label=fit.prediction_interval_name.capitalize())
             pi.ci_lb, pi.ci_ub = scale([p["pi_lb"], p["pi_ub"]])
             pi.cells["estimate"] = (f"[{format_number(pi.ci_lb, digits)}, "
                                     f"{format_number(pi.ci_ub, digits)}]")
