@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from analysis import AnalysisError
-from analysis.data import load_prisma, load_studies
+from analysis.data import load_studies
+from analysis.evidence_base import load_evidence_base
 from analysis.duration import responders_over_time
 from analysis.effect_sizes import effect_sizes
 from analysis.plots import (
@@ -31,7 +32,7 @@ from analysis.plots import (
     forest_plot,
     show_figure,
 )
-from analysis.plots.prisma import stage_totals
+from analysis.plots.prisma import stage_texts
 from analysis.pooling import meta_analysis
 from analysis.proportions import pool_proportions
 from analysis.sensitivity import cumulative, leave_one_out
@@ -146,11 +147,15 @@ def test_risk_of_bias_alt_counts_the_studies_drawn():
     assert "not_assessed" not in alt
 
 
-def test_prisma_alt_gives_every_stage_total():
-    prisma = load_prisma(DATA / "prisma.csv")
-    alt = describe_prisma_plot(prisma).alt
-    for stage, row in stage_totals(prisma).iterrows():
-        assert f": {int(row['count'])} {row['unit']}" in alt, stage
+def test_prisma_alt_gives_every_box_with_its_count_and_reasons():
+    flow = load_evidence_base(DATA).flow()
+    alt = describe_prisma_plot(flow).alt
+    for (route, stage), lines in stage_texts(flow).items():
+        assert lines[0][:1].lower() + lines[0][1:] in alt, stage
+        for reason in lines[1:]:
+            assert reason.removeprefix("• ") in alt, reason
+    assert "Identification of studies via other methods: records identified from other methods (n = 1 report)" in alt
+    assert "_" not in alt
 
 
 def test_show_figure_saves_and_links_the_svg(rates, tmp_path):

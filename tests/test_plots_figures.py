@@ -11,7 +11,8 @@ import pytest
 matplotlib.use("Agg")
 
 from analysis import AnalysisError  # noqa: E402
-from analysis.data import load_prisma  # noqa: E402
+from analysis.evidence_base import load_evidence_base  # noqa: E402
+from analysis.plots.prisma import REASONS_SHOWN, STAGE_TEXT, stage_totals  # noqa: E402
 from analysis.duration import responders_over_time  # noqa: E402
 from analysis.effect_sizes import effect_sizes  # noqa: E402
 from analysis.plots import (  # noqa: E402
@@ -375,46 +376,87 @@ def test_risk_of_bias_refuses_inconsistent_or_unknown_judgements():
 
 PRISMA = pd.DataFrame(
     {
-        "stage": ["identified_databases", "duplicates_removed", "duplicates_removed",
-                  "records_screened", "excluded_at_screening", "reports_assessed_for_eligibility",
-                  "reports_excluded", "included_qualitative_synthesis",
+        "stage": ["identified_databases", "identified_other_sources", "duplicates_removed",
+                  "duplicates_removed", "records_screened", "excluded_at_screening",
+                  "reports_sought_for_retrieval", "reports_sought_for_retrieval",
+                  "reports_not_retrieved", "reports_assessed_for_eligibility",
+                  "reports_assessed_for_eligibility", "reports_excluded", "reports_excluded",
+                  "included_qualitative_synthesis", "included_reports",
                   "included_quantitative_synthesis"],
-        "count": [40, 10, 5, 25, 15, 10, 4, 6, 1],
-        "unit": ["records", "records", "records", "reports", "reports", "reports", "reports",
-                 "studies", "studies"],
-        "reason": ["", "same_address", "mirror_copy", "", "off_topic", "", "wrong_population",
-                   "", ""],
+        "route": ["databases_registers", "other_methods", "databases_registers",
+                  "databases_registers", "databases_registers", "databases_registers",
+                  "databases_registers", "other_methods", "other_methods", "databases_registers",
+                  "other_methods", "databases_registers", "other_methods", "", "", ""],
+        "count": [40, 2, 10, 5, 25, 15, 10, 2, 1, 10, 1, 4, 0, 6, 7, 1],
+        "unit": ["records", "reports", "records", "records", "reports", "reports", "reports",
+                 "reports", "reports", "reports", "reports", "reports", "reports", "studies",
+                 "reports", "studies"],
+        "reason_label": ["", "Citation searching", "Same address", "Mirror copy (same report)", "",
+                         "Off-topic: no ketamine, or not fibromyalgia", "", "",
+                         "Not held: the library's copy is lost", "", "",
+                         "Mixed population (pain clinics); no fibromyalgia-only data", "", "", "", ""],
     }
 )
 
 
-def test_prisma_boxes_show_stage_totals_and_reasons():
+def _box_texts(fig) -> dict[str, str]:
+    return {t.get_gid()[5:]: t.get_text() for t in fig.texts if str(t.get_gid()).startswith("text:")}
+
+
+def _flat(text: str) -> str:
+    """A box's text with the line breaks of wrapping undone."""
+    return " ".join(text.split())
+
+
+def test_prisma_has_two_columns_with_their_boxes_and_counts():
     fig = prisma_plot(PRISMA)
-    text = {t.get_gid()[5:]: t.get_text() for t in fig.texts
-            if str(t.get_gid()).startswith("text:")}
-    assert text["duplicates_removed"] == ("Duplicates removed\n(n = 15 records)\n"
-                                          "• Same address (n = 10)\n• Mirror copy (n = 5)")
-    assert text["records_screened"] == "Screened\n(n = 25 reports)"
-    assert text["reports_excluded"] == ("Excluded\n(n = 4 reports)\n"
-                                        "• Wrong population (n = 4)")
-    assert text["included_quantitative_synthesis"] == ("Included in pooled response rates\n"
-                                                       "(n = 1 study)")
-    boxes = [p for p in fig.axes[0].patches if str(p.get_gid()).startswith("box:")]
-    assert len(boxes) == len(set(PRISMA["stage"])) == 8
-    # Main flow: 3 arrows down; 3 arrows to the exclusion boxes.
-    assert len([p for p in fig.axes[0].patches if p.get_gid() == "arrow"]) == 6
+    text = {key: _flat(value) for key, value in _box_texts(fig).items()}
+    assert text["heading:databases_registers"] == "Identification of studies via databases and registers"
+    assert text["heading:other_methods"] == "Identification of studies via other methods"
+    db, other = "databases_registers:", "other_methods:"
+    assert text[db + "duplicates_removed"] == ("Records removed before screening: duplicates (n = 15 records) "
+                                               "• Same address (n = 10) • Mirror copy (same report) (n = 5)")
+    assert text[db + "records_screened"] == "Records screened (n = 25 reports)"
+    assert text[other + "reports_sought_for_retrieval"] == "Reports sought for retrieval (n = 2 reports)"
+    assert text[other + "reports_not_retrieved"] == ("Reports not retrieved (n = 1 report) "
+                                                     "• Not held: the library's copy is lost (n = 1)")
+    assert text[other + "reports_excluded"] == "Reports excluded (n = 0 reports)"
+    assert text["included:included_qualitative_synthesis"] == (
+        "Studies included in review (n = 6 studies) Reports of included studies (n = 7 reports)")
+    # a count is never split across lines
+    assert all("(n =\n" not in t and "(n = 1\n" not in t for t in _box_texts(fig).values())
+    # the other-methods column sits to the right of the databases column, at the same heights
+    boxes = {p.get_gid()[4:]: p for p in fig.axes[0].patches if str(p.get_gid()).startswith("box:")}
+    left, right = boxes[db + "reports_sought_for_retrieval"], boxes[other + "reports_sought_for_retrieval"]
+    assert right.get_x() > boxes[db + "excluded_at_screening"].get_x() > left.get_x()
+    assert right.get_y() + right.get_height() == pytest.approx(left.get_y() + left.get_height())
+    # down each column (4 + 2, and 1 into the pooled box), to each side box (5), and the elbow
+    # from the other-methods column into the included studies
+    assert len([p for p in fig.axes[0].patches if p.get_gid() == "arrow"]) == 13
     assert overlapping_texts(fig) == []
 
 
-def test_prisma_from_the_project_data_file():
-    table = load_prisma()
-    fig = prisma_plot(table)
-    totals = table.groupby("stage")["count"].sum()
-    text = {t.get_gid()[5:]: t.get_text() for t in fig.texts
-            if str(t.get_gid()).startswith("text:")}
-    assert set(text) == set(totals.index)
-    for stage, total in totals.items():
-        assert f"(n = {total} " in text[stage].split("\n")[1]
+def test_prisma_prints_reasons_with_their_punctuation():
+    text = _flat("\n".join(_box_texts(prisma_plot(PRISMA)).values()))
+    for reason, n in (("Off-topic: no ketamine, or not fibromyalgia", 15), ("Not held: the library's copy is lost", 1),
+                      ("Mixed population (pain clinics); no fibromyalgia-only data", 4),
+                      ("Mirror copy (same report)", 5)):
+        assert f"• {reason} (n = {n})" in text, reason
+
+
+def test_prisma_from_the_project_data():
+    flow = load_evidence_base().flow()
+    fig = prisma_plot(flow)
+    text = {key: _flat(value) for key, value in _box_texts(fig).items()}
+    everything = " ".join(text.values())
+    for row in stage_totals(flow).itertuples():
+        unit = row.unit if row.count != 1 else ("study" if row.unit == "studies" else row.unit[:-1])
+        count = f"{STAGE_TEXT[row.stage]} (n = {row.count} {unit})"
+        if row.route:
+            assert text[f"{row.route}:{row.stage}"].startswith(count)
+        assert count in everything
+    for reason in flow["reason_label"][flow["stage"].isin(REASONS_SHOWN)]:
+        assert not reason or f"• {reason} (n = " in everything, reason
     assert overlapping_texts(fig) == []
 
 

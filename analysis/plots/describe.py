@@ -273,18 +273,37 @@ def describe_risk_of_bias_plot(table: pd.DataFrame, *, study_column: str = "stud
     return FigureDescription(caption, alt)
 
 
-def describe_prisma_plot(prisma: pd.DataFrame) -> FigureDescription:
-    """Caption and alt text of :func:`analysis.plots.prisma_plot` (the stage totals)."""
-    from analysis.plots.prisma import STAGE_TEXT, stage_totals
+def describe_prisma_plot(flow: pd.DataFrame) -> FigureDescription:
+    """Caption and alt text of :func:`analysis.plots.prisma_plot`: every box's words and counts.
 
-    totals = stage_totals(prisma)
+    Examples
+    --------
+    >>> flow = pd.DataFrame({"stage": ["records_screened", "excluded_at_screening"],
+    ...                      "count": [12, 9], "unit": ["reports", "reports"],
+    ...                      "reason_label": ["", "Off-topic: no ketamine"]})
+    >>> describe_prisma_plot(flow).alt
+    'PRISMA 2020 flow diagram. Identification of studies via databases and registers: records screened (n = 12 reports); records excluded (n = 9 reports): Off-topic: no ketamine (n = 9).'
+    """
+    from analysis.plots.prisma import ROUTES, stage_texts
+
+    texts = stage_texts(flow)
     parts = []
-    for stage, row in totals.iterrows():
-        parts.append(f"{STAGE_TEXT[stage].lower()}: {int(row['count'])} {row['unit']}")
-    alt = "PRISMA 2020 flow diagram. " + "; ".join(parts) + "."
-    caption = ("PRISMA 2020 flow diagram of the search and selection of studies "
-               "(counts and reasons from data/prisma.csv).")
+    for route, heading in (*ROUTES, ("", "Included")):
+        boxes = [_box_words(lines) for (r, _), lines in texts.items() if r == route]
+        if boxes:
+            parts.append(f"{heading}: " + "; ".join(boxes))
+    alt = "PRISMA 2020 flow diagram. " + ". ".join(parts) + "."
+    caption = ("PRISMA 2020 flow diagram: identification of studies via databases and registers "
+               "(left) and via other methods (right), each with its exclusions and their reasons. "
+               "Counts from data/prisma.csv; reports not retrieved and reports excluded are counted "
+               "from data/awaiting_classification.csv and data/excluded_studies.csv.")
     return FigureDescription(caption, alt)
+
+
+def _box_words(lines: list[str]) -> str:
+    head = lines[0][:1].lower() + lines[0][1:]
+    reasons = [line.removeprefix("• ") for line in lines[1:]]
+    return head + (": " + ", ".join(reasons) if reasons else "")
 
 
 # --------------------------------------------------------------------------- formatting
