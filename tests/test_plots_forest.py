@@ -273,7 +273,7 @@ def test_subgroup_blocks_with_subtotals_and_overall_weights(bcg_re):
     fig = forest_plot(bcg_re, subgroups=groups)
     assert [t.get_text() for t in _texts(fig, "label:header")] == list(groups)
     assert [t.get_text() for t in _texts(fig, "label:pooled")] == [
-        "Subtotal: RE Model (REML)", "Subtotal: RE Model (REML)", "RE Model (REML)"]
+        "Subtotal", "Subtotal", "RE Model (REML)"]
     diamonds = sorted(_lines(fig, "pooled-diamond"), key=lambda d: d.get_xy()[0, 1])
     for diamond, res in zip(diamonds, [*groups.values(), bcg_re]):
         np.testing.assert_allclose(np.log(diamond.get_xy()[1, 0]), res.estimate, rtol=0,
@@ -418,7 +418,7 @@ def test_subgroups_by_design_draw_subtotals_only_where_two_studies_pool():
     fig = forest_plot(subgroups=by_design, results=None)
     assert [t.get_text() for t in _texts(fig, "label:header")] == ["parallel", "crossover", "single"]
     assert [t.get_text() for t in _texts(fig, "label:pooled")] == [
-        "Subtotal: RE Model (GLMM)", "Subtotal: RE Model (GLMM)", "RE Model (GLMM)"]
+        "Subtotal", "Subtotal", "RE Model (GLMM)"]
     diamonds = sorted(_lines(fig, "pooled-diamond"), key=lambda d: d.get_xy()[0, 1])
     for diamond, fit in zip(diamonds, [*by_design.fits[1:], by_design.overall], strict=True):
         np.testing.assert_allclose(diamond.get_xy()[1, 0], fit.prop, rtol=0, atol=POSITION_TOLERANCE)

@@ -319,7 +319,9 @@ def _pooled_rows(fits, frames, scale: AxisScale, digits, prediction, heterogenei
         if pooled.empty:
             continue
         p = pooled.iloc[0]
-        row = Row("pooled", label=prefix + str(p["label"]), bold=highlight and j == 0)
+        # RevMan's "Subtotal": the model is named in the overall row (and here only when several are drawn)
+        label = prefix.rstrip(": ") if prefix and len(fits) == 1 else prefix + str(p["label"])
+        row = Row("pooled", label=label, bold=highlight and j == 0)
         row.estimate, row.ci_lb, row.ci_ub = scale([p["estimate"], p["ci_lb"], p["ci_ub"]])
         row.cells["estimate"] = _interval_text(row, digits)
         if n_weight:
