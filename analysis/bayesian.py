@@ -274,8 +274,12 @@ class PosteriorContract(PooledResult):
 
     @property
     def has_prediction_interval(self) -> bool:
-        """The posterior predictive interval exists for any k with a proper prior on tau."""
-        return math.isfinite(self.pi_lb) and math.isfinite(self.pi_ub)
+        """A posterior predictive interval for a reader: two or more studies (the contract's rule).
+
+        With one study the interval a proper prior on tau gives is the prior's, not the
+        evidence's, so no text, table or figure shows one (issue 10); ``pred_*`` keep it.
+        """
+        return self.k >= 2 and math.isfinite(self.pi_lb) and math.isfinite(self.pi_ub)
 
     def refit(self, **options) -> PosteriorContract:
         """Refit the same studies with some options changed (e.g. another ``tau_prior``)."""
@@ -499,16 +503,17 @@ class BayesianResult(PosteriorContract):
         Study rows: the observed ``yi`` with Wald intervals and the posterior
         mean weights, plus the shrinkage estimates in ``shrunk_median``,
         ``shrunk_ci_lb``, ``shrunk_ci_ub``. Pooled row: posterior median and SD
-        of mu, the credible and the posterior predictive interval.
+        of mu, the credible and the posterior predictive interval (NaN for one study).
         """
         ci_lb, ci_ub = wald_interval(self.yi, self.vi, self.confidence_level)
         shrunk = self.shrinkage()
+        pi_lb, pi_ub = (self.pi_lb, self.pi_ub) if self.has_prediction_interval else (np.nan, np.nan)
         return summary_frame(
             {"label": list(self.labels), "estimate": self.yi, "se": np.sqrt(self.vi), "ci_lb": ci_lb,
              "ci_ub": ci_ub, "weight": self.weights, "shrunk_median": shrunk["median"].to_numpy(),
              "shrunk_ci_lb": shrunk["ci_lb"].to_numpy(), "shrunk_ci_ub": shrunk["ci_ub"].to_numpy()},
             {"label": self.model_label, "estimate": self.estimate, "se": self.se, "ci_lb": self.ci_lb,
-             "ci_ub": self.ci_ub, "weight": float(np.sum(self.weights)), "pi_lb": self.pi_lb, "pi_ub": self.pi_ub,
+             "ci_ub": self.ci_ub, "weight": float(np.sum(self.weights)), "pi_lb": pi_lb, "pi_ub": pi_ub,
              "shrunk_median": np.nan, "shrunk_ci_lb": np.nan, "shrunk_ci_ub": np.nan},
         )
 

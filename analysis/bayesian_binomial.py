@@ -411,7 +411,7 @@ class BayesianProportionResult(PosteriorContract):
              "ci_lb": self.study_ci_lb, "ci_ub": self.study_ci_ub, "weight": np.full(self.k, np.nan),
              "events": self.events, "n": self.n},
             {"label": self.model_label, "estimate": self.prop, "se": self.se, "ci_lb": self.prop_ci_lb,
-             "ci_ub": self.prop_ci_ub, "weight": np.nan, "pi_lb": self.prop_pi_lb, "pi_ub": self.prop_pi_ub,
+             "ci_ub": self.prop_ci_ub, "weight": np.nan, "pi_lb": self.natural().pi_lb, "pi_ub": self.natural().pi_ub,
              "events": int(self.events.sum()), "n": int(self.n.sum())},
         )
 

@@ -181,15 +181,15 @@ def share_responding(events: int, n: int) -> Ruling:
 
 
 def study_count(claimed: float, samples: int, reports: int) -> Ruling:
-    """A number of studies: independent samples (supported) or reports (partly).
+    """A number of studies: the studies with a pooled sample (supported) or their reports (partly).
 
     >>> study_count(6, 5, 6).verdict
     'partly supported'
     """
     if claimed == samples:
-        return Ruling("supported", "equal to the independent samples with outcome data")
+        return Ruling("supported", "equal to the studies with a pooled sample")
     if claimed == reports:
-        return Ruling("partly supported", "equal to the reports, not to the independent samples")
+        return Ruling("partly supported", "equal to the reports, not to the studies")
     return Ruling("not supported", "differs from samples and reports")
 
 

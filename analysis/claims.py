@@ -63,10 +63,10 @@ Duration (``duration``)
     supported otherwise.
 Counts of studies and patients (``study_count``)
     Registered studies: the registered trials of ``study_ref`` found in the
-    data. Studies: supported if the claim equals the number of independent
-    patient samples with outcome data, partly supported if it equals the
-    number of reports of those samples (a sample reported twice counted twice),
-    not supported otherwise. Patients: the sum over those samples of the
+    data. Studies: supported if the claim equals the number of studies with
+    a pooled sample (``analysis.evidence_base`` defines report, study and
+    sample), partly supported if it equals the number of their reports (a
+    study reported twice counted twice), not supported otherwise. Patients: the sum over those samples of the
     patients analysed (``n_analysed``, else ``n_enrolled``); supported if equal.
 Adverse events (``adverse_events``)
     Each independent sample's ``adverse_events`` text is read for the words in
@@ -605,8 +605,8 @@ class _Checker:
             designs = with_data.drop_duplicates("cohort_id")["design"].astype(str).value_counts()
             design_text = ", ".join(f"{count} {name}" for name, count in designs.items())
             return self.verdict(claim, ruling.verdict, ruling.rule,
-                                f"Claimed {value:g}; the data hold {n_reports} reports of {n_samples} independent "
-                                f"patient samples with outcome data ({design_text}).",
+                                f"Claimed {value:g}; the data hold {n_reports} reports of {n_samples} studies with "
+                                f"a pooled sample ({design_text}).",
                                 scale="studies", estimate=n_samples, k=n_samples,
                                 evidence=", ".join(sorted(with_data["study_id"].unique())))
         if unit == "patients":
@@ -618,7 +618,7 @@ class _Checker:
             total = sum(per_sample.values())
             ruling = rules.equal_count(total, value, "sum of patients analysed (else enrolled) over the samples")
             return self.verdict(claim, ruling.verdict, ruling.rule,
-                                f"Claimed {value:g}; the {len(per_sample)} independent samples with outcome data "
+                                f"Claimed {value:g}; the {len(per_sample)} pooled samples (one per study) "
                                 f"have {total} patients.", scale="patients", estimate=total, k=len(per_sample),
                                 evidence="; ".join(f"{c}: {n}" for c, n in per_sample.items()))
         return self.verdict(claim, "not testable", "unit not counted", f"No count in the data for unit {unit!r}.")

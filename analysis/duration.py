@@ -64,7 +64,9 @@ class DurationResult:
     studies : pandas.DataFrame
         One row per input row with counts: ``study_id, label, cohort_id,
         time_window, window_order, timepoint_hours, events, n, proportion,
-        ci_lb, ci_ub, used_in_pool, note``.
+        ci_lb, ci_ub, control_events, control_n, control_proportion,
+        control_ci_lb, control_ci_ub`` (the control arm, NaN without one),
+        ``used_in_pool, note``.
     pooled : pandas.DataFrame
         One row per protocol window (all four, in order): ``time_window,
         window_order, k, events, n, method, prop, prop_ci_lb, prop_ci_ub,
@@ -88,20 +90,26 @@ class DurationResult:
     notes: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
-        """Study rows then pooled rows in one tidy frame for plotting.
+        """Study rows (ketamine arms), control-arm rows, then pooled rows in one tidy frame for plotting.
 
-        Columns: ``row_type ("study" | "pooled"), label, time_window,
+        Columns: ``row_type ("study" | "control" | "pooled"), label, time_window,
         window_order, timepoint_hours, events, n, estimate, ci_lb, ci_ub,
-        pi_lb, pi_ub, used_in_pool, note``.
+        pi_lb, pi_ub, used_in_pool, note``. A ``"control"`` row is the control arm of the
+        study row at the same time point (studies with a control arm only); nothing is
+        pooled for control arms.
         """
         s = self.studies
-        studies = pd.DataFrame({
-            "row_type": "study", "label": s["label"], "time_window": s["time_window"],
-            "window_order": s["window_order"], "timepoint_hours": s["timepoint_hours"],
-            "events": s["events"], "n": s["n"], "estimate": s["proportion"], "ci_lb": s["ci_lb"],
-            "ci_ub": s["ci_ub"], "pi_lb": np.nan, "pi_ub": np.nan, "used_in_pool": s["used_in_pool"],
-            "note": s["note"],
-        })
+        arms = []
+        for row_type, prefix, rows in (("study", "", s),
+                                       ("control", "control_", s[s["control_n"].notna()])):
+            arms.append(pd.DataFrame({
+                "row_type": row_type, "label": rows["label"], "time_window": rows["time_window"],
+                "window_order": rows["window_order"], "timepoint_hours": rows["timepoint_hours"],
+                "events": rows[prefix + "events"], "n": rows[prefix + "n"],
+                "estimate": rows[prefix + "proportion"], "ci_lb": rows[prefix + "ci_lb"],
+                "ci_ub": rows[prefix + "ci_ub"], "pi_lb": np.nan, "pi_ub": np.nan,
+                "used_in_pool": rows["used_in_pool"], "note": rows["note"],
+            }))
         p = self.pooled
         pooled = pd.DataFrame({
             "row_type": "pooled", "label": [f"Pooled ({w}, k = {k})" for w, k in zip(p["time_window"], p["k"])],
@@ -110,7 +118,7 @@ class DurationResult:
             "ci_ub": p["prop_ci_ub"], "pi_lb": p["prop_pi_lb"], "pi_ub": p["prop_pi_ub"],
             "used_in_pool": True, "note": p["note"],
         })
-        return pd.concat([studies, pooled], ignore_index=True)
+        return pd.concat([*arms, pooled], ignore_index=True)
 
 
 def _column(rows: pd.DataFrame, name: str) -> np.ndarray:
@@ -189,6 +197,12 @@ def responders_over_time(
     if np.any(events < 0) or np.any(events > n) or np.any(n <= 0):
         raise AnalysisError("Every row needs 0 <= ketamine_events <= ketamine_n and ketamine_n > 0.")
     lower, upper = study_intervals(events, n, confidence_level, interval)
+    control_events, control_n = _column(rows, "control_events"), _column(rows, "control_n")
+    has_control = np.isfinite(control_events) & np.isfinite(control_n) & (control_n > 0)
+    control_lower, control_upper = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
+    if has_control.any():
+        control_lower[has_control], control_upper[has_control] = study_intervals(
+            control_events[has_control], control_n[has_control], confidence_level, interval)
     order = {w: i for i, w in enumerate(TIME_WINDOWS)}
     studies = pd.DataFrame({
         "study_id": rows["study_id"].astype(str).to_numpy(),
@@ -202,8 +216,11 @@ def responders_over_time(
         "proportion": events / n,
         "ci_lb": lower,
         "ci_ub": upper,
-        "control_events": _column(rows, "control_events"),
-        "control_n": _column(rows, "control_n"),
+        "control_events": np.where(has_control, control_events, np.nan),
+        "control_n": np.where(has_control, control_n, np.nan),
+        "control_proportion": np.where(has_control, control_events / np.where(has_control, control_n, 1), np.nan),
+        "control_ci_lb": control_lower,
+        "control_ci_ub": control_upper,
         "used_in_pool": False,
         "note": "",
     })

@@ -179,7 +179,8 @@ def _harms_row(plan: AnalysisPlan, studies: pd.DataFrame, key, words, outcome, o
                     & included["control_events"].notna() & as_flag(included["include_in_pooling"])]
     if rows.empty:
         described = included[included["adverse_events"].notna()]["cohort_id"].nunique() if outcome == "adverse_events" else 0
-        detail = (f" {described} samples describe adverse events in words only (see the harms section)."
+        detail = (f" {described} stud{'y describes' if described == 1 else 'ies describe'} adverse events in words "
+                  "only (see the harms section)."
                   if described else "")
         return _empty_row(key, words, "as reported",
                           f"No controlled study reports patients with {words.split(' (')[0].lower()} per arm.{detail}")

@@ -21,6 +21,7 @@ import pandas as pd
 
 from analysis._errors import AnalysisError, check_option
 from analysis.duration import DurationResult
+from analysis.evidence_base import EvidenceBase
 from analysis.contract import PooledResult
 from analysis.formatting import format_effect, format_p, format_percent, format_tau2
 from analysis.protocol import CALIBRATION, MIN_STUDIES_FOR_SMALL_STUDY_TESTS, UNCONTROLLED_DESIGNS, WINDOW
@@ -218,7 +219,7 @@ def describe_prediction_interval(result, *, outcome: str = "response rate", bene
     _check_result(result)
     check_option("benefit", benefit, BENEFIT_DIRECTIONS)
     level = _level(result)
-    if result.k == 1 and not result.is_bayesian:
+    if result.k == 1:
         return "With one study there is no prediction interval for a new study."
     if not result.random_effects:
         return (f"The {result.model_description} assumes one common effect, so it gives no prediction "
@@ -320,8 +321,9 @@ def describe_calibration(result) -> str:
     if (result.tau_prior.name, result.tau_prior.scale) != calibration.prior or result.confidence_level != 0.95:
         return ""
     found = (f"Calibration: in simulations shaped like this evidence (README, Calibration), this model's 95% "
-             f"credible intervals covered the truth in at least {format_percent(calibration.interval)} of runs "
-             f"and its posterior predictive intervals in at least {format_percent(calibration.prediction)}")
+             f"credible intervals covered the truth in at least {format_percent(calibration.interval)} of runs")
+    if result.has_prediction_interval:
+        found += f" and its posterior predictive intervals in at least {format_percent(calibration.prediction)}"
     if calibration.shortfall:
         return f"{found}: they fall short of 95% {calibration.shortfall}; no model tested did better."
     return f"{found}: they are calibrated at this evidence's size."
@@ -487,30 +489,32 @@ def summarise(result, data: pd.DataFrame | None = None, *, outcome: str = "respo
     return paragraph + "\n\n**Caveats**\n\n" + "\n".join(f"- {line}" for line in notes)
 
 
-def describe_evidence_base(prisma: pd.DataFrame, studies: pd.DataFrame) -> str:
-    """The evidence base and its limits in two sentences, from ``data/prisma.csv`` and the studies.
+def describe_evidence_base(evidence: EvidenceBase, studies: pd.DataFrame | None = None) -> str:
+    """The evidence base and its limits in two sentences, counted from the data.
 
-    The counts of studies are PRISMA's (one definition for the index, the flow diagram and
-    the tables); what could be read comes from ``source_access``.
+    The counts are :meth:`analysis.evidence_base.EvidenceBase.counts`, the same as the PRISMA
+    diagram's and the study tables' (one definition of report and study); ``studies`` (e.g. the
+    plan's rows) narrows which reports the limitation sentence reads.
     """
-    def count(stage):
-        rows = prisma[prisma["stage"] == stage]
-        return int(rows["count"].sum()) if not rows.empty else 0
-
-    reports = studies[studies["design"] != "registered_trial"].drop_duplicates("study_id")
+    counts = evidence.counts()
+    reports = evidence.included(studies).drop_duplicates("study_id")
     abstracts = int(reports["source_access"].isin(["abstract", "review_table", "first_page_only"]).sum())
-    included, pooled, controlled = (count("included_qualitative_synthesis"), count("included_quantitative_synthesis"),
-                                    count("included_quantitative_controlled"))
-    registered = count("registered_studies_without_results")
     return (
-        f"The review includes {included} stud{'y' if included == 1 else 'ies'} of ketamine for fibromyalgia; "
-        f"in {pooled} of them the responders of the ketamine arm can be pooled, and {controlled} "
-        f"{'counts' if controlled == 1 else 'count'} responders in a control arm too. "
-        f"{registered} registered trial{'s have' if registered != 1 else ' has'} no results yet. "
-        f"Limitations: {abstracts} of the {len(reports)} study reports in the data could be read only as an abstract, a review "
-        "table or a first page (no full text was accessible), and the search (data/search.md) covered stored "
-        "public copies of bibliographic databases, trial registries and web pages, not every database."
+        f"The review includes {_studies(counts.studies)} of ketamine for fibromyalgia "
+        f"({_plural(counts.reports, 'report', 'reports')}); in {counts.pooled_studies} of them the responders of "
+        f"the ketamine arm can be pooled, and {counts.controlled_studies} "
+        f"{'counts' if counts.controlled_studies == 1 else 'count'} responders in a control arm too. "
+        f"{counts.ongoing_studies} registered trial{'s have' if counts.ongoing_studies != 1 else ' has'} no results "
+        f"yet, {_plural(counts.awaiting_reports, 'report awaits', 'reports await')} classification and "
+        f"{_plural(counts.excluded_reports, 'report was', 'reports were')} excluded after assessment. "
+        f"Limitations: {abstracts} of the {len(reports)} reports of included studies could be read only as an "
+        "abstract, a review table or a first page (no full text was accessible), and the search (data/search.md) "
+        "covered stored public copies of bibliographic databases, trial registries and web pages, not every database."
     )
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
 
 
 def describe_small_study_tests(result) -> str:

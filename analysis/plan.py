@@ -50,6 +50,7 @@ from analysis.proportions import METHODS as PROPORTION_MODELS
 from analysis.proportions import ProportionResult, pool_proportions
 from analysis.protocol import PRIMARY_WINDOW, TIME_WINDOWS, UNCONTROLLED_DESIGNS
 from analysis.selection import controlled_rows, response_rate_rows, without
+from analysis.subgroups import SubgroupPooling, subgroup_pooling
 
 #: Controlled measures of responders the plan offers.
 CONTROLLED_MEASURES = ("RR", "OR", "RD")
@@ -208,6 +209,29 @@ class AnalysisPlan:
                     "sample's own estimate on the logit scale (PLO, k = 1)")
             result = replace(result, notes=(note, *result.notes))
         return result
+
+    def pool_rates_by(self, rows: pd.DataFrame, column: str, dictionary=None) -> SubgroupPooling:
+        """:meth:`pool_rates` within each value of ``column`` (e.g. ``"design"``), the overall fit
+        and the test for subgroup differences (:func:`analysis.subgroups.subgroup_pooling`).
+
+        Subgroups follow the order of the ``dictionary``'s allowed values and carry its reader
+        labels (else their order of appearance and their codes). With a Bayesian model the
+        test for subgroup differences comes from the same subgroups fitted by the GLMM (named
+        in ``test_model``), since a posterior has no such test.
+        """
+        if column not in rows.columns or rows[column].isna().any():
+            raise AnalysisError(f"every pooled row needs a value of {column!r} to be grouped by it")
+        spec = dictionary[column] if dictionary is not None and column in dictionary else None
+        values = list(pd.unique(rows[column]))
+        if spec is not None:
+            values.sort(key=lambda v: spec.allowed.index(v) if v in spec.allowed else len(spec.allowed))
+        subsets = {(spec.value_label(v) if spec is not None else str(v)): rows[rows[column] == v] for v in values}
+        overall = self.pool_rates(rows)
+        # a posterior has no test for subgroup differences: RevMan's test on the protocol's GLMM fits
+        tested = ({name: self.pool_rates(subset, "GLMM") for name, subset in subsets.items()}
+                  if overall.is_bayesian else None)
+        return subgroup_pooling({name: self.pool_rates(subset) for name, subset in subsets.items()}, overall,
+                                test_fits=tested)
 
     def rate_model_options(self, model: str | None = None) -> dict[str, object]:
         """Keyword arguments of ``pool_proportions`` for the plan's (or the given) model."""

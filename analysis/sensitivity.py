@@ -20,8 +20,10 @@ import pandas as pd
 from scipy import stats
 
 from analysis._errors import AnalysisError
+from analysis.contract import HeterogeneityTest
 from analysis.pooling import MetaAnalysisResult, meta_analysis, meta_regression
 from analysis.proportions import ProportionResult
+from analysis.subgroups import SubgroupPooling, between_subgroup_test, subgroup_difference_test
 
 #: Columns of the leave-one-out and cumulative frames, after ``label`` and ``k``.
 REFIT_COLUMNS = (
@@ -271,8 +273,8 @@ def influence(res: MetaAnalysisResult) -> pd.DataFrame:
     return frame
 
 
-@dataclass(frozen=True)
-class SubgroupAnalysisResult:
+@dataclass(frozen=True, kw_only=True)
+class SubgroupAnalysisResult(SubgroupPooling):
     """Separate fits per subgroup and the tests for subgroup differences.
 
     Attributes
@@ -301,26 +303,27 @@ class SubgroupAnalysisResult:
         Q_total - sum of Q_within (RevMan's fixed-effect test).
     """
 
-    groups: tuple[str, ...]
-    fits: tuple[MetaAnalysisResult, ...]
-    overall: MetaAnalysisResult
     q_m: float
     q_m_df: int
     q_m_df2: float | None
     q_m_p: float
     tau2_common: float
-    q_between: float
-    q_between_df: int
-    q_between_p: float
-    i2_between: float
     q_between_fixed: float
     q_between_fixed_p: float
     i2_between_fixed: float
 
     @property
-    def by_group(self) -> dict[str, MetaAnalysisResult]:
-        """``{group: fit}`` in subgroup order (what ``forest_plot(subgroups=...)`` takes)."""
-        return dict(zip(self.groups, self.fits))
+    def difference_test(self) -> HeterogeneityTest | None:
+        """The test for subgroup differences as RevMan prints it: across separate fits of the
+        overall model's kind (``q_between``; ``q_between_fixed`` for an equal-effects fit)."""
+        if self.overall.random_effects:
+            return subgroup_difference_test(self.q_between, self.q_between_df, self.q_between_p)
+        return subgroup_difference_test(self.q_between_fixed, self.q_between_df, self.q_between_fixed_p)
+
+    @property
+    def difference_i2(self) -> float:
+        """I² of subgroup differences (percent) of :attr:`difference_test`."""
+        return self.i2_between if self.overall.random_effects else self.i2_between_fixed
 
     def fit(self, group: str) -> MetaAnalysisResult:
         """The fit of one subgroup."""
@@ -351,13 +354,7 @@ class SubgroupAnalysisResult:
 
 def _between_test(fits) -> tuple[float, float, float]:
     """Cochran's Q across subgroup estimates weighted by 1/se², its p and I²."""
-    estimates = np.array([fit.estimate for fit in fits])
-    weights = 1 / np.array([fit.se for fit in fits]) ** 2
-    centre = np.sum(weights * estimates) / np.sum(weights)
-    q = float(np.sum(weights * (estimates - centre) ** 2))
-    df = len(fits) - 1
-    i2 = 100 * max(0.0, (q - df) / q) if q > 0 else 0.0
-    return q, float(stats.chi2.sf(q, df)), i2
+    return between_subgroup_test([fit.estimate for fit in fits], [fit.se for fit in fits])
 
 
 def subgroup_analysis(res: MetaAnalysisResult, groups) -> SubgroupAnalysisResult:

@@ -3,6 +3,9 @@
 - :func:`characteristics_of_included_studies`: one row per study report with its methods,
   participants, interventions, comparator, outcomes and what of it could be read;
 - :func:`ongoing_studies`: registered trials without results;
+- :func:`characteristics_of_excluded_studies` and :func:`studies_awaiting_classification`:
+  the reports the search set aside, with their reasons (``data/excluded_studies.csv``,
+  ``data/awaiting_classification.csv``);
 - :func:`harms`: what each patient sample reports about adverse events and withdrawals;
 - :func:`reference_list`: every study, review and popular article with its DOI, PMID or
   address (``data/references.csv``).
@@ -22,6 +25,7 @@ from IPython.display import Markdown
 from analysis._summary import wald_interval
 from analysis.data import DataDictionary
 from analysis.effect_sizes import effect_sizes
+from analysis.evidence_base import EvidenceBase
 from analysis.formatting import format_count, format_effect, format_interval, is_missing
 from analysis.plan import RESPONDER_COUNTS
 from analysis.transforms import measure_scale
@@ -117,8 +121,50 @@ def ongoing_studies(studies: pd.DataFrame, dictionary: DataDictionary, *,
     return reader_table(frame, caption=caption, columns=list(frame.columns), empty="None found.")
 
 
-def harms(studies: pd.DataFrame, *, caption: str = "Adverse events and withdrawals, as each sample reports them"):
-    """Each patient sample's description of adverse events and its withdrawals per arm."""
+def characteristics_of_excluded_studies(evidence: EvidenceBase, *,
+                                        caption: str = "Characteristics of excluded studies"):
+    """Reports excluded after assessment for eligibility, each with its reason (Cochrane layout)."""
+    excluded = evidence.excluded
+    spec = evidence.dictionaries["excluded_studies"]["reason"]
+    frame = pd.DataFrame({
+        "Study": excluded["study_label"],
+        "Reason for exclusion": [spec.value_label(reason) + (f". {note}" if _given(note) else "")
+                                 for reason, note in zip(excluded["reason"], excluded["note"])],
+    })
+    return reader_table(frame, caption=caption, columns=list(frame.columns),
+                        empty="No report was excluded after assessment.")
+
+
+def studies_awaiting_classification(evidence: EvidenceBase, *,
+                                    caption: str = "Characteristics of studies awaiting classification"):
+    """Reports that could not be assessed: what is known, what is needed, and why (Cochrane layout).
+
+    What is known comes from ``data/studies.csv`` (with its provenance) when the report is
+    extracted there, else from the ``known`` column of ``data/awaiting_classification.csv``.
+    """
+    awaiting = evidence.awaiting
+    d = evidence.dictionaries["studies"]
+    first = evidence.studies.drop_duplicates("study_id").set_index("study_id")
+    known = []
+    for _, row in awaiting.iterrows():
+        if _given(row["study_id"]):
+            study = first.loc[row["study_id"]]
+            known.append(f"{_methods(study, d)}; {_participants(study, d)}; {_intervention(study, d)}")
+        else:
+            known.append(row["known"] if _given(row["known"]) else NOT_REPORTED)
+    spec = evidence.dictionaries["awaiting_classification"]["reason"]
+    frame = pd.DataFrame({
+        "Study": awaiting["study_label"],
+        "What is known": known,
+        "Information needed": awaiting["missing"],
+        "Why awaiting classification": [spec.value_label(r) for r in awaiting["reason"]],
+    })
+    return reader_table(frame, caption=caption, columns=list(frame.columns),
+                        empty="No study is awaiting classification.")
+
+
+def harms(studies: pd.DataFrame, *, caption: str = "Adverse events and withdrawals, as each study reports them"):
+    """Each study's description of adverse events and its withdrawals per arm (reports of one study together)."""
     reported = studies[studies["adverse_events"].apply(_given)
                        | studies["ketamine_withdrawals"].notna() | studies["control_withdrawals"].notna()]
     samples = []
@@ -139,13 +185,35 @@ def harms(studies: pd.DataFrame, *, caption: str = "Adverse events and withdrawa
 
 _KIND_HEADINGS = {
     "study_report": "Included and registered studies", "registry_record": "Included and registered studies",
-    "protocol": "Included and registered studies", "review": "Reviews and guidelines",
+    "protocol": "Included and registered studies", "excluded": "Excluded studies",
+    "awaiting_classification": "Studies awaiting classification", "review": "Reviews and guidelines",
     "guideline": "Reviews and guidelines", "popular_article": "Popular articles checked",
 }
 
 
-def reference_list(references: pd.DataFrame) -> Markdown:
+def _with_set_aside(references: pd.DataFrame, evidence: EvidenceBase) -> pd.DataFrame:
+    """References with the search's excluded and not-retrieved reports in their own groups.
+
+    A report cited in ``references`` moves to its group; one that is not (only its label and
+    address are known) is added from ``data/excluded_studies.csv`` or
+    ``data/awaiting_classification.csv``.
+    """
+    references = references.assign(kind=references["kind"].astype(str))
+    for kind, table in (("excluded", evidence.excluded), ("awaiting_classification", evidence.awaiting)):
+        cited = references["study_id"].isin(table["study_id"].dropna())
+        references.loc[cited, "kind"] = kind
+        new = table[~table["study_id"].isin(references["study_id"].dropna())]
+        references = pd.concat([references, pd.DataFrame(
+            {"kind": kind, "citation": new["study_label"], "url": new["url"]})], ignore_index=True)
+    return references
+
+
+def reference_list(references: pd.DataFrame, evidence: EvidenceBase | None = None) -> Markdown:
     """The references, grouped (studies, reviews, popular articles), each with its identifiers.
+
+    With ``evidence``, the reports the search excluded or could not retrieve are listed in
+    their own groups ("Excluded studies", "Studies awaiting classification"), as a Cochrane
+    review lists them.
 
     >>> refs = pd.DataFrame({"kind": ["review"], "citation": ["Pastrak M et al. Ochsner J 2021"],
     ...     "doi": ["10.31486/toj.20.0073"], "pmid": [None], "pmcid": ["PMC8675611"], "registry_id": [None],
@@ -155,6 +223,8 @@ def reference_list(references: pd.DataFrame) -> Markdown:
     <BLANKLINE>
     1. Pastrak M et al. Ochsner J 2021. DOI: [10.31486/toj.20.0073](https://doi.org/10.31486/toj.20.0073); PMCID: PMC8675611
     """
+    if evidence is not None:
+        references = _with_set_aside(references, evidence)
     lines, number = [], 0
     for heading in dict.fromkeys(_KIND_HEADINGS.values()):
         group = references[references["kind"].map(_KIND_HEADINGS) == heading]
@@ -185,14 +255,14 @@ def reference_list(references: pd.DataFrame) -> Markdown:
 
 
 def design_counts(studies: pd.DataFrame, dictionary: DataDictionary, *,
-                  caption: str = "Study reports and independent patient samples, by design"):
-    """Reports and independent patient samples per design (a sample reported twice counts once)."""
+                  caption: str = "Reports and studies, by design"):
+    """Reports and studies (trials or cohorts) per design (a study reported twice counts once)."""
     counts = (studies.groupby("design", observed=True)
               .agg(reports=("study_id", "nunique"), samples=("cohort_id", "nunique")).reset_index())
     order = {code: i for i, code in enumerate(dictionary["design"].allowed)}
     counts = counts.sort_values("design", key=lambda s: s.map(order))
     return reader_table(counts, caption=caption, dictionary=dictionary,
-                        columns={"design": "Design", "reports": "Study reports", "samples": "Patient samples"},
+                        columns={"design": "Design", "reports": "Reports", "samples": "Studies"},
                         formats={"reports": "count", "samples": "count"})
 
 

@@ -246,14 +246,17 @@ def prior_sensitivity_table(result, *, threshold: float, caption: str) -> Styler
     above = (f"P(above {format_percent(threshold)})" if natural.is_proportion else
              f"P({natural.label.lower()} above {natural.null_value:g})" if natural.null_value is not None
              else f"P(above {threshold:g})")
+    predictive = f"{level} predictive interval"
     rows = [{
         "Prior on tau": row.prior,
         natural.label: natural.format(back(row.estimate)),
         f"{level} CrI": f"{natural.format(back(row.ci_lb))} to {natural.format(back(row.ci_ub))}",
-        f"{level} predictive interval": f"{natural.format(back(row.pi_lb))} to {natural.format(back(row.pi_ub))}",
+        predictive: f"{natural.format(back(row.pi_lb))} to {natural.format(back(row.pi_ub))}",
         "tau (posterior median)": format_number(row.tau_median, 2),
         above: format_percent(row.prob_above),
     } for row in frame.itertuples()]
+    if not result.has_prediction_interval:  # one study: no predictive interval for a reader
+        rows = [{key: value for key, value in row.items() if key != predictive} for row in rows]
     return _styled(pd.DataFrame(rows), caption)
 
 

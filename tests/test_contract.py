@@ -136,3 +136,51 @@ def test_bayesian_results_honour_the_contract_and_give_grade_an_i2():
     assert rate.natural().estimate == pytest.approx(rate.prop)
     assert rate.participants == sum(N)
     assert np.isnan(bayesian_meta_analysis([0.98], [0.29]).i2)  # one study: no I²
+
+
+def _one_study_fits():
+    from analysis.bayesian import bayesian_meta_analysis
+    from analysis.bayesian_binomial import bayesian_proportions
+
+    return {"inverse variance": meta_analysis([0.4], [0.09], measure="RR", labels=["A"]),
+            "logit proportion": pool_proportions([8], [12], method="PLO", labels=["A"]),
+            "Bayesian": bayesian_meta_analysis([0.4], [0.09], measure="RR", labels=["A"]),
+            "Bayesian proportion": bayesian_proportions([8], [12], labels=["A"])}
+
+
+@pytest.mark.parametrize("name", list(_one_study_fits()))
+def test_one_study_has_no_prediction_interval_in_any_figure_table_or_text(name):
+    """Issue 10: no prediction interval drawn or stated for one study; the posterior predictive
+    interval of a Bayesian fit of one study (the prior's, not the evidence's) included."""
+    import pandas as pd
+
+    from analysis.narrative import summarise
+    from analysis.plots import describe_forest_plot, forest_plot
+    from analysis.tables import results_table
+
+    fit = _one_study_fits()[name]
+    assert not fit.has_prediction_interval
+    assert math.isnan(fit.natural().pi_lb) and math.isnan(fit.summary_frame().iloc[-1]["pi_lb"])
+    fig = forest_plot(fit)
+    assert not [a for a in fig.axes[0].get_children() if a.get_gid() == "prediction-interval"]
+    assert not any("rediction" in t.get_text() for t in fig.texts)
+    description = describe_forest_plot(fit)
+    assert "rediction" not in description.alt + description.caption
+    text = summarise(fit, pd.DataFrame({"study_label": ["A"]}))
+    assert "predictive interval" not in text and "there is no prediction interval" in text
+    table = results_table({name: fit}, caption="one study").data
+    assert table["Prediction interval"].tolist() == ["–"]
+
+
+def test_one_study_posterior_draws_and_tabulates_no_predictive_distribution():
+    from analysis.plots import describe_posterior_plot
+    from analysis.plots.posterior import posterior_plot
+    from analysis.tables import prior_sensitivity_table
+
+    for fit in list(_one_study_fits().values())[2:]:
+        gids = {line.get_gid() for ax in posterior_plot(fit).axes for line in ax.get_lines()}
+        assert "theta_new-posterior" not in gids and "mu-posterior" in gids
+        assert "new study's effect" not in describe_posterior_plot(fit).caption.replace("no new study's", "")
+        columns = prior_sensitivity_table(fit, threshold=0.5 if fit.measure == "PLO" else 0.0,
+                                          caption="priors").data.columns
+        assert not any("predictive" in column for column in columns)

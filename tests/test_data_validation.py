@@ -457,3 +457,16 @@ def test_category_labels_must_match_the_allowed_values(tmp_path):
     messages = [str(p) for p in error.value.problems]
     assert any("1 labels for 2 allowed values" in m and ":3:" in m for m in messages), messages
     assert any("category labels apply only to category columns" in m and ":4:" in m for m in messages), messages
+
+
+def test_quotes_and_study_links_are_checked_beyond_the_table():
+    """A quote citing a repository file must be in it; a study_id must exist in studies.csv beside."""
+    folder = f"{C}links_broken/"
+    with pytest.raises(DataValidationError) as caught:
+        load_table(CORPUS / "links_broken" / "excluded.csv")
+    assert [str(p) for p in caught.value.problems] == [
+        f"{folder}excluded.csv:3: column 'study_id': value 'corriger2021': no such study_id in {folder}studies.csv",
+        f"{folder}excluded.csv:3: column 'quote': value 'excluded: mixed chronic-pain population': "
+        f"not found verbatim in {folder}source.md; copy the sentence from it",
+        f"{folder}excluded.csv:5: column 'source': value 'data/nowhere.md': no such file in the repository",
+    ]

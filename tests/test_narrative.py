@@ -265,3 +265,19 @@ def test_duration_sentences_give_the_control_arm_where_one_exists():
     assert text[0].endswith("; control arms: A 2011 3/12 = 25%.")
     assert text[3] == ("- In the long term (8 weeks or more): one study (A 2011), 2/12 responders = 17% "
                        "(95% CI 2% to 48%); in its control arm 2/12 = 17%.")
+
+
+def test_calibration_is_stated_only_for_the_calibrated_headline_models():
+    from analysis import bayesian_meta_analysis
+    from analysis.narrative import describe_calibration
+
+    one = bayesian_meta_analysis([0.98], [0.29], measure="RR", tau_prior_scale=1.0)
+    two = bayesian_meta_analysis([0.98, 0.2], [0.29, 0.4], measure="RR", tau_prior_scale=1.0)
+    assert describe_calibration(one) == (
+        "Calibration: in simulations shaped like this evidence (README, Calibration), this model's 95% credible "
+        "intervals covered the truth in at least 96% of runs: they are calibrated at this evidence's size.")
+    assert "posterior predictive intervals in at least 96%" in describe_calibration(two)
+    # another prior, another level, or a frequentist model: no such record, no sentence
+    assert describe_calibration(bayesian_meta_analysis([0.98], [0.29], measure="RR", tau_prior_scale=0.5)) == ""
+    assert describe_calibration(two.refit(confidence_level=0.9)) == ""
+    assert describe_calibration(pool_proportions([8, 17], [12, 29])) == ""

@@ -1,5 +1,7 @@
 """The analysis plan (analysis.plan): one vocabulary, validated once; the protocol's row rules."""
 
+import math
+
 import pandas as pd
 import pytest
 
@@ -82,12 +84,17 @@ def test_one_sample_is_shown_as_itself_not_as_a_glmm(studies):
 
 
 def test_the_bayesian_default_pools_one_sample_with_its_prior(studies):
-    """The protocol amendment's headline model works at k = 1: the prior on tau carries the spread."""
+    """The protocol amendment's headline model works at k = 1: the prior on tau carries the spread.
+
+    Its posterior predictive interval then is the prior's, not the evidence's: kept in the
+    ``prop_pi_*`` fields, but no prediction interval for a reader (issue 10: none drawn or
+    stated for one study)."""
     plan = AnalysisPlan(time_window="short_term", include_unstated_time=False)
     assert plan.proportion_model == "BAYES"
     rate = plan.response_rate(studies)
-    assert rate.k == 1 and rate.is_bayesian and rate.has_prediction_interval
+    assert rate.k == 1 and rate.is_bayesian and not rate.has_prediction_interval
     assert rate.prop_pi_lb < rate.prop_ci_lb < rate.prop < rate.prop_ci_ub < rate.prop_pi_ub
+    assert math.isnan(rate.natural().pi_lb)
 
 
 def test_undefined_mantel_haenszel_is_a_reason_not_a_crash(studies):

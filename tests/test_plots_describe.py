@@ -12,10 +12,12 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from analysis import AnalysisError
-from analysis.data import load_prisma, load_studies
+from analysis.data import load_studies
+from analysis.evidence_base import load_evidence_base
 from analysis.duration import responders_over_time
 from analysis.effect_sizes import effect_sizes
 from analysis.plots import (
@@ -30,7 +32,7 @@ from analysis.plots import (
     forest_plot,
     show_figure,
 )
-from analysis.plots.prisma import stage_totals
+from analysis.plots.prisma import stage_texts
 from analysis.pooling import meta_analysis
 from analysis.proportions import pool_proportions
 from analysis.sensitivity import cumulative, leave_one_out
@@ -120,7 +122,7 @@ def test_funnel_alt_is_on_the_analysis_scale(rates):
     logit = pool_proportions(EVENTS, N, method="PLO", labels=LABELS).pooled
     alt = describe_funnel_plot(logit).alt
     assert alt.startswith("Funnel plot of 5 studies: estimate on the logit proportion scale")
-    assert f"the pooled estimate, {logit.estimate:.2f}, is the vertical line" in alt
+    assert f"the pooled estimate of the RE Model (REML), {logit.estimate:.2f}, is the vertical line" in alt
 
 
 def test_duration_alt_gives_each_window():
@@ -145,11 +147,15 @@ def test_risk_of_bias_alt_counts_the_studies_drawn():
     assert "not_assessed" not in alt
 
 
-def test_prisma_alt_gives_every_stage_total():
-    prisma = load_prisma(DATA / "prisma.csv")
-    alt = describe_prisma_plot(prisma).alt
-    for stage, row in stage_totals(prisma).iterrows():
-        assert f": {int(row['count'])} {row['unit']}" in alt, stage
+def test_prisma_alt_gives_every_box_with_its_count_and_reasons():
+    flow = load_evidence_base(DATA).flow()
+    alt = describe_prisma_plot(flow).alt
+    for (route, stage), lines in stage_texts(flow).items():
+        assert lines[0][:1].lower() + lines[0][1:] in alt, stage
+        for reason in lines[1:]:
+            assert reason.removeprefix("• ") in alt, reason
+    assert "Identification of studies via other methods: records identified from other methods (n = 1 report)" in alt
+    assert "_" not in alt
 
 
 def test_show_figure_saves_and_links_the_svg(rates, tmp_path):
@@ -194,3 +200,44 @@ def test_figure_descriptions_are_frozen():
     text = FigureDescription("c", "a")
     with pytest.raises(AttributeError):
         text.alt = "b"  # type: ignore[misc]
+
+
+def test_forest_alt_with_subgroups_gives_each_subtotal_and_the_difference_test():
+    """Issue 10: the subgroups' subtotals and the test for subgroup differences, word for word."""
+    from analysis.plan import AnalysisPlan
+
+    rows = pd.DataFrame({"study_label": list("ABCDE"), "ketamine_events": [8, 8, 17, 13, 11],
+                         "ketamine_n": [12, 11, 29, 34, 17],
+                         "design": ["parallel", "crossover", "crossover", "single", "single"]})
+    by_design = AnalysisPlan(proportion_model="GLMM").pool_rates_by(rows, "design")
+    text = describe_forest_plot(by_design.overall, subgroups=by_design)
+    assert text.alt == (
+        "Forest plot of 5 studies, proportion per study from 38 % (D) to 73 % (B). "
+        "parallel (one study, A): no subtotal. "
+        "crossover (2 studies): subtotal proportion 63 %, 95 % CI 47 % to 76 %. "
+        "single (2 studies): subtotal proportion 49 %, 95 % CI 31 % to 67 %. "
+        "Test for subgroup differences: Q = 1.67, df = 2, p = 0.43; I² = 0%. "
+        "RE Model (GLMM): pooled proportion 57 %, 95 % CI 44 % to 69 %, "
+        "95 % prediction interval 37 % to 75 %.")
+    assert "subgroup headings" in text.caption
+    assert "subgroup" not in describe_forest_plot(by_design.overall).caption
+
+
+def test_duration_alt_gives_the_control_arms_word_for_word():
+    """Issue 10: every control arm the duration figure draws is in its alt text."""
+    data = pd.DataFrame({
+        "study_id": ["a", "a", "a", "b"], "study_label": ["A 2011", "A 2011", "A 2011", "B 2000"],
+        "timepoint_hours": [0.25, 2.5, 1344.0, 1.0],
+        "time_window": ["during_or_immediate", "during_or_immediate", "long_term", "during_or_immediate"],
+        "ketamine_events": [8, 6, 2, 17], "ketamine_n": [12, 12, 12, 29],
+        "control_events": [3, 2, 2, None], "control_n": [12, 12, 12, None]})
+    text = describe_duration_plot(responders_over_time(data))
+    assert text.alt == (
+        "Responders after ketamine by time after the infusion. During or within 4 h of the infusion: "
+        "ketamine arms 56 % (95 % CI 41 % to 70 %), pooled, 2 studies, control arm of A 2011 "
+        "25 % at 15 min (3/12, 95 % CI 5 % to 57 %) and 17 % at 2.5 h (2/12, 95 % CI 2 % to 48 %); "
+        "1 to 7 days after: no study; 1 to 4 weeks after: no study; 8 weeks or more after: "
+        "ketamine arm 17 % (95 % CI 2 % to 48 %), one study, control arm of A 2011 17 % at 8 weeks "
+        "(2/12, 95 % CI 2 % to 48 %).")
+    assert "control arm where it has one (open symbols, dashed lines)" in text.caption
+    assert "only across adjacent windows that both have data" in text.caption

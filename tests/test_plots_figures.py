@@ -11,12 +11,14 @@ import pytest
 matplotlib.use("Agg")
 
 from analysis import AnalysisError  # noqa: E402
-from analysis.data import load_prisma  # noqa: E402
+from analysis.evidence_base import load_evidence_base  # noqa: E402
+from analysis.plots.prisma import REASONS_SHOWN, STAGE_TEXT, stage_totals  # noqa: E402
 from analysis.duration import responders_over_time  # noqa: E402
 from analysis.effect_sizes import effect_sizes  # noqa: E402
 from analysis.plots import (  # noqa: E402
     cumulative_plot,
     duration_plot,
+    describe_funnel_plot,
     funnel_plot,
     leave_one_out_plot,
     overlapping_texts,
@@ -107,6 +109,31 @@ def test_funnel_without_contours_draws_the_pseudo_confidence_funnel(bcg):
         x, y = np.log(line.get_xdata()), line.get_ydata()
         assert x[0] == pytest.approx(bcg.estimate, abs=POSITION_TOLERANCE)
         assert abs(x[1] - bcg.estimate) == pytest.approx(R_QNORM[0.95] * y[1], rel=1e-12)
+
+
+@pytest.mark.parametrize("model", ["REML", "EE"])
+def test_funnel_reference_line_is_the_estimate_of_the_model_its_legend_names(model):
+    """Issue 10: the vertical line is the pooled estimate of the model the legend names, and
+    the contours say what their p-values are against (proportions: the pooled estimate)."""
+    events, n = [8, 17, 13, 11, 8], [11, 29, 34, 17, 12]
+    plo = pool_proportions(events, n, method="PLO", tau_method=model)
+    fig = funnel_plot(plo)
+    (line,) = _tagged(fig, "pooled-line")
+    np.testing.assert_allclose(line.get_xdata(), [plo.estimate] * 2, rtol=0, atol=POSITION_TOLERANCE)
+    legend = fig.axes[0].get_legend()
+    assert f"Pooled estimate\n({plo.model_label})" in [t.get_text() for t in legend.get_texts()]
+    assert plo.model_label == ("RE Model (REML, PLO)" if model == "REML" else "EE Model (PLO)")
+    assert legend.get_title().get_text() == "Contours: a study's p-value\nagainst the pooled estimate"
+    caption = describe_funnel_plot(plo).caption
+    assert f"({plo.model_label}, logit proportion scale)" in caption and "against the pooled estimate" in caption
+
+
+def test_funnel_legend_of_a_ratio_says_no_effect_or_the_pseudo_confidence_limits(bcg):
+    legend = funnel_plot(bcg).axes[0].get_legend()
+    assert legend.get_title().get_text() == "Contours: a study's p-value\nagainst no effect"
+    legend = funnel_plot(bcg, contours=None).axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "95% pseudo-confidence\nlimits", "Pooled estimate\n(RE Model (REML))"]
 
 
 def test_funnel_of_proportions_uses_the_inverse_variance_fit():
@@ -237,6 +264,51 @@ def test_duration_by_hours_on_a_log_axis(duration):
         duration_plot(duration, x="days")
 
 
+CONTROLLED = pd.DataFrame(
+    {
+        "study_id": ["a", "a", "a", "a", "b"],
+        "timepoint_hours": [0.25, 2.5, 168.0, 1344.0, 1.0],
+        "time_window": ["during_or_immediate", "during_or_immediate", "short_term", "long_term",
+                        "during_or_immediate"],
+        "ketamine_events": [8, 6, 2, 2, 17], "ketamine_n": [12, 12, 12, 12, 29],
+        "control_events": [3, 2, 0, 2, np.nan], "control_n": [12, 12, 12, 12, np.nan],
+    }
+)
+
+
+def test_duration_draws_control_arms_as_their_own_series():
+    """Issue 10: the duration figure shows control arms, apart from ketamine arms in greyscale
+    too (open symbols, dashed lines) and named in the legend."""
+    for x in ("window", "hours"):
+        fig = duration_plot(responders_over_time(CONTROLLED), x=x)
+        controls = _tagged(fig, "control-point:a")
+        np.testing.assert_allclose(sorted(p.get_ydata()[0] for p in controls),
+                                   sorted([3 / 12, 2 / 12, 0, 2 / 12]), rtol=0, atol=POSITION_TOLERANCE)
+        assert _tagged(fig, "control-point:b") == []  # b has no control arm
+        ketamine, control = _tagged(fig, "study-point:a")[0], controls[0]
+        assert ketamine.get_marker() == control.get_marker()  # one symbol per study
+        assert control.get_markerfacecolor() == "white" != ketamine.get_markerfacecolor()
+        (study_line, *_), (control_line, *_) = _tagged(fig, "study-line:a"), _tagged(fig, "control-line:a")
+        assert study_line.get_linestyle() == "-" and control_line.get_linestyle() == "--"
+        assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()][-3:-1] == [
+            "Ketamine arm", "Control arm"]
+        xs = [p.get_xdata()[0] for p in _tagged(fig, "study-point:a") + controls]
+        assert len(set(xs)) == len(xs)  # no control point hides its ketamine point
+        assert overlapping_texts(fig) == []
+
+
+@pytest.mark.parametrize("x", ["window", "hours"])
+def test_duration_lines_break_across_a_window_without_data(x):
+    """Issue 10: no line is drawn across a window where a study arm has no data (here 1-4
+    weeks): the runs are <= 4 h to 1-7 days, and >= 8 weeks alone (no line)."""
+    fig = duration_plot(responders_over_time(CONTROLLED), x=x)
+    for tag in ("study-line:a", "control-line:a"):
+        (line,) = _tagged(fig, tag)
+        points = sorted(p.get_xdata()[0] for p in _tagged(fig, tag.replace("line", "point")))
+        # 15 min, 2.5 h and 1 week are joined; the 8-week point stands alone
+        np.testing.assert_allclose(line.get_xdata(), points[:3], rtol=0, atol=POSITION_TOLERANCE)
+
+
 # ------------------------------------------------------------------ risk of bias
 
 ROB = pd.DataFrame(
@@ -304,46 +376,87 @@ def test_risk_of_bias_refuses_inconsistent_or_unknown_judgements():
 
 PRISMA = pd.DataFrame(
     {
-        "stage": ["identified_databases", "duplicates_removed", "duplicates_removed",
-                  "records_screened", "excluded_at_screening", "reports_assessed_for_eligibility",
-                  "reports_excluded", "included_qualitative_synthesis",
+        "stage": ["identified_databases", "identified_other_sources", "duplicates_removed",
+                  "duplicates_removed", "records_screened", "excluded_at_screening",
+                  "reports_sought_for_retrieval", "reports_sought_for_retrieval",
+                  "reports_not_retrieved", "reports_assessed_for_eligibility",
+                  "reports_assessed_for_eligibility", "reports_excluded", "reports_excluded",
+                  "included_qualitative_synthesis", "included_reports",
                   "included_quantitative_synthesis"],
-        "count": [40, 10, 5, 25, 15, 10, 4, 6, 1],
-        "unit": ["records", "records", "records", "reports", "reports", "reports", "reports",
-                 "studies", "studies"],
-        "reason": ["", "same_address", "mirror_copy", "", "off_topic", "", "wrong_population",
-                   "", ""],
+        "route": ["databases_registers", "other_methods", "databases_registers",
+                  "databases_registers", "databases_registers", "databases_registers",
+                  "databases_registers", "other_methods", "other_methods", "databases_registers",
+                  "other_methods", "databases_registers", "other_methods", "", "", ""],
+        "count": [40, 2, 10, 5, 25, 15, 10, 2, 1, 10, 1, 4, 0, 6, 7, 1],
+        "unit": ["records", "reports", "records", "records", "reports", "reports", "reports",
+                 "reports", "reports", "reports", "reports", "reports", "reports", "studies",
+                 "reports", "studies"],
+        "reason_label": ["", "Citation searching", "Same address", "Mirror copy (same report)", "",
+                         "Off-topic: no ketamine, or not fibromyalgia", "", "",
+                         "Not held: the library's copy is lost", "", "",
+                         "Mixed population (pain clinics); no fibromyalgia-only data", "", "", "", ""],
     }
 )
 
 
-def test_prisma_boxes_show_stage_totals_and_reasons():
+def _box_texts(fig) -> dict[str, str]:
+    return {t.get_gid()[5:]: t.get_text() for t in fig.texts if str(t.get_gid()).startswith("text:")}
+
+
+def _flat(text: str) -> str:
+    """A box's text with the line breaks of wrapping undone."""
+    return " ".join(text.split())
+
+
+def test_prisma_has_two_columns_with_their_boxes_and_counts():
     fig = prisma_plot(PRISMA)
-    text = {t.get_gid()[5:]: t.get_text() for t in fig.texts
-            if str(t.get_gid()).startswith("text:")}
-    assert text["duplicates_removed"] == ("Duplicates removed\n(n = 15 records)\n"
-                                          "• Same address (n = 10)\n• Mirror copy (n = 5)")
-    assert text["records_screened"] == "Screened\n(n = 25 reports)"
-    assert text["reports_excluded"] == ("Excluded\n(n = 4 reports)\n"
-                                        "• Wrong population (n = 4)")
-    assert text["included_quantitative_synthesis"] == ("Included in pooled response rates\n"
-                                                       "(n = 1 study)")
-    boxes = [p for p in fig.axes[0].patches if str(p.get_gid()).startswith("box:")]
-    assert len(boxes) == len(set(PRISMA["stage"])) == 8
-    # Main flow: 3 arrows down; 3 arrows to the exclusion boxes.
-    assert len([p for p in fig.axes[0].patches if p.get_gid() == "arrow"]) == 6
+    text = {key: _flat(value) for key, value in _box_texts(fig).items()}
+    assert text["heading:databases_registers"] == "Identification of studies via databases and registers"
+    assert text["heading:other_methods"] == "Identification of studies via other methods"
+    db, other = "databases_registers:", "other_methods:"
+    assert text[db + "duplicates_removed"] == ("Records removed before screening: duplicates (n = 15 records) "
+                                               "• Same address (n = 10) • Mirror copy (same report) (n = 5)")
+    assert text[db + "records_screened"] == "Records screened (n = 25 reports)"
+    assert text[other + "reports_sought_for_retrieval"] == "Reports sought for retrieval (n = 2 reports)"
+    assert text[other + "reports_not_retrieved"] == ("Reports not retrieved (n = 1 report) "
+                                                     "• Not held: the library's copy is lost (n = 1)")
+    assert text[other + "reports_excluded"] == "Reports excluded (n = 0 reports)"
+    assert text["included:included_qualitative_synthesis"] == (
+        "Studies included in review (n = 6 studies) Reports of included studies (n = 7 reports)")
+    # a count is never split across lines
+    assert all("(n =\n" not in t and "(n = 1\n" not in t for t in _box_texts(fig).values())
+    # the other-methods column sits to the right of the databases column, at the same heights
+    boxes = {p.get_gid()[4:]: p for p in fig.axes[0].patches if str(p.get_gid()).startswith("box:")}
+    left, right = boxes[db + "reports_sought_for_retrieval"], boxes[other + "reports_sought_for_retrieval"]
+    assert right.get_x() > boxes[db + "excluded_at_screening"].get_x() > left.get_x()
+    assert right.get_y() + right.get_height() == pytest.approx(left.get_y() + left.get_height())
+    # down each column (4 + 2, and 1 into the pooled box), to each side box (5), and the elbow
+    # from the other-methods column into the included studies
+    assert len([p for p in fig.axes[0].patches if p.get_gid() == "arrow"]) == 13
     assert overlapping_texts(fig) == []
 
 
-def test_prisma_from_the_project_data_file():
-    table = load_prisma()
-    fig = prisma_plot(table)
-    totals = table.groupby("stage")["count"].sum()
-    text = {t.get_gid()[5:]: t.get_text() for t in fig.texts
-            if str(t.get_gid()).startswith("text:")}
-    assert set(text) == set(totals.index)
-    for stage, total in totals.items():
-        assert f"(n = {total} " in text[stage].split("\n")[1]
+def test_prisma_prints_reasons_with_their_punctuation():
+    text = _flat("\n".join(_box_texts(prisma_plot(PRISMA)).values()))
+    for reason, n in (("Off-topic: no ketamine, or not fibromyalgia", 15), ("Not held: the library's copy is lost", 1),
+                      ("Mixed population (pain clinics); no fibromyalgia-only data", 4),
+                      ("Mirror copy (same report)", 5)):
+        assert f"• {reason} (n = {n})" in text, reason
+
+
+def test_prisma_from_the_project_data():
+    flow = load_evidence_base().flow()
+    fig = prisma_plot(flow)
+    text = {key: _flat(value) for key, value in _box_texts(fig).items()}
+    everything = " ".join(text.values())
+    for row in stage_totals(flow).itertuples():
+        unit = row.unit if row.count != 1 else ("study" if row.unit == "studies" else row.unit[:-1])
+        count = f"{STAGE_TEXT[row.stage]} (n = {row.count} {unit})"
+        if row.route:
+            assert text[f"{row.route}:{row.stage}"].startswith(count)
+        assert count in everything
+    for reason in flow["reason_label"][flow["stage"].isin(REASONS_SHOWN)]:
+        assert not reason or f"• {reason} (n = " in everything, reason
     assert overlapping_texts(fig) == []
 
 

@@ -115,6 +115,14 @@ def test_glmm_heterogeneity_line_shows_the_likelihood_ratio_test_like_the_narrat
     assert "Q =" not in line.replace("LRT =", "") and "Q =" not in sentence.replace("LRT =", "")
 
 
+@pytest.mark.parametrize("method, header", [("GLMM", "Proportion [95% CI]"),
+                                            ("BAYES", "Proportion [95% CI; pooled CrI]")])
+def test_the_interval_header_names_a_posteriors_credible_interval(method, header):
+    fit = pool_proportions([8, 11, 13, 17, 8], [12, 17, 34, 29, 11], method=method)
+    texts = [t.get_text() for t in visible_texts(forest_plot(fit))]
+    assert header in texts
+
+
 def test_a_p_value_reads_the_same_in_the_figure_and_the_sentence():
     """Issue 9: "p = 0.04" in the text beside "p = 0.042" in the figure."""
     from analysis.narrative import describe_heterogeneity
@@ -265,7 +273,7 @@ def test_subgroup_blocks_with_subtotals_and_overall_weights(bcg_re):
     fig = forest_plot(bcg_re, subgroups=groups)
     assert [t.get_text() for t in _texts(fig, "label:header")] == list(groups)
     assert [t.get_text() for t in _texts(fig, "label:pooled")] == [
-        "Subtotal: RE Model (REML)", "Subtotal: RE Model (REML)", "RE Model (REML)"]
+        "Subtotal", "Subtotal", "RE Model (REML)"]
     diamonds = sorted(_lines(fig, "pooled-diamond"), key=lambda d: d.get_xy()[0, 1])
     for diamond, res in zip(diamonds, [*groups.values(), bcg_re]):
         np.testing.assert_allclose(np.log(diamond.get_xy()[1, 0]), res.estimate, rtol=0,
@@ -382,3 +390,60 @@ def test_forest_plot_states_the_test_for_overall_effect_of_its_model(bcg_fig):
     assert overall_effect_text(knha) == f"Test for overall effect: t(3) = {knha.statistic:.2f}, p = 0.061"
     bayes = pool_proportions([8, 17, 8, 13, 11], [12, 29, 11, 34, 17], method="BAYES")
     assert overall_effect_text(bayes) == ""  # a posterior has no test; the text gives its probabilities
+
+
+def test_a_proportion_s_test_for_overall_effect_says_what_it_tests_against():
+    """A GLMM's z tests logit 0, a response rate of 50%: the line says so; the raw and
+    Freeman-Tukey scales' 0 is no proportion to test against, so they print none."""
+    from analysis.plots.forest import overall_effect_text
+
+    glmm = pool_proportions([8, 17, 8, 13, 11], [12, 29, 11, 34, 17])
+    assert overall_effect_text(glmm) == f"Test for overall effect (against 50%): z = {glmm.statistic:.2f}, p = 0.28"
+    for method in ("PFT", "PR"):
+        assert overall_effect_text(pool_proportions([8, 17, 8], [12, 29, 11], method=method)) == ""
+
+
+def test_subgroups_by_design_draw_subtotals_only_where_two_studies_pool():
+    """Issue 10: subgroups by design (RevMan): header, studies, a subtotal diamond with its
+    heterogeneity line where the subgroup has two or more studies, the overall estimate,
+    and the test for subgroup differences; prediction interval of the overall fit only."""
+    import pandas as pd
+
+    from analysis.plan import AnalysisPlan
+
+    rows = pd.DataFrame({"study_label": list("ABCDE"), "ketamine_events": [8, 8, 17, 13, 11],
+                         "ketamine_n": [12, 11, 29, 34, 17],
+                         "design": ["parallel", "crossover", "crossover", "single", "single"]})
+    by_design = AnalysisPlan(proportion_model="GLMM").pool_rates_by(rows, "design")
+    fig = forest_plot(subgroups=by_design, results=None)
+    assert [t.get_text() for t in _texts(fig, "label:header")] == ["parallel", "crossover", "single"]
+    assert [t.get_text() for t in _texts(fig, "label:pooled")] == [
+        "Subtotal", "Subtotal", "RE Model (GLMM)"]
+    diamonds = sorted(_lines(fig, "pooled-diamond"), key=lambda d: d.get_xy()[0, 1])
+    for diamond, fit in zip(diamonds, [*by_design.fits[1:], by_design.overall], strict=True):
+        np.testing.assert_allclose(diamond.get_xy()[1, 0], fit.prop, rtol=0, atol=POSITION_TOLERANCE)
+    assert len(_lines(fig, "prediction-interval")) == 1
+    notes = [t.get_text() for t in _texts(fig, "note")]
+    assert notes[0].startswith("Heterogeneity: τ² = 0; I² = 0%; LRT = 0.70, df = 1")  # crossover
+    assert notes[-1] == "Test for subgroup differences: Q = 1.67, df = 2, p = 0.43; I² = 0%"
+    assert sum(n.startswith("Heterogeneity") for n in notes) == 3  # two subtotals and overall
+    assert len(_texts(fig, "overall-test")) == 3
+    assert all("(against 50%)" in t.get_text() for t in _texts(fig, "overall-test"))
+    # a Bayesian analysis: posterior subtotals, the test from the GLMM fits and named so
+    bayes = forest_plot(subgroups=AnalysisPlan(proportion_model="BAYES").pool_rates_by(rows, "design"),
+                        results=None)
+    assert _texts(bayes, "note")[-1].get_text() == (
+        "Test for subgroup differences (RE Model (GLMM) fits): Q = 1.67, df = 2, p = 0.43; I² = 0%")
+    # no weight column: the GLMM has no study weights, a one-study subgroup's "100%" says nothing
+    assert not _texts(fig, "weight0:study")
+    assert overlapping_texts(fig) == []
+
+
+def test_weight_columns_of_a_posterior_and_a_frequentist_fit_are_named_apart():
+    from analysis.bayesian import bayesian_meta_analysis
+
+    yi, vi, labels = [0.2, 0.5, -0.1], [0.04, 0.09, 0.05], ["A", "B", "C"]
+    fig = forest_plot([bayesian_meta_analysis(yi, vi, measure="RR", labels=labels),
+                       meta_analysis(yi, vi, measure="RR", labels=labels)])
+    headers = [t.get_text() for t in fig.texts if str(t.get_gid()).startswith("header:weight")]
+    assert headers == ["Weight\n(Bayesian)", "Weight\n(RE)"]

@@ -36,4 +36,10 @@ def test_flat_mu_prior_is_not_drawn_and_proportions_work():
     assert "mu-prior" not in lines
     x, y = lines["mu-posterior"].get_data()
     assert y.max() == pytest.approx(res.density("mu", x).max())
-    assert posterior_plot(res).axes[0].get_xlabel() == "effect (PLO)"
+    assert posterior_plot(res).axes[0].get_xlabel() == "Logit proportion"
+    # the densities are on the analysis scale, and the axis says so (not "RR" under log values)
+    ratio = bayesian_meta_analysis([0.2, 0.5], [0.04, 0.09], measure="RR")
+    assert posterior_plot(ratio).axes[0].get_xlabel() == "Log risk ratio"
+    from analysis.plots import describe_posterior_plot
+
+    assert "on the log risk ratio scale" in describe_posterior_plot(ratio).caption

@@ -45,6 +45,7 @@ import pandas as pd
 
 from analysis.data._cells import _check_cells, _check_header, _sorted, _typed
 from analysis.data._csv import _Raw, _read_csv
+from analysis.data._links import _check_links
 from analysis.data._records import (
     COLUMN_TYPES,
     DATA_DIR,
@@ -107,6 +108,7 @@ def _validate_raw(path: Path, dictionary_path: Path | None,
     problems = raw.problems + _check_header(raw, dictionary)
     problems += _check_cells(raw, dictionary,
                              key=(dictionary.key,) if key is None else tuple(key))
+    problems += _check_links(raw, path)
     return raw, dictionary, _sorted(problems, {raw.file: raw.header})
 
 

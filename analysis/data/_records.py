@@ -260,7 +260,7 @@ class ValidationSummary:
     studies : int or None
         Distinct ``study_id`` values, when the table has that column.
     cohorts : int or None
-        Distinct ``cohort_id`` values (independent patient samples), when present.
+        Distinct ``cohort_id`` values (studies: trials or cohorts), when present.
     provenance : ProvenanceCoverage or None
         Provenance coverage, for the studies table.
     """

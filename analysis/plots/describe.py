@@ -42,7 +42,7 @@ class FigureDescription:
     alt: str
 
 
-def describe_forest_plot(results, *, prediction: bool = True) -> FigureDescription:
+def describe_forest_plot(results, *, prediction: bool = True, subgroups=None) -> FigureDescription:
     """Caption and alt text of :func:`analysis.plots.forest_plot` for the same result(s).
 
     Parameters
@@ -52,6 +52,9 @@ def describe_forest_plot(results, *, prediction: bool = True) -> FigureDescripti
         several fits of the same studies are several pooled rows).
     prediction : bool
         As given to ``forest_plot``: whether the prediction interval is drawn.
+    subgroups : SubgroupPooling or SubgroupAnalysisResult, optional
+        As given to ``forest_plot``: each subgroup's subtotal (or its one study) and the
+        test for subgroup differences are described too.
 
     Examples
     --------
@@ -92,7 +95,28 @@ def describe_forest_plot(results, *, prediction: bool = True) -> FigureDescripti
     model_names = " and ".join(row["label"] for row in pooled_rows)
     caption = (f"{scale.label} in each study (square, with its {level} confidence interval) "
                f"and pooled ({model_names}; diamond).{pi}")
+    if subgroups is not None:
+        sentences[1:1] = _subgroup_sentences(subgroups, scale, what)
+        caption += (" Studies are grouped under bold subgroup headings; a subgroup of two or more "
+                    "studies has its subtotal (diamond, with its heterogeneity), and the test for "
+                    "subgroup differences is the last line.")
     return FigureDescription(caption, " ".join(sentences))
+
+
+def _subgroup_sentences(subgroups, scale, what) -> list[str]:
+    from analysis.plots.forest import subgroup_difference_text
+    from analysis.subgroups import MIN_SUBTOTAL_STUDIES
+
+    sentences = []
+    for group, fit in subgroups.by_group.items():
+        if fit.k < MIN_SUBTOTAL_STUDIES:
+            sentences.append(f"{group} (one study, {fit.labels[0]}): no subtotal.")
+            continue
+        pooled = fit.summary_frame().iloc[-1]
+        sentences.append(f"{group} ({_count(fit.k, 'study', 'studies')}): subtotal {what} "
+                         f"{_interval(pooled, scale, _level(fit), prediction=False)}.")
+    difference = subgroup_difference_text(subgroups)
+    return sentences + ([difference + "."] if difference else [])
 
 
 def describe_funnel_plot(result) -> FigureDescription:
@@ -101,6 +125,8 @@ def describe_funnel_plot(result) -> FigureDescription:
     The funnel plot draws the inverse-variance fit (``result.pooled`` of a proportions
     result) on its analysis scale; so does this description.
     """
+    from analysis.plots.funnel import contour_title
+
     fit = result.pooled if getattr(result, "pooled", None) is not None else result
     frame = fit.summary_frame()
     studies = frame[frame["row_type"] == "study"]
@@ -109,12 +135,14 @@ def describe_funnel_plot(result) -> FigureDescription:
     se = studies["se"].to_numpy(float)
     alt = (f"Funnel plot of {_count(len(studies), 'study', 'studies')}: estimate on the "
            f"{analysis_label} scale against its standard error (from {min(se):.2f} to "
-           f"{max(se):.2f}); the pooled estimate, {float(pooled['estimate']):.2f}, is the "
-           "vertical line.")
-    caption = (f"Contour-enhanced funnel plot ({pooled['label']}, {analysis_label} scale): "
-               "each study's estimate against its standard error; shaded regions mark "
-               "where a study would be statistically significant. With fewer than 10 "
-               "studies, asymmetry cannot be judged reliably.")
+           f"{max(se):.2f}); the pooled estimate of the {result.model_label}, "
+           f"{float(pooled['estimate']):.2f}, is the vertical line.")
+    against = contour_title(result).split("against ")[-1]
+    caption = (f"Contour-enhanced funnel plot ({result.model_label}, {analysis_label} scale): "
+               "each study's estimate against its standard error; the dashed vertical line is "
+               f"this model's pooled estimate, and the shaded regions mark a study's two-sided "
+               f"p-value against {against} (above 0.10, 0.05 to 0.10, 0.01 to 0.05, 0.01 or "
+               "below). With fewer than 10 studies, asymmetry cannot be judged reliably.")
     return FigureDescription(caption, alt)
 
 
@@ -157,8 +185,15 @@ def _describe_refits(frame, result, kind, template, what) -> FigureDescription:
 
 
 def describe_duration_plot(duration) -> FigureDescription:
-    """Caption and alt text of :func:`analysis.plots.duration_plot` (``pooled=True``)."""
-    pooled = duration.pooled if hasattr(duration, "pooled") else _pooled_windows(duration)
+    """Caption and alt text of :func:`analysis.plots.duration_plot` (``pooled=True``).
+
+    Each window gives the ketamine arms (pooled, or the one study) and then every control
+    arm drawn in it, from the same frame the figure draws (``to_frame()``).
+    """
+    frame = duration.to_frame() if hasattr(duration, "to_frame") else duration
+    pooled = _pooled_windows(frame)
+    controls = frame[frame["row_type"] == "control"]
+    level = _percent(_level(duration))
     sentences = []
     for _, row in pooled.iterrows():
         window = WINDOW_NAMES.get(row["time_window"], str(row["time_window"]))
@@ -166,21 +201,49 @@ def describe_duration_plot(duration) -> FigureDescription:
         if k == 0:
             sentences.append(f"{window}: no study")
         else:
-            value = (f"{_pct(row['prop'])} (95 % CI {_pct(row['prop_ci_lb'])} to "
+            value = (f"{_pct(row['prop'])} ({level} CI {_pct(row['prop_ci_lb'])} to "
                      f"{_pct(row['prop_ci_ub'])})")
-            source = "pooled" if k > 1 else "one study"
-            sentences.append(f"{window}: {value}, {source}, {_count(k, 'study', 'studies')}")
+            source = f"arms {value}, pooled, {k} studies" if k > 1 else f"arm {value}, one study"
+            sentences.append(f"{window}: ketamine {source}" + _control_text(
+                controls[controls["time_window"] == row["time_window"]], level))
     alt = ("Responders after ketamine by time after the infusion. "
            + "; ".join(s[0].upper() + s[1:] for s in sentences) + ".")
-    caption = ("Proportion of responders in ketamine arms by time after the infusion: each "
-               "study's proportion with its exact 95 % confidence interval, studies joined "
-               "by lines, and the pooled proportion per protocol window where two or more "
-               "studies report it.")
+    caption = ("Proportion of responders by time after the infusion: each study's ketamine arm "
+               "(filled symbols, solid lines) and control arm where it has one (open symbols, "
+               f"dashed lines), with exact {level} confidence intervals, and the pooled proportion "
+               "of the ketamine arms per protocol window where two or more studies report it. "
+               "Lines join a study's time points only across adjacent windows that both have "
+               "data.")
     return FigureDescription(caption, alt)
 
 
+def _control_text(controls: pd.DataFrame, level: str) -> str:
+    """", control arm of A 2011 25 % at 15 min (3/12, 95 % CI 5 % to 57 %)", per study drawn."""
+    texts = []
+    for label, arm in controls.groupby("label", sort=False):
+        points = [f"{_pct(row['estimate'])}{_at_time(row['timepoint_hours'])} "
+                  f"({int(row['events'])}/{int(row['n'])}, {level} CI {_pct(row['ci_lb'])} to "
+                  f"{_pct(row['ci_ub'])})" for _, row in arm.iterrows()]
+        texts.append(f", control arm of {label} " + " and ".join(points))
+    return "".join(texts)
+
+
+def _at_time(hours) -> str:
+    """" at 15 min", " at 2.5 h", " at 7 days", " at 8 weeks"; "" without a time."""
+    if not is_finite(hours):
+        return ""
+    hours = float(hours)
+    if hours < 1:
+        return f" at {hours * 60:g} min"
+    if hours < 48:
+        return f" at {hours:g} h"
+    return f" at {hours / 24:g} days" if hours < 336 else f" at {hours / 168:g} weeks"
+
+
 def _pooled_windows(frame: pd.DataFrame) -> pd.DataFrame:
-    rows = frame[frame["row_type"] == "pooled"]
+    rows = frame[frame["row_type"] == "pooled"].copy()
+    if "k" not in rows.columns:  # to_frame() labels carry k: "Pooled (short_term, k = 1)"
+        rows["k"] = rows["label"].str.extract(r"k = (\d+)", expand=False).astype(float)
     return rows.rename(columns={"estimate": "prop", "ci_lb": "prop_ci_lb",
                                 "ci_ub": "prop_ci_ub"})
 
@@ -210,18 +273,37 @@ def describe_risk_of_bias_plot(table: pd.DataFrame, *, study_column: str = "stud
     return FigureDescription(caption, alt)
 
 
-def describe_prisma_plot(prisma: pd.DataFrame) -> FigureDescription:
-    """Caption and alt text of :func:`analysis.plots.prisma_plot` (the stage totals)."""
-    from analysis.plots.prisma import STAGE_TEXT, stage_totals
+def describe_prisma_plot(flow: pd.DataFrame) -> FigureDescription:
+    """Caption and alt text of :func:`analysis.plots.prisma_plot`: every box's words and counts.
 
-    totals = stage_totals(prisma)
+    Examples
+    --------
+    >>> flow = pd.DataFrame({"stage": ["records_screened", "excluded_at_screening"],
+    ...                      "count": [12, 9], "unit": ["reports", "reports"],
+    ...                      "reason_label": ["", "Off-topic: no ketamine"]})
+    >>> describe_prisma_plot(flow).alt
+    'PRISMA 2020 flow diagram. Identification of studies via databases and registers: records screened (n = 12 reports); records excluded (n = 9 reports): Off-topic: no ketamine (n = 9).'
+    """
+    from analysis.plots.prisma import ROUTES, stage_texts
+
+    texts = stage_texts(flow)
     parts = []
-    for stage, row in totals.iterrows():
-        parts.append(f"{STAGE_TEXT[stage].lower()}: {int(row['count'])} {row['unit']}")
-    alt = "PRISMA 2020 flow diagram. " + "; ".join(parts) + "."
-    caption = ("PRISMA 2020 flow diagram of the search and selection of studies "
-               "(counts and reasons from data/prisma.csv).")
+    for route, heading in (*ROUTES, ("", "Included")):
+        boxes = [_box_words(lines) for (r, _), lines in texts.items() if r == route]
+        if boxes:
+            parts.append(f"{heading}: " + "; ".join(boxes))
+    alt = "PRISMA 2020 flow diagram. " + ". ".join(parts) + "."
+    caption = ("PRISMA 2020 flow diagram: identification of studies via databases and registers "
+               "(left) and via other methods (right), each with its exclusions and their reasons. "
+               "Counts from data/prisma.csv; reports not retrieved and reports excluded are counted "
+               "from data/awaiting_classification.csv and data/excluded_studies.csv.")
     return FigureDescription(caption, alt)
+
+
+def _box_words(lines: list[str]) -> str:
+    head = lines[0][:1].lower() + lines[0][1:]
+    reasons = [line.removeprefix("• ") for line in lines[1:]]
+    return head + (": " + ", ".join(reasons) if reasons else "")
 
 
 # --------------------------------------------------------------------------- formatting
@@ -280,8 +362,12 @@ def describe_posterior_plot(result) -> FigureDescription:
            f"with a {result.tau_prior.label} prior on tau: pooled {natural.label.lower()} {estimate}, "
            f"{level} credible interval {interval}; between-study SD tau posterior median "
            f"{result.tau_median:.2f} ({level} credible interval {result.tau_ci_lb:.2f} to {result.tau_ci_ub:.2f}).")
-    caption = (f"Posterior densities ({result.model_label}): the pooled effect and a new study's effect "
-               f"on the {_analysis_scale_name(result)} scale, and the between-study SD tau; grey lines "
+    effects = ("the pooled effect and a new study's effect" if result.has_prediction_interval
+               else "the pooled effect (one study: no new study's effect)")
+    scale = result.measure_scale  # the scale the densities are drawn on, as the figure's axis names it
+    scale_name = scale.analysis_label.lower() if scale is not None else _analysis_scale_name(result)
+    caption = (f"Posterior densities ({result.model_label}): {effects} "
+               f"on the {scale_name} scale, and the between-study SD tau; grey lines "
                "are the priors, so the figure shows how much the data moved them.")
     return FigureDescription(caption, alt)
 

@@ -22,19 +22,29 @@ _COLOURS = ("blue", "orange", "bluish_green", "vermillion", "reddish_purple", "s
             "yellow", "black")
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "h")
 _POOLED_OFFSET = 0.3  # pooled diamond to the right of the studies in a window
+#: Row types drawn as study arms, with their legend text.
+_ARMS = {"study": "Ketamine arm", "control": "Control arm"}
+#: A control arm's time point is drawn this factor to the right on the hours axis.
+_CONTROL_DODGE = 1.12
 _REQUIRED = ("row_type", "label", "time_window", "timepoint_hours", "estimate", "ci_lb", "ci_ub")
 
 
 def duration_plot(frame, *, x: str = "window", pooled: bool = True, title: str | None = None,
                   width: float = 6.5, height: float = 4.0, fontsize: float = FONT_SIZE):
-    """Proportion responding over time after the infusion: one line per study, pooled per window.
+    """Proportion responding over time after the infusion: one line per study and arm, pooled per window.
+
+    Ketamine arms are filled symbols on solid lines, control arms open symbols on dashed
+    lines (the same symbol and colour per study), so the arms read apart in greyscale too.
+    A line joins a study arm's time points within a window and across adjacent windows
+    that both have data; it is broken across a window without data for that arm.
 
     Parameters
     ----------
     frame : pandas.DataFrame or DurationResult
         ``analysis.duration.responders_over_time(...)`` or its ``to_frame()``:
         study rows (``row_type == "study"``: ``label, time_window,
-        timepoint_hours, estimate, ci_lb, ci_ub``) and pooled rows per window
+        timepoint_hours, estimate, ci_lb, ci_ub``), control-arm rows
+        (``row_type == "control"``, same columns) and pooled rows per window
         (``estimate, ci_lb, ci_ub, pi_lb`` of the pooled proportion). A window
         with one study (no prediction interval) is shown as that study, not as
         a pooled value. Rows whose window is not a protocol window are not drawn and
@@ -43,7 +53,9 @@ def duration_plot(frame, *, x: str = "window", pooled: bool = True, title: str |
         ``"window"``: one category per protocol window (≤ 4 h, 1–7 days, 1–4
         weeks, ≥ 8 weeks), studies side by side within it. ``"hours"``: hours
         after the infusion on a log axis (rows without an exact time point are
-        listed under the axis), pooled windows as shaded bands.
+        listed under the axis), pooled windows as shaded bands; a control arm is
+        drawn a little to the right of its time point (x 1.12) so the two
+        intervals do not hide each other.
     pooled : bool
         Draw the pooled proportion and CI of each window (where k >= 2).
     title : str, optional
@@ -55,7 +67,9 @@ def duration_plot(frame, *, x: str = "window", pooled: bool = True, title: str |
     -------
     matplotlib.figure.Figure
         Study points ``study-point:<label>`` (with their intervals
-        ``study-ci:<label>``), lines ``study-line:<label>``, pooled diamonds
+        ``study-ci:<label>``), lines ``study-line:<label>`` (one per run of
+        adjacent windows with data), the same ``control-point:``,
+        ``control-ci:`` and ``control-line:`` for control arms, pooled diamonds
         ``pooled-diamond:<window>`` with ``pooled-ci:<window>`` (window mode)
         or bands ``pooled-band:<window>`` (hours mode), and the text
         ``not-drawn`` listing what is left out.
@@ -82,22 +96,28 @@ def duration_plot(frame, *, x: str = "window", pooled: bool = True, title: str |
         raise AnalysisError(f"frame lacks columns {missing}")
     fontsize = max(float(fontsize), MIN_FONT_SIZE)
     small = max(fontsize - 1, MIN_FONT_SIZE)
-    studies = frame[frame["row_type"] == "study"].copy()
+    arms = frame[frame["row_type"].isin(_ARMS)].copy()
     pooled_rows = frame[frame["row_type"] == "pooled"]
-    in_window = studies["time_window"].isin(list(WINDOWS))
+    in_window = arms["time_window"].isin(list(WINDOWS))
     if x == "hours":
-        in_window &= studies["timepoint_hours"].notna() & (studies["timepoint_hours"] > 0)
-    left_out = studies[~in_window]
-    studies = studies[in_window]
+        in_window &= arms["timepoint_hours"].notna() & (arms["timepoint_hours"] > 0)
+    left_out = arms[~in_window & (arms["row_type"] == "study")]
+    arms = arms[in_window]
     order = {w: i for i, w in enumerate(WINDOWS)}
-    studies["_window"] = studies["time_window"].map(order)
-    studies = studies.sort_values(["_window", "timepoint_hours"], kind="stable",
-                                  na_position="first")
-    labels = list(dict.fromkeys(studies["label"]))
+    arms["_window"] = arms["time_window"].map(order)
+    arms["_arm"] = arms["row_type"].map({arm: i for i, arm in enumerate(_ARMS)})
+    # Within a window a study's ketamine points come before its control points, so the two
+    # lines do not cross each other's intervals.
+    arms = arms.sort_values(["_window", "_arm", "timepoint_hours"], kind="stable",
+                            na_position="first")
+    labels = list(dict.fromkeys(arms.loc[arms["row_type"] == "study", "label"]))
+    arms = arms[arms["label"].isin(labels)]  # a control arm is drawn with its ketamine arm
+    has_control = bool((arms["row_type"] == "control").any())
 
     fig = new_figure(width, height)
     legend_w = max(text_size(fig, s, small)[0]
-                   for s in [*labels, "Pooled (k ≥ 2)", "Pooled proportion (CI)"]) + 0.6
+                   for s in [*labels, *_ARMS.values(), "Pooled (k ≥ 2)",
+                             "Pooled proportion (CI)"]) + 0.6
     total_w = width + legend_w
     fig.set_size_inches(total_w, height)
     line = fontsize * 1.3 / 72
@@ -115,22 +135,13 @@ def duration_plot(frame, *, x: str = "window", pooled: bool = True, title: str |
     styles = {label: (PALETTE[_COLOURS[i % len(_COLOURS)]], _MARKERS[i % len(_MARKERS)])
               for i, label in enumerate(labels)}
     if x == "window":
-        positions = _window_positions(studies, labels)
+        positions = _window_positions(arms, labels)
     else:
-        positions = studies["timepoint_hours"].to_numpy(float)
-    studies = studies.assign(_x=positions)
-    for label in labels:
-        rows = studies[studies["label"] == label]
-        colour, marker = styles[label]
-        ax.add_line(Line2D(rows["_x"], rows["estimate"], color=colour, lw=1.0, alpha=0.8,
-                           zorder=2, gid=f"study-line:{label}"))
-        for _, row in rows.iterrows():
-            ax.add_line(Line2D([row["_x"]] * 2, [row["ci_lb"], row["ci_ub"]], color=colour,
-                               lw=0.8, zorder=2, gid=f"study-ci:{label}"))
-            ax.add_line(Line2D([row["_x"]], [row["estimate"]], marker=marker, markersize=6,
-                               color=colour, markeredgecolor=PALETTE["black"],
-                               markeredgewidth=0.5, linestyle="none", zorder=4,
-                               gid=f"study-point:{label}", label=label))
+        positions = arms["timepoint_hours"].to_numpy(float) * np.where(arms["_arm"] == 1,
+                                                                       _CONTROL_DODGE, 1.0)
+    arms = arms.assign(_x=positions)
+    for (label, arm), rows in arms.groupby(["label", "row_type"], sort=False):
+        _draw_arm(ax, rows, arm, label, *styles[label])
     if pooled:
         for _, row in pooled_rows.iterrows():
             window = row["time_window"]
@@ -167,7 +178,7 @@ def duration_plot(frame, *, x: str = "window", pooled: bool = True, title: str |
         ax.set_xlabel("Time after the infusion (protocol window)", fontsize=fontsize)
     else:
         ax.set_xscale("log")
-        hours = studies["timepoint_hours"].to_numpy(float)
+        hours = arms["timepoint_hours"].to_numpy(float)
         lo = min([0.2, *hours]) if len(hours) else 0.2
         hi = max([1344.0 * 1.3, *(hours * 1.3)]) if len(hours) else 2000.0
         ax.set_xlim(lo, hi)
@@ -186,6 +197,10 @@ def duration_plot(frame, *, x: str = "window", pooled: bool = True, title: str |
         handles = [Line2D([], [], color=styles[s][0], marker=styles[s][1],
                           markeredgecolor=PALETTE["black"], markeredgewidth=0.5, label=s)
                    for s in labels]
+        if has_control:
+            handles += [Line2D([], [], color=PALETTE["black"], marker="o", label=text,
+                               **_arm_style(arm, PALETTE["grey"]))
+                        for arm, text in _ARMS.items()]
         if pooled and x == "window":
             handles.append(Polygon([(0, 0)], closed=True, facecolor=PALETTE["black"],
                                    label="Pooled (k ≥ 2)"))
@@ -203,19 +218,63 @@ def duration_plot(frame, *, x: str = "window", pooled: bool = True, title: str |
     return fig
 
 
-def _window_positions(studies: pd.DataFrame, labels: list[str]) -> np.ndarray:
-    """Side-by-side slots within each window: one slot per study, then per time point."""
+def _arm_style(arm: str, colour: str) -> dict:
+    """Filled symbol on a solid line (ketamine) or open symbol on a dashed line (control)."""
+    if arm == "control":
+        return {"linestyle": (0, (3.5, 2)), "markerfacecolor": "white", "markeredgecolor": colour,
+                "markeredgewidth": 1.1}
+    return {"linestyle": "-", "markerfacecolor": colour, "markeredgecolor": PALETTE["black"],
+            "markeredgewidth": 0.5}
+
+
+def _draw_arm(ax, rows: pd.DataFrame, arm: str, label: str, colour: str, marker: str) -> None:
+    """One study arm: its points with intervals, and lines over runs of adjacent windows."""
+    tag = "study" if arm == "study" else "control"
+    style = _arm_style(arm, colour)
+    for run in _runs(rows["_window"].to_numpy(int)):
+        if len(run) > 1:
+            ax.add_line(Line2D(rows["_x"].iloc[run], rows["estimate"].iloc[run], color=colour,
+                               lw=1.0, alpha=0.8, zorder=2, linestyle=style["linestyle"],
+                               gid=f"{tag}-line:{label}"))
+    for _, row in rows.iterrows():
+        ax.add_line(Line2D([row["_x"]] * 2, [row["ci_lb"], row["ci_ub"]], color=colour,
+                           lw=0.8, zorder=2, gid=f"{tag}-ci:{label}"))
+        ax.add_line(Line2D([row["_x"]], [row["estimate"]], marker=marker, markersize=6,
+                           color=colour, zorder=4, gid=f"{tag}-point:{label}", label=label,
+                           clip_on=False, **{**style, "linestyle": "none"}))
+
+
+def _runs(windows: np.ndarray) -> list[list[int]]:
+    """Positions split where the window order jumps by more than one (a window without data).
+
+    >>> _runs(np.array([0, 0, 1, 3]))
+    [[0, 1, 2], [3]]
+    """
+    runs = [[0]] if len(windows) else []
+    for i in range(1, len(windows)):
+        if windows[i] - windows[i - 1] > 1:
+            runs.append([])
+        runs[-1].append(i)
+    return runs
+
+
+def _window_positions(points: pd.DataFrame, labels: list[str]) -> np.ndarray:
+    """Side-by-side slots within each window: one slot per study, its points spread in it.
+
+    A study's points in a window (its ketamine arm's time points, then its control arm's)
+    share the study's slot evenly, so no two of them sit on one x.
+    """
     slot = {label: i for i, label in enumerate(labels)}
     spread = 0.62  # studies fill [window - 0.4, window + 0.22]; the pooled value sits at +0.3
     step = spread / max(len(labels), 1)
-    positions = []
-    seen: dict[tuple[str, int], int] = {}
-    for _, row in studies.iterrows():
-        key = (row["label"], int(row["_window"]))
-        repeat = seen.get(key, 0)
-        seen[key] = repeat + 1
-        base = row["_window"] - 0.4 + step * (slot[row["label"]] + 0.5)
-        positions.append(base + repeat * step * 0.35)
+    keys = list(zip(points["label"], points["_window"].astype(int)))
+    counts = pd.Series(keys).value_counts().to_dict()
+    positions, seen = [], {}
+    for key in keys:
+        index = seen.get(key, 0)
+        seen[key] = index + 1
+        start = key[1] - 0.4 + step * slot[key[0]]
+        positions.append(start + step * (index + 0.5) / counts[key])
     return np.asarray(positions, dtype=float)
 
 

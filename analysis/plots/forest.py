@@ -19,6 +19,7 @@ from analysis.plots._scale import AxisScale, is_finite, scale_of
 from analysis.formatting import format_number, format_p
 from analysis.plots._style import FONT_SIZE
 from analysis.plots._table import Column, Row, draw_table
+from analysis.subgroups import MIN_SUBTOTAL_STUDIES
 
 #: Default labels under the axis: left of the null line, right of it.
 DEFAULT_FAVOURS = ("Favours control", "Favours ketamine")
@@ -52,17 +53,21 @@ def forest_plot(results, *, data: pd.DataFrame | None = None,
         Missing values print as blanks. Headers may contain ``"\\n"``.
     label_column : str, optional
         Column of ``data`` holding the study labels used by the results.
-    subgroups : mapping of str to result(s), or SubgroupAnalysisResult, optional
-        One block per subgroup: a bold title, its studies and subtotal
-        diamond(s) with their own heterogeneity line. Given the result of
-        ``analysis.sensitivity.subgroup_analysis``, its fits are the blocks,
+    subgroups : mapping of str to result(s), SubgroupPooling or SubgroupAnalysisResult, optional
+        One block per subgroup, as RevMan draws them: a bold title, its studies
+        and, where the subgroup has two or more studies, its subtotal
+        diamond(s) with their own heterogeneity line and test for overall
+        effect (a one-study subgroup is that study, with no subtotal). Given
+        ``analysis.plan.AnalysisPlan.pool_rates_by`` (or
+        ``analysis.sensitivity.subgroup_analysis``), its fits are the blocks,
         its overall fit is the default ``results``, and its test for subgroup
-        differences is printed at the bottom. When overall
-        ``results`` are given, study weights are the overall fit's weights
-        and the subtotal weight is their sum (as RevMan prints them).
+        differences is printed at the bottom. When overall ``results`` are
+        given, study weights are the overall fit's weights and the subtotal
+        weight is their sum (as RevMan prints them).
     prediction : bool
-        Draw the prediction interval of each random-effects fit as a grey bar
-        on its own row.
+        Draw the prediction interval of each random-effects fit of two or more
+        studies as a grey bar on its own row (with subgroups, of the overall
+        fit only, as RevMan does).
     heterogeneity : bool
         Print "Heterogeneity: τ² = ...; I² = ...; Q = ..., df = ..., p = ..."
         under the pooled rows (from the first random-effects fit, else the
@@ -121,7 +126,7 @@ def forest_plot(results, *, data: pd.DataFrame | None = None,
     """
     subgroup_test = None
     if subgroups is not None and hasattr(subgroups, "by_group"):
-        # analysis.sensitivity.subgroup_analysis(): its fits, overall fit and test.
+        # pool_rates_by() or subgroup_analysis(): its fits, overall fit and test.
         subgroup_test = subgroups
         if results is None:
             results = subgroups.overall
@@ -137,7 +142,9 @@ def forest_plot(results, *, data: pd.DataFrame | None = None,
     overall = [] if subgroups is not None and results is None else _as_list(results)
     lookup = _data_lookup(data, columns, label_column, blocks)
 
-    has_weights = any(_has_weights(fit) for _, fits in blocks for fit in fits)
+    # A one-study subgroup has no subtotal, so its own "100%" says nothing.
+    has_weights = any(_has_weights(fit) for name, fits in blocks for fit in fits
+                      if _has_subtotal(name, fits))
     weights = weights and has_weights
     n_weight = (len(overall) if subgroups is not None and overall else
                 max(len(fits) for _, fits in blocks)) if weights else 0
@@ -161,8 +168,10 @@ def forest_plot(results, *, data: pd.DataFrame | None = None,
                                                         study["ci_ub"]])
             if overall_weights is not None:
                 w = [overall_weights.get(row.label, math.nan)]
-            else:
+            elif _has_subtotal(name, fits):
                 w = [_study_weight(f, position) for f in frames]
+            else:
+                w = [math.nan] * len(frames)
             member_weights.append(w[0])
             row.size = w[0]
             if weights:
@@ -177,10 +186,12 @@ def forest_plot(results, *, data: pd.DataFrame | None = None,
             rows.append(row)
         subtotal_weight = (float(np.nansum(member_weights)) if overall_weights is not None
                            else None)
-        rows.extend(_pooled_rows(fits, frames, scale, digits, prediction, heterogeneity,
-                                 prefix="Subtotal: " if name is not None else "",
-                                 weight_text=subtotal_weight, n_weight=n_weight,
-                                 highlight=name is None))
+        if _has_subtotal(name, fits):
+            rows.extend(_pooled_rows(fits, frames, scale, digits,
+                                     prediction and subgroups is None, heterogeneity,
+                                     prefix="Subtotal: " if name is not None else "",
+                                     weight_text=subtotal_weight, n_weight=n_weight,
+                                     highlight=name is None))
         if name is not None:
             rows.append(Row("blank"))
     if subgroups is not None and overall:
@@ -207,7 +218,10 @@ def forest_plot(results, *, data: pd.DataFrame | None = None,
             header = f"Weight\n({_model_name(blocks[0][1][j])})"
         cols.append(Column(f"weight{j}", header, "right"))
     level = getattr(first, "confidence_level", 0.95)
-    cols.append(Column("estimate", f"{scale.short} [{_percent(level)} CI]", "right",
+    # studies have confidence intervals; a posterior's pooled rows, credible intervals
+    posterior = any(fit.is_bayesian for fit in [*(f for _, fits in blocks for f in fits), *(overall or ())])
+    interval = "CI; pooled CrI" if posterior else "CI"
+    cols.append(Column("estimate", f"{scale.short} [{_percent(level)} {interval}]", "right",
                        side="right"))
     return draw_table(rows, cols, scale, xlim=xlim, favours=favours, title=title,
                       plot_width=plot_width, fontsize=fontsize, wrap=wrap, xlabel=xlabel)
@@ -219,6 +233,11 @@ def _as_list(results) -> list:
     if isinstance(results, (list, tuple)):
         return list(results)
     return [results]
+
+
+def _has_subtotal(name, fits) -> bool:
+    """Every fit of a plot without subgroups has its pooled row; a subgroup needs two studies."""
+    return name is None or any(fit.k >= MIN_SUBTOTAL_STUDIES for fit in fits)
 
 
 def _blocks(results, subgroups):
@@ -274,6 +293,9 @@ def _weights_by_label(result) -> dict:
 
 
 def _model_name(result) -> str:
+    """Weight header of a fit: a posterior's weights are not a frequentist model's."""
+    if result.is_bayesian:
+        return "Bayesian"
     return "RE" if result.random_effects else "FE"
 
 
@@ -297,7 +319,9 @@ def _pooled_rows(fits, frames, scale: AxisScale, digits, prediction, heterogenei
         if pooled.empty:
             continue
         p = pooled.iloc[0]
-        row = Row("pooled", label=prefix + str(p["label"]), bold=highlight and j == 0)
+        # RevMan's "Subtotal": the model is named in the overall row (and here only when several are drawn)
+        label = prefix.rstrip(": ") if prefix and len(fits) == 1 else prefix + str(p["label"])
+        row = Row("pooled", label=label, bold=highlight and j == 0)
         row.estimate, row.ci_lb, row.ci_ub = scale([p["estimate"], p["ci_lb"], p["ci_ub"]])
         row.cells["estimate"] = _interval_text(row, digits)
         if n_weight:
@@ -331,18 +355,30 @@ def overall_effect_text(result) -> str:
     """RevMan's "Test for overall effect" line: the z (or t) statistic and its p-value; "" when the
     model has no test (a posterior: its probabilities are in the text).
 
+    A proportion has no "no effect": on the logit scale the test is against 50%, and the line
+    says so; on the other proportion scales (raw, arcsine, Freeman-Tukey) 0 is no proportion a
+    reader would test against, so no line is printed.
+
     Examples
     --------
     >>> from analysis.pooling import meta_analysis
     >>> overall_effect_text(meta_analysis([0.1, 0.3, 0.35, 0.65], [0.01, 0.02, 0.015, 0.03], method="DL"))
     'Test for overall effect: z = 2.99, p = 0.003'
+    >>> from analysis.proportions import pool_proportions
+    >>> overall_effect_text(pool_proportions([8, 17, 8, 13, 11], [12, 29, 11, 34, 17]))
+    'Test for overall effect (against 50%): z = 1.08, p = 0.28'
     """
     statistic = getattr(result, "statistic", None)
     if statistic is None or not is_finite(statistic) or not is_finite(result.pval):
         return ""
+    against = ""
+    if scale_of(result).null is None:  # a proportion
+        if result.measure != "PLO":
+            return ""
+        against = " (against 50%)"
     df = getattr(result, "df", None)
     name = f"t({df:g})" if df is not None and is_finite(df) else "z"
-    return f"Test for overall effect: {name} = {format_number(statistic, 2)}, {format_p(result.pval)}"
+    return f"Test for overall effect{against}: {name} = {format_number(statistic, 2)}, {format_p(result.pval)}"
 
 
 def _heterogeneity_source(fits):
@@ -381,11 +417,12 @@ def heterogeneity_text(result) -> str:
 
 
 def subgroup_difference_text(analysis) -> str:
-    """The "Test for subgroup differences" line, from a subgroup analysis result.
+    """The "Test for subgroup differences" line, from a subgroup result's ``difference_test``.
 
-    Uses the test from separate fits of the overall model's kind, as RevMan
-    prints it (``q_between`` for random effects, ``q_between_fixed`` for an
-    equal-effects overall fit).
+    Cochran's Q across the subgroups' own fits, as RevMan prints it (for
+    ``subgroup_analysis``, from separate fits of the overall model's kind; for a
+    posterior, from the frequentist fits its ``test_model`` names, and the line says
+    which); "" when there is no test (one subgroup).
 
     Examples
     --------
@@ -395,14 +432,13 @@ def subgroup_difference_text(analysis) -> str:
     >>> subgroup_difference_text(subgroup_analysis(res, ["iv", "iv", "sc", "sc"]))
     'Test for subgroup differences: Q = 2.88, df = 1, p = 0.090; I² = 65%'
     """
-    fixed = not analysis.overall.random_effects
-    q = analysis.q_between_fixed if fixed else analysis.q_between
-    p = analysis.q_between_fixed_p if fixed else analysis.q_between_p
-    i2 = analysis.i2_between_fixed if fixed else analysis.i2_between
-    if not is_finite(q):
+    test = analysis.difference_test
+    if test is None:
         return ""
-    text = (f"Test for subgroup differences: Q = {format_number(q, 2)}, "
-            f"df = {int(analysis.q_between_df)}, {format_p(p)}")
+    model = getattr(analysis, "test_model", "")
+    text = (f"Test for subgroup differences{f' ({model} fits)' if model else ''}: {test.symbol} = "
+            f"{format_number(test.statistic, 2)}, df = {test.df:g}, {format_p(test.pval)}")
+    i2 = analysis.difference_i2
     if is_finite(i2):
         text += f"; I² = {format_number(i2, 0)}%"
     return text

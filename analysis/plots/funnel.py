@@ -28,9 +28,11 @@ def funnel_plot(result, contours: Sequence[float] | None = (0.90, 0.95, 0.99), *
     ----------
     result : MetaAnalysisResult or ProportionResult
         Points are the study rows of ``summary_frame()`` (``estimate``, ``se``);
-        the dashed vertical line is the pooled estimate. A proportions result
-        is drawn from its underlying inverse-variance fit (``result.pooled``,
-        on the model scale); a GLMM has none and is refused.
+        the dashed vertical line is the pooled estimate of this model, and the
+        legend names it by the result's ``model_label``
+        (:func:`reference_line_label`). A proportions result is drawn from its
+        underlying inverse-variance fit (``result.pooled``, on the model
+        scale); a GLMM has none and is refused.
     contours : sequence of float or None
         Confidence levels of the significance contours, as metafor's
         ``level=c(90, 95, 99)``: the region where a study's two-sided p-value
@@ -53,6 +55,8 @@ def funnel_plot(result, contours: Sequence[float] | None = (0.90, 0.95, 0.99), *
     matplotlib.figure.Figure
         Artists tagged ``study-point``, ``filled-point``, ``pooled-line``,
         ``contour-<level>`` (one polygon per level) and ``funnel`` (no contours).
+        The legend's title says what the contours' p-values are against
+        (:func:`contour_title`), or names the pseudo-confidence limits.
 
     Notes
     -----
@@ -87,8 +91,11 @@ def funnel_plot(result, contours: Sequence[float] | None = (0.90, 0.95, 0.99), *
     fontsize = max(float(fontsize), MIN_FONT_SIZE)
     fig = new_figure(width, height)
     small = max(fontsize - 1, MIN_FONT_SIZE)
+    line_label = reference_line_label(result)
+    legend_title = contour_title(result, refline) if contours else None
     legend_width = max(text_size(fig, t, small)[0] for t in (
-        "Filled study (trim and fill)", "0.01 < p ≤ 0.05", "RE Model (REML, PLO)")) + 0.5
+        "Filled study (trim and fill)", "0.01 < p ≤ 0.05", *line_label.split("\n"),
+        *(legend_title or "").split("\n"))) + 0.5
     right = 1 - (legend_width + 0.2) / width if legend else 0.95
     if right < 0.45:
         raise AnalysisError(f"width={width} inches leaves no room for the legend; "
@@ -139,6 +146,8 @@ def funnel_plot(result, contours: Sequence[float] | None = (0.90, 0.95, 0.99), *
         for sign in (-1, 1):
             ax.add_line(Line2D(scale(est + sign * zc * ses), ses, color=PALETTE["grey"],
                                lw=0.8, ls="--", gid="funnel"))
+        handles.append(Line2D([], [], color=PALETTE["grey"], lw=0.8, ls="--",
+                              label=f"{100 * level:g}% pseudo-confidence\nlimits"))
 
     ax.add_line(Line2D([float(scale([pooled["estimate"]])[0])] * 2, [0, se_max],
                        color=PALETTE["black"], lw=1.0, ls=(0, (4, 2)), zorder=2,
@@ -155,7 +164,7 @@ def funnel_plot(result, contours: Sequence[float] | None = (0.90, 0.95, 0.99), *
         handles.append(Line2D([], [], marker="o", color="white", markeredgecolor="black",
                               linestyle="none", label="Filled study (trim and fill)"))
     handles.append(Line2D([], [], color=PALETTE["black"], lw=1.0, ls=(0, (4, 2)),
-                          label=str(pooled["label"])))
+                          label=line_label))
     ax.set_xlim(lo, hi)
     ax.set_ylim(se_max, 0)
     _set_ticks(ax, fig, scale, lo, hi, ax.get_position().width * width, fontsize)
@@ -168,12 +177,36 @@ def funnel_plot(result, contours: Sequence[float] | None = (0.90, 0.95, 0.99), *
     if legend:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
                   fontsize=max(fontsize - 1, MIN_FONT_SIZE), frameon=False,
-                  title="Contours" if contours else None,
+                  title=legend_title, alignment="left",
                   title_fontsize=max(fontsize - 1, MIN_FONT_SIZE))
     if title:
         fig.text(0.02, 0.97, title, ha="left", va="top", fontsize=fontsize + 1,
                  fontweight="bold", parse_math=False)
     return fig
+
+
+def reference_line_label(result) -> str:
+    """The legend text of the vertical line: the pooled estimate of the model drawn.
+
+    >>> from analysis.proportions import pool_proportions
+    >>> print(reference_line_label(pool_proportions([8, 17, 13], [12, 29, 34], method="PLO")))
+    Pooled estimate
+    (RE Model (REML, PLO))
+    """
+    return f"Pooled estimate\n({result.model_label})"
+
+
+def contour_title(result, refline: float | None = None) -> str:
+    """What the contours' p-values test: a study's estimate against ``refline``, the null
+    (no effect) or, for proportions, which have none, the pooled estimate."""
+    fit = _inverse_variance_fit(result)
+    if refline is not None:
+        against = f"{refline:g}"
+    elif analysis_scale_for(getattr(fit, "measure", None)).null is not None:
+        against = "no effect"
+    else:
+        against = "the pooled estimate"
+    return f"Contours: a study's p-value\nagainst {against}"
 
 
 def _inverse_variance_fit(result):

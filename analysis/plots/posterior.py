@@ -20,7 +20,7 @@ MARGIN = 0.15
 
 def posterior_plot(result, *, xlabel: str | None = None, width: float = 7.0, height: float = 3.0,
                    fontsize: float = FONT_SIZE):
-    """Posterior densities of mu and tau (and the predictive), priors in grey.
+    """Posterior densities of mu and tau (and the predictive, from two studies), priors in grey.
 
     Parameters
     ----------
@@ -28,7 +28,8 @@ def posterior_plot(result, *, xlabel: str | None = None, width: float = 7.0, hei
         Anything with ``density(parameter, grid)``, ``prior_density(parameter, grid)``,
         the ``pred_ci_*`` and ``tau_ci_ub`` bounds and ``tau_prior``.
     xlabel : str, optional
-        Label of the effect axis (default: the analysis scale, e.g. "log RR").
+        Label of the effect axis (default: the analysis scale, e.g. "Log risk ratio": the
+        densities are drawn on it, not on the ratio scale).
 
     Returns
     -------
@@ -46,16 +47,22 @@ def posterior_plot(result, *, xlabel: str | None = None, width: float = 7.0, hei
     """
     fig = new_figure(width, height)
     mu_ax, tau_ax = fig.subplots(1, 2)
-    span = result.pred_ci_ub - result.pred_ci_lb
-    mu_grid = np.linspace(result.pred_ci_lb - MARGIN * span, result.pred_ci_ub + MARGIN * span, GRID_POINTS)
+    # one study has no predictive distribution for a reader (contract): mu's interval sets the axis
+    predictive = result.has_prediction_interval
+    lo, hi = (result.pred_ci_lb, result.pred_ci_ub) if predictive else (result.mu_ci_lb, result.mu_ci_ub)
+    span = hi - lo
+    mu_grid = np.linspace(lo - MARGIN * span, hi + MARGIN * span, GRID_POINTS)
     mu_ax.plot(mu_grid, result.density("mu", mu_grid), color=PALETTE["blue"], gid="mu-posterior",
                label="pooled effect μ")
-    mu_ax.plot(mu_grid, result.density("theta_new", mu_grid), color=PALETTE["blue"], linestyle="--",
-               gid="theta_new-posterior", label="new study")
+    if predictive:
+        mu_ax.plot(mu_grid, result.density("theta_new", mu_grid), color=PALETTE["blue"], linestyle="--",
+                   gid="theta_new-posterior", label="new study")
     mu_prior = result.prior_density("mu", mu_grid)
     if np.all(np.isfinite(mu_prior)):
         mu_ax.plot(mu_grid, mu_prior, color=PALETTE["grey"], gid="mu-prior", label="prior")
-    mu_ax.set_xlabel(xlabel or f"effect ({result.measure})", fontsize=fontsize)
+    scale = result.measure_scale
+    mu_ax.set_xlabel(xlabel or (scale.analysis_label if scale is not None else f"effect ({result.measure})"),
+                     fontsize=fontsize)
     mu_ax.set_ylabel("density", fontsize=fontsize)
     mu_ax.legend(fontsize=MIN_FONT_SIZE, frameon=False)
 
