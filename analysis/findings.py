@@ -24,7 +24,7 @@ from pandas.io.formats.style import Styler
 
 from analysis._errors import AnalysisError
 from analysis.contract import PooledResult
-from analysis.formatting import format_effect
+from analysis.formatting import format_effect, format_percent
 from analysis.grade import GradeAssessment, grade_outcome
 from analysis.plan import AnalysisPlan
 from analysis.protocol import WINDOW
@@ -123,10 +123,19 @@ def _controlled_row(plan: AnalysisPlan, studies: pd.DataFrame, key, words, windo
     rows = plan.controlled_rows(studies, window)
     if rows.empty:
         return _empty_row(key, words, follow_up, "No study counts responders in both arms at this time.")
-    return _comparison_row(plan, rows, key, words, follow_up, overrides, "responders")
+    return _comparison_row(plan, rows, key, words, follow_up, overrides, "responders",
+                           "more patients respond to ketamine than to the control")
 
 
-def _comparison_row(plan: AnalysisPlan, rows: pd.DataFrame, key, words, follow_up, overrides, events_word):
+def _probability(fit: PooledResult, threshold: float, event: str) -> list[str]:
+    """A posterior's probability statement for the Comments column (none for a frequentist fit)."""
+    return [f"Probability that {event}: {format_percent(fit.prob_above(threshold))}."] if fit.is_bayesian else []
+
+
+def _comparison_row(plan: AnalysisPlan, rows: pd.DataFrame, key, words, follow_up, overrides, events_word,
+                    above_null: str):
+    """A row comparing the arms of ``rows`` (one per sample) with the plan's comparison model;
+    ``above_null`` says in words what an effect above no difference means (for the probability)."""
     """A row comparing the arms of ``rows`` (one per sample) with the plan's comparison model."""
     fit = plan.compare(plan.comparisons(rows))
     natural = fit.natural()
@@ -135,6 +144,7 @@ def _comparison_row(plan: AnalysisPlan, rows: pd.DataFrame, key, words, follow_u
     comments = [] if fit.k > 1 else [
         "One trial: the Bayesian model widens the interval for the spread a next trial could show."
         if fit.is_bayesian else "One trial: a frequentist random-effects model can only repeat it."]
+    comments += _probability(fit, 0.0, above_null)
     if control == 0 and plan.measure != "RD":
         # a ratio times a control risk of 0 is 0 whatever the ratio: no absolute effect follows
         risks = [math.nan] * 3
@@ -169,7 +179,8 @@ def _response_rate_row(plan: AnalysisPlan, studies: pd.DataFrame, overrides, thr
         "response_rate", words, follow_up, fit.k, assessment.participants, "not estimable (no control arm)",
         nan, PER * natural.estimate, PER * natural.ci_lb, PER * natural.ci_ub, nan, nan, nan,
         assessment.certainty, _footnotes(assessment),
-        "Includes placebo response and natural fluctuation of pain.",
+        " ".join(["Includes placebo response and natural fluctuation of pain.",
+                  *_probability(fit, threshold, f"the response rate exceeds {format_percent(threshold)}")]),
     )
 
 
@@ -185,7 +196,8 @@ def _harms_row(plan: AnalysisPlan, studies: pd.DataFrame, key, words, outcome, o
         return _empty_row(key, words, "as reported",
                           f"No controlled study reports patients with {words.split(' (')[0].lower()} per arm.{detail}")
     rows = rows.sort_values(["cohort_id", "timepoint_hours"]).drop_duplicates("cohort_id")
-    return _comparison_row(plan, rows, key, words, "as reported", overrides, "patients with the event")
+    return _comparison_row(plan, rows, key, words, "as reported", overrides, "patients with the event",
+                           f"ketamine leads to more {words.split(' (')[0].lower()} than the control")
 
 
 def _empty_row(key, words, follow_up, comment) -> FindingsRow:

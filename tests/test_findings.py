@@ -93,3 +93,15 @@ def test_per_arm_harms_counts_get_a_row_with_absolute_effects(studies):
     harms = next(row for row in rows if row.key == "adverse_events")
     assert harms.studies == 1 and harms.relative.startswith("RR 2.00")
     assert harms.control_risk == pytest.approx(250.0) and harms.ketamine_risk == pytest.approx(500.0)
+
+
+def test_bayesian_rows_state_their_posterior_probabilities(studies, rows):
+    plan = AnalysisPlan()
+    rate = plan.response_rate(studies)
+    assert rows[0].comment.endswith(
+        f"Probability that the response rate exceeds 50%: {round(100 * rate.prob_above(0.5))}%.")
+    comparison = plan.controlled(studies).primary
+    assert (f"Probability that more patients respond to ketamine than to the control: "
+            f"{round(100 * comparison.prob_above(0.0))}%.") in rows[1].comment
+    frequentist = summary_of_findings(AnalysisPlan(proportion_model="GLMM", comparison_model="IV"), studies)
+    assert not any("Probability" in row.comment for row in frequentist)
