@@ -328,6 +328,27 @@ def test_tables_are_numbered_captioned_scoped_and_boxed(measured):
             assert table["boxRight"] <= f["innerWidth"] + 1, (name, width, table["caption"])
 
 
+def test_tables_of_many_columns_read_as_labelled_cards_on_a_phone(browser, report):
+    """At phone width each row of a stacked table is a card; each cell shows its column's header."""
+    script = """() => [...document.querySelectorAll("table.kfm-stack")].map(t => {
+        const cell = t.querySelector("tbody td[data-label]");
+        return {rowDisplay: getComputedStyle(t.querySelector("tbody tr")).display,
+                label: getComputedStyle(cell, "::before").content, header: cell.dataset.label,
+                headerHidden: t.tHead.getBoundingClientRect().height <= 1};
+    })"""
+    shown = {}
+    for width in (min(WIDTHS), max(WIDTHS)):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        shown[width] = _open(context, report / "01_evidence_overview.html", []).evaluate(script)
+        context.close()
+    assert shown[min(WIDTHS)], "no stacked table on page 01"
+    for card in shown[min(WIDTHS)]:
+        assert card["rowDisplay"] == "block" and card["headerHidden"]
+        assert card["label"] == f'"{card["header"]}"'
+    # on a wide screen the same tables are tables
+    assert all(t["rowDisplay"] == "table-row" and not t["headerHidden"] for t in shown[max(WIDTHS)])
+
+
 def test_figures_are_numbered_and_captioned(measured):
     pages_with_figures = 0
     for (name, width), f in _each(measured):

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import re
 
+from pathlib import Path
+
 import nbformat
+
+from analysis.report import layout
 
 from analysis.report.layout import (
     MISSING_ALT,
+    STACKED_TABLE_COLUMNS,
     STYLESHEET,
     WIDE_TABLE_COLUMNS,
     finish_body,
@@ -57,6 +62,26 @@ def test_coded_words_may_wrap_after_underscores_and_wide_tables_are_marked():
     assert 'class="kfm-wide"' in body
     narrow, _ = finish_body("<table><tr><td>a_b</td></tr></table>")
     assert "kfm-wide" not in narrow
+
+
+def _table(columns: int, header_rows: int = 1) -> str:
+    header = "".join(f"<th>Column {i}</th>" for i in range(columns))
+    cells = "".join(f"<td>{i}</td>" for i in range(columns))
+    return (f"<table><thead>{f'<tr>{header}</tr>' * header_rows}</thead>"
+            f"<tbody><tr>{cells}</tr><tr>{cells}</tr></tbody></table>")
+
+
+def test_tables_of_many_columns_become_labelled_cards_on_a_phone():
+    body, _ = finish_body(_table(STACKED_TABLE_COLUMNS))
+    assert "kfm-stack" in body
+    for i in range(STACKED_TABLE_COLUMNS):
+        assert body.count(f'<td data-label="Column {i}">{i}</td>') == 2
+    # few columns, a header of two rows, or merged cells: the table stays a table
+    assert "kfm-stack" not in finish_body(_table(STACKED_TABLE_COLUMNS - 1))[0]
+    assert "kfm-stack" not in finish_body(_table(STACKED_TABLE_COLUMNS, header_rows=2))[0]
+    merged = _table(STACKED_TABLE_COLUMNS).replace("<td>0</td>", '<td colspan="2">0</td>', 1)
+    assert "kfm-stack" not in finish_body(merged)[0]
+    assert "table.kfm-stack [data-label]::before" in (Path(layout.__file__).parent / "report.css").read_text()
 
 
 def test_figures_numbered_and_listed_with_their_caption():

@@ -32,6 +32,10 @@ MISSING_ALT = "figure without a description (display figures with analysis.plots
 #: Tables with more columns than this are printed in a smaller type (class ``kfm-wide``).
 WIDE_TABLE_COLUMNS = 8
 
+#: Tables with at least this many columns and one header row become a stack of cards on a
+#: phone (class ``kfm-stack``; each cell labelled with its column's header in ``data-label``).
+STACKED_TABLE_COLUMNS = 5
+
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -223,11 +227,33 @@ def _finish_table(soup, table, number, heading, part, parts, id_prefix, used_ids
     columns = max((len(row.find_all(["th", "td"])) for row in table.find_all("tr")), default=0)
     if columns > WIDE_TABLE_COLUMNS:
         table["class"] = [*table.get("class", []), "kfm-wide"]
+    if columns >= STACKED_TABLE_COLUMNS and _label_cells(table):
+        table["class"] = [*table.get("class", []), "kfm-stack"]
     if not (table.parent is not None and "kfm-table-scroll" in table.parent.get("class", [])):
         box = soup.new_tag("div", attrs={
             "class": "kfm-table-scroll", "role": "region", "tabindex": "0",
             "aria-labelledby": caption["id"]})
         table.wrap(box)
+
+
+def _label_cells(table) -> bool:
+    """Give each body cell its column's header (``data-label``), for the phone's card layout.
+
+    Only for a table with one header row and no merged cells; returns whether it was done.
+    """
+    header_rows = table.find("thead").find_all("tr") if table.find("thead") is not None else []
+    if len(header_rows) != 1 or table.find(attrs={"colspan": True}) or table.find(attrs={"rowspan": True}):
+        return False
+    labels = [cell.get_text(" ", strip=True) for cell in header_rows[0].find_all(["th", "td"])]
+    body = [row.find_all(["th", "td"], recursive=False) for row in table.find("tbody").find_all("tr")] \
+        if table.find("tbody") is not None else []
+    if not body or any(len(cells) != len(labels) for cells in body):
+        return False
+    for cells in body:
+        for cell, label in zip(cells, labels):
+            if label:
+                cell["data-label"] = label
+    return True
 
 
 def _allow_breaks_after_underscores(soup, table) -> None:
