@@ -21,7 +21,8 @@ import pytest
 
 from analysis.claims import check_claims
 from analysis.data import load_claims, load_studies
-from analysis.narrative import describe_claim_counts, describe_estimate
+from analysis.multiverse import multiverse
+from analysis.narrative import describe_claim_counts, describe_estimate, describe_multiverse
 from analysis.plan import AnalysisPlan
 from analysis.report import main
 
@@ -77,6 +78,7 @@ def _expected_sentences(plan: AnalysisPlan) -> dict[str, str]:
         "02_response_rates": describe_estimate(plan.response_rate(studies)),
         "03_controlled_trials": describe_estimate(plan.controlled(studies).primary),
         "06_claims_check": describe_claim_counts(check_claims(load_claims(), studies, plan).counts()),
+        "00_summary": describe_multiverse(multiverse(studies, "response_rate", plan=plan).summary()),
     }
 
 
