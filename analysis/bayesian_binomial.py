@@ -54,7 +54,7 @@ from analysis.bayesian import (
     tau_interval,
 )
 from analysis.formatting import format_number
-from analysis.proportions import _check_counts, _escalc_proportions, study_intervals
+from analysis.proportion_scales import check_counts, escalc_proportions, study_intervals
 
 #: Adaptive Gauss-Hermite nodes per study likelihood (lme4's nAGQ; the GLMM
 #: default is 7). 9 nodes keep the quadrature error of the posterior summaries
@@ -217,7 +217,7 @@ class BinomialPosterior:
 
     @classmethod
     def fit(cls, events, n, prior, mu_prior) -> BinomialPosterior:
-        yi, vi, _ = _escalc_proportions(events, n, "PLO")
+        yi, vi, _ = escalc_proportions(events, n, "PLO")
         pilot = NormalPosterior.fit(yi, vi, prior, mu_prior)
         scale = pilot.tau_quantile(0.5)
         if not np.isfinite(scale) or scale <= 0:
@@ -335,7 +335,7 @@ class BayesianProportionResult(PosteriorContract):
 
     def within_variances(self) -> np.ndarray:
         """escalc's PLO sampling variances of the samples (1/2 added where 0 or all events)."""
-        return _escalc_proportions(self.events, self.n, "PLO")[1]
+        return escalc_proportions(self.events, self.n, "PLO")[1]
 
     def _probability_text(self) -> str:
         return f"P(proportion > 50%) = {format_number(self.prob_above(0.5), 3)}"
@@ -464,7 +464,7 @@ def bayesian_proportions(
     confidence_level = check_confidence_level(confidence_level)
     prior = make_tau_prior(tau_prior, tau_prior_scale, outcome=tau_prior_outcome, comparison=tau_prior_comparison)
     mu_prior = check_mu_prior(mu_prior)
-    events, n, labels = _check_counts(events, n, labels)
+    events, n, labels = check_counts(events, n, labels)
     k = events.size
     check_proper(prior, mu_prior, k)
     if mu_prior is None and (np.all(events == 0) or np.all(events == n)):

@@ -93,7 +93,7 @@ from analysis.claim_rules import VERDICTS, Claimed
 from analysis.data import studies_dictionary
 from analysis.formatting import format_count, format_effect, format_percent
 from analysis.plan import AnalysisPlan
-from analysis.proportions import study_intervals
+from analysis.proportion_scales import study_intervals
 from analysis.protocol import PRIMARY_WINDOW, TIME_WINDOWS, WINDOW
 from analysis.selection import as_flag
 from analysis.tables import reader_table

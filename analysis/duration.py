@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from analysis._errors import AnalysisError, check_option
-from analysis.proportions import METHODS, ProportionResult, pool_proportions, study_intervals
+from analysis.proportion_scales import study_intervals
+from analysis.proportions import METHODS, ProportionResult, pool_proportions
 from analysis.protocol import TIME_WINDOWS, WINDOW
 
 CHOICES = ("latest", "earliest")

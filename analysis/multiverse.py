@@ -60,7 +60,7 @@ from analysis.bayesian import summarise_mixture
 from analysis.bayesian_binomial import BinomialPosterior
 from analysis.formatting import format_effect, format_interval, format_percent, plain
 from analysis.plan import CONTROLLED_MEASURES, AnalysisPlan
-from analysis.proportions import _back_transform, _escalc_proportions
+from analysis.proportion_scales import back_transform_proportion, escalc_proportions
 from analysis.protocol import TIME_WINDOWS, WINDOW
 from analysis.selection import DESIGN_SETS, select_designs
 from analysis.transforms import back_transform, measure_scale
@@ -584,9 +584,9 @@ class _Fitter:
         if self.outcome == "response_rate":
             rows, name = spec.rows, spec.model.name
             events, n = rows["ketamine_events"].to_numpy(int), rows["ketamine_n"].to_numpy(int)
-            yi, vi, _ = _escalc_proportions(events, n, name)
+            yi, vi, _ = escalc_proportions(events, n, name)
             n_harmonic = float(1.0 / np.mean(1.0 / n))
-            return yi, vi, lambda values: _back_transform(values, name, n_harmonic)
+            return yi, vi, lambda values: back_transform_proportion(values, name, n_harmonic)
         comparisons = self.comparisons(spec)
         return (comparisons["yi"].to_numpy(float), comparisons["vi"].to_numpy(float),
                 lambda values: back_transform(values, spec.measure))

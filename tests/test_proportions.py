@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from analysis import AnalysisError
-from analysis.proportions import pool_proportions, study_intervals
+from analysis.proportion_scales import study_intervals
+from analysis.proportions import pool_proportions
 
 REFERENCE = json.loads((Path(__file__).parent / "reference" / "proportions.json").read_text())
 
