@@ -278,3 +278,41 @@ def test_clean_html_escapes_what_is_not_table_markup():
         '<table><tr><td onclick="x()">A <iframe src="e"></iframe></td></tr></table>')
     assert cleaned == ('<table><tbody><tr><td>A &lt;iframe src="e"&gt;&lt;/iframe&gt;</td></tr>'
                        "</tbody></table>")
+
+
+# ------------------------------------------------------------------ kernel start-up
+
+
+def _flaky(failures: list[Exception]):
+    """A stand-in for one notebook's execution that raises ``failures`` in turn, then succeeds."""
+    calls = []
+
+    def execute():
+        calls.append(len(calls))
+        if len(calls) <= len(failures):
+            raise failures[len(calls) - 1]
+        return "executed"
+
+    return execute, calls
+
+
+def test_a_kernel_that_never_started_is_started_again():
+    """Two kernels started at once can pick the same port and die before they start
+    (jupyter_client); no cell has run, so the build starts the kernel again."""
+    from analysis.report.execution import _KERNEL_NOT_STARTED, _execute_with_kernel_restarts
+
+    execute, calls = _flaky([RuntimeError(_KERNEL_NOT_STARTED)])
+    assert _execute_with_kernel_restarts(execute) == "executed" and len(calls) == 2
+
+
+def test_a_kernel_that_failed_after_starting_is_not_retried():
+    from analysis.report.execution import KERNEL_START_ATTEMPTS, _KERNEL_NOT_STARTED, _execute_with_kernel_restarts
+
+    execute, calls = _flaky([RuntimeError("Kernel died")])
+    with pytest.raises(RuntimeError, match="Kernel died"):
+        _execute_with_kernel_restarts(execute)
+    assert len(calls) == 1
+    execute, calls = _flaky([RuntimeError(_KERNEL_NOT_STARTED)] * KERNEL_START_ATTEMPTS)
+    with pytest.raises(RuntimeError, match="kernel_info"):
+        _execute_with_kernel_restarts(execute)
+    assert len(calls) == KERNEL_START_ATTEMPTS

@@ -38,6 +38,26 @@ def _read_notebook(path: Path | str):
     return nbformat.read(str(path), as_version=4)
 
 
+#: How a kernel that never started shows itself (jupyter_client); e.g. two kernels started at
+#: the same moment picked the same free port ("ZMQError: Address already in use").
+_KERNEL_NOT_STARTED = "Kernel died before replying to kernel_info"
+
+#: Starts of a notebook's kernel tried before the build gives up (no cell has run before it).
+KERNEL_START_ATTEMPTS = 3
+
+
+def _execute_with_kernel_restarts(execute, attempts: int = KERNEL_START_ATTEMPTS):
+    """Run ``execute()``; when its kernel dies before it starts, start it again (at most
+    ``attempts`` times). A kernel that started and then failed is never retried."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return execute()
+        except RuntimeError as error:
+            if _KERNEL_NOT_STARTED not in str(error) or attempt == attempts:
+                raise
+            time.sleep(0.5 * attempt)
+
+
 def _execute_and_render(job: dict) -> NotebookRun:
     """Worker: execute one notebook with papermill, then render its page (own process)."""
     import nbformat
@@ -49,7 +69,7 @@ def _execute_and_render(job: dict) -> NotebookRun:
     stderr_log = executed.with_suffix(".stderr.txt")
     try:
         with _kernel_stderr_to(stderr_log):
-            papermill.execute_notebook(
+            _execute_with_kernel_restarts(lambda: papermill.execute_notebook(
                 str(source),
                 str(executed),
                 parameters=job["parameters"],
@@ -60,7 +80,7 @@ def _execute_and_render(job: dict) -> NotebookRun:
                 request_save_on_cell_execute=False,
                 start_timeout=KERNEL_START_TIMEOUT_SECONDS,
                 execution_timeout=CELL_TIMEOUT_SECONDS,
-            )
+            ))
     except papermill.PapermillExecutionError as exc:
         raise BuildError(
             f"{source.stem}: {_cell_name(executed, exc.cell_index)} raised "
