@@ -193,9 +193,9 @@ class PooledResult:
             lines += ["", f"{natural.label}: {natural.format(natural.estimate)} ({level} {self.interval_name} "
                           f"{natural.interval_text()})"]
             if self.has_prediction_interval:
-                lines.append(f"{level} prediction interval: {natural.interval_text(prediction=True)}")
+                lines.append(f"{level} {self.prediction_interval_name}: {natural.interval_text(prediction=True)}")
         elif self.has_prediction_interval:
-            lines.append(f"  {level} prediction interval {format_number(self.pi_lb, 4)} to "
+            lines.append(f"  {level} {self.prediction_interval_name} {format_number(self.pi_lb, 4)} to "
                          f"{format_number(self.pi_ub, 4)}")
         if self.notes:
             lines += ["", "Notes:"] + [f"- {note}" for note in self.notes]

@@ -304,3 +304,12 @@ def test_prior_sensitivity_rows_are_refits():
     assert (row.estimate, row.ci_ub, row.prob_above) == (hn1.estimate, hn1.ci_ub, hn1.prob_above(0.0))
     rates = prior_sensitivity(bayesian_proportions(EVENTS, SIZES), threshold=0.5).set_index("prior")
     assert rates.loc["half-normal 0.5", "prob_above"] == bayesian_proportions(EVENTS, SIZES).prob_above(0.5)
+
+
+def test_the_printed_summary_names_the_posterior_predictive_interval():
+    from analysis.proportions import pool_proportions
+
+    events, n = [8, 17, 13], [12, 29, 34]
+    bayesian = pool_proportions(events, n, method="BAYES", tau_prior_scale=1.0).summary()
+    assert "95% posterior predictive interval: " in bayesian and "95% prediction interval" not in bayesian
+    assert "95% prediction interval: " in pool_proportions(events, n).summary()
