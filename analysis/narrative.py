@@ -290,7 +290,7 @@ def describe_models(primary, sensitivity: Sequence = ()) -> str:
     """
     _check_result(primary)
     text = f"Primary analysis: the {primary.model_description}"
-    if describe_calibration(primary):
+    if _calibration(primary) is not None:
         text += (", the headline model for few studies of the protocol amendment (data/README.md), chosen "
                  "because its intervals came closest to calibrated in simulations shaped like this evidence")
     others = list(dict.fromkeys(fit.model_description for fit in sensitivity
@@ -301,6 +301,16 @@ def describe_models(primary, sensitivity: Sequence = ()) -> str:
 
 
 # ----------------------------------------------------------------- caveats
+
+
+def _calibration(result):
+    """The amendment's calibration record of ``result``'s model, or None when there is none."""
+    if not result.is_bayesian or result.confidence_level != 0.95:
+        return None
+    calibration = CALIBRATION.get(result.measure)
+    if calibration is None or (result.tau_prior.name, result.tau_prior.scale) != calibration.prior:
+        return None
+    return calibration
 
 
 def describe_calibration(result) -> str:
@@ -315,19 +325,16 @@ def describe_calibration(result) -> str:
     >>> describe_calibration(pool_proportions([8, 17], [12, 29], method="BAYES", tau_prior_scale=1.0))
     "Calibration: in simulations shaped like this evidence (README, Calibration), this model's 95% credible intervals covered the truth in at least 91% of runs and its posterior predictive intervals in at least 91%: they fall short of 95% when samples differ widely (a between-study SD of 1 on the logit scale); no model tested did better."
     """
-    if not result.is_bayesian:
-        return ""
-    calibration = CALIBRATION["proportion" if result.natural().is_proportion else "comparison"]
-    if (result.tau_prior.name, result.tau_prior.scale) != calibration.prior or result.confidence_level != 0.95:
+    calibration = _calibration(result)
+    if calibration is None:
         return ""
     found = (f"Calibration: in simulations shaped like this evidence (README, Calibration), this model's 95% "
              f"credible intervals covered the truth in at least {format_percent(calibration.interval)} of runs")
     if result.has_prediction_interval:
         found += f" and its posterior predictive intervals in at least {format_percent(calibration.prediction)}"
     if calibration.shortfall:
-        return f"{found}: they fall short of 95% {calibration.shortfall}; no model tested did better."
+        return f"{found}: they fall short of 95% {calibration.shortfall}."
     return f"{found}: they are calibrated at this evidence's size."
-
 
 
 def _check_data(result, data: pd.DataFrame | None) -> pd.DataFrame | None:

@@ -23,7 +23,6 @@ INTERVALS = ("clopper-pearson", "wilson")
 #: PFT and PAS need none (escalc's default ``add`` is 0 for them).
 ZERO_CELL_ADD = 0.5
 
-
 #: Largest sample size accepted: beyond this a count is a data-entry mistake, not a study.
 MAX_SAMPLE_SIZE = 10**9
 

@@ -277,7 +277,8 @@ def test_calibration_is_stated_only_for_the_calibrated_headline_models():
         "Calibration: in simulations shaped like this evidence (README, Calibration), this model's 95% credible "
         "intervals covered the truth in at least 96% of runs: they are calibrated at this evidence's size.")
     assert "posterior predictive intervals in at least 96%" in describe_calibration(two)
-    # another prior, another level, or a frequentist model: no such record, no sentence
+    # another prior, another level, a measure not simulated, or a frequentist model: no sentence
     assert describe_calibration(bayesian_meta_analysis([0.98], [0.29], measure="RR", tau_prior_scale=0.5)) == ""
+    assert describe_calibration(bayesian_meta_analysis([0.98], [0.29], measure="OR", tau_prior_scale=1.0)) == ""
     assert describe_calibration(two.refit(confidence_level=0.9)) == ""
     assert describe_calibration(pool_proportions([8, 17], [12, 29])) == ""

@@ -189,7 +189,7 @@ def forest_plot(results, *, data: pd.DataFrame | None = None,
         if _has_subtotal(name, fits):
             rows.extend(_pooled_rows(fits, frames, scale, digits,
                                      prediction and subgroups is None, heterogeneity,
-                                     prefix="Subtotal: " if name is not None else "",
+                                     subtotal=name is not None,
                                      weight_text=subtotal_weight, n_weight=n_weight,
                                      highlight=name is None))
         if name is not None:
@@ -197,7 +197,7 @@ def forest_plot(results, *, data: pd.DataFrame | None = None,
     if subgroups is not None and overall:
         frames = [_frame(fit) for fit in overall]
         rows.extend(_pooled_rows(overall, frames, scale, digits, prediction, heterogeneity,
-                                 prefix="", weight_text=(100.0 if overall_weights is not None
+                                 subtotal=False, weight_text=(100.0 if overall_weights is not None
                                                          else None),
                                  n_weight=n_weight, highlight=True))
     if subgroup_test is not None and heterogeneity:
@@ -311,7 +311,7 @@ def _interval_text(row: Row, digits: int) -> str:
 
 
 def _pooled_rows(fits, frames, scale: AxisScale, digits, prediction, heterogeneity, *,
-                 prefix, weight_text, n_weight, highlight) -> list[Row]:
+                 subtotal, weight_text, n_weight, highlight) -> list[Row]:
     rows = []
     prediction_drawn = False
     for j, (fit, frame) in enumerate(zip(fits, frames)):
@@ -320,7 +320,7 @@ def _pooled_rows(fits, frames, scale: AxisScale, digits, prediction, heterogenei
             continue
         p = pooled.iloc[0]
         # RevMan's "Subtotal": the model is named in the overall row (and here only when several are drawn)
-        label = prefix.rstrip(": ") if prefix and len(fits) == 1 else prefix + str(p["label"])
+        label = str(p["label"]) if not subtotal else "Subtotal" if len(fits) == 1 else f"Subtotal: {p['label']}"
         row = Row("pooled", label=label, bold=highlight and j == 0)
         row.estimate, row.ci_lb, row.ci_ub = scale([p["estimate"], p["ci_lb"], p["ci_ub"]])
         row.cells["estimate"] = _interval_text(row, digits)
