@@ -160,3 +160,16 @@ def test_the_index_harms_note_and_the_harms_table_count_the_same_studies(evidenc
     table = harms(included).data
     describing = table[table["Adverse events (as reported)"] != "not reported"]
     assert f" {len(describing)} studies describe adverse events in words only" in rows["adverse_events"].comment
+
+
+def test_the_evidence_sentence_counts_the_same_reports_under_exclude(evidence):
+    """Issue 23: with -p exclude the index said '12 studies ... (14 reports)' and then
+    '... of the 13 reports': every count is the review's; the left-out report is named."""
+    counts = evidence.counts()
+    left_out = evidence.included().drop_duplicates("study_id").iloc[0]
+    plan = AnalysisPlan(exclude=[left_out["study_id"]])
+    sentence = describe_evidence_base(evidence, plan.included(evidence.studies))
+    assert f"({counts.reports} reports)" in sentence
+    assert f"of the {counts.reports} reports of included studies" in sentence
+    assert sentence.endswith(f"leave out 1 of these reports from every analysis: {left_out['study_label']}.")
+    assert "leave out" not in describe_evidence_base(evidence, evidence.studies)
