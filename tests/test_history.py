@@ -17,7 +17,8 @@ import nbformat
 import pytest
 
 from analysis._errors import AnalysisError
-from analysis.data import validate
+from analysis.data import load_studies, validate
+from analysis.plan import AnalysisPlan
 from analysis.report import build_report, data_version, history
 from analysis.report.history import Changes, Headline, Snapshot
 
@@ -97,9 +98,15 @@ def test_snapshot_records_the_headline_numbers_of_the_committed_data(snapshots):
     rate = before.headlines["response_rate"]
     assert rate.ci_lb < rate.estimate < rate.ci_ub and rate.k == len(before.pooled)
     rr = before.headlines["controlled_rr"]
-    assert rr.k == 1 and rr.ci_lb < rr.estimate < rr.ci_ub
-    # Noppers 2011 at 15 min is the only controlled row: 8/12 vs 3/12, RR = 8/3.
-    assert rr.estimate == pytest.approx(8 / 3, rel=1e-12)
+    plan = AnalysisPlan()
+    studies = load_studies(ROOT / "data" / "studies.csv")
+    assert rr.k == len(plan.controlled_rows(studies)) and rr.ci_lb < rr.estimate < rr.ci_ub
+    # the plan's own result, with its model and interval named as the plan has them
+    primary = plan.controlled(studies).primary
+    assert rr.estimate == pytest.approx(primary.natural().estimate, rel=1e-12)
+    assert rr.model == f"{primary.natural().label}; {primary.model_label}, ≤ 4 h"
+    assert rr.interval == f"95% {primary.interval_name}"
+    assert rate.model == f"{plan.response_rate(studies).model_label}, ≤ 4 h"
     assert set(before.verdicts) == {r["claim_id"] for r in _read(ROOT / "data" / "claims.csv")[1]}
 
 
@@ -112,7 +119,7 @@ def test_a_new_trial_is_reported_as_added_and_the_estimates_move(snapshots):
     moved = {key: (old, new) for key, old, new in changes.moved}
     assert set(moved) == {"response_rate", "controlled_rr"}
     assert moved["response_rate"][1].k == moved["response_rate"][0].k + 1
-    assert moved["controlled_rr"][1].k == 2
+    assert moved["controlled_rr"][1].k == moved["controlled_rr"][0].k + 1
     # 15/20 responders pull the pooled rate up.
     assert moved["response_rate"][1].estimate > moved["response_rate"][0].estimate
 
@@ -133,7 +140,7 @@ def test_identical_data_versions_report_no_change(snapshots):
 
 def _snap(version, verdicts, estimate=0.5, studies=None):
     return Snapshot(version, "2026-01-01 10:00 UTC", "abc", studies or {"s1": "Study 1"}, ("s1",),
-                    {"response_rate": Headline(estimate, estimate - 0.1, estimate + 0.1, 1),
+                    {"response_rate": Headline(estimate, estimate - 0.1, estimate + 0.1, 1, "GLMM, ≤ 4 h"),
                      "controlled_rr": Headline(math.nan, math.nan, math.nan, 0)}, verdicts)
 
 
@@ -157,6 +164,18 @@ def test_noise_below_the_tolerance_is_not_a_move():
     moved = _snap("sha256:new", {}, estimate=0.51)
     ((key, before, after),) = history.compare(old, moved).moved
     assert key == "response_rate" and (before.estimate, after.estimate) == (0.5, 0.51)
+
+
+def test_moved_numbers_are_labelled_with_the_plan_model_and_interval():
+    """Issue 23: the Bayesian headline was labelled 'GLMM ... 95 % CI' from a fixed table."""
+    old = _snap("sha256:old", {}, estimate=0.5)
+    new = _snap("sha256:new", {}, estimate=0.6)
+    new.headlines["response_rate"] = Headline(0.6, 0.4, 0.8, 2, "Bayesian binomial-normal (half-normal 1), ≤ 4 h",
+                                              "95% CrI")
+    page = history.render_changes(history.compare(old, new))
+    assert ("Pooled response rate in ketamine arms (Bayesian binomial-normal (half-normal 1), ≤ 4 h): "
+            "0.5 (95% CI 0.4 to 0.6; k = 1; GLMM, ≤ 4 h) &rarr; 0.6 (95% CrI 0.4 to 0.8; k = 2)") in page
+    assert "REML" not in page and "Hartung" not in page
 
 
 def test_rendered_changes_escape_labels_from_the_data():
@@ -219,7 +238,9 @@ def test_rebuilding_after_a_new_trial_says_what_changed_on_the_index(two_version
     index = (output / "index.html").read_text(encoding="utf-8")
     assert "Study added: Synthetic &lt;b&gt;2030&lt;/b&gt; (synthetic2030)" in index
     assert "Now in the pooled analyses: synthetic2030" in index
-    assert "Pooled response rate in ketamine arms" in index
+    assert "Pooled response rate in ketamine arms (Bayesian binomial-normal" in index
+    # near the top: before the headline findings
+    assert index.index("What changed since the previous data version") < index.index("Headline findings")
     saved = json.loads((output / history.HISTORY_FILE).read_text(encoding="utf-8"))
     assert [e["data_version"] for e in saved["entries"]] == [data_version(before), data_version(after)]
 
