@@ -29,22 +29,24 @@ from analysis.data import (
     Problem,
     validate,
 )
+from analysis.data._records import _display
 
 
-def _data_tables() -> list[Path]:
-    """Every table in data/ (dictionaries excluded): studies first, provenance last."""
-    tables = [p for p in sorted(DATA_DIR.glob("*.csv"))
+def _data_tables(folder: Path) -> list[Path]:
+    """Every table in ``folder`` (dictionaries excluded): studies first, provenance last."""
+    tables = [p for p in sorted(folder.glob("*.csv"))
               if not p.name.endswith(".dictionary.csv")]
     return sorted(tables, key=lambda p: (p.name != "studies.csv", p.name == "provenance.csv"))
 
 
 def _command_validate(args: argparse.Namespace) -> int:
+    folder = DATA_DIR if args.data is None else Path(args.data)
     if args.file is not None:
         paths = [Path(args.file)]
     else:
-        paths = _data_tables()
+        paths = _data_tables(folder)
         if not paths:
-            print(f"error: no tables found in {DATA_DIR.name}/", file=sys.stderr)
+            print(f"error: no tables found in {_display(folder)}/", file=sys.stderr)
             return 1
     if args.dictionary is not None and not Path(args.dictionary).is_file():
         print(f"error: {args.dictionary}: dictionary file not found", file=sys.stderr)
@@ -66,6 +68,14 @@ def _command_validate(args: argparse.Namespace) -> int:
             print(f"error: {path}: {error.strerror}", file=sys.stderr)
             return 1
         print(summary)
+    if args.file is None and not problems:
+        # the review as a whole, as the report build checks it: PRISMA counts, references
+        from analysis.evidence_base import check_data_folder
+
+        problems = check_data_folder(folder)
+        if not problems:
+            print(f"{_display(folder)}: the PRISMA counts agree with the data, and every report "
+                  "has a reference")
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)
@@ -123,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("file", nargs="?", metavar="FILE", help="a CSV table")
     check.add_argument("--dictionary", metavar="PATH",
                        help="the dictionary to use instead of X.dictionary.csv beside FILE")
+    check.add_argument("--data", metavar="DIR",
+                       help="the data folder to check (default: data/ of the repository)")
     check.set_defaults(handler=_command_validate)
     snapshot = commands.add_parser(
         "snapshot-claims", help="record the claim verdicts on the committed data for review",

@@ -46,9 +46,11 @@ import pandas as pd
 from analysis.data._cells import _check_cells, _check_header, _sorted, _typed
 from analysis.data._csv import _Raw, _read_csv
 from analysis.data._links import _check_links
+from analysis.data._rules import check_rows
 from analysis.data._records import (
     COLUMN_TYPES,
     DATA_DIR,
+    FILL_MARKER,
     PROVENANCE_KEY,
     PROVENANCE_STATUSES,
     ColumnSpec,
@@ -65,6 +67,7 @@ from analysis.data.dictionary import dictionary_path_for, load_dictionary
 __all__ = [
     "COLUMN_TYPES",
     "DATA_DIR",
+    "FILL_MARKER",
     "ColumnSpec",
     "DataDictionary",
     "DataValidationError",
@@ -108,8 +111,32 @@ def _validate_raw(path: Path, dictionary_path: Path | None,
     problems = raw.problems + _check_header(raw, dictionary)
     problems += _check_cells(raw, dictionary,
                              key=(dictionary.key,) if key is None else tuple(key))
-    problems += _check_links(raw, path)
+    problems += _check_links(raw, path) + check_rows(raw)
+    problems = _marked_to_fill(raw, problems)
     return raw, dictionary, _sorted(problems, {raw.file: raw.header})
+
+
+def _marked_to_fill(raw: _Raw, problems: list[Problem]) -> list[Problem]:
+    """One message per row for the cells ``python -m analysis new-study`` marked to fill.
+
+    Other rules say nothing about a marked cell: its value is not one yet.
+    """
+    marked: dict[int, list[str]] = {}
+    for column, cells in raw.columns.items():
+        for line, cell in zip(raw.lines, cells):
+            if cell == FILL_MARKER:
+                marked.setdefault(line, []).append(column)
+    if not marked:
+        return problems
+    kept = [p for p in problems
+            if not (p.file == raw.file and p.column in marked.get(p.line, ()))]
+    order = {name: i for i, name in enumerate(raw.header)}
+    for line, columns in marked.items():
+        columns.sort(key=order.get)
+        kept.append(Problem(raw.file, line, None, None,
+                            f"{len(columns)} cell{'s' if len(columns) != 1 else ''} still marked "
+                            f"{FILL_MARKER}: {', '.join(columns)}"))
+    return kept
 
 
 def load_table(path: str | Path, dictionary_path: str | Path | None = None, *,
@@ -181,12 +208,12 @@ def _check_provenance(table: _Raw, dictionary: DataDictionary,
     row_of = {k: i for i, k in reversed(list(enumerate(keys)))}
     have = set()
     status_counts: Counter[str] = Counter()
+    unknown: dict[str, list[int]] = {}  # row_id -> provenance lines naming it
     for j, line in enumerate(provenance.lines):
         row_id, column, status = prov["row_id"][j], prov["column"][j], prov["status"][j]
         if row_id not in row_of:
             if row_id != "":
-                problems.append(Problem(provenance.file, line, "row_id", row_id,
-                                        f"no row with this {key} in {table.file}"))
+                unknown.setdefault(row_id, []).append(line)
             continue
         if column not in dictionary:
             if column != "":
@@ -218,6 +245,7 @@ def _check_provenance(table: _Raw, dictionary: DataDictionary,
                 reason = " (the reason it is empty)" if needed_field == "note" else ""
                 problems.append(Problem(provenance.file, line, needed_field, "",
                                         f"required when status is {status}{reason}"))
+    problems += _unknown_row_problems(unknown, table, provenance.file, key)
     covered = 0
     for i, row_id in enumerate(keys):
         if row_id == "":
@@ -239,6 +267,30 @@ def _check_provenance(table: _Raw, dictionary: DataDictionary,
     return problems, coverage
 
 
+def _unknown_row_problems(unknown: dict[str, list[int]], table: _Raw, file: str,
+                          key: str) -> list[Problem]:
+    """One message per row_id that provenance names and the table lacks (one cause: a row
+    renamed or deleted), with a hint when the table repeats a key (a row_id typed over)."""
+    counts = Counter(table.columns.get(key, []))
+    repeated = [(k, [line for line, v in zip(table.lines, table.columns[key]) if v == k][1])
+                for k, n in counts.items() if n > 1 and k != ""]
+    hint = "".join(f"; {table.file}:{line} repeats {key} {k!r}: was this row's {key} typed over?"
+                   for k, line in repeated)
+    problems = []
+    for row_id, lines in unknown.items():
+        more = (f"; and {len(lines) - 1} more row{'s' if len(lines) > 2 else ''} that refer to it"
+                if len(lines) > 1 else "")
+        problems.append(Problem(file, lines[0], "row_id", row_id,
+                                f"no row with this {key} in {table.file}{more}{hint}"))
+    return problems
+
+
+def _structure_broken(raw: _Raw, problems: Sequence[Problem]) -> bool:
+    """Rows were left out or the header is wrong: cross-checks would list only knock-ons."""
+    return raw.dropped > 0 or any(p.file == raw.file and p.line == 1 and p.column is not None
+                                  for p in problems)
+
+
 def _studies_with_provenance(path: Path, provenance_path: Path | None
                              ) -> tuple[pd.DataFrame, ValidationSummary]:
     raw, dictionary, problems = _validate_raw(path, None, None)
@@ -254,7 +306,12 @@ def _studies_with_provenance(path: Path, provenance_path: Path | None
             prov_raw, prov_dictionary, prov_problems = _validate_raw(
                 provenance_path, None, PROVENANCE_KEY)
             problems += prov_problems
-            if raw is not None and prov_raw is not None and all(
+            if raw is not None and prov_raw is not None and (
+                    _structure_broken(raw, problems) or _structure_broken(prov_raw, prov_problems)):
+                problems.append(Problem(prov_raw.file, 1, None, None,
+                                        f"provenance coverage of {raw.file} not checked until "
+                                        "the problems with the columns or rows above are fixed"))
+            elif raw is not None and prov_raw is not None and all(
                     c in prov_raw.columns for c in ("row_id", "column", "status")):
                 more, coverage = _check_provenance(raw, dictionary, prov_raw)
                 problems = _sorted(problems + more, {raw.file: raw.header,
