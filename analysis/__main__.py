@@ -1,9 +1,16 @@
-"""Command line: ``python -m analysis validate [FILE]`` and ``python -m analysis report``.
+"""Command line: ``python -m analysis validate [FILE]``, ``new-study``, ``report``, ``pdf``.
 
 ``validate`` checks a table against the data dictionary beside it (``X.dictionary.csv``)
 and prints a one-line summary per file; with no FILE it checks every table in ``data/``
 (the studies table together with its provenance). Problems go to standard error, one per
 line, and the exit status is 1; there is never a traceback for bad data.
+
+With no FILE it also checks the data folder as a whole, as the report build does: the PRISMA
+counts against the data and a reference for every report (``--data DIR`` checks another
+folder, e.g. a copy).
+
+``new-study ID [--like STUDY_ID]`` adds a new study's skeleton to ``data/`` (the one command
+that writes there; ``analysis.data.new_study``) and prints the curator's checklist.
 
 ``report`` hands its arguments to ``analysis.report.main``, ``pdf`` to
 ``analysis.report.pdf.main`` (one PDF of the built report, printed by headless Chromium).
@@ -86,6 +93,19 @@ def _command_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_new_study(args: argparse.Namespace) -> int:
+    from analysis._errors import AnalysisError
+    from analysis.data.new_study import new_study
+
+    try:
+        added = new_study(args.study_id, args.like, args.data)
+    except AnalysisError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(added.checklist())
+    return 0
+
+
 def _hand_over(module: str, what: str, args: Sequence[str]) -> int:
     """Run ``module.main(args)``; a module that cannot be imported is one error line."""
     try:
@@ -136,6 +156,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("--data", metavar="DIR",
                        help="the data folder to check (default: data/ of the repository)")
     check.set_defaults(handler=_command_validate)
+    start = commands.add_parser(
+        "new-study", help="start a new study in data/: rows, provenance, reference, screening "
+                          "(cells to fill marked TO_FILL) and a checklist",
+        description="Add a new study's rows to data/studies.csv (the shape of --like's rows, or one "
+                    "blank row), a provenance record per sourced cell, its reference and its "
+                    "screening decision, every value to take from the paper marked TO_FILL; print "
+                    "what to do next. The only command that writes to data/.")
+    start.add_argument("study_id", metavar="ID", help="the new study_id, e.g. smith2026")
+    start.add_argument("--like", metavar="STUDY_ID",
+                       help="an existing study whose rows (outcomes, time points) to copy in shape")
+    start.add_argument("--data", metavar="DIR",
+                       help="the data folder to write to (default: data/ of the repository)")
+    start.set_defaults(handler=_command_new_study)
     snapshot = commands.add_parser(
         "snapshot-claims", help="record the claim verdicts on the committed data for review",
         description="Write tests/snapshots/claim_verdicts.csv and print what changed.")

@@ -131,11 +131,18 @@ def _marked_to_fill(raw: _Raw, problems: list[Problem]) -> list[Problem]:
     kept = [p for p in problems
             if not (p.file == raw.file and p.column in marked.get(p.line, ()))]
     order = {name: i for i, name in enumerate(raw.header)}
-    for line, columns in marked.items():
+    runs: list[tuple[list[int], list[str]]] = []  # consecutive rows marked in the same columns
+    for line, columns in sorted(marked.items()):
         columns.sort(key=order.get)
-        kept.append(Problem(raw.file, line, None, None,
-                            f"{len(columns)} cell{'s' if len(columns) != 1 else ''} still marked "
-                            f"{FILL_MARKER}: {', '.join(columns)}"))
+        if runs and runs[-1][1] == columns and raw.lines.index(line) == raw.lines.index(runs[-1][0][-1]) + 1:
+            runs[-1][0].append(line)
+        else:
+            runs.append(([line], columns))
+    for lines, columns in runs:
+        cells = f"{len(columns)} cell{'s' if len(columns) != 1 else ''}"
+        rows = f"rows {lines[0]} to {lines[-1]} ({len(lines)} rows): {cells} each" if len(lines) > 1 else cells
+        kept.append(Problem(raw.file, lines[0], None, None,
+                            f"{rows} still marked {FILL_MARKER}: {', '.join(columns)}"))
     return kept
 
 
