@@ -4,9 +4,9 @@
 - A table with ``source`` and ``quote`` columns: a ``source`` written as a relative path
   (``data/search.md``; not a web address or ``doi:...``) must be a file of this repository,
   and the row's ``quote`` must be in it
-  verbatim (whitespace collapsed, as the data README says quotes are stored). The path is
-  read beside the table's folder first (``data/search.md`` next to a copy of ``data/``), then in
-  this repository.
+  verbatim (whitespace collapsed, as the data README says quotes are stored). A path in
+  ``data/`` is read in the table's own folder when it is there (a copy of ``data/`` quotes its
+  own ``search.md``), else in this repository.
 - A table with a ``study_id`` column, other than ``studies.csv`` itself, whose folder holds a
   ``studies.csv``: every ``study_id`` it names must be a ``study_id`` there.
 """
@@ -39,12 +39,14 @@ def _check_quotes(raw: _Raw, table: Path) -> list[Problem]:
     if "source" not in raw.columns or "quote" not in raw.columns:
         return []
     problems = []
-    # 'data/search.md' beside a copy of data/ is the copy's own (a curator's work in progress)
-    roots = (table.resolve().parent.parent, REPO_ROOT)
+    folder = table.resolve().parent
     for line, source, quote in zip(raw.lines, raw.columns["source"], raw.columns["quote"]):
         if not _PATH.fullmatch(source):
             continue
-        path = next((root / source for root in roots if (root / source).is_file()), REPO_ROOT / source)
+        # 'data/search.md' is the one beside the table: a copy of data/ quotes its own
+        top, _, rest = source.partition("/")
+        beside = folder / rest
+        path = beside if top == "data" and beside.is_file() else REPO_ROOT / source
         if not path.is_file():
             problems.append(Problem(raw.file, line, "source", source,
                                     "no such file in the repository"))
