@@ -33,9 +33,9 @@ test: $(STAMP)
 validate: $(STAMP)
 	$(PY) -m analysis validate
 
-# After adding a trial: record the claim verdicts for review (tests/snapshots/claim_verdicts.csv).
+# After adding a trial: record the claim verdicts and headline numbers for review (tests/snapshots/).
 snapshot: $(STAMP)
-	$(PY) -m analysis snapshot-claims
+	$(PY) -m analysis snapshot
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks

@@ -15,9 +15,10 @@ that writes there; ``analysis.data.new_study``) and prints the curator's checkli
 ``report`` hands its arguments to ``analysis.report.main``, ``pdf`` to
 ``analysis.report.pdf.main`` (one PDF of the built report, printed by headless Chromium).
 
-``snapshot-claims`` writes the verdicts of every claim on the committed data to
-``tests/snapshots/claim_verdicts.csv``: run it after adding a trial, review the
-differences it prints, and commit the file with the data.
+``snapshot`` (alias ``snapshot-claims``) writes the reviewed expectations of the data to
+``tests/snapshots/`` (``analysis.snapshots``: claim verdicts and headline numbers): run it after
+adding a trial, review the differences it prints (verdict changes first), and commit the files
+with the data.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import pandas as pd
 
 from analysis.data import (
     DATA_DIR,
@@ -122,17 +122,15 @@ def _command_report(args: Sequence[str]) -> int:
     return _hand_over("analysis.report", "the report builder", args)
 
 
-def _command_snapshot_claims(args: argparse.Namespace) -> int:
-    from analysis.claims import SNAPSHOT_PATH, check_claims, snapshot_differences
-    from analysis.data import load_claims, load_studies
+def _command_snapshot(args: argparse.Namespace) -> int:
+    from analysis._errors import AnalysisError
+    from analysis.snapshots import write_snapshots
 
-    found = check_claims(load_claims(), load_studies()).snapshot()
-    if SNAPSHOT_PATH.exists():
-        changes = snapshot_differences(pd.read_csv(SNAPSHOT_PATH, dtype=str, keep_default_na=False), found)
-        print("\n".join(changes) if changes else "no verdict changed")
-    SNAPSHOT_PATH.parent.mkdir(parents=True, exist_ok=True)
-    found.to_csv(SNAPSHOT_PATH, index=False)
-    print(f"wrote {SNAPSHOT_PATH.relative_to(SNAPSHOT_PATH.parents[2])} ({len(found)} claims)")
+    try:
+        print("\n".join(write_snapshots(args.data)))
+    except AnalysisError as error:  # bad data: the first line says which file
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -170,9 +168,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="the data folder to write to (default: data/ of the repository)")
     start.set_defaults(handler=_command_new_study)
     snapshot = commands.add_parser(
-        "snapshot-claims", help="record the claim verdicts on the committed data for review",
-        description="Write tests/snapshots/claim_verdicts.csv and print what changed.")
-    snapshot.set_defaults(handler=_command_snapshot_claims)
+        "snapshot", aliases=["snapshot-claims"],
+        help="record the claim verdicts and headline numbers of the data for review",
+        description="Write tests/snapshots/claim_verdicts.csv and headline_numbers.csv (the "
+                    "expectations the tests compare with) and print what changed: claim verdicts "
+                    "first, each with the claim's words, then numbers.")
+    snapshot.add_argument("--data", metavar="DIR", help="the data folder (default: data/)")
+    snapshot.set_defaults(handler=_command_snapshot)
     commands.add_parser("report", add_help=False,
                         help="build the HTML report (arguments go to analysis.report)")
     commands.add_parser("pdf", add_help=False,

@@ -96,6 +96,7 @@ from analysis.plan import AnalysisPlan
 from analysis.proportion_scales import study_intervals
 from analysis.protocol import PRIMARY_WINDOW, TIME_WINDOWS, WINDOW
 from analysis.selection import as_flag
+from analysis.snapshots import SNAPSHOT_DIR, VERDICTS_FILE
 from analysis.tables import reader_table
 
 #: Words that mark an adverse-event description as mild or short-lived (matched in lower case).
@@ -110,8 +111,9 @@ NOT_MILD_WORDS = ("withdrawal", "serious", "severe")
 #: an analgesic infusion of at most 0.5 mg/kg is well below an anaesthetic dose.
 LOW_DOSE_MG_PER_KG = 0.5
 
-#: Where the verdicts on the committed data are kept for review (``python -m analysis snapshot-claims``).
-SNAPSHOT_PATH = Path(__file__).resolve().parents[1] / "tests" / "snapshots" / "claim_verdicts.csv"
+#: Where the verdicts on the committed data are kept for review (``python -m analysis snapshot``;
+#: ``analysis.snapshots``).
+SNAPSHOT_PATH = SNAPSHOT_DIR / VERDICTS_FILE
 
 #: Columns of the snapshot.
 SNAPSHOT_COLUMNS = ("claim_id", "verdict", "rule", "scale", "estimate", "ci_lb", "ci_ub", "k")

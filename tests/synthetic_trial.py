@@ -13,7 +13,7 @@ import csv
 import shutil
 from pathlib import Path
 
-from analysis.data import FILL_MARKER
+from analysis.data import DATA_DIR, FILL_MARKER
 from analysis.data.new_study import new_study
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,8 +33,8 @@ EVENTS = {"15min": ("15", "4"), "180min": ("12", "3"), "week1": ("5", "1"), "wee
 
 
 def copy_data(target: Path) -> Path:
-    """Copy ``data/`` (tables, dictionaries, search.md) into the new folder ``target``."""
-    shutil.copytree(ROOT / "data", target)
+    """Copy the data folder (tables, dictionaries, search.md) into the new folder ``target``."""
+    shutil.copytree(DATA_DIR, target)
     return target
 
 
@@ -51,21 +51,23 @@ def _write(path: Path, columns: list[str], rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
-def add_synthetic_trial(folder: Path) -> None:
+def add_synthetic_trial(folder: Path, study_id: str = STUDY_ID, label: str = "Synthetic 2030") -> None:
     """Add the synthetic trial to the data copy ``folder`` (valid afterwards)."""
-    new_study(STUDY_ID, like=LIKE, data_dir=folder)
+    own = dict(OWN_VALUES, study_label=label, source_id=f"https://example.org/{study_id}")
+    source = own["source_id"]
+    new_study(study_id, like=LIKE, data_dir=folder)
     columns, rows = _read(folder / "studies.csv")
     templates = {r["row_id"].removeprefix(LIKE): r for r in rows if r["study_id"] == LIKE}
     filled = {}
     for row in rows:
-        if row["study_id"] != STUDY_ID:
+        if row["study_id"] != study_id:
             continue
-        suffix = row["row_id"].removeprefix(STUDY_ID)
+        suffix = row["row_id"].removeprefix(study_id)
         template = templates[suffix]
         events = EVENTS[suffix.rsplit("_", 1)[-1]]
         for column, value in row.items():
             if value == FILL_MARKER:
-                row[column] = OWN_VALUES.get(column, template[column])
+                row[column] = own.get(column, template[column])
         row["ketamine_events"], row["control_events"] = events
         row["female_n"] = ""  # the made-up paper does not say
         filled[row["row_id"]] = row
@@ -75,7 +77,7 @@ def add_synthetic_trial(folder: Path) -> None:
     for record in records:
         if record["row_id"] in filled and record["status"] == FILL_MARKER:
             value = filled[record["row_id"]][record["column"]]
-            record.update(status="reported" if value else "not_reported", source=SOURCE,
+            record.update(status="reported" if value else "not_reported", source=source,
                           location="abstract" if value else "",
                           quote=f"synthetic value {value}" if value else "",
                           note="" if value else "the synthetic paper does not give it")
@@ -83,17 +85,17 @@ def add_synthetic_trial(folder: Path) -> None:
 
     columns, references = _read(folder / "references.csv")
     for reference in references:
-        if reference["ref_id"] == STUDY_ID:
-            reference.update(citation=OWN_VALUES["citation"], url=SOURCE, identifier_source=SOURCE)
+        if reference["ref_id"] == study_id:
+            reference.update(citation=own["citation"], url=source, identifier_source=source)
     _write(folder / "references.csv", columns, references)
 
-    line = f"{STUDY_ID} | sought_for_full_text"
+    line = f"{study_id} | sought_for_full_text"
     with (folder / "search.md").open("a", encoding="utf-8") as handle:
-        handle.write(f"\n## Synthetic search (test suite)\n\n| {line} | {SOURCE} |\n")
+        handle.write(f"\n## Synthetic search (test suite)\n\n| {line} | {source} |\n")
     columns, screening = _read(folder / "screening.csv")
     for record in screening:
-        if record["report_id"] == STUDY_ID:
-            record.update(search="extension", url=SOURCE, location="Synthetic search (test suite)",
+        if record["report_id"] == study_id:
+            record.update(search="extension", url=source, location="Synthetic search (test suite)",
                           quote=line)
     _write(folder / "screening.csv", columns, screening)
 

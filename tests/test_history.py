@@ -10,36 +10,23 @@ from __future__ import annotations
 import csv
 import json
 import math
-import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from analysis._errors import AnalysisError
-from analysis.data import load_studies, validate
+from analysis.data import DATA_DIR, load_studies, validate
 from analysis.plan import AnalysisPlan
 from analysis.report import build_report, data_version, history
+from analysis.evidence_base import check_data_folder
 from analysis.report.history import Changes, Headline, Snapshot
-
-ROOT = Path(__file__).resolve().parent.parent
-
-#: The template row of the synthetic trial: a parallel RCT with responders in both arms at 15 min.
-TEMPLATE_ROW = "noppers2011_responders_15min"
-SYNTHETIC = {"row_id": "synthetic2030_responders_1h", "study_id": "synthetic2030",
-             "cohort_id": "synthetic2030", "study_label": "Synthetic <b>2030</b>", "year": "2030",
-             "citation": "Synthetic trial for the history test (not a real study)",
-             "source_id": "https://example.org/synthetic2030", "timepoint_hours": "1",
-             "timepoint_label": "one hour after the infusion",
-             "ketamine_events": "15", "ketamine_n": "20", "control_events": "4", "control_n": "20",
-             "n_enrolled": "40", "n_randomised": "40"}
+from tests.synthetic_trial import add_synthetic_trial, copy_data
 
 
-def _copy_data(target: Path) -> Path:
-    target.mkdir()
-    for path in (ROOT / "data").glob("*.csv"):
-        shutil.copy(path, target / path.name)
-    return target
+#: The synthetic trial (tests/synthetic_trial.py: added as the README's curator adds one), with
+#: markup in its label that every page must show as text.
+TRIAL, LABEL = "synthetic2031", "Synthetic <b>2031</b>"
 
 
 def _read(path: Path) -> tuple[list[str], list[dict]]:
@@ -48,37 +35,14 @@ def _read(path: Path) -> tuple[list[str], list[dict]]:
         return list(reader.fieldnames), list(reader)
 
 
-def _write(path: Path, columns: list[str], rows: list[dict]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def _add_synthetic_trial(data: Path) -> None:
-    """Step 1 of the README: the trial's row, and a provenance record per sourced cell."""
-    columns, rows = _read(data / "studies.csv")
-    row = dict(next(r for r in rows if r["row_id"] == TEMPLATE_ROW), **SYNTHETIC)
-    _write(data / "studies.csv", columns, rows + [row])
-    pcolumns, records = _read(data / "provenance.csv")
-    new = []
-    for record in records:
-        if record["row_id"] == TEMPLATE_ROW:
-            value = row[record["column"]]
-            new.append(dict(record, row_id=SYNTHETIC["row_id"], source=SYNTHETIC["source_id"],
-                            status="reported" if value else "not_reported",
-                            quote=f"synthetic value {value}" if value else "", derivation="",
-                            note="" if value else "synthetic trial: not given"))
-    _write(data / "provenance.csv", pcolumns, records + new)
-
-
 @pytest.fixture(scope="module")
 def two_versions(tmp_path_factory):
     """The committed data and a copy with the synthetic trial added (validated)."""
     root = tmp_path_factory.mktemp("history")
-    before = _copy_data(root / "before")
-    after = _copy_data(root / "after")
-    _add_synthetic_trial(after)
+    before = copy_data(root / "before")
+    after = copy_data(root / "after")
+    add_synthetic_trial(after, TRIAL, LABEL)
+    assert check_data_folder(after) == []
     validate(after / "studies.csv")  # step 2: raises on any problem
     return before, after
 
@@ -92,14 +56,14 @@ def snapshots(two_versions):
 
 def test_snapshot_records_the_headline_numbers_of_the_committed_data(snapshots):
     before, _ = snapshots
-    assert before.data_version == data_version(ROOT / "data")
+    assert before.data_version == data_version(DATA_DIR)
     assert "noppers2011" in before.studies and before.studies["noppers2011"] == "Noppers 2011"
     assert "noppers2011" in before.pooled
     rate = before.headlines["response_rate"]
     assert rate.ci_lb < rate.estimate < rate.ci_ub and rate.k == len(before.pooled)
     rr = before.headlines["controlled_rr"]
     plan = AnalysisPlan()
-    studies = load_studies(ROOT / "data" / "studies.csv")
+    studies = load_studies(DATA_DIR / "studies.csv")
     assert rr.k == len(plan.controlled_rows(studies)) and rr.ci_lb < rr.estimate < rr.ci_ub
     # the plan's own result, with its model and interval named as the plan has them
     primary = plan.controlled(studies).primary
@@ -107,15 +71,15 @@ def test_snapshot_records_the_headline_numbers_of_the_committed_data(snapshots):
     assert rr.model == f"{primary.natural().label}; {primary.model_label}, ≤ 4 h"
     assert rr.interval == f"95% {primary.interval_name}"
     assert rate.model == f"{plan.response_rate(studies).model_label}, ≤ 4 h"
-    assert set(before.verdicts) == {r["claim_id"] for r in _read(ROOT / "data" / "claims.csv")[1]}
+    assert set(before.verdicts) == {r["claim_id"] for r in _read(DATA_DIR / "claims.csv")[1]}
 
 
 def test_a_new_trial_is_reported_as_added_and_the_estimates_move(snapshots):
     before, after = snapshots
     changes = history.compare(before, after)
-    assert changes.studies_added == (("synthetic2030", "Synthetic <b>2030</b>"),)
+    assert changes.studies_added == ((TRIAL, LABEL),)
     assert changes.studies_removed == ()
-    assert changes.pooled_added == ("synthetic2030",)
+    assert changes.pooled_added == (TRIAL,)
     moved = {key: (old, new) for key, old, new in changes.moved}
     assert set(moved) == {"response_rate", "controlled_rr"}
     assert moved["response_rate"][1].k == moved["response_rate"][0].k + 1
@@ -127,8 +91,8 @@ def test_a_new_trial_is_reported_as_added_and_the_estimates_move(snapshots):
 def test_removing_the_trial_again_is_reported_as_removed(snapshots):
     before, after = snapshots
     changes = history.compare(after, before)
-    assert changes.studies_removed == (("synthetic2030", "Synthetic <b>2030</b>"),)
-    assert changes.pooled_removed == ("synthetic2030",)
+    assert changes.studies_removed == ((TRIAL, LABEL),)
+    assert changes.pooled_removed == (TRIAL,)
 
 
 def test_identical_data_versions_report_no_change(snapshots):
@@ -236,8 +200,8 @@ def test_rebuilding_after_a_new_trial_says_what_changed_on_the_index(two_version
 
     build_report(notebooks, output, after, **quiet)
     index = (output / "index.html").read_text(encoding="utf-8")
-    assert "Study added: Synthetic &lt;b&gt;2030&lt;/b&gt; (synthetic2030)" in index
-    assert "Now in the pooled analyses: synthetic2030" in index
+    assert f"Study added: Synthetic &lt;b&gt;2031&lt;/b&gt; ({TRIAL})" in index
+    assert f"Now in the pooled analyses: {TRIAL}" in index
     assert "Pooled response rate in ketamine arms (Bayesian binomial-normal" in index
     # near the top: before the headline findings
     assert index.index("What changed since the previous data version") < index.index("Headline findings")

@@ -13,6 +13,8 @@ from analysis.data import load_studies
 from analysis.multiverse import CHOICE_NAMES, Model, default_choices, default_models, multiverse
 from analysis.plan import AnalysisPlan
 from analysis.pooling import meta_analysis
+from analysis.protocol import UNCONTROLLED_DESIGNS
+from analysis.selection import response_rate_rows
 
 #: Closed-form models (and the batched tau² solvers, which stop at a relative step of 1e-12)
 #: agree with one-by-one calls far below this.
@@ -165,7 +167,10 @@ def test_choices_narrow_the_multiverse(studies):
     frame = universe.to_frame()
     assert len(frame) == 2 and list(frame["designs"]) == ["all", "controlled"]
     assert frame.loc[1, "k"] < frame.loc[0, "k"]
-    assert frame.loc[1, "studies"] == "Sörensen 1995; Graven-Nielsen 2000; Noppers 2011"
+    # the controlled designs' samples of the primary window, counted here from the rows
+    rows = response_rate_rows(studies, "during_or_immediate", include_unstated_time=True)
+    controlled = rows[~rows["design"].isin(UNCONTROLLED_DESIGNS)]
+    assert frame.loc[1, "studies"] == "; ".join(controlled["study_label"])
 
 
 @pytest.mark.parametrize("outcome, choices, message", [

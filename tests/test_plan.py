@@ -16,6 +16,14 @@ def studies():
     return load_studies()
 
 
+@pytest.fixture(scope="module")
+def one_trial(studies):
+    """Noppers 2011 alone: one sample per window, no control responders at 1 week (8/12 vs 3/12,
+    6/12 vs 2/12, 2/12 vs 0/12, 0/12 vs 0/12). Its own fixture, so a new trial in data/ leaves
+    these k = 1 tests as they are."""
+    return studies[studies["study_id"] == "noppers2011"].reset_index(drop=True)
+
+
 @pytest.mark.parametrize("choices, message", [
     ({"proportion_model": "XX"}, "proportion_model='XX' is not supported"),
     ({"measure": "HR"}, "measure='HR' is not supported"),
@@ -71,19 +79,21 @@ def test_exclude_leaves_a_study_out_of_every_analysis(studies):
     plan = AnalysisPlan(exclude=("noppers2011",))
     assert "noppers2011" not in set(plan.response_rate_rows(studies)["study_id"])
     assert "noppers2011" not in set(plan.included(studies)["study_id"])
+    assert "noppers2011" not in set(plan.controlled_rows(studies)["study_id"])
+    controlled = tuple(studies.loc[studies["control_events"].notna(), "study_id"].unique())
     with pytest.raises(AnalysisError, match="no study counts responders in both arms"):
-        plan.controlled(studies)
+        AnalysisPlan(exclude=controlled).controlled(studies)
 
 
-def test_one_sample_is_shown_as_itself_not_as_a_glmm(studies):
+def test_one_sample_is_shown_as_itself_not_as_a_glmm(one_trial):
     plan = AnalysisPlan(proportion_model="GLMM", time_window="short_term", include_unstated_time=False)
-    rate = plan.response_rate(studies)
+    rate = plan.response_rate(one_trial)
     assert rate.k == 1 and rate.method == "PLO"
     assert rate.notes[0].startswith("one sample only: nothing is pooled and the GLMM cannot be fitted")
     assert not rate.has_prediction_interval
 
 
-def test_the_bayesian_default_pools_one_sample_with_its_prior(studies):
+def test_the_bayesian_default_pools_one_sample_with_its_prior(one_trial):
     """The protocol amendment's headline model works at k = 1: the prior on tau carries the spread.
 
     Its posterior predictive interval then is the prior's, not the evidence's: kept in the
@@ -91,14 +101,14 @@ def test_the_bayesian_default_pools_one_sample_with_its_prior(studies):
     stated for one study)."""
     plan = AnalysisPlan(time_window="short_term", include_unstated_time=False)
     assert plan.proportion_model == "BAYES"
-    rate = plan.response_rate(studies)
+    rate = plan.response_rate(one_trial)
     assert rate.k == 1 and rate.is_bayesian and not rate.has_prediction_interval
     assert rate.prop_pi_lb < rate.prop_ci_lb < rate.prop < rate.prop_ci_ub < rate.prop_pi_ub
     assert math.isnan(rate.natural().pi_lb)
 
 
-def test_undefined_mantel_haenszel_is_a_reason_not_a_crash(studies):
-    controlled = AnalysisPlan(time_window="short_term").controlled(studies)
+def test_undefined_mantel_haenszel_is_a_reason_not_a_crash(one_trial):
+    controlled = AnalysisPlan(time_window="short_term").controlled(one_trial)
     assert controlled.mantel_haenszel is None
     assert "no events in the control arm" in controlled.mantel_haenszel_note
     assert controlled.random_effects.k == 1
@@ -115,7 +125,7 @@ def test_the_plan_uses_its_options(studies):
     assert isinstance(plan.controlled(studies).comparisons, pd.DataFrame)
 
 
-def test_bayesian_models_of_the_plan(studies):
+def test_bayesian_models_of_the_plan(studies, one_trial):
     plan = AnalysisPlan(proportion_model="BAYES", comparison_model="BAYES", tau_prior_scale=0.5)
     rate = plan.response_rate(studies)
     assert rate.is_bayesian and rate.tau_prior.label == "half-normal 0.5"
@@ -125,6 +135,6 @@ def test_bayesian_models_of_the_plan(studies):
     assert controlled.bayesian.natural().label == "Risk ratio"
     # one sample is a proper posterior with a proper prior on tau: shown as such, not replaced
     one = AnalysisPlan(proportion_model="BAYES", time_window="short_term", include_unstated_time=False)
-    assert one.response_rate(studies).k == 1 and one.response_rate(studies).is_bayesian
+    assert one.response_rate(one_trial).k == 1 and one.response_rate(one_trial).is_bayesian
     with pytest.raises(AnalysisError, match="tau_prior_scale"):
         AnalysisPlan(tau_prior_scale=0)
