@@ -19,10 +19,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from analysis.__main__ import main
-from analysis.data import FILL_MARKER, DataValidationError, load_studies, load_table
+from analysis.claims import check_claims
+from analysis.data import FILL_MARKER, DataValidationError, load_claims, load_studies, load_table
 from analysis.evidence_base import check_data_folder
 from analysis.snapshots import NUMBERS_FILE, SNAPSHOT_DIR, read_snapshot, write_snapshots
 from tests.synthetic_trial import STUDY_ID, add_synthetic_trial, copy_data
@@ -258,3 +260,19 @@ def test_the_data_dependent_tests_pass_with_the_new_trial(with_trial):
     result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert re.search(r"\d+ passed", result.stdout)
+
+
+def test_claims_about_a_past_document_keep_their_verdict_when_a_trial_is_added(with_trial):
+    """Issue 23: '6 clinical trials involving 115 patients' (a 2024 review) flipped with a 2026
+    trial; such claims (as_of_year in data/claims.csv) count the studies published by then."""
+    data, _ = with_trial
+    claims = load_claims()
+    fixed = claims[claims["as_of_year"].notna()]
+    assert not fixed.empty and (fixed["as_of_year"] < 2030).all()
+    before = check_claims(claims, load_studies()).snapshot().set_index("claim_id")
+    after = check_claims(load_claims(data / "claims.csv"), load_studies(data / "studies.csv")).snapshot().set_index("claim_id")
+    for claim in fixed["claim_id"]:
+        assert after.loc[claim].equals(before.loc[claim]), claim
+    # without the document's year the same claims would count the new trial
+    live = check_claims(fixed.assign(as_of_year=pd.NA), load_studies(data / "studies.csv")).snapshot()
+    assert (live["k"].astype(int) == before.loc[fixed["claim_id"], "k"].astype(int).to_numpy() + 1).all()
