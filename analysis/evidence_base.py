@@ -243,7 +243,7 @@ class EvidenceBase:
                         i, "count", typed,
                         f"reports assessed ({route}) should be those sought ({sought[route]}) minus those not "
                         f"retrieved ({int(not_retrieved.get(route, 0))}, awaiting_classification.csv): write {count}"))
-        return problems
+        return sorted(problems, key=lambda problem: problem.line)
 
     def _typed(self, stage: str, route: str | None = None) -> list:
         """Index labels of the rows of ``data/prisma.csv`` typing ``stage`` (on ``route``)."""

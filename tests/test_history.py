@@ -68,7 +68,7 @@ def test_snapshot_records_the_headline_numbers_of_the_committed_data(snapshots):
     # the plan's own result, with its model and interval named as the plan has them
     primary = plan.controlled(studies).primary
     assert rr.estimate == pytest.approx(primary.natural().estimate, rel=1e-12)
-    assert rr.model == f"{primary.natural().label}; {primary.model_label}, ≤ 4 h"
+    assert rr.model == f"{primary.natural().label.lower()}, {primary.model_label}, ≤ 4 h"
     assert rr.interval == f"95% {primary.interval_name}"
     assert rate.model == f"{plan.response_rate(studies).model_label}, ≤ 4 h"
     assert set(before.verdicts) == {r["claim_id"] for r in _read(DATA_DIR / "claims.csv")[1]}

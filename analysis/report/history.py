@@ -42,7 +42,7 @@ RELATIVE_TOLERANCE = 1e-6
 #: model, window and interval come from the plan's result, see :class:`Headline`).
 HEADLINES = {
     "response_rate": "Pooled response rate in ketamine arms",
-    "controlled_rr": "Ketamine vs control, responders",
+    "controlled_rr": "Responders, ketamine vs control",
 }
 
 
@@ -58,7 +58,7 @@ class Headline:
     k : int
         Number of patient samples pooled.
     model : str
-        The plan's model and window, e.g. ``"Risk ratio; Bayesian RE (half-normal 1), ≤ 4 h"``
+        The plan's measure, model and window, e.g. ``"risk ratio, Bayesian RE (half-normal 1), ≤ 4 h"``
         (empty in entries written before it was recorded).
     interval : str
         The interval's level and kind, e.g. ``"95% CrI"`` or ``"95% CI"``.
@@ -87,7 +87,7 @@ class Headline:
     def of(cls, result, k: int, window: str) -> "Headline":
         """The headline of a pooled result (any model of the contract) of ``k`` samples."""
         natural = result.natural()
-        what = "" if natural.is_proportion else f"{natural.label}; "
+        what = "" if natural.is_proportion else f"{natural.label.lower()}, "
         return cls(natural.estimate, natural.ci_lb, natural.ci_ub, k,
                    f"{what}{result.model_label}, {WINDOW[window].axis_label}",
                    f"{100 * result.confidence_level:g}% {result.interval_name}")
