@@ -37,7 +37,7 @@ from analysis.engine._errors import AnalysisError, check_option
 from analysis.engine._glmm import binomial_loglik, conditional_modes, quadrature
 from analysis.engine._posterior import GridMixture, TauRule
 from analysis.engine._summary import summary_frame
-from analysis.engine._tau_priors import TauPrior, make_tau_prior
+from analysis.engine._tau_priors import DEFAULT_TAU_PRIOR_SCALE, TauPrior, make_tau_prior
 from analysis.engine.bayesian import (
     INTERVALS,
     MAX_PANELS,
@@ -421,7 +421,7 @@ def bayesian_proportions(
     n,
     *,
     tau_prior: str = "half_normal",
-    tau_prior_scale: float | None = 0.5,
+    tau_prior_scale: float | None = DEFAULT_TAU_PRIOR_SCALE,
     mu_prior=None,
     confidence_level: float = 0.95,
     labels=None,
@@ -458,7 +458,7 @@ def bayesian_proportions(
     --------
     >>> res = bayesian_proportions([7, 16, 20, 9, 6], [11, 29, 34, 17, 12])
     >>> print(f"{res.prop:.3f} [{res.prop_ci_lb:.3f}, {res.prop_ci_ub:.3f}]")
-    0.563 [0.446, 0.675]
+    0.563 [0.435, 0.684]
     """
     check_option("interval", interval, INTERVALS)
     confidence_level = check_confidence_level(confidence_level)
