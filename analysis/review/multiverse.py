@@ -61,15 +61,12 @@ from analysis.engine.bayesian_binomial import BinomialPosterior
 from analysis.engine.formatting import format_effect, format_interval, format_percent, plain
 from analysis.review.plan import CONTROLLED_MEASURES, AnalysisPlan
 from analysis.engine.proportion_scales import back_transform_proportion, escalc_proportions
-from analysis.review.protocol import TIME_WINDOWS, WINDOW
+from analysis.review.protocol import OUTCOMES, TIME_WINDOWS, WINDOW
 from analysis.review.selection import DESIGN_SETS, select_designs
 from analysis.engine.transforms import back_transform, measure_scale
 
 __all__ = ["DESIGNS", "OUTCOMES", "Model", "Multiverse", "MultiverseSummary", "default_choices",
            "default_models", "multiverse"]
-
-#: Outcomes a multiverse can be run for.
-OUTCOMES = ("response_rate", "controlled")
 
 #: Which designs are pooled (:func:`analysis.review.selection.select_designs`), in words.
 DESIGNS = DESIGN_SETS

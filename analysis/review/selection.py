@@ -25,9 +25,10 @@ from analysis.review.protocol import NEVER_POOLED_DESIGNS, PRIMARY_WINDOW, TIME_
 
 __all__ = ["DESIGN_SETS", "as_flag", "controlled_rows", "response_rate_rows", "select_designs", "without"]
 
-#: Which designs an analysis pools (the explorer's and the multiverse's choice), in words.
+#: Which designs an analysis pools (the explorer's and the multiverse's choice), in the words
+#: readers see everywhere (lower case, as inside a sentence; a control capitalises the first letter).
 DESIGN_SETS = {
-    "all": "every eligible design",
+    "all": "every eligible design (never case reports)",
     "controlled": "controlled studies only",
     "randomised": "randomised trials only",
 }

@@ -26,24 +26,15 @@ from analysis.review.plan import COMPARISON_MODELS as COMPARISON_MODEL_NAMES
 from analysis.review.plan import CONTROLLED_MEASURES, AnalysisPlan
 from analysis.engine.proportions import METHODS as PROPORTION_MODELS
 from analysis.engine.pooling import TESTS
-from analysis.review.protocol import NEVER_POOLED_DESIGNS, PRIMARY_WINDOW, TIME_WINDOWS, WINDOW
-from analysis.review.selection import select_designs  # noqa: F401  (the explorer's designs filter, re-exported)
+from analysis.review.protocol import NEVER_POOLED_DESIGNS, OUTCOMES, PRIMARY_WINDOW, TIME_WINDOWS, WINDOW
+from analysis.review.selection import DESIGN_SETS, select_designs  # noqa: F401  (the explorer's designs filter, re-exported)
 
-#: The two outcomes, in words.
-OUTCOMES = {
-    "response_rate": "Response rate in ketamine arms",
-    "controlled": "Responders, ketamine versus control",
-}
 
 #: Responder thresholds offered: each study's own (None) or 50 % only.
 THRESHOLDS = {None: "Each study's own threshold", 50.0: "50% pain reduction only"}
 
-#: Designs included, in words.
-DESIGNS = {  # the keys of analysis.review.selection.DESIGN_SETS, in the explorer's words
-    "all": "All designs (case reports never)",
-    "controlled": "Controlled studies only",
-    "randomised": "Randomised trials only",
-}
+#: Designs included, in the words of :data:`analysis.review.selection.DESIGN_SETS`, as a control shows them.
+DESIGNS = {key: words[0].upper() + words[1:] for key, words in DESIGN_SETS.items()}
 
 #: Tests, in words.
 TEST_WORDS = {"z": "z (normal) test", "knha": "Hartung-Knapp"}
@@ -298,7 +289,7 @@ def describe_changes(state: ExplorerState, labels: Mapping[str, str] | None = No
         changes.append(f"only rows at a {state.responder_threshold:g}% responder threshold "
                        "(primary: each study's own)")
     if state.designs != primary.designs:
-        changes.append(DESIGNS[state.designs].lower())
+        changes.append(DESIGN_SETS[state.designs])
     if state.exclude:
         names = [labels.get(study, study) for study in state.exclude]
         changes.append(f"{', '.join(names)} left out")

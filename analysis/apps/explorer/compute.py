@@ -21,9 +21,10 @@ import pandas as pd
 from analysis.engine._errors import AnalysisError
 from analysis.engine.contract import PooledResult
 from analysis.data import studies_dictionary
-from analysis.apps.explorer.choices import OUTCOMES, ExplorerState, describe_changes, select_designs
+from analysis.apps.explorer.choices import ExplorerState, describe_changes, select_designs
+from analysis.review.protocol import OUTCOMES
 from analysis.engine.formatting import format_percent
-from analysis.review.grade import GradeAssessment, grade_outcome, summary_of_findings
+from analysis.review.grade import GradeAssessment, grade_outcome, evidence_profile
 from analysis.review.multiverse import Multiverse, multiverse
 from analysis.present.narrative import describe_estimate
 from analysis.review.plan import AnalysisPlan
@@ -94,7 +95,7 @@ class Exploration:
         """The summary-of-findings row as a one-row table (empty when there is none)."""
         if self.grade is None:
             return pd.DataFrame()
-        return summary_of_findings([self.grade]).to_frame().drop(columns=["outcome"]).set_index("label")
+        return evidence_profile([self.grade]).to_frame().drop(columns=["outcome"]).set_index("label")
 
     def figure(self):
         """The forest plot of the result (None when there is none)."""
