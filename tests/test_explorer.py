@@ -251,30 +251,27 @@ def test_the_figure_draws_the_pooled_rows(studies):
 # ------------------------------------------------------------------ a model with parameters
 
 
-def test_a_model_with_a_parameter_is_one_entry(studies, monkeypatch):
-    """A model with a parameter the plan does not know needs only its MODELS entry: one slider,
-    passed to ``pool_proportions``."""
-    points = ModelParameter("quadrature_points", "Quadrature points", 5, 3, 21, 2)
-    models = {**MODELS, "PAS": ModelOption("PAS", "Arcsine, fitted with a parameter", "arcsine model with a parameter",
-                                           False, False, (points,))}
-    calls, real = [], compute.pool_proportions
-
-    def pool(events, n, *, quadrature_points, **options):
-        calls.append((options["method"], quadrature_points))
-        return real(events, n, quadrature_points=quadrature_points, **options)
-
-    monkeypatch.setattr(compute, "pool_proportions", pool)
+def test_a_model_the_plan_pools_is_one_entry(studies):
+    """Adding a model the plan pools needs only its MODELS entry; the explorer pools it through
+    the plan (it has no pooling path of its own)."""
+    models = {**MODELS, "PAS": ModelOption("PAS", "Arcsine, inverse variance (PAS)", "arcsine inverse-variance model",
+                                           True, True)}
     app = Explorer(studies, models=models)
-    slider = app.parameters[("PAS", "quadrature_points")]
-    assert slider.layout.display == "none"
     app.controls["model"].value = "PAS"
-    assert slider.layout.display is None and calls[-1] == ("PAS", 5)
-    slider.value = 9
-    assert calls[-1] == ("PAS", 9)
-    assert app.state().parameter_values == {"quadrature_points": 9}
-    assert app.state().plan().proportion_model == "BAYES"  # the plan does not know the model's parameter
-    assert app.exploration.changes == ("Changed from the primary analysis: arcsine model with a parameter "
-                                       "(primary Bayesian binomial-normal model); quadrature points 9.")
+    assert app.state().plan().proportion_model == "PAS"
+    expected = AnalysisPlan(proportion_model="PAS").response_rate(studies)
+    assert app.exploration.result.to_dict() == expected.to_dict()
+
+
+def test_a_model_the_plan_cannot_pool_is_refused(studies):
+    """Issue 19: a model or parameter the plan does not know used to take a route of its own."""
+    points = ModelParameter("quadrature_points", "Quadrature points", 5, 3, 21, 2)
+    models = {**MODELS, "GLMM": ModelOption("GLMM", "GLMM with nodes", "GLMM", False, False, (points,))}
+    with pytest.raises(AnalysisError, match="explorer model 'GLMM with nodes': the analysis plan has no "
+                                            "parameter quadrature_points"):
+        Explorer(studies, models=models)
+    with pytest.raises(AnalysisError, match="the analysis plan has no method 'XYZ'"):
+        ExplorerState(models={"XYZ": ModelOption("XYZ", "Mystery", "mystery model", False, False)})
 
 
 def test_the_prior_slider_is_the_plans_prior_scale(studies):
