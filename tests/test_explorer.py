@@ -10,11 +10,6 @@ from __future__ import annotations
 import dataclasses
 import html
 import itertools
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -24,7 +19,6 @@ from analysis.apps.explorer import MODELS, ExplorerState, ModelOption, ModelPara
 from analysis.apps.explorer import compute
 from analysis.apps.explorer.choices import DESIGNS, THRESHOLDS, select_designs, study_choices
 from analysis.apps.explorer.compute import figure_svg
-from analysis.apps.explorer.serve import address, free_port
 from analysis.apps.explorer.widgets import Explorer
 from analysis.engine.formatting import format_percent
 from analysis.review.grade import grade_outcome, load_grade_overrides
@@ -344,34 +338,6 @@ def test_a_choice_leaving_nothing_clears_the_outputs(studies):
 
 
 # ------------------------------------------------------------------ the web app
-
-
-def test_the_app_prints_its_address_and_stops_on_ctrl_c(tmp_path):
-    """`make explore`'s command: loopback address printed, Voila stopped (not orphaned) by Ctrl-C."""
-    port = free_port()
-    log = tmp_path / "server.log"
-    with log.open("w") as sink:
-        server = subprocess.Popen([sys.executable, "-m", "analysis.apps.explorer.serve", "--port", str(port)],
-                                  stdout=sink, stderr=subprocess.STDOUT, cwd=DATA.parent)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(address(port), timeout=5).close()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.5)
-        server.send_signal(signal.SIGINT)
-        assert server.wait(timeout=30) == 0
-    finally:
-        if server.poll() is None:
-            server.kill()
-    output = log.read_text()
-    assert f"Explorer: open http://127.0.0.1:{port}/ in a browser (Ctrl-C stops it)" in output
-    assert "Explorer stopped." in output
-    with pytest.raises(OSError):  # nothing listens any more: Voila went with it
-        urllib.request.urlopen(address(port), timeout=5)
 
 
 def test_the_exploration_says_where_it_sits_in_the_multiverse(studies):
