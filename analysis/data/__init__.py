@@ -312,7 +312,8 @@ def load_studies(path: str | Path | None = None,
         path, None if provenance_path is None else Path(provenance_path))
     # every study of the file, by id, with its label: a subset of the rows keeps it, so a study
     # left out by a misspelt name is refused even where an analysis sees only some rows
-    table.attrs[STUDY_NAMES] = dict(zip(table["study_id"], table["study_label"]))
+    labels = table["study_label"] if "study_label" in table.columns else table["study_id"]  # a table may lack labels
+    table.attrs[STUDY_NAMES] = dict(zip(table["study_id"], labels))
     return table
 
 
