@@ -12,11 +12,11 @@ folder, e.g. a copy).
 ``new-study ID [--like STUDY_ID]`` adds a new study's skeleton to ``data/`` (the one command
 that writes there; ``analysis.data.new_study``) and prints the curator's checklist.
 
-``report`` hands its arguments to ``analysis.report.main``, ``pdf`` to
-``analysis.report.pdf.main`` (one PDF of the built report, printed by headless Chromium).
+``report`` hands its arguments to ``analysis.apps.report.main``, ``pdf`` to
+``analysis.apps.report.pdf.main`` (one PDF of the built report, printed by headless Chromium).
 
 ``snapshot`` (alias ``snapshot-claims``) writes the reviewed expectations of the data to
-``tests/snapshots/`` (``analysis.snapshots``: claim verdicts and headline numbers): run it after
+``tests/snapshots/`` (``analysis.review.snapshots``: claim verdicts and headline numbers): run it after
 adding a trial, review the differences it prints (verdict changes first), and commit the files
 with the data.
 """
@@ -77,7 +77,7 @@ def _command_validate(args: argparse.Namespace) -> int:
         print(summary)
     if args.file is None and not problems:
         # the review as a whole, as the report build checks it: PRISMA counts, references
-        from analysis.evidence_base import check_data_folder
+        from analysis.review.evidence_base import check_data_folder
 
         problems = check_data_folder(folder)
         if not problems:
@@ -94,7 +94,7 @@ def _command_validate(args: argparse.Namespace) -> int:
 
 
 def _command_new_study(args: argparse.Namespace) -> int:
-    from analysis._errors import AnalysisError
+    from analysis.engine._errors import AnalysisError
     from analysis.data.new_study import new_study
 
     try:
@@ -119,12 +119,12 @@ def _hand_over(module: str, what: str, args: Sequence[str]) -> int:
 
 
 def _command_report(args: Sequence[str]) -> int:
-    return _hand_over("analysis.report", "the report builder", args)
+    return _hand_over("analysis.apps.report", "the report builder", args)
 
 
 def _command_snapshot(args: argparse.Namespace) -> int:
-    from analysis._errors import AnalysisError
-    from analysis.snapshots import write_snapshots
+    from analysis.engine._errors import AnalysisError
+    from analysis.review.snapshots import write_snapshots
 
     try:
         print("\n".join(write_snapshots(args.data)))
@@ -135,7 +135,7 @@ def _command_snapshot(args: argparse.Namespace) -> int:
 
 
 def _command_pdf(args: Sequence[str]) -> int:
-    return _hand_over("analysis.report.pdf", "the PDF printer", args)
+    return _hand_over("analysis.apps.report.pdf", "the PDF printer", args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -176,13 +176,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     snapshot.add_argument("--data", metavar="DIR", help="the data folder (default: data/)")
     snapshot.set_defaults(handler=_command_snapshot)
     commands.add_parser("report", add_help=False,
-                        help="build the HTML report (arguments go to analysis.report)")
+                        help="build the HTML report (arguments go to analysis.apps.report)")
     commands.add_parser("pdf", add_help=False,
                         help="print the built report to one PDF (arguments go to "
-                             "analysis.report.pdf)")
+                             "analysis.apps.report.pdf)")
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["report"]:
-        # everything after 'report', options included, belongs to analysis.report
+        # everything after 'report', options included, belongs to analysis.apps.report
         return _command_report(argv[1:])
     if argv[:1] == ["pdf"]:
         return _command_pdf(argv[1:])

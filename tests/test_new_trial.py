@@ -23,10 +23,10 @@ import pandas as pd
 import pytest
 
 from analysis.__main__ import main
-from analysis.claims import check_claims
+from analysis.review.claims import check_claims
 from analysis.data import FILL_MARKER, DataValidationError, load_claims, load_studies, load_table
-from analysis.evidence_base import check_data_folder
-from analysis.snapshots import NUMBERS_FILE, SNAPSHOT_DIR, read_snapshot, write_snapshots
+from analysis.review.evidence_base import check_data_folder
+from analysis.review.snapshots import SNAPSHOT_DIR, read_numbers, write_snapshots
 from tests.synthetic_trial import STUDY_ID, add_synthetic_trial, copy_data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: The tests that read the committed data (data/ or tests/snapshots/), re-run on the copy with the
 #: synthetic trial. Whole modules, or single tests of modules that are otherwise self-contained.
 RERUN = ("test_claims.py", "test_evidence_base.py", "test_explorer.py", "test_findings.py", "test_grade.py",
-         "test_multiverse.py", "test_plan.py", "test_snapshots.py", "test_tables.py",
+         "test_headline_numbers.py", "test_multiverse.py", "test_plan.py", "test_snapshots.py", "test_tables.py",
          "test_cli.py::test_validate_without_file_checks_the_project_data_from_any_directory",
          "test_data_validation.py::test_real_studies_table_is_valid",
          "test_data_validation.py::test_real_data_tables_are_all_valid",
@@ -142,7 +142,7 @@ def test_a_time_window_that_contradicts_the_time_point_is_refused(tmp_path):
 
 def test_the_window_rule_says_what_the_dictionary_says():
     from analysis.data._rules import NEVER_POOLED, WINDOW_HOURS
-    from analysis.protocol import NEVER_POOLED_DESIGNS, TIME_WINDOWS
+    from analysis.review.protocol import NEVER_POOLED_DESIGNS, TIME_WINDOWS
 
     words = next(r for r in _rows(ROOT / "data" / "studies.dictionary.csv") if r["column"] == "time_window")
     assert ("during_or_immediate <= 4 h; short_term > 4 h to <= 168 h (7 d); medium_term > 168 h to < 1344 h "
@@ -236,16 +236,15 @@ def test_the_synthetic_trial_is_valid_and_moves_the_snapshots(with_trial):
     studies = load_table(data / "studies.csv")
     assert (studies["study_id"] == STUDY_ID).sum() == 4
     # make snapshot printed what a reviewer reads: the numbers the trial moved, verdicts first
-    k = int(read_snapshot(NUMBERS_FILE).set_index("name").loc["controlled_responders.k", "value"])
+    k = read_numbers()["evidence/controlled_studies"]
     assert report[0] in ("Claim verdicts that changed:", "No claim verdict changed.")
     assert "Headline numbers that changed:" in report
-    assert any(line.startswith("  controlled_responders.k (") and line.endswith(f": {k} -> {k + 1}")
-               for line in report), report
+    assert f"  evidence/controlled_studies: {k} -> {k + 1}" in report, report
 
 
 def test_every_module_that_reads_the_committed_data_is_rerun_or_says_why():
-    reads = re.compile(r"load_studies\(\)|load_evidence_base\(\)|load_claims\(\)|DATA_DIR|headline_numbers\(\)"
-                       r"|load_references\(\)|load_prisma\(\)|claim_verdicts\(\)|SNAPSHOT_PATH")
+    reads = re.compile(r"load_studies\(\)|load_evidence_base\(\)|load_claims\(\)|DATA_DIR|headline_numbers\b"
+                       r"|load_references\(\)|load_prisma\(\)|claim_verdicts\(\)|SNAPSHOT_PATH|SNAPSHOTS_DIR")
     readers = {p.name for p in (ROOT / "tests").glob("test_*.py") if reads.search(p.read_text(encoding="utf-8"))}
     rerun = {entry.split("::")[0] for entry in RERUN}
     assert readers - rerun - set(NOT_RERUN) == set()

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analysis._errors import AnalysisError
+from analysis.data.paths import DATA_DIR, REPO_ROOT  # noqa: F401  (re-exported)
+from analysis.engine._errors import AnalysisError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-#: The data folder the library reads by default: ``data/`` of the repository, or the folder
-#: named by the environment variable ``ANALYSIS_DATA_DIR`` (the test suite points it at a copy
-#: of ``data/`` with a synthetic trial added, ``tests/test_new_trial.py``).
-DATA_DIR = Path(os.environ.get("ANALYSIS_DATA_DIR") or REPO_ROOT / "data")
 
 COLUMN_TYPES = ("string", "integer", "number", "boolean", "category", "date", "doi", "pmid", "url")
 """Column types a data dictionary may use (``docs/architecture.md``)."""

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis._errors import AnalysisError
+from analysis.engine._errors import AnalysisError
 from analysis.data._records import DATA_DIR, FILL_MARKER, _display
 from analysis.data.dictionary import load_dictionary
 
