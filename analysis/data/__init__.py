@@ -49,6 +49,7 @@ from analysis.data._links import _check_links
 from analysis.data._records import (
     COLUMN_TYPES,
     DATA_DIR,
+    MARKUP_RULE_OFF_VARIABLE,
     PROVENANCE_KEY,
     PROVENANCE_STATUSES,
     ColumnSpec,
@@ -65,6 +66,7 @@ from analysis.data.dictionary import dictionary_path_for, load_dictionary
 __all__ = [
     "COLUMN_TYPES",
     "DATA_DIR",
+    "MARKUP_RULE_OFF_VARIABLE",
     "ColumnSpec",
     "DataDictionary",
     "DataValidationError",
