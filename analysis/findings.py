@@ -28,6 +28,7 @@ from analysis.formatting import format_effect, format_percent
 from analysis.grade import GradeAssessment, grade_outcome
 from analysis.plan import AnalysisPlan
 from analysis.protocol import WINDOW
+from analysis.safe_html import escape_markdown, styled_table
 from analysis.selection import as_flag
 
 #: GRADE certainty as GRADEpro prints it.
@@ -256,8 +257,8 @@ def findings_table(rows, *, caption: str = "Summary of findings: ketamine for fi
             "Comments": row.comment or "–",
         })
     frame = pd.DataFrame(table)
-    styled = frame.style.hide(axis="index").set_caption(caption).set_table_attributes('class="reader-table sof"')
+    styled = styled_table(frame, caption, css_class="reader-table sof")
     footnote_text = ("**Footnotes.** Risk with control: responders over patients in the control arms of the pooled "
                      "trials. Certainty: GRADE (⊕⊕⊕⊕ high, ⊕⊕⊕◯ moderate, ⊕⊕◯◯ low, ⊕◯◯◯ very low).\n\n"
-                     + "\n".join(f"- {note}" for note in notes))
+                     + "\n".join(f"- {escape_markdown(note)}" for note in notes))
     return styled, Markdown(footnote_text)
