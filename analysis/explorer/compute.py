@@ -27,7 +27,7 @@ from analysis.grade import GradeAssessment, grade_outcome, summary_of_findings
 from analysis.multiverse import Multiverse, multiverse
 from analysis.narrative import describe_estimate
 from analysis.plan import AnalysisPlan
-from analysis.plots import forest_plot
+from analysis.plots import as_plain_text, forest_plot
 from analysis.proportions import pool_proportions
 from analysis.protocol import WINDOW
 from analysis.tables import labelled
@@ -248,7 +248,7 @@ def figure_svg(figure) -> str:
     """A figure as inline SVG markup, its text kept as text (searchable, selectable)."""
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": "analysis.explorer", "svg.fonttype": "none"}):
-        figure.savefig(buffer, format="svg", metadata={"Date": None}, facecolor="white")
+        as_plain_text(figure).savefig(buffer, format="svg", metadata={"Date": None}, facecolor="white")
     markup = buffer.getvalue()
     # scale to the width of its box (a phone's screen) instead of overflowing it
     return markup[markup.index("<svg"):].replace("<svg ", '<svg style="max-width: 100%; height: auto" ', 1)
