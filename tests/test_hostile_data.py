@@ -17,6 +17,7 @@ one report is built from it for this module, and
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import subprocess
@@ -161,6 +162,15 @@ def test_the_data_text_is_on_the_pages_as_text(pages):
     claims = " ".join(" ".join(_parse(pages["06_claims_check.html"]).text).split())
     quote = next(r["value"] for r in hostile_values() if r["file"] == "claims.csv" and r["column"] == "quote")
     assert quote in claims
+
+
+def test_alt_text_and_the_chooser_hold_the_data_as_text(pages):
+    """The escaping that held before issue 21 (alt text, the chooser's inline data) still does."""
+    alts = [html.unescape(alt) for text in pages.values() for alt in re.findall(r'<img [^>]*alt="([^"]*)"', text)]
+    assert any(LABEL in alt for alt in alts)
+    chooser = re.search(r'<script type="application/json" id="kfm-multiverse-data">(.*?)</script>',
+                        pages["07_multiverse.html"], flags=re.DOTALL)
+    assert chooser and LABEL in json.dumps(json.loads(chooser[1]), ensure_ascii=False)
 
 
 def test_figure_files_hold_the_data_as_text(hostile):
