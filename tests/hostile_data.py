@@ -8,8 +8,7 @@ in it). Every element its markup would create carries ``class=hostile``, so a pa
 one through shows it to :data:`FIND_INJECTED_JS`.
 
 The report is built with the validator's markup rule switched off
-(:data:`analysis.data.MARKUP_RULE_OFF_VARIABLE`, a test-only switch), so that the
-escaping alone must keep the pages safe.
+(``report_build.markup_rule_off``), so that the escaping alone must keep the pages safe.
 """
 
 from __future__ import annotations
@@ -17,13 +16,11 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import os
 import re
 import shutil
 from pathlib import Path
 
-from analysis.data import MARKUP_RULE_OFF_VARIABLE
-from report_build import copy_data
+from report_build import copy_data, markup_rule_off
 
 ROOT = Path(__file__).resolve().parent.parent
 VALUES = ROOT / "tests" / "data_corpus" / "hostile" / "values.csv"
@@ -90,20 +87,6 @@ def hostile_copy(target: Path) -> Path:
             writer.writeheader()
             writer.writerows(rows)
     return target
-
-
-@contextlib.contextmanager
-def markup_rule_off():
-    """Switch the validator's markup rule off here and in every kernel started meanwhile."""
-    before = os.environ.get(MARKUP_RULE_OFF_VARIABLE)
-    os.environ[MARKUP_RULE_OFF_VARIABLE] = "1"
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ[MARKUP_RULE_OFF_VARIABLE]
-        else:
-            os.environ[MARKUP_RULE_OFF_VARIABLE] = before
 
 
 def build_hostile_report(root: Path) -> dict:
