@@ -91,7 +91,7 @@ def hostile_copy(target: Path) -> Path:
 
 def build_hostile_report(root: Path) -> dict:
     """Build the real notebooks from the hostile copy into ``root / "reports"``."""
-    from analysis.report import main
+    from analysis.apps.report import main
 
     data = hostile_copy(root / "data")
     output = root / "reports"

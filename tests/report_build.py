@@ -14,8 +14,8 @@ import os
 import shutil
 from pathlib import Path
 
+from analysis.apps.report import main
 from analysis.data import MARKUP_RULE_OFF_VARIABLE
-from analysis.report import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,6 +1,6 @@
 """The explorer served as `make explore` serves it, driven in a real browser (issue 13).
 
-The app is started with the Makefile's own command (``python -m analysis.explorer.serve``,
+The app is started with the Makefile's own command (``python -m analysis.apps.explorer.serve``,
 checked against the ``explore`` recipe) on a free loopback port; Playwright drives Debian's
 chromium (``/usr/bin/chromium``, or ``$CHROMIUM_PATH``; Playwright's own browser download is
 not used). Without it the browser tests skip, saying why; with ``REQUIRE_BROWSER_TESTS=1``
@@ -20,15 +20,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
+from servers import running, wait_until_up
 
 from analysis.data import load_studies
-from analysis.explorer import MODELS, ExplorerState, explore
-from analysis.explorer.choices import study_choices
-from analysis.explorer.compute import figure_svg
-from analysis.explorer.serve import address, free_port
-from analysis.multiverse import multiverse
-from analysis.protocol import WINDOW
-from explorer_app import running_app
+from analysis.apps.explorer import MODELS, ExplorerState, explore
+from analysis.apps.explorer.choices import study_choices
+from analysis.apps.explorer.compute import figure_svg
+from analysis.apps.explorer.serve import address, free_port
+from analysis.review.multiverse import multiverse
+from analysis.review.protocol import WINDOW
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
@@ -62,8 +62,8 @@ def chromium() -> Path:
 def app(chromium, tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("explore") / "server.log"
-    command = [sys.executable, "-m", "analysis.explorer.serve", "--port", str(port)]
-    with running_app(command, address(port), log, cwd=ROOT):
+    with running([sys.executable, "-m", "analysis.apps.explorer.serve", "--port", str(port)], log, cwd=ROOT) as server:
+        wait_until_up(address(port), server, log)
         yield address(port), log
 
 
@@ -151,7 +151,7 @@ def _expect(page, state: ExplorerState, studies) -> dict:
 
 def test_make_explore_runs_the_command_this_test_runs():
     recipe = (ROOT / "Makefile").read_text().split("\nexplore:", 1)[1].split("\n\n", 1)[0]
-    assert "$(PY) -m analysis.explorer.serve --port $(EXPLORE_PORT)" in recipe
+    assert "$(PY) -m analysis.apps.explorer.serve --port $(EXPLORE_PORT)" in recipe
 
 
 def test_the_page_shows_the_primary_analysis_without_code(page, studies):

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis._errors import AnalysisError
+from analysis.engine._errors import AnalysisError
 from analysis.data import (
     MARKUP_RULE_OFF_VARIABLE,
     DataValidationError,
@@ -34,7 +34,6 @@ from analysis.data import (
     load_studies,
     validate,
 )
-from explorer_app import running_app
 from hostile_data import (
     FIND_INJECTED_JS,
     MARKER,
@@ -44,6 +43,7 @@ from hostile_data import (
     hostile_values,
 )
 from report_build import BROWSER_SKIP_PREFIX, markup_rule_off
+from servers import running, wait_until_up
 
 #: The label of the issue's example, which several pages and figures show.
 LABEL = next(row["value"] for row in hostile_values()
@@ -182,7 +182,7 @@ def test_figure_files_hold_the_data_as_text(hostile):
 
 
 def test_the_printed_document_holds_no_element_from_the_data(hostile):
-    from analysis.report.pdf import print_document
+    from analysis.apps.report.pdf import print_document
 
     assert not _parse(print_document(hostile["output"])).found
 
@@ -195,7 +195,7 @@ def browser():
     try:
         from playwright.sync_api import sync_playwright
 
-        from analysis.report.pdf import chromium_path
+        from analysis.apps.report.pdf import chromium_path
         path = chromium_path()
     except (ImportError, AnalysisError) as error:
         if os.environ.get("REQUIRE_BROWSER_TESTS") == "1":
@@ -246,7 +246,7 @@ def test_no_page_creates_an_element_request_or_dialog_from_the_data(browser, pag
 
 
 def test_the_pdf_is_printed_without_a_request(browser, pages, hostile, tmp_path):
-    from analysis.report.pdf import write_pdf
+    from analysis.apps.report.pdf import write_pdf
 
     pdf = write_pdf(hostile["output"], tmp_path / "report.pdf", log=lambda line: None, browser=browser)
     assert pdf.stat().st_size > 0
@@ -258,14 +258,15 @@ def test_the_pdf_is_printed_without_a_request(browser, pages, hostile, tmp_path)
 @pytest.fixture(scope="module")
 def explorer(browser, hostile, tmp_path_factory):
     """The explorer served by Voilà (as ``make explore``) from the hostile data, markup rule off."""
-    from analysis.explorer.serve import address, free_port, voila_command
+    from analysis.apps.explorer.serve import address, free_port, voila_command
 
     root = tmp_path_factory.mktemp("explore")
     notebook = explorer_folder(root / "app", hostile["data"])
     port = free_port()
     log = root / "server.log"
-    with running_app(voila_command(port, notebook), address(port), log, cwd=notebook.parent,
-                     env={**os.environ, MARKUP_RULE_OFF_VARIABLE: "1"}):
+    with running(voila_command(port, notebook), log, cwd=notebook.parent,
+                 env={**os.environ, MARKUP_RULE_OFF_VARIABLE: "1"}) as server:
+        wait_until_up(address(port), server, log)
         yield address(port), log
 
 
