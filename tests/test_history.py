@@ -25,8 +25,8 @@ from tests.synthetic_trial import add_synthetic_trial, copy_data
 
 
 #: The synthetic trial (tests/synthetic_trial.py: added as the README's curator adds one), with
-#: markup in its label that every page must show as text.
-TRIAL, LABEL = "synthetic2031", "Synthetic <b>2031</b>"
+#: characters in its label that every page must escape (&, <).
+TRIAL, LABEL = "synthetic2031", "Synthetic & Co < 2031"
 
 
 def _read(path: Path) -> tuple[list[str], list[dict]]:
@@ -200,7 +200,7 @@ def test_rebuilding_after_a_new_trial_says_what_changed_on_the_index(two_version
 
     build_report(notebooks, output, after, **quiet)
     index = (output / "index.html").read_text(encoding="utf-8")
-    assert f"Study added: Synthetic &lt;b&gt;2031&lt;/b&gt; ({TRIAL})" in index
+    assert f"Study added: Synthetic &amp; Co &lt; 2031 ({TRIAL})" in index
     assert f"Now in the pooled analyses: {TRIAL}" in index
     assert "Pooled response rate in ketamine arms (Bayesian binomial-normal" in index
     # near the top: before the headline findings
