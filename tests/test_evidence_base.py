@@ -134,9 +134,10 @@ def test_index_prisma_tables_and_claims_count_the_same_studies(evidence):
 
 def test_a_typed_count_that_disagrees_with_the_data_is_refused(evidence):
     prisma = evidence.prisma.copy()
-    prisma.loc[prisma["stage"] == "included_qualitative_synthesis", "count"] = 13
+    wrong_count = evidence.counts().studies + 2  # whatever the data hold
+    prisma.loc[prisma["stage"] == "included_qualitative_synthesis", "count"] = wrong_count
     wrong = dataclasses.replace(evidence, prisma=prisma)
-    with pytest.raises(AnalysisError, match="included_qualitative_synthesis: data/prisma.csv says 13, "
+    with pytest.raises(AnalysisError, match=f"included_qualitative_synthesis: data/prisma.csv says {wrong_count}, "
                                             f"the data count {evidence.counts().studies}"):
         wrong.flow()
 
