@@ -21,6 +21,9 @@ report's **parameter vocabulary**; every name has one meaning:
 ``time_window``            protocol window of the primary analyses
 ``responder_threshold``    None: each study's own threshold; a percent: only that one
 ``include_unstated_time``  response rows whose source gives no time count as primary
+``include_inferred``       rows whose numbers are inferred from wording are pooled (False:
+                           the sensitivity analysis "stated and computed values only";
+                           ``certainty`` in data/provenance.csv)
 ``exclude``                study_id values left out of every analysis
 ``response_rate_threshold``  GRADE: the response rate that would change a decision
 =========================  =====================================================
@@ -49,7 +52,7 @@ from analysis.pooling import TESTS, MetaAnalysisResult, meta_analysis
 from analysis.proportions import METHODS as PROPORTION_MODELS
 from analysis.proportions import ProportionResult, pool_proportions
 from analysis.protocol import PRIMARY_WINDOW, TIME_WINDOWS, UNCONTROLLED_DESIGNS
-from analysis.selection import controlled_rows, response_rate_rows, without
+from analysis.selection import controlled_rows, response_rate_rows, stated_and_computed, without
 from analysis.subgroups import SubgroupPooling, subgroup_pooling
 
 #: Controlled measures of responders the plan offers.
@@ -121,6 +124,7 @@ class AnalysisPlan:
     time_window: str = PRIMARY_WINDOW
     responder_threshold: float | None = None
     include_unstated_time: bool = True
+    include_inferred: bool = True
     exclude: tuple[str, ...] = ()
     response_rate_threshold: float = 0.5
     confidence_level: float = 0.95
@@ -146,6 +150,8 @@ class AnalysisPlan:
                                 "or None for each study's own threshold")
         if not isinstance(self.include_unstated_time, bool):
             raise AnalysisError(f"include_unstated_time must be True or False, not {self.include_unstated_time!r}")
+        if not isinstance(self.include_inferred, bool):
+            raise AnalysisError(f"include_inferred must be True or False, not {self.include_inferred!r}")
         if isinstance(self.exclude, str) or not all(isinstance(s, str) for s in self.exclude):
             raise AnalysisError(f"exclude must be a list of study_id values, not {self.exclude!r}")
         object.__setattr__(self, "exclude", tuple(self.exclude))
@@ -174,20 +180,21 @@ class AnalysisPlan:
     # ---------------------------------------------------------------- rows
 
     def included(self, studies: pd.DataFrame) -> pd.DataFrame:
-        """Every row of ``studies`` except the excluded studies."""
-        return without(studies, self.exclude)
+        """Every row of ``studies`` except the excluded studies (and, without ``include_inferred``,
+        except rows whose numbers are inferred: :func:`analysis.selection.stated_and_computed`)."""
+        return without(studies if self.include_inferred else stated_and_computed(studies), self.exclude)
 
     def response_rate_rows(self, studies: pd.DataFrame, time_window: str | None = None) -> pd.DataFrame:
         """Rows of the response-rate analysis (one per patient sample)."""
         window = time_window or self.time_window
         return response_rate_rows(studies, window, exclude=self.exclude,
                                   include_unstated_time=self.include_unstated_time and window == self.time_window,
-                                  responder_threshold=self.responder_threshold)
+                                  responder_threshold=self.responder_threshold, include_inferred=self.include_inferred)
 
     def controlled_rows(self, studies: pd.DataFrame, time_window: str | None = None) -> pd.DataFrame:
         """Rows with responders counted in both arms (one per patient sample)."""
         return controlled_rows(studies, time_window or self.time_window, exclude=self.exclude,
-                               responder_threshold=self.responder_threshold)
+                               responder_threshold=self.responder_threshold, include_inferred=self.include_inferred)
 
     # ----------------------------------------------------------- analyses
 
@@ -262,6 +269,7 @@ class AnalysisPlan:
             "intravenous route only": primary[primary["route"] == "iv"],
             "stated time point only": primary[primary["time_window"] != "not_reported"],
             "50% responder threshold only": threshold.response_rate_rows(studies),
+            "stated and computed values only": replace(self, include_inferred=False).response_rate_rows(studies),
         }
 
     def comparisons(self, rows: pd.DataFrame) -> pd.DataFrame:
