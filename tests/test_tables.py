@@ -16,7 +16,7 @@ from analysis.study_tables import (
     reference_list,
     studies_awaiting_classification,
 )
-from analysis.tables import MISSING, notes_list, reader_table, results_table
+from analysis.tables import INFERRED_MARK, INFERRED_NOTE, MISSING, notes_list, reader_table, results_table, study_table
 
 #: A value that looks like a code (snake_case) or a missing value leaking through.
 LEAKS = re.compile(r"\b[a-z]+_[a-z_]+\b|\bnan\b|\bNaT\b|\bNone\b|<NA>")
@@ -40,7 +40,7 @@ def test_reader_table_labels_headers_and_values(studies, dictionary):
     table = reader_table(studies, caption="Outcome rows.", dictionary=dictionary,
                          columns=["study_label", "design", "time_window", "include_in_pooling", "ketamine_n",
                                   "timepoint_hours", "responder_threshold_percent"])
-    assert table.caption == "Outcome rows."
+    assert table.caption == f"Outcome rows. {INFERRED_NOTE}"  # the real data hold inferred values
     assert list(table.data.columns) == ["Study", "Design", "Time window", "Pooled", "Ketamine: patients",
                                         "Time after infusion (hours)", "Responder threshold (percent)"]
     cells = _cells(table)
@@ -56,6 +56,26 @@ def test_reader_table_never_shows_an_empty_table_and_needs_a_caption(studies, di
         reader_table(studies, caption="", columns=["study_label"])
     with pytest.raises(AnalysisError, match="no column nope"):
         reader_table(studies, caption="Rows.", columns=["nope"])
+
+
+def test_inferred_values_are_marked_and_explained(dictionary):
+    """Issue 20: a value inferred from wording carries a mark, and the caption says what it means."""
+    import pandas as pd
+    rows = pd.DataFrame({"study_label": ["A 2000", "B 2001"], "ketamine_events": [8, 5], "ketamine_n": [11, 10],
+                         "inferred_values": ["ketamine_events|time_window", ""]})
+    table = reader_table(rows, caption="Pooled rows.", columns=["study_label", "ketamine_events", "ketamine_n"],
+                         dictionary=dictionary)
+    assert table.data.iloc[:, 1].tolist() == [f"8{INFERRED_MARK}", "5"]
+    assert table.data.iloc[:, 2].tolist() == ["11", "10"]
+    assert table.caption == f"Pooled rows. {INFERRED_NOTE}"
+    # a table that shows no inferred value says nothing about them
+    plain = reader_table(rows, caption="Sizes.", columns=["study_label", "ketamine_n"], dictionary=dictionary)
+    assert plain.caption == "Sizes."
+    fit = pool_proportions([8, 5], [11, 10], labels=["A 2000", "B 2001"])
+    forest = study_table(fit, caption="Per study.", rows=rows)
+    assert forest.data.iloc[:2, 1].tolist() == [f"8/11{INFERRED_MARK}", "5/10"]
+    assert forest.caption.endswith(INFERRED_NOTE)
+    assert study_table(fit, caption="Per study.").caption == "Per study."
 
 
 def test_results_table_is_on_the_natural_scale_with_labelled_intervals():
