@@ -644,6 +644,58 @@ def describe_crossover_trials(crossover: pd.DataFrame) -> str:
                    "correlation sweep cannot be run on these data.")
 
 
+
+def _side(natural, reference: float) -> str:
+    """Where an interval lies against ``reference``: above, below or including it."""
+    return "above" if natural.ci_lb > reference else "below" if natural.ci_ub < reference else "including"
+
+
+def describe_inferred_left_out(primary, primary_rows: pd.DataFrame, strict, strict_rows: pd.DataFrame, *,
+                               reference: float = 0.5) -> str:
+    """Whether the headline response rate changes when values inferred from wording are left out.
+
+    Parameters
+    ----------
+    primary, strict : ProportionResult or None
+        The pooled response rate of the plan and of the same plan with ``include_inferred=False``
+        (the sensitivity analysis "stated and computed values only"); ``strict`` is None when no
+        sample is left to pool.
+    primary_rows, strict_rows : DataFrame
+        Their rows (``row_id``, ``study_label``).
+    reference : float
+        The response rate that would change a decision (the plan's ``response_rate_threshold``):
+        the headline changes when the interval moves to another side of it.
+
+    Examples
+    --------
+    >>> from analysis.proportions import pool_proportions
+    >>> rows = pd.DataFrame({"row_id": ["a", "b", "c"], "study_label": ["A 2000", "B 2001", "C 2002"]})
+    >>> every = pool_proportions([8, 17, 13], [11, 29, 34], method="PLO", tau_method="DL")
+    >>> strict = pool_proportions([17, 13], [29, 34], method="PLO", tau_method="DL")
+    >>> describe_inferred_left_out(every, rows, strict, rows.iloc[1:])
+    'Leaving out the numbers inferred from the sources’ wording rather than stated or computed (A 2000), the pooled response rate is 48% (95% CI 29% to 68%; 2 studies) instead of 54% (95% CI 35% to 72%; 3 studies): the headline does not change (both intervals include 50%).'
+    """
+    left_out = primary_rows[~primary_rows["row_id"].isin(strict_rows["row_id"])]
+    if left_out.empty and len(strict_rows) == len(primary_rows):
+        return ("No pooled number of the response rate is inferred from the sources’ wording (each is stated or "
+                "computed by arithmetic), so leaving inferred values out changes nothing.")
+    head = (f"Leaving out the numbers inferred from the sources’ wording rather than stated or computed "
+            f"({_names(left_out['study_label'])}), ")
+    natural = primary.natural()
+    before = (f"{natural.format(natural.estimate)} ({_level(primary)} {primary.interval_name} "
+              f"{natural.interval_text()}; {_studies(primary.k)})")
+    if strict is None:
+        return head + f"no sample is left to pool, against {before} with them: the headline cannot be checked."
+    after = strict.natural()
+    sides = _side(natural, reference), _side(after, reference)
+    mark = format_percent(reference)
+    verdict = (f"the headline does not change (both intervals {'include' if sides[0] == 'including' else 'lie ' + sides[0]} "
+               f"{mark})" if sides[0] == sides[1] else
+               f"the headline changes: the interval {'includes' if sides[1] == 'including' else 'lies ' + sides[1]} "
+               f"{mark} instead of {'including' if sides[0] == 'including' else 'lying ' + sides[0]} it")
+    return (head + f"the pooled response rate is {after.format(after.estimate)} ({_level(strict)} "
+            f"{strict.interval_name} {after.interval_text()}; {_studies(strict.k)}) instead of {before}: {verdict}.")
+
 def describe_multiverse(summary) -> str:
     """How much the answer depends on the analytic choices, in one sentence.
 

@@ -251,6 +251,14 @@ class AnalysisPlan:
         """Primary analysis: the pooled response rate in ketamine arms."""
         return self.pool_rates(self.response_rate_rows(studies, time_window))
 
+    def response_rate_without_inferred(self, studies: pd.DataFrame
+                                       ) -> tuple[pd.DataFrame, ProportionResult | None]:
+        """Sensitivity analysis "stated and computed values only": the rows and pooled response
+        rate of this plan with ``include_inferred=False`` (None when no sample is left)."""
+        strict = replace(self, include_inferred=False)
+        rows = strict.response_rate_rows(studies)
+        return rows, strict.pool_rates(rows) if len(rows) else None
+
     def response_rate_models(self, studies: pd.DataFrame) -> dict[str, ProportionResult]:
         """The primary rows pooled by each of :data:`SENSITIVITY_MODELS` (and the plan's model)."""
         rows = self.response_rate_rows(studies)
