@@ -668,7 +668,7 @@ def describe_inferred_left_out(primary, primary_rows: pd.DataFrame, strict, stri
 
     Examples
     --------
-    >>> from analysis.proportions import pool_proportions
+    >>> from analysis.engine.proportions import pool_proportions
     >>> rows = pd.DataFrame({"row_id": ["a", "b", "c"], "study_label": ["A 2000", "B 2001", "C 2002"]})
     >>> every = pool_proportions([8, 17, 13], [11, 29, 34], method="PLO", tau_method="DL")
     >>> strict = pool_proportions([17, 13], [29, 34], method="PLO", tau_method="DL")
