@@ -190,3 +190,18 @@ def test_reference_list_groups_the_excluded_and_awaiting_reports_with_an_address
                              "par-des-perfusions-de-.html>") for line in awaiting)
     included = " ".join(group("Included and registered studies"))
     assert "Corriger" not in included and "J Rheumatol 1997" not in included
+
+
+def test_ongoing_studies_show_status_completion_and_overdue(studies, dictionary):
+    """Issue 20: a terminated trial says so (with the other copies' statuses); overdue is computed."""
+    from analysis.data import DATA_DIR, load_dictionary, load_registrations
+    from analysis.present.study_tables import ongoing_studies
+    from analysis.review.registrations import trial_registrations
+    trials = trial_registrations(load_registrations())
+    table = ongoing_studies(studies, dictionary, trials=trials,
+                            trial_dictionary=load_dictionary(DATA_DIR / "registrations.dictionary.csv"))
+    rows = table.data.set_index("Registry record")
+    assert rows.loc["NCT04436250", "Status"] == "Terminated (other copies: not yet recruiting, recruiting)"
+    assert rows.loc["NCT04436250", "Results overdue"] == "Yes"
+    assert rows.loc["NCT07230171", "Results overdue"] == "–"
+    assert "more than 12 months before this data version (6 December 2026)" in table.caption

@@ -85,6 +85,7 @@ __all__ = [
     "studies_dictionary",
     "load_provenance",
     "load_references",
+    "load_registrations",
     "load_studies",
     "load_table",
     "validate",
@@ -365,6 +366,11 @@ def studies_dictionary() -> DataDictionary:
 def load_claims(path: str | Path | None = None) -> pd.DataFrame:
     """Load ``data/claims.csv``, the checked claims of the popular articles."""
     return load_table(DATA_DIR / "claims.csv" if path is None else Path(path))
+
+
+def load_registrations(path: str | Path | None = None) -> pd.DataFrame:
+    """Load ``data/registrations.csv``: status, dates and results of each registry copy read."""
+    return load_table(DATA_DIR / "registrations.csv" if path is None else Path(path))
 
 
 def load_references(path: str | Path | None = None) -> pd.DataFrame:

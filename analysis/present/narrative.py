@@ -696,6 +696,48 @@ def describe_inferred_left_out(primary, primary_rows: pd.DataFrame, strict, stri
     return (head + f"the pooled response rate is {after.format(after.estimate)} ({_level(strict)} "
             f"{strict.interval_name} {after.interval_text()}; {_studies(strict.k)}) instead of {before}: {verdict}.")
 
+
+#: A registry status in a sentence (the others read as their code with spaces).
+_STATUS_WORDS = {"unknown": "status unknown", "not_shown": "status not shown"}
+
+
+def describe_registrations(trials: pd.DataFrame, labels=None) -> str:
+    """Registered trials without results: how many have results overdue, in one sentence.
+
+    ``trials``: :func:`analysis.review.registrations.trial_registrations`; ``labels``: study
+    label by ``study_id`` (default the registry numbers).
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> trials = pd.DataFrame({"study_id": ["a", "b", "c"], "registry_id": ["NCT1", "NCT2", "NCT3"],
+    ...                        "status": ["terminated", "recruiting", "recruiting"],
+    ...                        "overdue": [True, False, None], "as_of": [date(2026, 12, 6)] * 3})
+    >>> describe_registrations(trials)
+    'Of 3 registered trials without published results, 1 has results overdue on 6 December 2026 (completion more than 12 months earlier, no results posted): NCT1 (terminated). For 1 (NCT3) no registry copy gives a completion date.'
+    """
+    labels = dict(labels or {})
+    name = lambda row: labels.get(row["study_id"], row["registry_id"])  # noqa: E731
+    overdue = trials[trials["overdue"].map(lambda v: v is True)]
+    unknown = trials[trials["overdue"].map(lambda v: v is None)]
+    as_of = trials["as_of"].max()
+    count = len(overdue)
+    text = (f"Of {_plural(len(trials), 'registered trial', 'registered trials')} without published results, "
+            f"{count} {'has' if count == 1 else 'have'} results overdue on {as_of.day} {as_of:%B %Y} (completion "
+            "more than 12 months earlier, no results posted)")
+    def with_status(row) -> str:
+        status = _STATUS_WORDS.get(row["status"], row["status"].replace("_", " "))
+        label = name(row)
+        return f"{label[:-1]}; {status})" if label.endswith(")") else f"{label} ({status})"
+
+    if count:
+        text += ": " + _names([with_status(row) for _, row in overdue.iterrows()])
+    text += "."
+    if len(unknown):
+        text += (f" For {len(unknown)} ({_names([name(row) for _, row in unknown.iterrows()])}) no registry copy "
+                 "gives a completion date.")
+    return text
+
 def describe_multiverse(summary) -> str:
     """How much the answer depends on the analytic choices, in one sentence.
 
