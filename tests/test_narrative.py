@@ -300,3 +300,18 @@ def test_inferred_values_left_out_word_for_word():
     assert describe_inferred_left_out(every, rows, None, rows.iloc[:0]).endswith(
         "no sample is left to pool, against 84% (95% CI 61% to 95%; 2 studies) with them: the headline cannot be "
         "checked.")
+
+
+def test_small_study_tests_in_words_from_the_one_run_the_review_makes():
+    """The sentence reads the tests the review ran (issue 19: narrative ran them a second time).
+    BCG log risk ratios, 13 trials: metafor's regtest(rma(yi, vi)) p = 0.4218 and
+    ranktest(rma(yi, vi)) p = 0.9524 (tests/reference/sensitivity.json)."""
+    from analysis.present.narrative import describe_small_study_tests
+    from analysis.review.small_study_effects import small_study_tests
+    from tests.metadat import BCG
+
+    es = effect_sizes(BCG, measure="RR")
+    tests = small_study_tests(meta_analysis(es["yi"], es["vi"]))
+    assert tests.run and tests.k == 13
+    assert describe_small_study_tests(tests) == (
+        "Egger's regression test: p = 0.42; rank correlation test (Begg): p = 0.95 (13 studies).")

@@ -101,6 +101,17 @@ def test_every_notebook_runs_under_all_overrides_at_once(tmp_path):
     _check_agreement(_build(tmp_path, parameters, notebooks), AnalysisPlan(**parameters))
 
 
+def test_a_study_left_out_by_an_unknown_name_stops_before_any_notebook(tmp_path, capsys):
+    """Issue 19: -p exclude "['Nobody 1999']" built the whole report, leaving nothing out."""
+    status = main(["--notebooks", str(ROOT / "notebooks"), "--output", str(tmp_path / "reports"),
+                   "-p", "exclude", "['Nobody 1999']"])
+    err = capsys.readouterr().err
+    assert status != 0
+    assert "parameters refused before any notebook ran: exclude: 'Nobody 1999' matches no study" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "reports").exists()
+
+
 def test_a_combination_the_plan_refuses_stops_before_any_notebook(tmp_path, capsys):
     """Issue 9: -p proportion_test knha with the GLMM used to stop at notebook 02."""
     status = main(["--notebooks", str(ROOT / "notebooks"), "--output", str(tmp_path / "reports"),

@@ -25,7 +25,7 @@ from analysis.review.evidence_base import EvidenceBase
 from analysis.engine.contract import PooledResult
 from analysis.engine.formatting import format_effect, format_p, format_percent, format_tau2
 from analysis.review.protocol import CALIBRATION, MIN_STUDIES_FOR_SMALL_STUDY_TESTS, UNCONTROLLED_DESIGNS, WINDOW
-from analysis.engine.small_study import egger_test, rank_test
+from analysis.review.small_study_effects import SmallStudyTests
 
 #: Below this many studies the caveats say the heterogeneity estimates are imprecise.
 FEW_STUDIES = 5
@@ -524,20 +524,21 @@ def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-def describe_small_study_tests(result) -> str:
-    """Small-study tests in words: run from :data:`MIN_STUDIES_FOR_SMALL_STUDY_TESTS` studies, else why not.
+def describe_small_study_tests(tests: SmallStudyTests) -> str:
+    """Small-study tests in words (:func:`analysis.review.small_study_effects.small_study_tests`):
+    their p-values, or why they were not run.
 
     >>> from analysis import meta_analysis
-    >>> describe_small_study_tests(meta_analysis([0.1, 0.3, 0.5], [0.02, 0.03, 0.04]))
+    >>> from analysis.review.small_study_effects import small_study_tests
+    >>> describe_small_study_tests(small_study_tests(meta_analysis([0.1, 0.3, 0.5], [0.02, 0.03, 0.04])))
     'With 3 studies no small-study test was run: the protocol runs them only from 10 studies, because with fewer they cannot tell asymmetry from chance. The funnel plot is shown for inspection only.'
     """
-    if result.k < MIN_STUDIES_FOR_SMALL_STUDY_TESTS:
-        return (f"With {_studies(result.k)} no small-study test was run: the protocol runs them only from "
-                f"{MIN_STUDIES_FOR_SMALL_STUDY_TESTS} studies, because with fewer they cannot tell asymmetry "
+    if not tests.run:
+        return (f"With {_studies(tests.k)} no small-study test was run: the protocol runs them only from "
+                f"{tests.minimum} studies, because with fewer they cannot tell asymmetry "
                 "from chance. The funnel plot is shown for inspection only.")
-    egger, rank = egger_test(result), rank_test(result)
-    return (f"Egger's regression test: {format_p(egger.pval)}; rank correlation test (Begg): "
-            f"{format_p(rank.pval)} ({_studies(result.k)}).")
+    return (f"Egger's regression test: {format_p(tests.egger.pval)}; rank correlation test (Begg): "
+            f"{format_p(tests.rank.pval)} ({_studies(tests.k)}).")
 
 
 def describe_claim_counts(counts: pd.Series) -> str:

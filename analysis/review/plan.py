@@ -24,7 +24,7 @@ report's **parameter vocabulary**; every name has one meaning:
 ``include_inferred``       rows whose numbers are inferred from wording are pooled (False:
                            the sensitivity analysis "stated and computed values only";
                            ``certainty`` in data/provenance.csv)
-``exclude``                study_id values left out of every analysis
+``exclude``                studies left out of every analysis, by study_id or label (an unknown name is refused)
 ``response_rate_threshold``  GRADE: the response rate that would change a decision
 =========================  =====================================================
 
@@ -43,6 +43,7 @@ import pandas as pd
 
 from analysis.engine._errors import AnalysisError, check_option
 from analysis.engine._tau2 import TAU2_METHODS
+from analysis.engine._tau_priors import DEFAULT_TAU_PRIOR_SCALE
 from analysis.engine.bayesian import BayesianResult, bayesian_meta_analysis
 from analysis.engine.contract import PooledResult
 from analysis.review.duration import DurationResult, responders_over_time
@@ -117,7 +118,7 @@ class AnalysisPlan:
     proportion_model: str = "BAYES"
     measure: str = "RR"
     comparison_model: str = "BAYES"
-    tau_prior_scale: float = 1.0
+    tau_prior_scale: float = DEFAULT_TAU_PRIOR_SCALE
     method: str = "REML"
     test: str = "knha"
     proportion_test: str = "z"
@@ -153,7 +154,7 @@ class AnalysisPlan:
         if not isinstance(self.include_inferred, bool):
             raise AnalysisError(f"include_inferred must be True or False, not {self.include_inferred!r}")
         if isinstance(self.exclude, str) or not all(isinstance(s, str) for s in self.exclude):
-            raise AnalysisError(f"exclude must be a list of study_id values, not {self.exclude!r}")
+            raise AnalysisError(f"exclude must be a list of study ids or labels, not {self.exclude!r}")
         object.__setattr__(self, "exclude", tuple(self.exclude))
         if not 0 < float(self.response_rate_threshold) < 1:
             raise AnalysisError(f"response_rate_threshold={self.response_rate_threshold!r} must be a proportion "
@@ -182,7 +183,8 @@ class AnalysisPlan:
     def included(self, studies: pd.DataFrame) -> pd.DataFrame:
         """Every row of ``studies`` except the excluded studies (and, without ``include_inferred``,
         except rows whose numbers are inferred: :func:`analysis.review.selection.stated_and_computed`)."""
-        return without(studies if self.include_inferred else stated_and_computed(studies), self.exclude)
+        rows = without(studies, self.exclude)
+        return rows if self.include_inferred else stated_and_computed(rows)
 
     def response_rate_rows(self, studies: pd.DataFrame, time_window: str | None = None) -> pd.DataFrame:
         """Rows of the response-rate analysis (one per patient sample)."""

@@ -63,6 +63,12 @@ ANALYSED_VALUES = ("ketamine_events", "ketamine_n", "control_events", "control_n
 #: never pooled; registered trials without results have nothing to pool).
 NEVER_POOLED_DESIGNS = ("case_report", "registered_trial")
 
+#: The questions the review pools, in the words readers see (explorer, multiverse, titles).
+OUTCOMES = {
+    "response_rate": "Response rate in ketamine arms",
+    "controlled": "Responders, ketamine versus control",
+}
+
 #: Designs without a control group.
 UNCONTROLLED_DESIGNS = ("single_arm_prospective", "single_arm_retrospective", "case_report")
 

@@ -35,9 +35,10 @@ from analysis.review.protocol import (
 __all__ = ["DESIGN_SETS", "as_flag", "controlled_rows", "inferred", "response_rate_rows", "select_designs",
            "stated_and_computed", "without"]
 
-#: Which designs an analysis pools (the explorer's and the multiverse's choice), in words.
+#: Which designs an analysis pools (the explorer's and the multiverse's choice), in the words
+#: readers see everywhere (lower case, as inside a sentence; a control capitalises the first letter).
 DESIGN_SETS = {
-    "all": "every eligible design",
+    "all": "every eligible design (never case reports)",
     "controlled": "controlled studies only",
     "randomised": "randomised trials only",
 }
@@ -48,9 +49,38 @@ def as_flag(series: pd.Series) -> pd.Series:
     return series.astype("boolean").fillna(False).astype(bool)
 
 
+def excluded_ids(studies: pd.DataFrame, exclude=()) -> tuple[str, ...]:
+    """The ``study_id`` values that ``exclude`` names, each by its id or by the label readers see.
+
+    A name that matches no study is refused, never ignored: leaving a study out by a misspelt
+    name would otherwise change nothing without a word.
+
+    >>> studies = pd.DataFrame({"study_id": ["noppers2011", "cohen2006"],
+    ...                         "study_label": ["Noppers 2011", "Cohen 2006"]})
+    >>> excluded_ids(studies, ["Noppers 2011", "cohen2006"])
+    ('noppers2011', 'cohen2006')
+    >>> excluded_ids(studies, ["Nobody 1999"])
+    Traceback (most recent call last):
+    ...
+    analysis.engine._errors.AnalysisError: exclude: 'Nobody 1999' matches no study; name a study by its id or label: cohen2006 (Cohen 2006), noppers2011 (Noppers 2011)
+    """
+    by_name = dict(zip(studies["study_id"], studies["study_id"]))
+    if "study_label" in studies.columns:
+        by_name.update(zip(studies["study_label"], studies["study_id"]))
+    unknown = [name for name in exclude if name not in by_name]
+    if unknown:
+        pairs = studies.drop_duplicates("study_id").sort_values("study_id")
+        labels = pairs["study_label"] if "study_label" in pairs.columns else pairs["study_id"]
+        valid = ", ".join(f"{i} ({label})" for i, label in zip(pairs["study_id"], labels))
+        names = ", ".join(repr(name) for name in unknown)
+        raise AnalysisError(f"exclude: {names} {'matches' if len(unknown) == 1 else 'match'} no study; "
+                            f"name a study by its id or label: {valid}")
+    return tuple(dict.fromkeys(by_name[name] for name in exclude))
+
+
 def without(studies: pd.DataFrame, exclude=()) -> pd.DataFrame:
-    """``studies`` minus the rows of the ``study_id`` values in ``exclude``."""
-    return studies[~studies["study_id"].isin(list(exclude))]
+    """``studies`` minus the studies that ``exclude`` names (ids or labels; see :func:`excluded_ids`)."""
+    return studies[~studies["study_id"].isin(excluded_ids(studies, exclude))]
 
 
 def inferred(studies: pd.DataFrame, column: str) -> pd.Series:
@@ -107,8 +137,9 @@ def response_rate_rows(studies: pd.DataFrame, time_window: str = PRIMARY_WINDOW,
     sample; ordered by year and label.
     """
     check_option("time_window", time_window, TIME_WINDOWS)
+    studies = without(studies, exclude)  # names are checked against every row, before any is set aside
     studies = studies if include_inferred else stated_and_computed(studies)
-    rows = _poolable_responders(without(studies, exclude), responder_threshold)
+    rows = _poolable_responders(studies, responder_threshold)
     windows = [time_window, "not_reported"] if include_unstated_time else [time_window]
     rows = _one_per_sample(rows[rows["time_window"].isin(windows)])
     return rows.sort_values(["year", "study_label"])
@@ -119,8 +150,9 @@ def controlled_rows(studies: pd.DataFrame, time_window: str = PRIMARY_WINDOW, *,
     """Rows with responders counted in both arms in ``time_window``; one per patient sample
     (without ``include_inferred``, only rows whose numbers are stated or computed)."""
     check_option("time_window", time_window, TIME_WINDOWS)
+    studies = without(studies, exclude)  # names are checked against every row, before any is set aside
     studies = studies if include_inferred else stated_and_computed(studies)
-    rows = _poolable_responders(without(studies, exclude), responder_threshold)
+    rows = _poolable_responders(studies, responder_threshold)
     rows = rows[rows["control_events"].notna() & (rows["time_window"] == time_window)]
     return _one_per_sample(rows)
 

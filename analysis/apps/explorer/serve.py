@@ -2,7 +2,7 @@
 
 ``python -m analysis.apps.explorer.serve [--port N]`` runs Voilà on
 ``notebooks/explore.ipynb``, listening on the loopback address only, prints the
-address to open, and stops on Ctrl-C. ``--port 0`` takes a free port. Voilà
+address to open once Voilà listens, and stops on Ctrl-C. ``--port 0`` takes a free port. Voilà
 shows the notebook's outputs (the widgets), never its code, and refuses to run
 any other code in the kernel.
 """
@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -55,25 +56,73 @@ def address(port: int) -> str:
     return f"http://{HOST}:{port}/"
 
 
+#: Seconds to wait for Voilà to listen before giving up.
+START_TIMEOUT_SECONDS = 120
+
+
+class _Stop(Exception):
+    """Ctrl-C or SIGTERM reached the launcher."""
+
+
+def _stop(signum, frame):
+    raise _Stop
+
+
+def wait_until_listening(port: int, server: subprocess.Popen, timeout: float = START_TIMEOUT_SECONDS) -> bool:
+    """Whether ``server`` accepts connections on ``HOST:port`` within ``timeout`` seconds
+    (False as soon as it exits)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with socket.create_connection((HOST, port), timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def _shut_down(server: subprocess.Popen) -> None:
+    """Stop Voilà and its kernels: SIGTERM (it shuts its kernels down), SIGKILL if it hangs."""
+    if server.poll() is not None:
+        return
+    server.terminate()  # Voilà's own Ctrl-C handler would ask for confirmation
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the app until Ctrl-C (or SIGTERM); return Voilà's exit status (0 on Ctrl-C)."""
+    """Run the app until Ctrl-C (or SIGTERM); return Voilà's exit status (0 on Ctrl-C).
+
+    The address is printed once Voilà listens. Ctrl-C and SIGTERM stop it whatever signal
+    disposition this process inherited (a job started with SIGINT ignored still stops).
+    """
     parser = argparse.ArgumentParser(prog="python -m analysis.apps.explorer.serve", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: a free one)")
     args = parser.parse_args(argv)
     port = args.port or free_port()
-    print(f"Explorer: open {address(port)} in a browser (Ctrl-C stops it)", flush=True)
-    server = subprocess.Popen(voila_command(port), start_new_session=True)
-    signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    server = None
     try:
+        print(f"Explorer: starting on {address(port)} ...", flush=True)
+        # a session of its own: a terminal's Ctrl-C reaches this launcher, which stops Voilà cleanly
+        server = subprocess.Popen(voila_command(port), start_new_session=True)
+        if not wait_until_listening(port, server):
+            _shut_down(server)
+            print(f"Explorer: Voilà did not start listening on {address(port)} (exit status "
+                  f"{server.returncode}); see its messages above.", file=sys.stderr, flush=True)
+            return server.returncode or 1
+        print(f"Explorer: open {address(port)} in a browser (Ctrl-C stops it)", flush=True)
         return server.wait()
-    except KeyboardInterrupt:
-        server.terminate()  # Voilà's own Ctrl-C handler would ask for confirmation
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    except _Stop:
         print("Explorer stopped.", flush=True)
         return 0
+    finally:
+        if server is not None:
+            _shut_down(server)
 
 
 if __name__ == "__main__":

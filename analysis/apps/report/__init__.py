@@ -283,6 +283,7 @@ def build_report(
 
     _check_parameter_types(parameters, declared)
     _check_plan(parameters)
+    _check_exclusions(parameters, data_dir)
 
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"{output_dir.name}_build_", dir=output_dir.parent))
@@ -339,6 +340,19 @@ def _check_plan(parameters: Mapping[str, object]) -> None:
     chosen = {name: value for name, value in parameters.items() if name in AnalysisPlan.parameter_names()}
     try:
         AnalysisPlan(**chosen)
+    except AnalysisError as error:
+        raise AnalysisError(f"parameters refused before any notebook ran: {error}") from None
+
+
+def _check_exclusions(parameters: Mapping[str, object], data_dir: Path) -> None:
+    """Refuse ``-p exclude`` names that match no study of ``data_dir`` before any notebook runs."""
+    if not parameters.get("exclude"):
+        return
+    from analysis.data import load_studies
+    from analysis.review.selection import excluded_ids
+
+    try:
+        excluded_ids(load_studies(data_dir / "studies.csv"), parameters["exclude"])
     except AnalysisError as error:
         raise AnalysisError(f"parameters refused before any notebook ran: {error}") from None
 
