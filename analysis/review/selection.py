@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.data import INFERRED_SEPARATOR, INFERRED_VALUES
+from analysis.data import INFERRED_SEPARATOR, INFERRED_VALUES, STUDY_NAMES
 from analysis.engine._errors import AnalysisError, check_option
 from analysis.review.protocol import (
     ANALYSED_VALUES,
@@ -52,8 +52,10 @@ def as_flag(series: pd.Series) -> pd.Series:
 def excluded_ids(studies: pd.DataFrame, exclude=()) -> tuple[str, ...]:
     """The ``study_id`` values that ``exclude`` names, each by its id or by the label readers see.
 
-    A name that matches no study is refused, never ignored: leaving a study out by a misspelt
-    name would otherwise change nothing without a word.
+    Names are checked against every study of the data file (``load_studies`` records them, and
+    a subset of its rows keeps the record), else against the rows given. A name that matches no
+    study is refused, never ignored: leaving a study out by a misspelt name would otherwise
+    change nothing without a word.
 
     >>> studies = pd.DataFrame({"study_id": ["noppers2011", "cohen2006"],
     ...                         "study_label": ["Noppers 2011", "Cohen 2006"]})
@@ -64,22 +66,21 @@ def excluded_ids(studies: pd.DataFrame, exclude=()) -> tuple[str, ...]:
     ...
     analysis.engine._errors.AnalysisError: exclude: 'Nobody 1999' matches no study; name a study by its id or label: cohen2006 (Cohen 2006), noppers2011 (Noppers 2011)
     """
-    by_name = dict(zip(studies["study_id"], studies["study_id"]))
-    if "study_label" in studies.columns:
-        by_name.update(zip(studies["study_label"], studies["study_id"]))
+    names = studies.attrs.get(STUDY_NAMES) or dict(zip(studies["study_id"], studies.get("study_label", studies["study_id"])))
+    by_name = {**{label: study for study, label in names.items()}, **{study: study for study in names}}
     unknown = [name for name in exclude if name not in by_name]
     if unknown:
-        pairs = studies.drop_duplicates("study_id").sort_values("study_id")
-        labels = pairs["study_label"] if "study_label" in pairs.columns else pairs["study_id"]
-        valid = ", ".join(f"{i} ({label})" for i, label in zip(pairs["study_id"], labels))
-        names = ", ".join(repr(name) for name in unknown)
-        raise AnalysisError(f"exclude: {names} {'matches' if len(unknown) == 1 else 'match'} no study; "
+        valid = ", ".join(f"{study} ({names[study]})" for study in sorted(names))
+        listed = ", ".join(repr(name) for name in unknown)
+        raise AnalysisError(f"exclude: {listed} {'matches' if len(unknown) == 1 else 'match'} no study; "
                             f"name a study by its id or label: {valid}")
     return tuple(dict.fromkeys(by_name[name] for name in exclude))
 
 
 def without(studies: pd.DataFrame, exclude=()) -> pd.DataFrame:
     """``studies`` minus the studies that ``exclude`` names (ids or labels; see :func:`excluded_ids`)."""
+    if not len(exclude):
+        return studies
     return studies[~studies["study_id"].isin(excluded_ids(studies, exclude))]
 
 
