@@ -66,6 +66,7 @@ def _add_synthetic_trial(data: Path) -> None:
             value = row[record["column"]]
             new.append(dict(record, row_id=SYNTHETIC["row_id"], source=SYNTHETIC["source_id"],
                             status="reported" if value else "not_reported",
+                            certainty="stated" if value else "not_applicable",
                             quote=f"synthetic value {value}" if value else "", derivation="",
                             note="" if value else "synthetic trial: not given"))
     _write(data / "provenance.csv", pcolumns, records + new)
