@@ -77,7 +77,8 @@ def add_synthetic_trial(folder: Path, study_id: str = STUDY_ID, label: str = "Sy
     for record in records:
         if record["row_id"] in filled and record["status"] == FILL_MARKER:
             value = filled[record["row_id"]][record["column"]]
-            record.update(status="reported" if value else "not_reported", source=source,
+            record.update(status="reported" if value else "not_reported",
+                          certainty="stated" if value else "not_applicable", source=source,
                           location="abstract" if value else "",
                           quote=f"synthetic value {value}" if value else "",
                           note="" if value else "the synthetic paper does not give it")

@@ -92,7 +92,7 @@ def test_new_study_like_an_existing_one_writes_its_shape_marked_to_fill(tmp_path
                 # nothing copied: a cell the template fills is to fill, the others stay empty
                 assert value == (FILL_MARKER if old[column] else ""), column
     sourced = [c for c in _rows(data / "provenance.csv") if c["row_id"] in {r["row_id"] for r in rows}]
-    assert len(sourced) == 4 * 30 and {c["status"] for c in sourced} == {FILL_MARKER}
+    assert len(sourced) == 4 * 30 and {c["status"] for c in sourced} == {c["certainty"] for c in sourced} == {FILL_MARKER}
     assert [r["study_id"] for r in _rows(data / "references.csv")][-1] == "smith2026"
     assert _rows(data / "screening.csv")[-1]["report_id"] == "smith2026"
     # the validator lists what is left to fill, a few lines, one per run of rows
@@ -188,10 +188,11 @@ def test_an_extra_header_column_is_named_first_not_after_a_thousand_knock_ons(tm
     text = (data / "provenance.csv").read_text(encoding="utf-8")
     (data / "provenance.csv").write_text(text.replace("\n", ",comment\n", 1), encoding="utf-8")
     status, errors = _validate(data, capsys)
-    lines = len(text.splitlines())
+    lines, fields = len(text.splitlines()), len(text.splitlines()[0].split(","))
     assert status == 1 and errors == [
         f"{data}/provenance.csv:1: column 'comment': stray column: not in the dictionary {data}/provenance.dictionary.csv",
-        f"{data}/provenance.csv:2: every data row (lines 2 to {lines}) has 8 fields but the header has 9: the header "
+        f"{data}/provenance.csv:2: every data row (lines 2 to {lines}) has {fields} fields but the header has "
+        f"{fields + 1}: the header "
         "names a column the rows do not have",
         f"{data}/provenance.csv:1: provenance coverage of {data}/studies.csv not checked until the problems with "
         "the columns or rows above are fixed",

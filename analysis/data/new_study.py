@@ -10,8 +10,9 @@ row, what is still to fill:
   cell the template fills is marked (a blank row: every sourced or required cell), the others
   stay empty. Nothing is copied from the template but the shape of its rows: a value no source
   gives is a defect.
-- ``provenance.csv``: a record per sourced cell of the new rows (status and source marked; the
-  status chosen says which of location, quote, derivation and note it needs).
+- ``provenance.csv``: a record per sourced cell of the new rows (status, certainty and source
+  marked; the status and certainty chosen say which of location, quote, derivation and note it
+  needs).
 - ``references.csv``: the report's reference (citation marked).
 - ``screening.csv``: the report's screening decision (search, location and quote marked; the
   quote must be a line of ``data/search.md``).
@@ -81,7 +82,8 @@ class NewStudy:
             "(<study_id>_<outcome>_<time>, in provenance.csv too), add or delete rows to match the paper. "
             "time_window follows timepoint_hours (<= 4 h, > 4 h to 7 d, to < 8 wk, >= 8 wk).",
             "  2. provenance.csv: for every sourced cell, status reported (source, location, verbatim quote), "
-            "derived (source, derivation: the arithmetic) or not_reported (note: why it is empty).",
+            "derived (source, derivation: the arithmetic) or not_reported (note: why it is empty), and its "
+            "certainty: stated, computed (the arithmetic) or inferred (the reasoning); not_applicable when empty.",
             "  3. references.csv: the citation, and the DOI, PMID or address a source shows "
             "(identifier_source says where).",
             "  4. data/search.md: the search that found it and its screening line "
@@ -152,8 +154,8 @@ def new_study(study_id: str, like: str | None = None, data_dir: str | Path | Non
             marked += fill
         rows.append(row)
     # the status says which other fields the record needs (validate names them)
-    provenance = [{"row_id": row_id, "column": column, "status": FILL_MARKER, "source": FILL_MARKER}
-                  for row_id in row_ids for column in sourced]
+    provenance = [{"row_id": row_id, "column": column, "status": FILL_MARKER, "certainty": FILL_MARKER,
+                   "source": FILL_MARKER} for row_id in row_ids for column in sourced]
     reference = {"ref_id": study_id, "kind": "study_report", "study_id": study_id, "citation": FILL_MARKER}
     screening = {"report_id": study_id, "search": FILL_MARKER, "decision": "sought_for_retrieval",
                  "source": "data/search.md", "location": FILL_MARKER, "quote": FILL_MARKER}
