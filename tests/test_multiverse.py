@@ -312,7 +312,9 @@ def test_inferred_values_are_a_choice(studies):
     frame = universe.to_frame()
     assert frame["include_inferred"].tolist() == [True, False]
     assert frame["is_default"].tolist() == [True, False]
-    assert frame["k"].tolist() == [5, 4] and "Sörensen 1995" not in frame.loc[1, "studies"]
+    # Sörensen 1995's responder count is inferred: leaving inferred values out drops that sample
+    k = AnalysisPlan().response_rate(studies).k
+    assert frame["k"].tolist() == [k, k - 1] and "Sörensen 1995" not in frame.loc[1, "studies"]
     by_plan = AnalysisPlan(include_inferred=False).response_rate(studies)
     assert frame.loc[1, "estimate"] == pytest.approx(by_plan.natural().estimate, rel=1e-9)
     assert universe.plan(1) == AnalysisPlan(include_inferred=False)
