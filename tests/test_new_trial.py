@@ -263,7 +263,7 @@ def test_the_data_dependent_tests_pass_with_the_new_trial(with_trial):
     """README: add the trial, make validate, make snapshot, make test: green, no test edited."""
     data, _ = with_trial
     env = dict(os.environ, ANALYSIS_DATA_DIR=str(data), ANALYSIS_SNAPSHOT_DIR=str(data.parent / "snapshots"))
-    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", "--doctest-modules",
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--doctest-modules",
             *(f"tests/{entry}" for entry in RERUN), *RERUN_DOCTESTS,
             *(f"--deselect=tests/{entry}" for entry in DESELECT)]
     result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
