@@ -20,7 +20,6 @@ from analysis.engine._errors import AnalysisError
 from analysis.data import validate
 from analysis.apps.report import build_report, data_version, history
 from analysis.apps.report.history import Changes, Headline, Snapshot
-from report_build import markup_rule_off
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,14 +70,6 @@ def _add_synthetic_trial(data: Path) -> None:
                             quote=f"synthetic value {value}" if value else "", derivation="",
                             note="" if value else "synthetic trial: not given"))
     _write(data / "provenance.csv", pcolumns, records + new)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _markup_in_the_label():
-    """The synthetic label carries markup, so that the index must escape it; the validator
-    would refuse it (its markup rule, off for this module only: tests/report_build.py)."""
-    with markup_rule_off():
-        yield
 
 
 @pytest.fixture(scope="module")
