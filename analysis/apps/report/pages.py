@@ -220,7 +220,10 @@ def _render_index(result_runs, figures, version, code, built, parameters, change
         shown = ", ".join(f"{k} = {v!r}" for k, v in sorted(parameters.items()))
         parts.append(f'<p class="kfm-meta">Parameters changed for this build: '
                      f"{html.escape(shown)}</p>")
-    parts += ["</header>", '<main id="content">', "<h2>Headline findings</h2>"]
+    parts += ["</header>", '<main id="content">']
+    if changes_html:  # analysis.apps.report.history.render_changes (already escaped): where a returning reader looks
+        parts.append(changes_html)
+    parts.append("<h2>Headline findings</h2>")
     if headline:
         parts.extend(f'<section class="kfm-headline">{fragment}</section>' for fragment in headline)
     else:
@@ -228,8 +231,6 @@ def _render_index(result_runs, figures, version, code, built, parameters, change
             "<p>No headline findings were produced (the summary notebook has no output "
             f"tagged <code>{HEADLINE_TAG}</code>).</p>"
         )
-    if changes_html:  # analysis.apps.report.history.render_changes (already escaped)
-        parts.append(changes_html)
     parts.append('<h2>Reports</h2><ul class="kfm-reports">')
     for run in result_runs:
         summary = f"<br><small>{html.escape(run.summary)}</small>" if run.summary else ""
