@@ -578,10 +578,10 @@ def describe_duration(result: DurationResult) -> str:
     lines = []
     for row in result.pooled.itertuples(index=False):
         head = WINDOW[row.time_window].words
-        used = result.studies[(result.studies["time_window"] == row.time_window) & result.studies["used_in_pool"]]
+        used = result.studies[result.studies["pooled_in"] == row.time_window]
         if row.k == 0:
             lines.append(f"- {head}: no study reports responders.")
-        elif row.k == 1:
+        elif row.k == 1 and row.time_window not in result.fits:
             only = used.iloc[0]
             lines.append(
                 f"- {head}: one study ({only['label']}), {int(only['events'])}/{int(only['n'])} responders = "
@@ -594,11 +594,20 @@ def describe_duration(result: DurationResult) -> str:
                 f"- {head}: {format_percent(fit.prop)} responders ({level} {fit.interval_name} "
                 f"{format_percent(fit.prop_ci_lb)} "
                 f"to {format_percent(fit.prop_ci_ub)}; {_studies(fit.k)}, {fit.participants} patients; "
-                f"{fit.model_description}){_control_arms(used)}."
+                f"{fit.model_description}){_unstated(used)}{_control_arms(used)}."
             )
         else:
             lines.append(f"- {head}: {_studies(int(row.k))}, {row.note}.")
     return "\n".join(lines)
+
+
+def _unstated(used: pd.DataFrame) -> str:
+    """"; Cohen 2006 without a stated time (counted in this window only)" for such pooled rows."""
+    unstated = used[used["pooled_in"] != used["time_window"]]
+    if unstated.empty:
+        return ""
+    return (f"; {_names(list(unstated['label']))} without a stated time (counted in this window only, "
+            "as the protocol assigns them)")
 
 
 def _control_arms(used: pd.DataFrame) -> str:

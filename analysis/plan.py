@@ -20,11 +20,15 @@ report's **parameter vocabulary**; every name has one meaning:
                            (z, knha); the GLMM is always fitted with z
 ``time_window``            protocol window of the primary analyses
 ``responder_threshold``    None: each study's own threshold; a percent: only that one
-``include_unstated_time``  response rows whose source gives no time count as primary
+``include_unstated_time``  response rows whose source gives no time count in the one window
+                           the protocol assigns them (``protocol.UNSTATED_TIME_WINDOW``)
 ``exclude``                study_id values left out of every analysis
 ``response_rate_threshold``  GRADE: the response rate that would change a decision
 =========================  =====================================================
 
+Every question (outcome x time window x comparison) is answered once, by
+:meth:`AnalysisPlan.answer` (:class:`analysis.answer.Answer`): pages, tables, the
+summary of findings, the claims check and the explorer read that answer.
 Primary analyses: :meth:`AnalysisPlan.response_rate`,
 :meth:`AnalysisPlan.controlled`. Sensitivity analyses:
 :meth:`AnalysisPlan.response_rate_models` (other pooling models) and
@@ -40,6 +44,7 @@ import pandas as pd
 
 from analysis._errors import AnalysisError, check_option
 from analysis._tau2 import TAU2_METHODS
+from analysis.answer import OUTCOMES, Answer, arm_counts
 from analysis.bayesian import BayesianResult, bayesian_meta_analysis
 from analysis.contract import PooledResult
 from analysis.duration import DurationResult, responders_over_time
@@ -48,7 +53,7 @@ from analysis.fixed_effects import FixedEffectResult, mantel_haenszel
 from analysis.pooling import TESTS, MetaAnalysisResult, meta_analysis
 from analysis.proportions import METHODS as PROPORTION_MODELS
 from analysis.proportions import ProportionResult, pool_proportions
-from analysis.protocol import PRIMARY_WINDOW, TIME_WINDOWS, UNCONTROLLED_DESIGNS
+from analysis.protocol import PRIMARY_WINDOW, TIME_WINDOWS, UNCONTROLLED_DESIGNS, WINDOW
 from analysis.selection import controlled_rows, response_rate_rows, without
 from analysis.subgroups import SubgroupPooling, subgroup_pooling
 
@@ -179,9 +184,8 @@ class AnalysisPlan:
 
     def response_rate_rows(self, studies: pd.DataFrame, time_window: str | None = None) -> pd.DataFrame:
         """Rows of the response-rate analysis (one per patient sample)."""
-        window = time_window or self.time_window
-        return response_rate_rows(studies, window, exclude=self.exclude,
-                                  include_unstated_time=self.include_unstated_time and window == self.time_window,
+        return response_rate_rows(studies, time_window or self.time_window, exclude=self.exclude,
+                                  include_unstated_time=self.include_unstated_time,
                                   responder_threshold=self.responder_threshold)
 
     def controlled_rows(self, studies: pd.DataFrame, time_window: str | None = None) -> pd.DataFrame:
@@ -304,9 +308,47 @@ class AnalysisPlan:
         return ControlledAnalysis(rows, comparisons, primary, random_effects, bayesian,
                                   self.compare(comparisons, method="EE", test="z"), mh, note)
 
+    def answer(self, studies: pd.DataFrame, outcome: str, time_window: str | None = None, *,
+               rows: pd.DataFrame | None = None) -> Answer:
+        """The one answer to a question: ``outcome`` (a key of :data:`analysis.answer.OUTCOMES`)
+        in ``time_window`` (default: the plan's).
+
+        ``"response_rate"``: the ketamine arms of :meth:`response_rate_rows` pooled by
+        :meth:`pool_rates`; ``"controlled"``: :meth:`controlled_rows` compared by the plan's
+        ``comparison_model`` (:meth:`compare`). ``rows`` (a subset of the same selection, e.g.
+        one named study's) narrows the question to those samples; the rule and the model stay.
+        """
+        check_option("outcome", outcome, tuple(OUTCOMES))
+        window = time_window or self.time_window
+        check_option("time_window", window, TIME_WINDOWS)
+        chosen = (self.response_rate_rows(studies, window) if outcome == "response_rate"
+                  else self.controlled_rows(studies, window))
+        if rows is not None:
+            chosen = chosen[chosen["cohort_id"].isin(rows["cohort_id"])]
+        if chosen.empty:
+            what = "reports responders" if outcome == "response_rate" else "counts responders in both arms"
+            raise AnalysisError(f"no patient sample {what} in the {WINDOW[window].axis_label} window "
+                                "with these choices: nothing to pool")
+        zero_cell = ""
+        if outcome == "response_rate":
+            fit = self.pool_rates(chosen)
+        else:
+            comparisons = self.comparisons(chosen)
+            fit = self.compare(comparisons)
+            corrected = comparisons[comparisons["es_correction"] != "none"]
+            if not corrected.empty:
+                zero_cell = (f"{corrected['es_correction'].iloc[0].split(' (')[0]} of "
+                             + ", ".join(corrected["study_label"]) + " (a table with a zero cell)")
+        control = chosen[chosen["control_events"].notna() & chosen["control_n"].notna()]
+        return Answer(outcome, window, chosen, fit, zero_cell, int(control["control_events"].sum()),
+                      int(control["control_n"].sum()), arm_counts(chosen))
+
     def duration(self, studies: pd.DataFrame) -> DurationResult:
-        """Responders over time after the infusion, pooled per window with the plan's model."""
-        return responders_over_time(self.included(studies), **self.rate_model_options())
+        """Responders over time after the infusion: each window's pooled row is the plan's answer
+        for that window (:meth:`answer`: the same rows and model as every other page)."""
+        windows = {window: self.response_rate_rows(studies, window).index for window in TIME_WINDOWS}
+        return responders_over_time(self.included(studies), windows=windows, pool=self.pool_rates,
+                                    **self.rate_model_options())
 
     def _choices(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.parameter_names()}

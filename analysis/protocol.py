@@ -50,6 +50,16 @@ WINDOW = {window.name: window for window in WINDOWS}
 #: Window of the primary analyses (response rate, controlled comparison) and of claims that give none.
 PRIMARY_WINDOW = "during_or_immediate"
 
+#: The one window that rows without a stated time belong to (``time_window = not_reported``:
+#: Cohen 2006 and Guedj 2007 report the response to the infusion itself, "after treatment").
+#: With the plan's ``include_unstated_time`` they count in this window and in no other.
+UNSTATED_TIME_WINDOW = PRIMARY_WINDOW
+
+#: Which time point of a patient sample stands for a window when it reports several there
+#: (Noppers 2011: 15 and 180 min after the infusion): the earliest, so that "immediately after"
+#: means the same on every page, in the summary of findings and in the claims check.
+TIMEPOINT_IN_WINDOW = "earliest"
+
 #: Designs whose rows never enter a pooled analysis (protocol: case reports are described,
 #: never pooled; registered trials without results have nothing to pool).
 NEVER_POOLED_DESIGNS = ("case_report", "registered_trial")
