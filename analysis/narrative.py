@@ -654,26 +654,51 @@ def describe_crossover_trials(crossover: pd.DataFrame) -> str:
 
 
 def describe_multiverse(summary) -> str:
-    """How much the answer depends on the analytic choices, in one sentence.
+    """How much the answer to one question depends on the analytic choices, in one sentence.
+
+    The question is held fixed (one time window: another window is another outcome, not an
+    analytic choice), and the sentence says so.
 
     Parameters
     ----------
     summary : analysis.multiverse.MultiverseSummary
-        ``Multiverse.summary()``.
+        ``Multiverse.summary()`` (of one window; a summary of every window is refused).
 
     Examples
     --------
     >>> from analysis.multiverse import MultiverseSummary
     >>> describe_multiverse(MultiverseSummary("response_rate", 200, 150, 90, 0.14, 0.71, 0.58,
-    ...                                       0.03, 0.19, 0.78, 0.5, True))
-    'Across 150 specifications with an estimate (of 200 combinations of the protocol’s analytic choices), the pooled response rate ranged from 14% to 71% (median 58%); 3% of the intervals lay above 50%, 19% below it and 78% included it.'
+    ...                                       0.03, 0.19, 0.78, 0.5, True, None, "during_or_immediate"))
+    'For one question, the pooled response rate during or immediately after the infusion (up to 4 h), across 150 specifications with an estimate (of 200 combinations of the protocol’s analytic choices for that window), the estimate ranged from 14% to 71% (median 58%); 3% of the intervals lay above 50%, 19% below it and 78% included it.'
     """
+    if summary.time_window is None:
+        raise AnalysisError("describe_multiverse needs the summary of one time window (one question); "
+                            "Multiverse.summary() gives the plan's window")
     reference = summary.format(summary.reference)
     if not summary.is_proportion:
         reference += " (no difference)"
-    return (f"Across {summary.estimable} specifications with an estimate (of {summary.specifications} "
-            f"combinations of the protocol’s analytic choices), the {summary.what} ranged from "
+    words = WINDOW[summary.time_window].words
+    when = words[0].lower() + words[1:]
+    return (f"For one question, the {summary.what} {when}, across {summary.estimable} specifications with an "
+            f"estimate (of {summary.specifications} combinations of the protocol’s analytic choices for that "
+            f"window), the estimate ranged from "
             f"{summary.format(summary.minimum)} to {summary.format(summary.maximum)} (median "
             f"{summary.format(summary.median)}); {format_percent(summary.above)} of the intervals lay above "
             f"{reference}, {format_percent(summary.below)} below it and {format_percent(summary.includes)} "
             "included it.")
+
+def describe_multiverse_windows(universe, measure: str | None = None) -> str:
+    """:func:`describe_multiverse` for each time window with an estimate, one bullet each:
+    each window is its own question, so each has its own range.
+
+    >>> from analysis.data import load_studies
+    >>> from analysis.multiverse import Model, multiverse
+    >>> universe = multiverse(load_studies(), choices={"model": [Model("PLO", "DL", "z")], "left_out": [False]})
+    >>> print(describe_multiverse_windows(universe))  # doctest: +ELLIPSIS
+    Each time window is a different question, so each has its own range:
+    - For one question, the pooled response rate during or immediately after the infusion (up to 4 h), ...
+    - For one question, the pooled response rate in the short term (1 to 7 days), ...
+    - For one question, the pooled response rate in the long term (8 weeks or more), ...
+    """
+    lines = [f"- {describe_multiverse(universe.summary(measure, window))}" for window in universe.windows(measure)]
+    return "Each time window is a different question, so each has its own range:\n" + "\n".join(lines)

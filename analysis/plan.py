@@ -293,7 +293,7 @@ class AnalysisPlan:
         rows = self.controlled_rows(studies, time_window)
         if rows.empty:
             raise AnalysisError(f"no study counts responders in both arms in the "
-                                f"{time_window or self.time_window} window: nothing to compare")
+                                f"{WINDOW[time_window or self.time_window].axis_label} window: nothing to compare")
         comparisons = self.comparisons(rows)
         events = rows["ketamine_events"], rows["control_events"]
         try:

@@ -374,7 +374,7 @@ def describe_posterior_plot(result) -> FigureDescription:
 
 def describe_specification_curve(universe, *, measure: str | None = None) -> FigureDescription:
     """Caption and alt text of :func:`analysis.plots.specification_curve.specification_curve_plot`."""
-    summary = universe.summary(measure)
+    summary = universe.summary(measure, time_window=None)  # the whole curve the figure draws
     curve = universe.curve(measure)
     level = _percent(universe.base.confidence_level)
 
@@ -382,8 +382,10 @@ def describe_specification_curve(universe, *, measure: str | None = None) -> Fig
         return _pct(x) if summary.is_proportion else f"{float(x):.2f}"
 
     reference = value(summary.reference)
+    windows = len(universe.windows(measure))
     alt = (f"Specification curve of {_count(summary.estimable, 'specification', 'specifications')} with an "
-           f"estimate (of {summary.specifications}): {summary.what} from {value(summary.minimum)} to "
+           f"estimate (of {summary.specifications}; {_count(windows, 'time window', 'time windows')}, "
+           f"each a different question): {summary.what} from {value(summary.minimum)} to "
            f"{value(summary.maximum)}, median {value(summary.median)}; intervals above {reference}: "
            f"{_pct(summary.above)}, below: {_pct(summary.below)}, including it: {_pct(summary.includes)}.")
     default = curve[curve["is_default"]]
@@ -391,9 +393,10 @@ def describe_specification_curve(universe, *, measure: str | None = None) -> Fig
         row = default.iloc[0]
         rank, n, _ = universe.rank(row["specification"])
         alt += (f" The plan's primary analysis ({row['model']}) gives {value(row['estimate'])} ({level} interval "
-                f"{value(row['ci_lb'])} to {value(row['ci_ub'])}), rank {rank} of {n} from the lowest.")
-    mark = "the 50 % mark" if summary.is_proportion else f"{reference}, no difference"
+                f"{value(row['ci_lb'])} to {value(row['ci_ub'])}), rank {rank} of {n} from the lowest in its window.")
+    mark = summary.reference_words  # as the figure's legend says it
     caption = (f"Every defensible specification's {summary.what}, sorted, with its {level} interval (blue: above "
-               f"{mark}; vermillion: below; grey: includes it); the diamond is the plan's primary analysis. "
+               f"{mark}; vermillion: below {mark}; grey: includes {mark}); the diamond is the plan's primary "
+               "analysis. Each time window is a different question; the panel beneath marks the window too. "
                "Beneath, a mark in each row shows the choices each specification made.")
     return FigureDescription(caption, alt)
