@@ -543,13 +543,15 @@ def describe_small_study_tests(result) -> str:
 def describe_claim_counts(counts: pd.Series) -> str:
     """The claims check in one sentence, from ``ClaimsCheck.counts()``.
 
-    >>> describe_claim_counts(pd.Series({"supported": 9, "partly supported": 14, "not supported": 5,
-    ...                                  "not testable": 15}))
-    'Of 43 claims in popular articles, 9 are supported by the evidence, 14 partly supported, 5 not supported and 15 not testable with the data.'
+    >>> describe_claim_counts(pd.Series({"supported": 9, "partly supported": 12, "compatible": 2,
+    ...                                  "not supported": 5, "not testable": 15}))
+    'Of 43 claims in popular articles, 9 are supported by the evidence, 12 partly supported, 2 compatible with it but not confirmed by it (an interval that holds the claimed value and others too), 5 not supported and 15 not testable with the data.'
     """
     total = int(counts.sum())
     parts = [f"{int(counts.get('supported', 0))} are supported by the evidence",
              f"{int(counts.get('partly supported', 0))} partly supported",
+             f"{int(counts.get('compatible', 0))} compatible with it but not confirmed by it (an interval "
+             "that holds the claimed value and others too)",
              f"{int(counts.get('not supported', 0))} not supported",
              f"{int(counts.get('not testable', 0))} not testable with the data"]
     return f"Of {total} claim{'s' if total != 1 else ''} in popular articles, {_names(parts)}."
