@@ -894,10 +894,11 @@ def check_claims(claims: pd.DataFrame, studies: pd.DataFrame, plan: AnalysisPlan
     ...     "row_id": ["a"], "study_id": ["s1"], "cohort_id": ["s1"], "study_label": ["Smith 2020"],
     ...     "outcome": ["responders"], "ketamine_events": [6], "ketamine_n": [10],
     ...     "control_events": [None], "control_n": [None], "timepoint_hours": [1.0],
-    ...     "timepoint_label": ["1 h"], "include_in_pooling": [True]})
+    ...     "timepoint_label": ["1 h"], "include_in_pooling": [True], "design": ["single_arm_prospective"],
+    ...     "time_window": ["during_or_immediate"]})
     >>> claims = pd.DataFrame({
     ...     "claim_id": ["C1"], "analysis": ["single_study_check"], "testable": [True],
-    ...     "quantity": ["response_rate"], "claimed_value": [50.0], "claimed_lower": [None],
+    ...     "quantity": ["response_rate"], "claimed_value": [60.0], "claimed_lower": [None],
     ...     "claimed_upper": [None], "claimed_unit": ["percent"], "approximate": [True],
     ...     "time_window": [None], "study_ref": ["s1"], "note": [None]})
     >>> v = check_claims(claims, studies).verdict("C1")
