@@ -162,3 +162,23 @@ def test_reference_list_groups_the_excluded_and_awaiting_reports_with_an_address
                              "par-des-perfusions-de-.html>") for line in awaiting)
     included = " ".join(group("Included and registered studies"))
     assert "Corriger" not in included and "J Rheumatol 1997" not in included
+
+
+def test_each_time_point_is_compared_by_the_plans_model_with_its_interval_named():
+    """Issue 22, finding 4: page 04 gave Noppers' week-1 RR a Wald CI (0.27 to 94.34) while the
+    summary of findings and the claims check gave the plan's CrI (0.14 to 174.65), both "95% CI"."""
+    from analysis.data import load_studies
+    from analysis.plan import AnalysisPlan
+    from analysis.study_tables import ratios_at_time_points
+
+    studies = load_studies()
+    plan = AnalysisPlan()
+    rows = studies[(studies["outcome"] == "responders") & studies["timepoint_hours"].notna()]
+    table = ratios_at_time_points(rows, plan).data.set_index("Time point")
+    week = plan.answer(studies, "controlled", "short_term")
+    assert table.loc["at the end of week-1", "Risk ratio (95% interval)"] == (
+        f"{week.estimate_text()} (CrI {week.natural.interval_text()})")
+    assert table.loc["at the end of week-1", "Zero-cell correction"] == "add 0.5 to each cell"
+    assert table.loc["at the end of week-1", "Model"] == week.model
+    iv = ratios_at_time_points(rows, AnalysisPlan(comparison_model="IV")).data
+    assert iv["Risk ratio (95% interval)"].str.contains(r"\(CI ").all()
