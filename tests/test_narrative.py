@@ -273,9 +273,14 @@ def test_calibration_is_stated_only_for_the_calibrated_headline_models():
 
     one = bayesian_meta_analysis([0.98], [0.29], measure="RR", tau_prior_scale=1.0)
     two = bayesian_meta_analysis([0.98, 0.2], [0.29, 0.4], measure="RR", tau_prior_scale=1.0)
+    # issue 22, finding 5: with one trial the interval covered every run: too wide, not "calibrated"
     assert describe_calibration(one) == (
-        "Calibration: in simulations shaped like this evidence (README, Calibration), this model's 95% credible "
-        "intervals covered the truth in at least 96% of runs: they are calibrated at this evidence's size.")
+        "Coverage: in simulations shaped like this evidence (README, Calibration), this model's 95% credible "
+        "intervals covered the truth in at least 96% of runs, never less than the 95% asked for. With one study "
+        "they covered the truth in every run: wider than 95% needs, because one study cannot show how "
+        "much studies differ, so the width comes mostly from the prior.")
+    assert "calibrated" not in describe_calibration(one) + describe_calibration(two)
+    assert "With one study" not in describe_calibration(two)
     assert "posterior predictive intervals in at least 96%" in describe_calibration(two)
     # another prior, another level, a measure not simulated, or a frequentist model: no sentence
     assert describe_calibration(bayesian_meta_analysis([0.98], [0.29], measure="RR", tau_prior_scale=0.5)) == ""
