@@ -24,7 +24,8 @@ from analysis.duration import DurationResult
 from analysis.evidence_base import EvidenceBase
 from analysis.contract import PooledResult
 from analysis.formatting import format_effect, format_p, format_percent, format_tau2
-from analysis.protocol import CALIBRATION, MIN_STUDIES_FOR_SMALL_STUDY_TESTS, UNCONTROLLED_DESIGNS, WINDOW
+from analysis.protocol import (CALIBRATION, MIN_STUDIES_FOR_SMALL_STUDY_TESTS, UNCONTROLLED_DESIGNS,
+                               UNSTATED_TIME_WINDOW, WINDOW)
 from analysis.small_study import egger_test, rank_test
 
 #: Below this many studies the caveats say the heterogeneity estimates are imprecise.
@@ -425,9 +426,9 @@ def caveats(result, data: pd.DataFrame | None = None, *, small_study=None, compa
             if m:
                 which = _names([labels[i] for i in np.flatnonzero(uncontrolled.to_numpy())])
                 out.append(
-                    f"{m} of {k} studies ({which}) have no control group: their response rates include "
-                    "placebo response and the natural fluctuation of pain, and cannot be attributed to "
-                    "ketamine alone."
+                    "Every ketamine arm's response rate includes placebo response and the natural fluctuation "
+                    f"of pain; {m} of {k} studies ({which}) have no control group to show how large that part "
+                    f"is, so the pooled rate cannot be attributed to ketamine alone.{_control_arms_text(rows)}"
                 )
         if "responder_threshold_percent" in rows.columns:
             thresholds = pd.to_numeric(rows["responder_threshold_percent"], errors="coerce")
@@ -448,7 +449,9 @@ def caveats(result, data: pd.DataFrame | None = None, *, small_study=None, compa
             if unstated.any():
                 members = [labels[i] for i in np.flatnonzero(unstated.to_numpy())]
                 out.append(f"{_names(members)} do{'es' if len(members) == 1 else ''} not state when "
-                           "response was assessed after ketamine.")
+                           "response was assessed after ketamine; the protocol counts "
+                           f"{'it' if len(members) == 1 else 'them'} in the window "
+                           f"{WINDOW[UNSTATED_TIME_WINDOW].axis_label.replace('≤', 'up to')} and in no other.")
     if small_study is not None:
         if small_study.low_power:
             out.append(f"Small-study tests: {small_study.note} (fewer than "
@@ -616,6 +619,23 @@ def describe_duration(result: DurationResult) -> str:
         else:
             lines.append(f"- {head}: {_studies(int(row.k))}, {row.note}.")
     return "\n".join(lines)
+
+
+def _control_arms_text(rows: pd.DataFrame) -> str:
+    """" For comparison, the control arm of Noppers 2011 (active placebo: midazolam ...): 3/12 = 25%."
+    for the pooled rows that have a control arm; "" otherwise."""
+    if "control_events" not in rows.columns:
+        return ""
+    controlled = rows[rows["control_events"].notna() & rows["control_n"].notna()]
+    if controlled.empty:
+        return ""
+    arms = []
+    for _, row in controlled.iterrows():
+        detail = row.get("control_detail")
+        what = f" ({detail})" if isinstance(detail, str) and detail.strip() else ""
+        arms.append(f"{row['study_label']}{what}: {int(row['control_events'])}/{int(row['control_n'])} = "
+                    f"{format_percent(row['control_events'] / row['control_n'])}")
+    return f" For comparison, the control arm{'s' if len(arms) > 1 else ''} among them: {'; '.join(arms)}."
 
 
 def _unstated(used: pd.DataFrame) -> str:

@@ -87,11 +87,13 @@ def test_response_rate_summary_word_for_word(glmm):
         "degrees of freedom, p = 0.15. The 95% prediction interval, 37% to 75%, is the range in which the "
         "response rate of a new study like these would be expected to lie.\n\n"
         "**Caveats**\n\n"
-        "- 2 of 5 studies (Cohen 2006 and Guedj 2007a) have no control group: their response rates include "
-        "placebo response and the natural fluctuation of pain, and cannot be attributed to ketamine alone.\n"
+        "- Every ketamine arm's response rate includes placebo response and the natural fluctuation of pain; "
+        "2 of 5 studies (Cohen 2006 and Guedj 2007a) have no control group to show how large that part is, so "
+        "the pooled rate cannot be attributed to ketamine alone.\n"
         "- Responder thresholds differ: at least 50% pain reduction in 4 studies; at least 67% pain "
         "reduction in 1 study (Cohen 2006).\n"
-        "- Cohen 2006 and Guedj 2007a do not state when response was assessed after ketamine.\n"
+        "- Cohen 2006 and Guedj 2007a do not state when response was assessed after ketamine; the protocol "
+        "counts them in the window up to 4 h and in no other.\n"
         "- With 5 studies, small-study (publication bias) tests have little power and were not run; the "
         "protocol runs them only with at least 10 studies.\n"
         "- The random-effects model on the logit scale (REML) gives 57% (95% CI 44% to 70%) against 57% "
@@ -287,3 +289,18 @@ def test_calibration_is_stated_only_for_the_calibrated_headline_models():
     assert describe_calibration(bayesian_meta_analysis([0.98], [0.29], measure="OR", tau_prior_scale=1.0)) == ""
     assert describe_calibration(two.refit(confidence_level=0.9)) == ""
     assert describe_calibration(pool_proportions([8, 17], [12, 29])) == ""
+
+
+def test_the_uncontrolled_caveat_says_every_arm_includes_placebo_response_and_names_the_comparison():
+    """Issue 22, finding 8: "2 of 5 studies have no control group: their response rates include
+    placebo response" implied the other arms' did not; the comparison treatment was never named."""
+    from analysis.data import load_studies
+    from analysis.plan import AnalysisPlan
+
+    studies = load_studies()
+    plan = AnalysisPlan()
+    rows = plan.response_rate_rows(studies)
+    text = summarise(plan.pool_rates(rows), rows)
+    assert "Every ketamine arm's response rate includes placebo response" in text
+    assert "For comparison, the control arm among them: Noppers 2011 (midazolam 5 mg IV over 30 min): 3/12 = 25%" in text
+    assert "their response rates include placebo response" not in text
