@@ -659,13 +659,14 @@ def _control_arms(used: pd.DataFrame) -> str:
     return "; control arms: " + ", ".join(f"{r.label} {arm}" for r, arm in zip(controlled.itertuples(), arms))
 
 
-def describe_crossover_trials(crossover: pd.DataFrame) -> str:
+def describe_crossover_trials(crossover: pd.DataFrame, awaiting: Sequence[str] = ()) -> str:
     """Say which crossover trials can enter a within-patient analysis, and why not.
 
     ``crossover`` holds the study-table rows of crossover trials. A trial enters the
     controlled comparison when it reports responders in both periods, and the
     within-patient correlation sweep (:func:`analysis.crossover.correlation_sweep`)
-    when it reports per-period means with a known kind of spread (SD or SE).
+    when it reports per-period means with a known kind of spread (SD or SE). ``awaiting``
+    names crossover trials awaiting classification: not counted here (as on page 01), but named.
 
     Examples
     --------
@@ -673,21 +674,24 @@ def describe_crossover_trials(crossover: pd.DataFrame) -> str:
     ...                      "ketamine_mean": [None, None], "control_mean": [None, None],
     ...                      "spread_type": [None, None]})
     >>> print(describe_crossover_trials(rows))
-    2 crossover trials (A 1995 and B 2000). Responders in both periods: B 2000. Per-period pain scores with a stated SD or SE: none, so the within-patient correlation sweep cannot be run on these data.
+    2 included crossover trials (A 1995 and B 2000). Responders in both periods: B 2000. Per-period pain scores with a stated SD or SE: none, so the within-patient correlation sweep cannot be run on these data.
     """
+    one = len(awaiting) == 1
+    pending = (f" {_names(list(awaiting))} {'awaits' if one else 'await'} classification and "
+               f"{'is' if one else 'are'} not counted." if awaiting else "")
     trials = list(dict.fromkeys(crossover["study_label"]))
     if not trials:
-        return "No crossover trial is in the data."
+        return "No included crossover trial is in the data." + pending
     both_periods = list(dict.fromkeys(crossover.loc[crossover["control_events"].notna(), "study_label"]))
     with_scores = list(dict.fromkeys(crossover.loc[
         crossover["ketamine_mean"].notna() & crossover["control_mean"].notna()
         & crossover["spread_type"].notna(), "study_label"]))
-    text = f"{len(trials)} crossover trial{'' if len(trials) == 1 else 's'} ({_names(trials)}). "
+    text = f"{len(trials)} included crossover trial{'' if len(trials) == 1 else 's'} ({_names(trials)}). "
     text += f"Responders in both periods: {_names(both_periods) if both_periods else 'none'}. "
     if with_scores:
-        return text + f"Per-period pain scores with a stated SD or SE: {_names(with_scores)}."
+        return text + f"Per-period pain scores with a stated SD or SE: {_names(with_scores)}." + pending
     return text + ("Per-period pain scores with a stated SD or SE: none, so the within-patient "
-                   "correlation sweep cannot be run on these data.")
+                   "correlation sweep cannot be run on these data.") + pending
 
 
 def describe_multiverse(summary) -> str:

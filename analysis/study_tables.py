@@ -105,8 +105,9 @@ def characteristics_of_included_studies(studies: pd.DataFrame, dictionary: DataD
 
 
 def ongoing_studies(studies: pd.DataFrame, dictionary: DataDictionary, *,
-                    caption: str = "Ongoing studies and registered trials without results"):
-    """Registered trials without results: registry number, design as registered, comparator."""
+                    caption: str = "Registered trials without results (ongoing, terminated or of unknown status)"):
+    """Registered trials without results: registry number, design as registered, comparator; the
+    note gives the registry status found (a terminated trial is not called ongoing)."""
     registered = studies[studies["design"] == "registered_trial"].drop_duplicates("study_id")
     frame = pd.DataFrame({
         "Study": registered["study_label"],

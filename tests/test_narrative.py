@@ -246,10 +246,13 @@ def test_crossover_trials_sentence_names_what_each_trial_reports():
         "spread_type": [None, "sd", None],
     })
     assert describe_crossover_trials(rows) == (
-        "2 crossover trials (A 1995 and B 2000). Responders in both periods: A 1995. "
+        "2 included crossover trials (A 1995 and B 2000). Responders in both periods: A 1995. "
         "Per-period pain scores with a stated SD or SE: A 1995."
     )
-    assert describe_crossover_trials(rows.iloc[0:0]) == "No crossover trial is in the data."
+    assert describe_crossover_trials(rows.iloc[0:0]) == "No included crossover trial is in the data."
+    # issue 22, finding 7: page 03 counted a trial awaiting classification that page 01 does not count
+    assert describe_crossover_trials(rows, awaiting=["C 1997"]).endswith(
+        "C 1997 awaits classification and is not counted.")
 
 
 def test_duration_sentences_give_the_control_arm_where_one_exists():
