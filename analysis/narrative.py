@@ -743,3 +743,30 @@ def describe_multiverse_windows(universe, measure: str | None = None) -> str:
     """
     lines = [f"- {describe_multiverse(universe.summary(measure, window))}" for window in universe.windows(measure)]
     return "Each time window is a different question, so each has its own range:\n" + "\n".join(lines)
+
+
+def describe_subset_rows(subsets: dict[str, pd.DataFrame], primary: str = "primary analysis") -> str:
+    """Where a sensitivity subset counts a sample with another row than the primary analysis
+    (e.g. a common responder threshold taking a study's row from a review table), one bullet
+    each with both counts and the row's note; "" when no subset swaps a row.
+
+    >>> rows = pd.DataFrame({"row_id": ["a67"], "cohort_id": ["a"], "study_label": ["A 2006"],
+    ...                      "ketamine_events": [13], "ketamine_n": [34], "responder_threshold_percent": [67.0],
+    ...                      "note": [None]})
+    >>> swapped = rows.assign(row_id="a50", ketamine_events=18, responder_threshold_percent=50.0,
+    ...                       note="Value from a review table only.")
+    >>> print(describe_subset_rows({"primary analysis": rows, "50% only": swapped}))
+    - 50% only: A 2006 counts 18/34 at 50% instead of 13/34 at 67% (Value from a review table only.)
+    """
+    base = subsets[primary].set_index("cohort_id")
+    lines = []
+    for name, rows in subsets.items():
+        for _, row in rows.iterrows():
+            if row["cohort_id"] not in base.index or base.loc[row["cohort_id"], "row_id"] == row["row_id"]:
+                continue
+            was = base.loc[row["cohort_id"]]
+            note = f" ({row['note']})" if isinstance(row.get("note"), str) and row["note"].strip() else ""
+            lines.append(f"- {name}: {row['study_label']} counts {int(row['ketamine_events'])}/{int(row['ketamine_n'])} "
+                         f"at {row['responder_threshold_percent']:g}% instead of {int(was['ketamine_events'])}/"
+                         f"{int(was['ketamine_n'])} at {was['responder_threshold_percent']:g}%{note}")
+    return "\n".join(lines)

@@ -307,3 +307,14 @@ def test_the_uncontrolled_caveat_says_every_arm_includes_placebo_response_and_na
     assert "Every ketamine arm's response rate includes placebo response" in text
     assert "For comparison, the control arm among them: Noppers 2011 (midazolam 5 mg IV over 30 min): 3/12 = 25%" in text
     assert "their response rates include placebo response" not in text
+
+
+def test_a_subset_that_swaps_a_row_says_so():
+    """Issue 22, finding 7: page 05's "50% threshold only" silently swapped in Cohen's 18/34 from a review table."""
+    from analysis.data import load_studies
+    from analysis.narrative import describe_subset_rows
+    from analysis.plan import AnalysisPlan
+
+    text = describe_subset_rows(AnalysisPlan().response_rate_subsets(load_studies()))
+    assert text.startswith("- 50% responder threshold only: Cohen 2006 counts 18/34 at 50% instead of 13/34 at 67%")
+    assert "Pastrak 2021 table" in text
