@@ -228,6 +228,19 @@ def _hours(h: float) -> str:
     return f"{h / (24 * 365):.3g} y"
 
 
+def _duration_words(hours: float) -> str:
+    """A duration in the unit a reader would use: "2 hours", "1 day", "2 weeks", "8 weeks".
+
+    >>> _duration_words(2), _duration_words(24), _duration_words(336), _duration_words(1344)
+    ('2 hours', '1 day', '2 weeks', '8 weeks')
+    """
+    for size, unit in ((168, "week"), (24, "day"), (1, "hour")):
+        if hours >= size and (hours / size).is_integer():
+            count = int(hours / size)
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{hours:g} hours"
+
+
 def _claimed_text(claim) -> str:
     unit = "" if pd.isna(claim["claimed_unit"]) else f" {claim['claimed_unit']}"
     about = "about " if bool(claim["approximate"]) else ""
@@ -236,6 +249,11 @@ def _claimed_text(claim) -> str:
         for column, words in (("claimed_value", about), ("claimed_lower", "more than "), ("claimed_upper", "less than ")):
             if not pd.isna(claim[column]):
                 parts.append(f"{words}{format_percent(claim[column])}")
+        return "; ".join(parts)
+    if str(claim["claimed_unit"]).strip() == "hours":  # as the claim says it: weeks, days or hours
+        for column, words in (("claimed_value", about), ("claimed_lower", "more than "), ("claimed_upper", "less than ")):
+            if not pd.isna(claim[column]):
+                parts.append(f"{words}{_duration_words(float(claim[column]))}")
         return "; ".join(parts)
     if not pd.isna(claim["claimed_value"]):
         parts.append(f"{about}{claim['claimed_value']:.3g}{unit}")

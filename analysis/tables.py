@@ -151,7 +151,9 @@ def results_table(results: Mapping[str, PooledResult], *, caption: str, primary:
             f"{100 * result.confidence_level:g}% {interval}": natural.interval_text(),
             "Prediction interval": natural.interval_text(prediction=True) if result.has_prediction_interval
             else "none (see notes)" if result.random_effects and result.k > 1 else MISSING,
-            "I²": f"{format_number(result.i2, 0)}%" if not is_missing(getattr(result, "i2", None)) else MISSING,
+            # one study has no heterogeneity to measure: no I² (metafor's 0 would read as "no differences")
+            "I²": f"{format_number(result.i2, 0)}%" if not is_missing(getattr(result, "i2", None))
+            and result.k > 1 else MISSING,
         })
     return _styled(pd.DataFrame(rows), caption)
 

@@ -330,7 +330,9 @@ def test_switching_outcome_shows_the_controls_that_apply(studies):
     app.controls["comparison_model"].value = "IV"
     assert not app.controls["method"].disabled and not app.controls["test"].disabled
     assert app.state().plan().comparison_model == "IV"
-    assert app.exploration.result.model_description == "random-effects model (REML, Hartung-Knapp)"
+    # one trial: metafor's normal-theory CI, not Hartung-Knapp (issue 22, finding 8)
+    assert app.exploration.result.model_description == (
+        "random-effects model (REML; one study: its own estimate with a normal-theory CI)")
     app.controls["comparison_model"].value = "BAYES"
     app.controls["outcome"].value = "response_rate"
     assert app.controls["test"].value == "z" and app.state() == ExplorerState()

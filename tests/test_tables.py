@@ -182,3 +182,15 @@ def test_each_time_point_is_compared_by_the_plans_model_with_its_interval_named(
     assert table.loc["at the end of week-1", "Model"] == week.model
     iv = ratios_at_time_points(rows, AnalysisPlan(comparison_model="IV")).data
     assert iv["Risk ratio (95% interval)"].str.contains(r"\(CI ").all()
+
+
+def test_one_study_shows_no_i2_and_no_hartung_knapp_label():
+    """Issue 22, finding 8: "I² = 0 %" for one study, and "Hartung-Knapp" on a normal-theory interval."""
+    from analysis.data import load_studies
+    from analysis.plan import AnalysisPlan
+
+    analysis = AnalysisPlan().controlled(load_studies())
+    table = results_table(analysis.models(), caption="c").data.set_index("Model")
+    assert (table["I²"] == "–").all()
+    assert "Hartung-Knapp" not in " ".join(table.index) + " ".join(table.iloc[:, 0].astype(str))
+    assert "one study: its own estimate with a normal-theory CI" in analysis.random_effects.model_description
