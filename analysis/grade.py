@@ -76,7 +76,7 @@ RISK_SHARE = 0.5
 #: 50-90 "substantial", 75-100 "considerable").
 I2_SERIOUS = 50.0
 I2_VERY_SERIOUS = 75.0
-#: Share of weight (fraction) from single sessions assessed within 4 h that makes the
+#: Share of weight (fraction) from single ketamine sessions (at any follow-up) that makes the
 #: evidence indirect for repeated clinical use.
 INDIRECT_SHARE = 0.5
 #: Optimal information size in participants (GRADE guidelines 6, Guyatt 2011: a rule of
@@ -336,15 +336,19 @@ def _inconsistency(result, natural) -> DomainJudgement:
 
 def _indirectness(result, rows, weights) -> DomainJudgement:
     concerns = []
-    if "sessions" in rows.columns and "time_window" in rows.columns:
+    if "sessions" in rows.columns:
+        # one rule at every follow-up: a single infusion is indirect for repeated clinical use,
+        # whether it is judged within 4 h or at 1 or 8 weeks (issue 22)
         sessions = pd.to_numeric(rows["sessions"], errors="coerce").astype(float)
         single = (sessions == 1).to_numpy(dtype=bool)
-        early = (rows["time_window"].astype(str) == PRIMARY_WINDOW).to_numpy(dtype=bool)
-        share = float(weights[single & early].sum())
+        share = float(weights[single].sum())
         if share > INDIRECT_SHARE:
-            concerns.append(f"{_pct(share)} of the weight comes from a single ketamine session assessed within "
-                            "4 h (laboratory-style settings), whereas clinical use is repeated infusions judged "
-                            "over weeks")
+            windows = (set(rows.loc[single, "time_window"].astype(str)) if "time_window" in rows.columns
+                       else set())
+            when = (" assessed within 4 h (laboratory-style settings)"
+                    if windows <= {PRIMARY_WINDOW, "not_reported"} and windows else "")
+            concerns.append(f"{_pct(share)} of the weight comes from a single ketamine session{when}, whereas "
+                            "clinical use is repeated infusions judged over weeks")
     if "responder_threshold_percent" in rows.columns:
         thresholds = pd.to_numeric(rows["responder_threshold_percent"], errors="coerce").dropna().unique()
         if len(thresholds) > 1:
