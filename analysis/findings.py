@@ -24,6 +24,7 @@ from pandas.io.formats.style import Styler
 
 from analysis._errors import AnalysisError
 from analysis.answer import Answer
+from analysis.data import studies_dictionary
 from analysis.contract import PooledResult
 from analysis.formatting import format_effect, format_percent
 from analysis.grade import GradeAssessment, grade_outcome
@@ -170,6 +171,7 @@ def _comparison_row(plan: AnalysisPlan, rows: pd.DataFrame, key, words, follow_u
                             f"{'1000' if max(raw) > 1 else '0'} (a risk cannot exceed every patient).")
     if answer is not None and answer.zero_cell:
         comments.append(f"Zero-cell correction: {answer.zero_cell}.")
+    comments.insert(0, _compared_with(rows))
     assessment = grade_outcome(key, fit, rows, label=words, overrides=overrides)
     relative = (answer.text() if answer is not None else
                 f"{plan.measure} {format_effect(natural.estimate)} ({100 * fit.confidence_level:g}% "
@@ -225,6 +227,17 @@ def _harms_row(plan: AnalysisPlan, studies: pd.DataFrame, key, words, outcome, o
     rows = rows.sort_values(["cohort_id", "timepoint_hours"]).drop_duplicates("cohort_id")
     return _comparison_row(plan, rows, key, words, "as reported", overrides, "patients with the event",
                            f"ketamine leads to more {words.split(' (')[0].lower()} than the control")
+
+
+def _compared_with(rows: pd.DataFrame) -> str:
+    """"Control: active placebo (midazolam 5 mg IV over 30 min), Noppers 2011." for the rows."""
+    parts = []
+    for _, row in rows.drop_duplicates("cohort_id").iterrows():
+        kind = studies_dictionary()["control"].value_label(row["control"]).lower()
+        detail = row.get("control_detail")
+        parts.append(f"{kind} ({detail}), {row['study_label']}" if isinstance(detail, str) and detail.strip()
+                     else f"{kind}, {row['study_label']}")
+    return "Control: " + "; ".join(parts) + "."
 
 
 def _interval(fit: PooledResult) -> str:

@@ -147,3 +147,10 @@ def test_the_response_rate_row_puts_the_comparison_arm_beside_it():
     assert "3/12 responded (25%)" in row.comment
     assert "A response rate in any arm includes placebo response" in row.comment
     assert "Cohen 2006 and Guedj 2007a give no time point; the protocol counts them in this window only" in row.comment
+
+
+def test_the_comparison_treatment_is_named():
+    """Finding 8: the comparison treatment (midazolam, an active placebo) was never named."""
+    rows = {r.key: r for r in summary_of_findings(AnalysisPlan(), load_studies())}
+    for key in ("responders_immediate", "responders_1_week", "responders_8_weeks"):
+        assert rows[key].comment.startswith("Control: active placebo (midazolam 5 mg IV over 30 min), Noppers 2011.")
