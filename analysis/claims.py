@@ -398,8 +398,7 @@ class _Context:
         if len(rows) == 0:
             return self.verdict(claim, "not testable", "no responder rows",
                                 f"No study reports responders {_when(window)}.")
-        if len(rows) == 1:
-            return self.single_rate(claim, rows, extra=self.comparison_arm(rows, window))
+        # the question's one answer, for one sample too (the plan's model, as on every page)
         answer = self.plan.answer(self.studies, "response_rate", window, rows=rows)
         fit, natural = answer.fit, answer.natural
         prop, ci, pi = natural.estimate, (natural.ci_lb, natural.ci_ub), (natural.pi_lb, natural.pi_ub)
@@ -410,7 +409,7 @@ class _Context:
         timing = (f" Measured {_when(window)}" + (f" ({' and '.join(unstated)}: no stated time, counted in this "
                                                   "window only)" if unstated else "") + ".")
         numbers = (f"{what} {answer.text().removesuffix(')')}{spread}; "
-                   f"{fit.k} studies, {fit.model_label}).{timing}{self.comparison_arm(rows, window)}")
+                   f"{_studies(fit.k)}, {fit.model_label}).{timing}{self.comparison_arm(rows, window)}")
         numbers_kw = dict(scale="proportion", estimate=prop, ci=ci, pi=pi, k=fit.k,
                           evidence=self.counts_text(rows, control=False))
         if ruling is None:

@@ -206,7 +206,12 @@ def render_page_explorer(data: dict) -> str:
            f'<line class="kfm-mv-marker-line" x1="0" x2="0" y1="{SVG_MARGIN / 2}" y2="{SVG_HEIGHT - SVG_MARGIN / 2}"/>'
            '<circle class="kfm-mv-marker" r="6" cx="0" cy="0"/></svg>')
     return (
-        f'<section class="kfm-mv" id="kfm-multiverse" aria-label="Choose a specification">'
+        f'<section class="kfm-mv" id="kfm-multiverse" aria-labelledby="kfm-mv-title">'
+        # the instruction lives with its controls, so that print (which hides the controls) hides it too
+        '<h3 id="kfm-mv-title">Choose a specification</h3>'
+        "<p>Pick a value for each choice: the page shows that specification's estimate, its interval, the "
+        "patients and studies it pools, and where it sits on the curve (the orange "
+        "mark).</p>"
         f'<noscript><p>The chooser of this section needs JavaScript. Every specification of the {outcome} '
         "is in the specification curve and the tables on this page.</p></noscript>"
         f'<form class="kfm-mv-form" hidden>{fields}</form>'

@@ -312,8 +312,7 @@ def ratios_at_time_points(rows: pd.DataFrame, plan: AnalysisPlan, *,
             "Study": row["study_label"], "Time point": row["timepoint_label"],
             "Ketamine: responders / patients": f"{int(row['ketamine_events'])}/{int(row['ketamine_n'])}",
             "Control: responders / patients": f"{int(row['control_events'])}/{int(row['control_n'])}",
-            f"{natural.label} ({level} interval)":
-                f"{format_effect(natural.estimate)} ({fit.interval_name} {natural.interval_text()})",
+            natural.label: f"{format_effect(natural.estimate)} ({level} {fit.interval_name} {natural.interval_text()})",
             "Model": fit.model_label,
             "Zero-cell correction": "none" if correction == "none" else correction.split(" (")[0],
         })
