@@ -587,7 +587,7 @@ def describe_duration(result: DurationResult) -> str:
     ...     "time_window": ["during_or_immediate", "short_term", "during_or_immediate"],
     ...     "ketamine_events": [8, 2, 17], "ketamine_n": [12, 12, 29]})
     >>> print(describe_duration(responders_over_time(data)))
-    - During or immediately after the infusion (up to 4 h): 61% responders (95% CI 45% to 75%; 2 studies, 41 patients; binomial-normal random-effects model (GLMM)).
+    - During or immediately after the infusion (up to 4 h): responders 61% (95% CI 45% to 75%; 2 studies, 41 patients; binomial-normal random-effects model (GLMM)).
     - In the short term (1 to 7 days): one study (A 2011), 2/12 responders = 17% (95% CI 2% to 48%).
     - In the medium term (1 to 4 weeks): no study reports responders.
     - In the long term (8 weeks or more): no study reports responders.
@@ -611,7 +611,7 @@ def describe_duration(result: DurationResult) -> str:
         elif row.time_window in result.fits:
             fit = result.fits[row.time_window]
             lines.append(
-                f"- {head}: {format_percent(fit.prop)} responders ({level} {fit.interval_name} "
+                f"- {head}: responders {format_percent(fit.prop)} ({level} {fit.interval_name} "
                 f"{format_percent(fit.prop_ci_lb)} "
                 f"to {format_percent(fit.prop_ci_ub)}; {_studies(fit.k)}, {fit.participants} patients; "
                 f"{fit.model_description}){_unstated(used)}{_control_arms(used)}."

@@ -199,7 +199,7 @@ def test_duration_word_for_word():
         "time_window": ["during_or_immediate", "short_term", "during_or_immediate"],
         "ketamine_events": [8, 2, 17], "ketamine_n": [12, 12, 29]})
     assert describe_duration(responders_over_time(data)) == (
-        "- During or immediately after the infusion (up to 4 h): 61% responders (95% CI 45% to 75%; 2 "
+        "- During or immediately after the infusion (up to 4 h): responders 61% (95% CI 45% to 75%; 2 "
         "studies, 41 patients; binomial-normal random-effects model (GLMM)).\n"
         "- In the short term (1 to 7 days): one study (A 2011), 2/12 responders = 17% (95% CI 2% to 48%).\n"
         "- In the medium term (1 to 4 weeks): no study reports responders.\n"
