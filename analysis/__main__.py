@@ -95,8 +95,10 @@ def _command_report(args: Sequence[str]) -> int:
 def _command_snapshot_claims(args: argparse.Namespace) -> int:
     from analysis.claims import SNAPSHOT_PATH, check_claims, snapshot_differences
     from analysis.data import load_claims, load_studies
+    from analysis.evidence_base import load_evidence_base
 
-    found = check_claims(load_claims(), load_studies()).snapshot()
+    # the studies the report checks claims against: none awaiting classification or excluded
+    found = check_claims(load_claims(), load_evidence_base().in_review(load_studies())).snapshot()
     if SNAPSHOT_PATH.exists():
         changes = snapshot_differences(pd.read_csv(SNAPSHOT_PATH, dtype=str, keep_default_na=False), found)
         print("\n".join(changes) if changes else "no verdict changed")

@@ -22,6 +22,7 @@ import pytest
 from analysis import AnalysisError
 from analysis.claims import check_claims
 from analysis.data import load_claims, load_studies
+from analysis.evidence_base import load_evidence_base
 from analysis.findings import CONTROLLED_OUTCOMES
 from analysis.multiverse import multiverse
 from analysis.narrative import describe_claim_counts, describe_estimate, describe_multiverse
@@ -82,7 +83,8 @@ def _expected_sentences(plan: AnalysisPlan) -> dict[str, str]:
     return {
         "02_response_rates": describe_estimate(plan.response_rate(studies)),
         "03_controlled_trials": describe_estimate(plan.controlled(studies).primary),
-        "06_claims_check": describe_claim_counts(check_claims(load_claims(), studies, plan).counts()),
+        "06_claims_check": describe_claim_counts(check_claims(
+            load_claims(), load_evidence_base().in_review(studies), plan).counts()),
         "00_summary": describe_multiverse(multiverse(studies, "response_rate", plan=plan).summary()),
     }
 
