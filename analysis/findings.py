@@ -166,9 +166,9 @@ def _comparison_row(plan: AnalysisPlan, rows: pd.DataFrame, key, words, follow_u
         capped = [bound for bound, risk in zip(("estimate", "lower bound", "upper bound"), raw)
                   if not 0.0 <= risk <= 1.0]
         if capped:
-            comments.append(f"The {' and '.join(capped)} of the relative effect would imply a risk "
-                            f"{'above 1000' if max(raw) > 1 else 'below 0'} per 1000; shown capped at "
-                            f"{'1000' if max(raw) > 1 else '0'} (a risk cannot exceed every patient).")
+            above = max(raw) > 1
+            comments.append(f"Capped at {'1000' if above else '0'} per 1000: the {' and '.join(capped)} of the "
+                            f"relative effect would imply {'more than every' if above else 'fewer than no'} patient.")
     if answer is not None and answer.zero_cell:
         comments.append(f"Zero-cell correction: {answer.zero_cell}.")
     comments.insert(0, _compared_with(rows))
@@ -196,8 +196,8 @@ def _response_rate_row(plan: AnalysisPlan, studies: pd.DataFrame, overrides, thr
     assessment = grade_outcome("response_rate", fit, rows, label=words, overrides=overrides,
                                decision_threshold=threshold)
     nan = math.nan
-    control = (f"For comparison, the comparison arm{'s' if ';' in answer.control else ''} of these samples: "
-               f"{answer.control} responded ({format_percent(answer.control_risk)})."
+    control = (f"Control arm{'s' if ';' in answer.control else ''} among these samples: {answer.control} "
+               f"({format_percent(answer.control_risk)})."
                if answer.control_n else "No pooled sample has a control arm to compare with.")
     timing = (f" {' and '.join(unstated)} give no time point; the protocol counts them in this window only."
               if unstated else "")

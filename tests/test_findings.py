@@ -131,7 +131,7 @@ def test_capped_absolute_effects_say_so():
     """Finding 5: an upper bound of 1000 per 1000 is a cap (RR 28 x 250 per 1000), said in the comment."""
     row = {r.key: r for r in summary_of_findings(AnalysisPlan(), load_studies())}["responders_immediate"]
     assert row.ketamine_ub == 1000
-    assert "upper bound of the relative effect would imply a risk above 1000 per 1000; shown capped" in row.comment
+    assert "Capped at 1000 per 1000: the upper bound of the relative effect would imply more than every patient" in row.comment
 
 
 def test_the_zero_cell_correction_is_stated_where_it_is_used():
@@ -144,7 +144,7 @@ def test_the_response_rate_row_puts_the_comparison_arm_beside_it():
     """Finding 6/8: an uncontrolled rate comes with the control arm there is (midazolam 3/12), and
     every arm's rate includes placebo response, not only the uncontrolled ones."""
     row = summary_of_findings(AnalysisPlan(), load_studies())[0]
-    assert "3/12 responded (25%)" in row.comment
+    assert "Control arm among these samples: Noppers 2011 (Fifteen min after termination of infusion): 3/12 (25%)" in row.comment
     assert "A response rate in any arm includes placebo response" in row.comment
     assert "Cohen 2006 and Guedj 2007a give no time point; the protocol counts them in this window only" in row.comment
 
