@@ -1,4 +1,4 @@
-"""Tests for analysis.claims: every claim of data/claims.csv gets a verdict with its numbers.
+"""Tests for analysis.review.claims: every claim of data/claims.csv gets a verdict with its numbers.
 
 The verdict rules themselves are tested on made-up numbers in tests/test_claim_rules.py.
 Here: properties that hold for any data (every claim one verdict, numbers copied from the
@@ -13,12 +13,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis._errors import AnalysisError
-from analysis.claims import SNAPSHOT_PATH, VERDICTS, check_claims, snapshot_differences
+from analysis.engine._errors import AnalysisError
+from analysis.review.claims import SNAPSHOT_PATH, VERDICTS, check_claims, snapshot_differences
 from analysis.data import load_claims, load_studies
-from analysis.evidence_base import load_evidence_base
-from analysis.plan import AnalysisPlan
-from analysis.protocol import TIME_WINDOWS
+from analysis.review.evidence_base import load_evidence_base
+from analysis.review.plan import AnalysisPlan
+from analysis.review.protocol import TIME_WINDOWS
 
 #: The check only copies numbers from the fits; equality up to float noise.
 COPY_TOLERANCE = 1e-12
@@ -180,7 +180,7 @@ def test_frame_columns(check):
 
 def test_checks_are_a_table_of_small_named_functions():
     """Issue 19: one registered function per analysis of data/claims.csv, none dispatched by name lookup."""
-    from analysis.claims import CHECKS
+    from analysis.review.claims import CHECKS
     from analysis.data import load_dictionary
     from analysis.data import DATA_DIR
 
@@ -235,7 +235,7 @@ def test_no_code_name_reaches_a_reader(check):
 
 
 def test_one_summary_per_article_under_its_real_title(claims, check):
-    from analysis.claims import articles_table
+    from analysis.present.claim_tables import articles_table
     from analysis.data import load_references
 
     table = articles_table(check, claims, load_references()).data
@@ -248,7 +248,7 @@ def test_one_summary_per_article_under_its_real_title(claims, check):
 def test_the_claims_check_counts_the_samples_the_summary_of_findings_counts(claims, studies, check):
     """Finding 7: a claim counted 7 samples with adverse events where the summary of findings
     counted 6 (Sörensen 1997 awaits classification)."""
-    from analysis.findings import summary_of_findings
+    from analysis.review.findings import summary_of_findings
 
     evidence = load_evidence_base()
     harms = summary_of_findings(AnalysisPlan(), evidence.included(studies))[4]

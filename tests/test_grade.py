@@ -1,4 +1,4 @@
-"""Tests for analysis.grade: each domain's downgrade on constructed tables, and overrides.
+"""Tests for analysis.review.grade: each domain's downgrade on constructed tables, and overrides.
 
 The tables are made up to put each rule on each side of its threshold; the pooled
 results come from the real functions (meta_analysis, pool_proportions). Preconditions
@@ -12,21 +12,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis._errors import AnalysisError
-from analysis.selection import controlled_rows, response_rate_rows
+from analysis.engine._errors import AnalysisError
+from analysis.review.selection import controlled_rows, response_rate_rows
 from analysis.data import load_studies
-from analysis.effect_sizes import effect_sizes
-from analysis.grade import (
+from analysis.engine.effect_sizes import effect_sizes
+from analysis.review.grade import (
     DOMAINS,
     I2_SERIOUS,
     I2_VERY_SERIOUS,
     OPTIMAL_INFORMATION_SIZE,
     grade_outcome,
     load_grade_overrides,
-    summary_of_findings,
+    evidence_profile,
 )
-from analysis.pooling import meta_analysis
-from analysis.proportions import pool_proportions
+from analysis.engine.pooling import meta_analysis
+from analysis.engine.proportions import pool_proportions
 
 
 def table(k, **columns):
@@ -190,7 +190,7 @@ def test_override_replaces_the_computed_judgement_and_keeps_it():
     assert (plain.certainty, g.certainty) == ("high", "moderate")
     # Other outcomes are untouched.
     assert not grade_outcome("z", res, table(4), overrides=OVERRIDES).domain("publication_bias").overridden
-    sof = summary_of_findings([g, plain]).to_frame()
+    sof = evidence_profile([g, plain]).to_frame()
     assert sof.loc[0, "publication_bias"] == "serious (-1) [override]"
     assert sof.loc[0, "reasons"] == "publication bias: registered trials without results"
     assert sof.loc[1, "publication_bias"] == "not assessable"
@@ -218,7 +218,7 @@ def test_errors():
     with pytest.raises(AnalysisError, match="more than one override"):
         grade_outcome("y", res, table(4), overrides=pd.concat([OVERRIDES, OVERRIDES]))
     with pytest.raises(AnalysisError, match="GradeAssessment"):
-        summary_of_findings([res])
+        evidence_profile([res])
 
 
 def test_real_data_overrides_file_loads():
@@ -256,3 +256,14 @@ def test_a_single_infusion_is_indirect_at_every_follow_up():
         judgement = grade_outcome("x", res, rows).domain("indirectness")
         assert judgement.downgrade == 1, window
         assert ("assessed within 4 h" in judgement.reason) == (window == "during_or_immediate")
+
+
+def test_a_credible_interval_is_named_as_such_in_the_footnotes():
+    """Issue 22, finding 4: the summary of findings' footnotes called a posterior's CrI "the CI"."""
+    from analysis.data import load_studies
+    from analysis.review.plan import AnalysisPlan
+
+    studies = load_studies()
+    fit = AnalysisPlan().controlled(studies).primary
+    reason = grade_outcome("x", fit, AnalysisPlan().controlled_rows(studies)).domain("imprecision").reason
+    assert reason.startswith("the CrI (0.25 to 28.27) includes 1")

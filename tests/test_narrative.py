@@ -1,4 +1,4 @@
-"""Word-for-word tests of analysis.narrative on fixed results.
+"""Word-for-word tests of analysis.present.narrative on fixed results.
 
 Each result is built with the real functions (pool_proportions, effect_sizes,
 meta_analysis, egger_test) from the small fixed datasets below; the sentences were read
@@ -12,10 +12,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis._errors import AnalysisError
-from analysis.duration import responders_over_time
-from analysis.effect_sizes import effect_sizes
-from analysis.narrative import (
+from analysis.engine._errors import AnalysisError
+from analysis.review.duration import responders_over_time
+from analysis.engine.effect_sizes import effect_sizes
+from analysis.present.narrative import (
     caveats,
     describe_duration,
     describe_estimate,
@@ -27,9 +27,9 @@ from analysis.narrative import (
     i2_band,
     summarise,
 )
-from analysis.pooling import meta_analysis
-from analysis.proportions import pool_proportions
-from analysis.small_study import egger_test
+from analysis.engine.pooling import meta_analysis
+from analysis.engine.proportions import pool_proportions
+from analysis.engine.small_study import egger_test
 
 #: The responder counts of the five pooled samples of data/studies.csv (<= 4 h with
 #: unstated times), copied so that this test does not move when the data are revised.
@@ -236,7 +236,7 @@ def test_errors(glmm, random_effects):
 
 
 def test_crossover_trials_sentence_names_what_each_trial_reports():
-    from analysis.narrative import describe_crossover_trials
+    from analysis.present.narrative import describe_crossover_trials
 
     rows = pd.DataFrame({
         "study_label": ["A 1995", "A 1995", "B 2000"],
@@ -257,8 +257,8 @@ def test_crossover_trials_sentence_names_what_each_trial_reports():
 
 def test_duration_sentences_give_the_control_arm_where_one_exists():
     """Issue 10: "In the long term 2/12 responders = 17 %" omitted that the control arm also had 2/12."""
-    from analysis.duration import responders_over_time
-    from analysis.narrative import describe_duration
+    from analysis.review.duration import responders_over_time
+    from analysis.present.narrative import describe_duration
 
     data = pd.DataFrame({
         "study_id": ["a", "a", "b"], "study_label": ["A 2011", "A 2011", "B 2000"],
@@ -274,7 +274,7 @@ def test_duration_sentences_give_the_control_arm_where_one_exists():
 
 def test_calibration_is_stated_only_for_the_calibrated_headline_models():
     from analysis import bayesian_meta_analysis
-    from analysis.narrative import describe_calibration
+    from analysis.present.narrative import describe_calibration
 
     one = bayesian_meta_analysis([0.98], [0.29], measure="RR", tau_prior_scale=1.0)
     two = bayesian_meta_analysis([0.98, 0.2], [0.29, 0.4], measure="RR", tau_prior_scale=1.0)
@@ -294,11 +294,26 @@ def test_calibration_is_stated_only_for_the_calibrated_headline_models():
     assert describe_calibration(pool_proportions([8, 17], [12, 29])) == ""
 
 
+def test_small_study_tests_in_words_from_the_one_run_the_review_makes():
+    """The sentence reads the tests the review ran (issue 19: narrative ran them a second time).
+    BCG log risk ratios, 13 trials: metafor's regtest(rma(yi, vi)) p = 0.4218 and
+    ranktest(rma(yi, vi)) p = 0.9524 (tests/reference/sensitivity.json)."""
+    from analysis.present.narrative import describe_small_study_tests
+    from analysis.review.small_study_effects import small_study_tests
+    from tests.metadat import BCG
+
+    es = effect_sizes(BCG, measure="RR")
+    tests = small_study_tests(meta_analysis(es["yi"], es["vi"]))
+    assert tests.run and tests.k == 13
+    assert describe_small_study_tests(tests) == (
+        "Egger's regression test: p = 0.42; rank correlation test (Begg): p = 0.95 (13 studies).")
+
+
 def test_the_uncontrolled_caveat_says_every_arm_includes_placebo_response_and_names_the_comparison():
     """Issue 22, finding 8: "2 of 5 studies have no control group: their response rates include
     placebo response" implied the other arms' did not; the comparison treatment was never named."""
     from analysis.data import load_studies
-    from analysis.plan import AnalysisPlan
+    from analysis.review.plan import AnalysisPlan
 
     studies = load_studies()
     plan = AnalysisPlan()
@@ -312,8 +327,8 @@ def test_the_uncontrolled_caveat_says_every_arm_includes_placebo_response_and_na
 def test_a_subset_that_swaps_a_row_says_so():
     """Issue 22, finding 7: page 05's "50% threshold only" silently swapped in Cohen's 18/34 from a review table."""
     from analysis.data import load_studies
-    from analysis.narrative import describe_subset_rows
-    from analysis.plan import AnalysisPlan
+    from analysis.present.narrative import describe_subset_rows
+    from analysis.review.plan import AnalysisPlan
 
     text = describe_subset_rows(AnalysisPlan().response_rate_subsets(load_studies()))
     assert text.startswith("- 50% responder threshold only: Cohen 2006 counts 18/34 at 50% instead of 13/34 at 67%")

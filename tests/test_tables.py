@@ -1,4 +1,4 @@
-"""Tables for readers (analysis.tables, analysis.study_tables): no code, NaN or bare DataFrame reaches a reader."""
+"""Tables for readers (analysis.present.tables, analysis.present.study_tables): no code, NaN or bare DataFrame reaches a reader."""
 
 import re
 
@@ -7,8 +7,8 @@ from IPython.display import Markdown
 
 from analysis import AnalysisError, pool_proportions
 from analysis.data import DATA_DIR, load_dictionary, load_references, load_studies
-from analysis.evidence_base import load_evidence_base
-from analysis.study_tables import (
+from analysis.review.evidence_base import load_evidence_base
+from analysis.present.study_tables import (
     characteristics_of_excluded_studies,
     characteristics_of_included_studies,
     harms,
@@ -16,7 +16,7 @@ from analysis.study_tables import (
     reference_list,
     studies_awaiting_classification,
 )
-from analysis.tables import MISSING, notes_list, reader_table, results_table
+from analysis.present.tables import MISSING, notes_list, reader_table, results_table
 
 #: A value that looks like a code (snake_case) or a missing value leaking through.
 LEAKS = re.compile(r"\b[a-z]+_[a-z_]+\b|\bnan\b|\bNaT\b|\bNone\b|<NA>")
@@ -168,8 +168,8 @@ def test_each_time_point_is_compared_by_the_plans_model_with_its_interval_named(
     """Issue 22, finding 4: page 04 gave Noppers' week-1 RR a Wald CI (0.27 to 94.34) while the
     summary of findings and the claims check gave the plan's CrI (0.14 to 174.65), both "95% CI"."""
     from analysis.data import load_studies
-    from analysis.plan import AnalysisPlan
-    from analysis.study_tables import ratios_at_time_points
+    from analysis.review.plan import AnalysisPlan
+    from analysis.present.study_tables import ratios_at_time_points
 
     studies = load_studies()
     plan = AnalysisPlan()
@@ -186,7 +186,7 @@ def test_each_time_point_is_compared_by_the_plans_model_with_its_interval_named(
 def test_one_study_shows_no_i2_and_no_hartung_knapp_label():
     """Issue 22, finding 8: "I² = 0 %" for one study, and "Hartung-Knapp" on a normal-theory interval."""
     from analysis.data import load_studies
-    from analysis.plan import AnalysisPlan
+    from analysis.review.plan import AnalysisPlan
 
     analysis = AnalysisPlan().controlled(load_studies())
     table = results_table(analysis.models(), caption="c").data.set_index("Model")

@@ -276,6 +276,10 @@ def _summary(file: str, table: pd.DataFrame, key: tuple[str, ...],
                              provenance=coverage)
 
 
+#: Key of ``load_studies()``'s ``DataFrame.attrs`` holding every study's id and label.
+STUDY_NAMES = "study_names"
+
+
 def load_studies(path: str | Path | None = None,
                  provenance_path: str | Path | None = None) -> pd.DataFrame:
     """Load the validated study table, with its provenance coverage checked.
@@ -306,6 +310,10 @@ def load_studies(path: str | Path | None = None,
     path = DATA_DIR / "studies.csv" if path is None else Path(path)
     table, _ = _studies_with_provenance(
         path, None if provenance_path is None else Path(provenance_path))
+    # every study of the file, by id, with its label: a subset of the rows keeps it, so a study
+    # left out by a misspelt name is refused even where an analysis sees only some rows
+    labels = table["study_label"] if "study_label" in table.columns else table["study_id"]  # a table may lack labels
+    table.attrs[STUDY_NAMES] = dict(zip(table["study_id"], labels))
     return table
 
 
