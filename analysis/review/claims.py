@@ -2,12 +2,19 @@
 
 :func:`check_claims` gives every claim a verdict, the numbers it rests on and a
 one-line explanation. The analysis that tests a claim is the claim's own
-``analysis`` column (chosen by the curator); the rules below turn the numbers
-into a verdict. Each verdict records the rule that decided it.
+``analysis`` column (chosen by the curator); each analysis has one small check
+registered in :data:`CHECKS` (``@check("duration")``), and the verdict rules are
+pure functions of numbers in :mod:`analysis.review.claim_rules`. Each verdict
+records the rule that decided it. Numbers come from the plan's answers
+(:meth:`analysis.review.plan.AnalysisPlan.answer`), so a claim is checked
+against the number, interval and model every page gives; every interval is
+named for what it is (CI or CrI).
 
 Verdicts
 --------
-``supported``, ``partly supported``, ``not supported``, ``not testable``.
+``supported``, ``partly supported``, ``compatible`` (the evidence's interval
+merely contains the claim, with other values: not support), ``not supported``,
+``not testable``.
 
 Rules
 -----
@@ -16,67 +23,58 @@ Not testable
     claim's ``note``); or the data hold nothing the rule needs (the explanation
     says what is missing).
 Pooled response rate (``pooled_response_rate``)
-    The pooled proportion of responders in ketamine arms (``pool_proportions``,
-    GLMM by default; rows chosen by :func:`response_rate_rows`, the claim's time
-    window, or the primary window with unstated times when the claim gives none).
-    A point value: supported if inside the CI, partly supported if inside the
-    prediction interval only, not supported otherwise. A one-sided claim ("more
-    than half"): supported if the whole CI lies on the claimed side, partly
-    supported if the estimate or the prediction interval does, not supported
-    otherwise.
+    The plan's answer for the response rate in the claim's window (the plan's
+    window when it gives none). A point value: compatible inside the interval
+    (or the prediction interval), not supported outside. A one-sided claim
+    ("more than half"): supported if the whole interval lies on the claimed
+    side, partly supported if the estimate does, compatible if only the
+    (prediction) interval reaches it. The explanation gives the window and the
+    comparison arm beside the uncontrolled number.
 One study's numbers (``single_study_check``)
-    The rows of the study named in ``study_ref`` (a ``cohort_id`` or
-    ``study_id``). A response rate: the study's proportion with its exact
-    (Clopper-Pearson) interval; supported if the claimed value is inside it,
-    not supported otherwise. A count of patients (``ketamine_n``), sessions
-    (``sessions``) or responders (``ketamine_events``): supported if equal, not
-    supported otherwise. A direction of effect: see *direction* below. A pain
-    score without a number: supported if every patient of the study met its
-    responder threshold, partly if some did, not supported if none. A case
-    description is not a quantity: not testable.
+    The rows of the study named in ``study_ref``. A response rate: what the
+    study observed against what the claim says it found (within 5 points for
+    "about"), with the comparison arm. A count of patients is weighed with how
+    many of them responded (all: supported; fewer: partly supported); sessions
+    or responders: supported if equal. A direction of effect: see below. A pain
+    score without a number: supported if every patient met the responder
+    threshold, partly if some did. A case description: not testable.
 Direction of effect (controlled comparisons)
-    The risk ratio (``measure``) of responders, ketamine against control,
-    pooled by ``meta_analysis`` (REML, Hartung-Knapp by default; one study is
-    its own estimate with a Wald interval): supported if the CI excludes no
-    difference in favour of ketamine, partly supported if the estimate
-    favours ketamine but the CI includes no difference, not supported
-    otherwise. When the study has responders in the ketamine arm but no
-    control counts in the data: partly supported (nothing can be attributed
-    to ketamine without a control).
+    The plan's comparison of responders: supported if its interval excludes no
+    difference in favour of ketamine, partly supported if the estimate favours
+    ketamine but the interval includes no difference, not supported otherwise.
+    Responders without control counts: partly supported (nothing can be
+    attributed to ketamine without a control).
 Controlled comparison (``controlled_rr``)
-    A claimed proportion is checked against the ketamine arm's proportion
-    (the study's exact interval, or the pooled ketamine arms); otherwise the
-    claim is read as a direction of effect in its time window (the primary
-    window when it gives none).
+    A claimed proportion is checked against the ketamine arm (one study's
+    observed proportion, or the pooled ketamine arms), with the control arm
+    beside it; otherwise the claim is read as a direction of effect.
 Duration (``duration``)
-    An upper bound U ("gone by U"): the controlled rows at or after U;
-    not supported if one shows a benefit whose CI excludes no difference,
-    partly supported if one favours ketamine without that, supported if none
-    favours ketamine. A lower bound or value L ("still some benefit at L"):
-    every row with responder counts at or after L; supported if a controlled
-    row shows a benefit whose CI excludes no difference, partly supported if
-    some patients still respond there, not supported if none do. No number and
-    the long-term window ("short-term relief, no long-term analgesia"):
-    supported if the comparison up to 4 h has a CI excluding no difference in
-    favour of ketamine and the long-term one does not favour ketamine, partly
-    supported if the short-term estimate favours ketamine without that, not
-    supported otherwise.
+    "Gone by U": the controlled rows at or after U; not supported if one shows
+    a benefit whose interval excludes no difference, partly supported if one
+    favours ketamine without that, supported if none does. "Still some benefit
+    at L": supported if a controlled row after L shows a benefit excluding no
+    difference, partly supported if one favours ketamine, not supported if the
+    controlled rows show no more responders with ketamine than with control,
+    compatible if only uncontrolled responders remain; a missing measurement at
+    L is said. "Short-term relief, no long-term analgesia": both parts weighed
+    (:func:`analysis.review.claim_rules.combine`).
 Counts of studies and patients (``study_count``)
     Registered studies: the registered trials of ``study_ref`` found in the
-    data. Studies: supported if the claim equals the number of studies with
-    a pooled sample (``analysis.review.evidence_base`` defines report, study and
-    sample), partly supported if it equals the number of their reports (a
-    study reported twice counted twice), not supported otherwise. Patients: the sum over those samples of the
-    patients analysed (``n_analysed``, else ``n_enrolled``); supported if equal.
+    data. Studies: supported if the claim equals the number of studies with a
+    pooled sample, partly supported if it equals the number of their reports.
+    Patients: the patients of those studies (every arm); the explanation says
+    why the pooled response rate counts fewer (its ketamine arms only).
 Adverse events (``adverse_events``)
     Each independent sample's ``adverse_events`` text is read for the words in
-    :data:`NOT_MILD_WORDS` (then not mild or not short-lived) and
-    :data:`MILD_WORDS`; supported if every classified sample is mild, partly
-    supported if most are, not supported otherwise.
+    :data:`NOT_MILD_WORDS` and :data:`MILD_WORDS`; supported if every classified
+    sample is mild, partly supported if most are, not supported otherwise.
 Study characteristics (``study_characteristics``)
     Share of the pooled samples with one ketamine session at no more than
-    ``low_dose_mg_per_kg``: supported from one half, partly supported above 0,
-    not supported at 0.
+    ``low_dose_mg_per_kg``: supported from one half, partly supported above 0.
+
+A sentence checked as several claims (e.g. C35 and C35b) says so in each part's
+explanation, with the other parts' verdicts. Pass the studies in the review
+(``EvidenceBase.in_review``) so that nothing awaiting classification is counted.
 """
 
 from __future__ import annotations
@@ -84,7 +82,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
