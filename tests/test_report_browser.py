@@ -494,7 +494,9 @@ def test_the_chooser_shows_the_tables_row_for_each_specification(browser, report
         assert shown["interval"] == f"95% {name} {format_interval(row['ci_lb'], row['ci_ub'], percent=True)}"
         assert shown["studies"] == f"{row['studies']} (k = {row['k']})"
         rank, n, higher = universe.rank(specification)
-        assert shown["place"].startswith(f"rank {rank} of {n} (lowest first); {format_percent(higher)} ")
+        # ranked among the specifications of its own question (time window), as Multiverse.rank
+        assert shown["place"].startswith(f"rank {rank} of {n} in its time window (lowest first); "
+                                         f"{format_percent(higher)} ")
         assert shown["markerShown"]
     # a left-out sample that is not among the chosen rows: no such specification
     page.select_option("#kfm-mv-time_window", "1")  # 1-7 days: Noppers only (with the studies' own threshold)
