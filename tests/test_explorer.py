@@ -25,6 +25,7 @@ from analysis.review.grade import grade_outcome, load_grade_overrides
 from analysis.present.narrative import describe_estimate
 from analysis.review.plan import AnalysisPlan
 from analysis.review.protocol import NEVER_POOLED_DESIGNS, TIME_WINDOWS, UNCONTROLLED_DESIGNS
+from analysis.present.safe_html import markdown_to_html
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LABELS = {"noppers2011": "Noppers 2011", "cohen2006": "Cohen 2006"}
@@ -287,7 +288,9 @@ def test_the_prior_slider_is_the_plans_prior_scale(studies):
 def test_the_explorer_starts_on_the_primary_analysis(explorer, studies):
     assert explorer.state() == ExplorerState()
     assert explorer.exploration.result.to_dict() == pytest.approx(AnalysisPlan().response_rate(studies).to_dict(), rel=0, abs=0, nan_ok=True)
-    assert explorer.outputs["sentence"].value == f"<p>{html.escape(explorer.exploration.sentence)}</p>"
+    # the narrative's Markdown, rendered as the report renders it
+    assert explorer.outputs["sentence"].value == markdown_to_html(explorer.exploration.sentence)
+    assert explorer.outputs["sentence"].value == f"<p>{html.escape(explorer.exploration.sentence)}</p>\n"
     assert explorer.outputs["figure"].value.startswith("<svg")
     certainty = explorer.exploration.grade.certainty
     assert f"Summary of findings (GRADE): certainty {certainty}" in explorer.outputs["grade"].value

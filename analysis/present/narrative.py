@@ -9,6 +9,10 @@ same object, so they cannot disagree. Results are read only through the
 result contract (:mod:`analysis.engine.contract`); numbers are written by
 :mod:`analysis.engine.formatting`, the one rule for text, tables and figures. I² is
 read with a plain-language band (:data:`I2_BANDS`).
+
+Sentences are Markdown (bold lead-ins, bullet lists); text from the data in them (study
+labels, notes) is escaped with :func:`analysis.present.safe_html.escape_markdown`, so that it reads
+as written and never becomes markup.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from analysis.engine.formatting import format_effect, format_p, format_percent, 
 from analysis.review.protocol import (CALIBRATION, MIN_STUDIES_FOR_SMALL_STUDY_TESTS, UNCONTROLLED_DESIGNS,
                                       UNSTATED_TIME_WINDOW, WINDOW)
 from analysis.review.small_study_effects import SmallStudyTests
+from analysis.present.safe_html import escape_markdown
 
 #: Below this many studies the caveats say the heterogeneity estimates are imprecise.
 FEW_STUDIES = 5
@@ -64,7 +69,7 @@ def _level(result) -> str:
 
 
 def _names(labels: Sequence[str]) -> str:
-    labels = list(labels)
+    labels = [escape_markdown(label) for label in labels]
     if len(labels) <= 2:
         return " and ".join(labels)
     return ", ".join(labels[:-1]) + " and " + labels[-1]
@@ -135,7 +140,7 @@ def describe_estimate(result, *, outcome: str = "response rate", benefit: str = 
     level = _level(result)
     natural = result.natural()
     if natural.is_proportion and result.k == 1:
-        return (f"The {outcome} in the single sample ({result.labels[0]}) was "
+        return (f"The {outcome} in the single sample ({escape_markdown(result.labels[0])}) was "
                 f"{natural.format(natural.estimate)} ({level} {result.interval_name} {natural.interval_text()}; "
                 f"{result.participants} patients): nothing is pooled.")
     if natural.is_proportion:
@@ -147,7 +152,7 @@ def describe_estimate(result, *, outcome: str = "response rate", benefit: str = 
     name = natural.label.lower() if natural.label != "Estimate" else "pooled estimate"
     name = name.replace("(hedges' g)", "(Hedges' g)")
     if result.k == 1:
-        opening = f"The {name} from the single study ({result.labels[0]}) was"
+        opening = f"The {name} from the single study ({escape_markdown(result.labels[0])}) was"
         model = ""
     else:
         opening = f"The pooled {name} was"
@@ -473,7 +478,7 @@ def caveats(result, data: pd.DataFrame | None = None, *, small_study=None, compa
     if rows is not None and "es_correction" in rows.columns:
         corrected = ~rows["es_correction"].astype(str).isin(["none", "", "nan"])
         for i in np.flatnonzero(corrected.to_numpy()):
-            out.append(f"{labels[i]}: {rows['es_correction'].iloc[i]}.")
+            out.append(f"{escape_markdown(labels[i])}: {escape_markdown(rows['es_correction'].iloc[i])}.")
     if compare is not None:
         _check_result(compare)
         ours, theirs = result.natural(), compare.natural()
@@ -605,7 +610,7 @@ def describe_duration(result: DurationResult) -> str:
         elif row.k == 1 and row.time_window not in result.fits:
             only = used.iloc[0]
             lines.append(
-                f"- {head}: one study ({only['label']}), {int(only['events'])}/{int(only['n'])} responders = "
+                f"- {head}: one study ({escape_markdown(only['label'])}), {int(only['events'])}/{int(only['n'])} responders = "
                 f"{format_percent(only['proportion'])} ({level} CI {format_percent(only['ci_lb'])} to "
                 f"{format_percent(only['ci_ub'])}){_control_arms(used)}."
             )
@@ -618,7 +623,7 @@ def describe_duration(result: DurationResult) -> str:
                 f"{fit.model_description}){_unstated(used)}{_control_arms(used)}."
             )
         else:
-            lines.append(f"- {head}: {_studies(int(row.k))}, {row.note}.")
+            lines.append(f"- {head}: {_studies(int(row.k))}, {escape_markdown(row.note)}.")
     return "\n".join(lines)
 
 
@@ -633,8 +638,8 @@ def _control_arms_text(rows: pd.DataFrame) -> str:
     arms = []
     for _, row in controlled.iterrows():
         detail = row.get("control_detail")
-        what = f" ({detail})" if isinstance(detail, str) and detail.strip() else ""
-        arms.append(f"{row['study_label']}{what}: {int(row['control_events'])}/{int(row['control_n'])} = "
+        what = f" ({escape_markdown(detail)})" if isinstance(detail, str) and detail.strip() else ""
+        arms.append(f"{escape_markdown(row['study_label'])}{what}: {int(row['control_events'])}/{int(row['control_n'])} = "
                     f"{format_percent(row['control_events'] / row['control_n'])}")
     return f" For comparison, the control arm{'s' if len(arms) > 1 else ''} among them: {'; '.join(arms)}."
 
@@ -657,7 +662,8 @@ def _control_arms(used: pd.DataFrame) -> str:
             for r in controlled.itertuples()]
     if len(used) == 1:
         return f"; in its control arm {arms[0]}"
-    return "; control arms: " + ", ".join(f"{r.label} {arm}" for r, arm in zip(controlled.itertuples(), arms))
+    return "; control arms: " + ", ".join(f"{escape_markdown(r.label)} {arm}"
+                                         for r, arm in zip(controlled.itertuples(), arms))
 
 
 def describe_crossover_trials(crossover: pd.DataFrame, awaiting: Sequence[str] = ()) -> str:
@@ -766,8 +772,8 @@ def describe_subset_rows(subsets: dict[str, pd.DataFrame], primary: str = "prima
             if row["cohort_id"] not in base.index or base.loc[row["cohort_id"], "row_id"] == row["row_id"]:
                 continue
             was = base.loc[row["cohort_id"]]
-            note = f" ({row['note']})" if isinstance(row.get("note"), str) and row["note"].strip() else ""
-            lines.append(f"- {name}: {row['study_label']} counts {int(row['ketamine_events'])}/{int(row['ketamine_n'])} "
+            note = f" ({escape_markdown(row['note'])})" if isinstance(row.get("note"), str) and row["note"].strip() else ""
+            lines.append(f"- {escape_markdown(name)}: {escape_markdown(row['study_label'])} counts {int(row['ketamine_events'])}/{int(row['ketamine_n'])} "
                          f"at {row['responder_threshold_percent']:g}% instead of {int(was['ketamine_events'])}/"
                          f"{int(was['ketamine_n'])} at {was['responder_threshold_percent']:g}%{note}")
     return "\n".join(lines)

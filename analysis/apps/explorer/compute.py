@@ -28,7 +28,7 @@ from analysis.review.grade import GradeAssessment, grade_outcome, evidence_profi
 from analysis.review.multiverse import Multiverse, multiverse
 from analysis.present.narrative import describe_estimate
 from analysis.review.plan import AnalysisPlan
-from analysis.present.plots import forest_plot
+from analysis.present.plots import as_plain_text, forest_plot
 from analysis.present.tables import labelled
 
 #: The GRADE outcome key of each outcome (as the summary report grades it; the curators'
@@ -235,7 +235,7 @@ def figure_svg(figure) -> str:
     """A figure as inline SVG markup, its text kept as text (searchable, selectable)."""
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": "analysis.apps.explorer", "svg.fonttype": "none"}):
-        figure.savefig(buffer, format="svg", metadata={"Date": None}, facecolor="white")
+        as_plain_text(figure).savefig(buffer, format="svg", metadata={"Date": None}, facecolor="white")
     markup = buffer.getvalue()
     # scale to the width of its box (a phone's screen) instead of overflowing it
     return markup[markup.index("<svg"):].replace("<svg ", '<svg style="max-width: 100%; height: auto" ', 1)

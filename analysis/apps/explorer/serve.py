@@ -4,7 +4,10 @@
 ``notebooks/explore.ipynb``, listening on the loopback address only, prints the
 address to open once Voilà listens, and stops on Ctrl-C. ``--port 0`` takes a free port. Voilà
 shows the notebook's outputs (the widgets), never its code, and refuses to run
-any other code in the kernel.
+any other code in the kernel. Every page is served with
+:data:`CONTENT_SECURITY_POLICY`: the browser loads scripts, styles, fonts and images and
+opens connections only from the app itself (Voilà's stock template would fetch Font
+Awesome from a CDN; the policy refuses it, and the widgets need no icon font).
 """
 
 from __future__ import annotations
@@ -29,6 +32,23 @@ DEFAULT_PORT = 8866
 #: The only address the app listens on.
 HOST = "127.0.0.1"
 
+#: What the browser may load for the app's pages: everything from the app itself (Voilà's
+#: scripts need inline code and eval), images also as data: and blob: addresses, nothing
+#: from elsewhere; no plugins, no form posts or frames to other sites.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    f"connect-src 'self' ws://{HOST}:*",
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'self'",
+])
+
 
 def free_port() -> int:
     """A port on the loopback address that nothing listens on now."""
@@ -44,11 +64,15 @@ def voila_command(port: int, notebook: Path = NOTEBOOK) -> list[str]:
     --------
     >>> voila_command(8866)[1:3]
     ['-m', 'voila']
-    >>> [arg for arg in voila_command(8866) if arg.startswith("--Voila.")]
+    >>> [arg for arg in voila_command(8866) if arg.startswith("--Voila.")][:4]
     ['--Voila.ip=127.0.0.1', '--Voila.port=8866', '--Voila.port_retries=0', '--Voila.open_browser=False']
+    >>> "Content-Security-Policy" in voila_command(8866)[-3]
+    True
     """
+    settings = {"headers": {"Content-Security-Policy": CONTENT_SECURITY_POLICY}}
     return [sys.executable, "-m", "voila", f"--Voila.ip={HOST}", f"--Voila.port={port}",
-            "--Voila.port_retries=0", "--Voila.open_browser=False", "--show_tracebacks=False", str(notebook)]
+            "--Voila.port_retries=0", "--Voila.open_browser=False", f"--Voila.tornado_settings={settings!r}",
+            "--show_tracebacks=False", str(notebook)]
 
 
 def address(port: int) -> str:

@@ -20,9 +20,11 @@
 Figures are saved by the notebooks themselves (the library's save helper, into the
 ``figures_dir`` parameter), as SVG and PNG in ``reports/figures/``.
 
-Text that comes from the data is escaped: Markdown outputs are rendered with raw HTML
-escaped, and HTML outputs are cleaned so that any tag outside a small table-and-text set
-(``<script>``, ``<iframe>``, event handlers, ...) appears as text.
+Text that comes from the data is escaped where the library writes it
+(:mod:`analysis.present.safe_html`: tables, narrative Markdown, figures' alt text). As a second line,
+Markdown outputs are rendered with raw HTML escaped and images shown as their text, and HTML
+outputs are cleaned so that any tag outside a small table-and-text set (``<script>``,
+``<iframe>``, event handlers, ...) appears as text and no image but the report's own is shown.
 """
 
 from __future__ import annotations
