@@ -355,7 +355,7 @@ def test_the_exploration_says_where_it_sits_in_the_multiverse(studies):
     estimate = shown.result.natural().estimate
     rank, n = int((curve < estimate).sum()) + 1, len(curve)
     higher = format_percent((curve > estimate).mean())
-    assert shown.multiverse == (f"Among the {n} specifications of the multiverse with an estimate for the same "
+    assert shown.multiverse == (f"Of the {n} specifications of the multiverse with an estimate for the same "
                                 f"question (window ≤ 4 h), this estimate ranks {rank} of {n} (lowest first): "
                                 f"{higher} of them give a higher estimate.")
     # the primary analysis is itself a specification: its place is its rank on the curve
@@ -372,4 +372,4 @@ def test_a_comparison_is_placed_among_specifications_of_its_measure(studies):
     shown = explore(ExplorerState.primary("controlled").__class__(outcome="controlled", measure="RD", test="knha"),
                     studies, universe=universe)
     differences = universe.curve("RD", "during_or_immediate")
-    assert f"Among the {len(differences)} specifications" in shown.multiverse
+    assert f"Of the {len(differences)} specifications" in shown.multiverse

@@ -478,7 +478,7 @@ def grade_outcome(outcome: str, result, data: pd.DataFrame, *, label: str | None
     >>> res = pool_proportions([8, 13], [12, 34], labels=["A", "B"])
     >>> g = grade_outcome("response_rate", res, rows)
     >>> g.start, [d.downgrade for d in g.domains], g.certainty
-    ('low', [2, 0, 0, 1, 0], 'very low')
+    ('low', [2, 0, 1, 1, 0], 'very low')
     """
     if not isinstance(result, PooledResult):
         raise AnalysisError("result must be a pooled result (see analysis.engine.contract), "

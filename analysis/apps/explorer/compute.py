@@ -163,12 +163,12 @@ def multiverse_place(result: PooledResult, universe: Multiverse, time_window: st
     >>> from analysis.review.multiverse import Model, multiverse
     >>> universe = multiverse(load_studies(), choices={"model": [Model("PLO", "DL", "z")], "left_out": [False]})
     >>> multiverse_place(AnalysisPlan().response_rate(load_studies()), universe)  # doctest: +ELLIPSIS
-    'Among the ... specifications of the multiverse with an estimate for the same question (window ≤ 4 h), this estimate ranks ... (lowest first): ...% of them give a higher estimate.'
+    'Of the ... specifications of the multiverse with an estimate for the same question (window ≤ 4 h), this estimate ranks ... (lowest first): ...% of them give a higher estimate.'
     """
     measure = result.measure if universe.outcome == "controlled" else None
     window = time_window or universe.base.time_window
     rank, n, higher = universe.place(result.natural().estimate, measure, window)
-    return (f"Among the {n} specifications of the multiverse with an estimate for the same question (window "
+    return (f"Of the {n} specifications of the multiverse with an estimate for the same question (window "
             f"{WINDOW[window].axis_label}), this estimate ranks {rank} of {n} (lowest first): "
             f"{format_percent(higher)} of them give a higher estimate.")
 
