@@ -12,12 +12,12 @@ CI, PI = (0.44, 0.69), (0.37, 0.75)
 
 
 @pytest.mark.parametrize("claimed, verdict", [
-    (Claimed(value=0.55), "supported"),
-    (Claimed(value=0.40), "partly supported"),   # inside the prediction interval only
+    (Claimed(value=0.55), "compatible"),         # issue 22: an interval merely containing a value is no support
+    (Claimed(value=0.40), "compatible"),         # inside the prediction interval only
     (Claimed(value=0.90), "not supported"),
     (Claimed(lower=0.40), "supported"),          # the whole CI above the bound
     (Claimed(lower=0.50), "partly supported"),   # the estimate above, the CI not
-    (Claimed(lower=0.60), "partly supported"),   # the prediction interval reaches above
+    (Claimed(lower=0.60), "compatible"),         # only the prediction interval reaches above
     (Claimed(lower=0.80), "not supported"),
     (Claimed(upper=0.80), "supported"),
     (Claimed(upper=0.60), "partly supported"),
@@ -29,7 +29,8 @@ def test_interval_rule(claimed, verdict):
 
 def test_interval_rule_without_prediction_interval_uses_the_ci():
     assert rules.interval(Claimed(value=0.40), 0.57, CI).verdict == "not supported"
-    assert rules.interval(Claimed(lower=0.60), 0.57, CI).rule == "CI reaches above the bound"
+    assert rules.interval(Claimed(lower=0.60), 0.57, CI).rule == "estimate below the bound; only the CI reaches above it"
+    assert "CrI" in rules.interval(Claimed(value=0.5), 0.57, CI, interval_name="CrI").rule
     assert rules.interval(Claimed(), 0.57, CI) is None
 
 
@@ -60,7 +61,9 @@ def test_benefit_gone_by(states, verdict):
 
 @pytest.mark.parametrize("states, responders, verdict", [
     (["significant"], True, "supported"), (["favours"], True, "partly supported"),
-    ([], True, "partly supported"), ([], False, "not supported"),
+    # issue 22: responders matched by the control arm are no residual benefit (2/12 vs 2/12 at week 8)
+    (["none"], True, "not supported"),
+    ([], True, "compatible"), ([], False, "not supported"),
 ])
 def test_benefit_lasts_until(states, responders, verdict):
     assert rules.benefit_lasts_until(states, responders).verdict == verdict
@@ -68,7 +71,9 @@ def test_benefit_lasts_until(states, responders, verdict):
 
 @pytest.mark.parametrize("early, late, verdict", [
     ("significant", "none", "supported"), ("favours", "none", "partly supported"),
-    ("significant", "favours", "not supported"), ("none", "none", "not supported"),
+    # every part weighed: one part holds, the other does not
+    ("significant", "favours", "partly supported"), ("none", "none", "partly supported"),
+    ("none", "significant", "not supported"),
 ])
 def test_short_term_only(early, late, verdict):
     assert rules.short_term_only(early, late).verdict == verdict
@@ -86,6 +91,53 @@ def test_counts_and_shares():
     assert rules.mild_harms(0, 0) is None
     assert [rules.low_dose_share(s, 0.5).verdict for s in (0.5, 0.1, 0.0)] == [
         "supported", "partly supported", "not supported"]
+
+
+@pytest.mark.parametrize("observed, claimed, approximate, verdict", [
+    (11 / 17, Claimed(value=2 / 3), True, "supported"),      # "about two thirds": 65 %
+    (8 / 12, Claimed(value=1 / 3), True, "not supported"),   # "about a third": the trial found two thirds
+    (0.25, Claimed(value=1 / 3), True, "not supported"),     # 8 points off is not "about"
+    (0.333, Claimed(value=1 / 3), False, "supported"),
+    (0.59, Claimed(lower=0.5), False, "supported"),
+    (0.5, Claimed(lower=0.5), False, "not supported"),       # "more than half" is exclusive
+    (0.4, Claimed(upper=0.5), False, "supported"),
+])
+def test_what_a_study_observed_against_what_the_claim_says_it_found(observed, claimed, approximate, verdict):
+    assert rules.reported(observed, claimed, approximate).verdict == verdict
+    assert rules.reported(observed, Claimed(), approximate) is None
+
+
+@pytest.mark.parametrize("found, claimed, responders, verdict", [
+    (11, 11, 11, "supported"), (11, 11, None, "supported"),
+    (11, 11, 8, "partly supported"),   # "eleven patients received significant changes": 8 of 11 did
+    (11, 12, 8, "not supported"),
+])
+def test_a_count_of_patients_is_weighed_with_what_happened_to_them(found, claimed, responders, verdict):
+    assert rules.count_with_outcome(found, claimed, responders).verdict == verdict
+
+
+@pytest.mark.parametrize("parts, verdict", [
+    (["supported", "supported"], "supported"),
+    (["not supported", "supported"], "partly supported"),     # "about a third ... did not last"
+    (["not supported", "compatible"], "partly supported"),
+    (["supported", "compatible"], "compatible"),
+    (["partly supported", "compatible", "supported"], "compatible"),
+    (["not supported", "not testable"], "not supported"),    # an untestable part does not count
+    (["not testable"], "not testable"),
+])
+def test_every_part_of_a_claim_is_weighed(parts, verdict):
+    ruling = rules.combine([rules.Ruling(v, f"part {i}") for i, v in enumerate(parts)])
+    assert ruling.verdict == verdict
+    assert all(f"part {i}" in ruling.rule for i, v in enumerate(parts) if v != "not testable" or len(parts) == 1)
+
+
+def test_direction_rules_name_no_interval_type_they_cannot_know():
+    """The rules are pure; the wording of a verdict names CI or CrI from the fit (issue 22, finding 4)."""
+    for state in rules.DIRECTION_STATES:
+        assert "CI" not in rules.direction(state).rule
+    for states in (["significant"], ["favours"], []):
+        assert "CI" not in rules.benefit_gone_by(states).rule
+        assert "CI" not in rules.benefit_lasts_until(states, True).rule
 
 
 def test_reported_comparison_judges_an_effect_without_counts():

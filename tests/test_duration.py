@@ -46,30 +46,43 @@ def test_classify_time_window_follows_the_protocol():
     ]
 
 
-def test_one_row_per_sample_and_window_latest():
+def test_one_row_per_sample_and_window_the_earliest_time_point():
+    """Issue 22, finding 1: one rule for which time point stands for a window, the earliest,
+    here as in the plan's selection (page 04 used to pool Noppers' 180-min row, page 02 its 15-min row)."""
     res = responders_over_time(_table())
     used = res.studies[res.studies["used_in_pool"]]
     immediate = used[used["time_window"] == "during_or_immediate"]
-    # Sample a: 2.5 h (latest) not 0.25 h; sample c: 3 h (study d, same cohort) not 1 h; b has no hour.
+    # Sample a: 0.25 h not 2.5 h; sample c: 1 h (study c) not 3 h (study d, same cohort); b has no hour.
     assert sorted(zip(immediate["label"], immediate["timepoint_hours"].fillna(-1))) == [
-        ("A", 2.5), ("B", -1.0), ("C2", 3.0),
+        ("A", 0.25), ("B", -1.0), ("C", 1.0),
     ]
     dropped = res.studies[~res.studies["used_in_pool"]]
-    assert set(dropped["label"]) == {"A", "C", "E"}
+    assert set(dropped["label"]) == {"A", "C2", "E"}
     assert "include_in_pooling is false" in set(dropped["note"])
+    assert "the earliest time point is pooled" in " ".join(dropped["note"])
 
 
-def test_earliest_choice():
-    res = responders_over_time(_table(), choose="earliest")
-    immediate = res.studies[res.studies["used_in_pool"] & (res.studies["time_window"] == "during_or_immediate")]
-    assert sorted(immediate["timepoint_hours"].dropna()) == [0.25, 1.0]
+def test_the_plans_windows_and_model_replace_the_default_selection():
+    """The plan passes each window's rows (an unstated time in its one window) and its model."""
+    table = _table()
+    windows = {"during_or_immediate": table.index[[0, 3]], "short_term": table.index[[2]]}
+    res = responders_over_time(table, windows=windows, pool=lambda rows: pool_proportions(
+        rows["ketamine_events"], rows["ketamine_n"], method="PLO"))
+    pooled = res.pooled.set_index("time_window")
+    assert pooled.loc["during_or_immediate", "k"] == 2 and pooled.loc["short_term", "k"] == 1
+    assert pooled.loc["short_term", "method"] == "PLO"  # one sample: the plan's model, not an exact CI
+    assert pooled.loc["during_or_immediate", "prop"] == pytest.approx(pool_proportions([8, 17], [12, 29],
+                                                                                       method="PLO").prop)
+    assert pooled.loc["long_term", "k"] == 0
+    with pytest.raises(AnalysisError, match="protocol windows"):
+        responders_over_time(table, windows={"soon": table.index[[0]]})
 
 
 def test_pooled_row_is_the_pool_proportions_fit():
     res = responders_over_time(_table())
     row = res.pooled.set_index("time_window").loc["during_or_immediate"]
-    direct = pool_proportions([6, 17, 5], [12, 29, 11])
-    assert row["k"] == 3 and row["events"] == 28 and row["n"] == 52
+    direct = pool_proportions([8, 17, 8], [12, 29, 11])
+    assert row["k"] == 3 and row["events"] == 33 and row["n"] == 52
     assert row["prop"] == pytest.approx(direct.prop, rel=ORDER_RTOL)
     assert row["prop_ci_lb"] == pytest.approx(direct.prop_ci_lb, rel=ORDER_RTOL)
     assert row["prop_pi_ub"] == pytest.approx(direct.prop_pi_ub, rel=ORDER_RTOL)
@@ -109,7 +122,5 @@ def test_wilson_interval_option():
 def test_errors():
     with pytest.raises(AnalysisError, match="lacks the column"):
         responders_over_time(_table().drop(columns="time_window"))
-    with pytest.raises(AnalysisError, match="choose one of: latest, earliest"):
-        responders_over_time(_table(), choose="middle")
     with pytest.raises(AnalysisError, match="No rows"):
         responders_over_time(_table(), outcomes=("global_improvement",))

@@ -300,12 +300,12 @@ def test_the_explorer_starts_on_the_primary_analysis(explorer, studies):
 def test_each_control_redraws_in_place(studies):
     app = Explorer(studies)
     outputs = dict(app.outputs)
-    app.study_boxes["noppers2011"].value = False
-    assert app.state().exclude == ("noppers2011",)
+    app.study_boxes["cohen2006"].value = False
+    assert app.state().exclude == ("cohen2006",)
     app.controls["time_window"].value = "short_term"
     app.controls["model"].value = "PLO"
     app.controls["method"].value = "DL"
-    expected = explore(ExplorerState(exclude=("noppers2011",), time_window="short_term", model="PLO", method="DL"),
+    expected = explore(ExplorerState(exclude=("cohen2006",), time_window="short_term", model="PLO", method="DL"),
                        studies, labels=app.labels)
     assert app.exploration.sentence == expected.sentence
     assert app.exploration.difference == expected.difference
@@ -325,7 +325,9 @@ def test_switching_outcome_shows_the_controls_that_apply(studies):
     app.controls["comparison_model"].value = "IV"
     assert not app.controls["method"].disabled and not app.controls["test"].disabled
     assert app.state().plan().comparison_model == "IV"
-    assert app.exploration.result.model_description == "random-effects model (REML, Hartung-Knapp)"
+    # one trial: metafor's normal-theory CI, not Hartung-Knapp (issue 22, finding 8)
+    assert app.exploration.result.model_description == (
+        "random-effects model (REML; one study: its own estimate with a normal-theory CI)")
     app.controls["comparison_model"].value = "BAYES"
     app.controls["outcome"].value = "response_rate"
     assert app.controls["test"].value == "z" and app.state() == ExplorerState()
@@ -349,12 +351,14 @@ def test_the_exploration_says_where_it_sits_in_the_multiverse(studies):
 
     universe = multiverse(studies)
     shown = explore(ExplorerState.primary(), studies, universe=universe)
-    curve = universe.curve()["estimate"]
+    # the same question only (issue 22, finding 3): the curve of the window shown
+    curve = universe.curve(time_window="during_or_immediate")["estimate"]
     estimate = shown.result.natural().estimate
     rank, n = int((curve < estimate).sum()) + 1, len(curve)
     higher = format_percent((curve > estimate).mean())
-    assert shown.multiverse == (f"In the multiverse of {n} specifications with an estimate, this estimate ranks "
-                                f"{rank} of {n} (lowest first): {higher} of them give a higher estimate.")
+    assert shown.multiverse == (f"Of the {n} specifications of the multiverse with an estimate for the same "
+                                f"question (window ≤ 4 h), this estimate ranks {rank} of {n} (lowest first): "
+                                f"{higher} of them give a higher estimate.")
     # the primary analysis is itself a specification: its place is its rank on the curve
     assert rank == universe.rank(universe.default_row()["specification"])[0]
     assert explore(ExplorerState.primary(), studies).multiverse == ""
@@ -368,5 +372,5 @@ def test_a_comparison_is_placed_among_specifications_of_its_measure(studies):
     universe = multiverse(studies, "controlled")
     shown = explore(ExplorerState.primary("controlled").__class__(outcome="controlled", measure="RD", test="knha"),
                     studies, universe=universe)
-    differences = universe.curve("RD")
-    assert f"multiverse of {len(differences)} specifications" in shown.multiverse
+    differences = universe.curve("RD", "during_or_immediate")
+    assert f"Of the {len(differences)} specifications" in shown.multiverse

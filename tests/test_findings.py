@@ -105,3 +105,52 @@ def test_bayesian_rows_state_their_posterior_probabilities(studies, rows):
             f"{round(100 * comparison.prob_above(0.0))}%.") in rows[1].comment
     frequentist = summary_of_findings(AnalysisPlan(proportion_model="GLMM", comparison_model="IV"), studies)
     assert not any("Probability" in row.comment for row in frequentist)
+
+
+# ------------------------------------------------------ issue 22: one answer, said truthfully
+
+
+def test_each_row_is_the_questions_one_answer_with_its_interval_named():
+    studies = load_studies()
+    plan = AnalysisPlan()
+    rows = {row.key: row for row in summary_of_findings(plan, studies)}
+    for key, window in (("responders_immediate", "during_or_immediate"), ("responders_1_week", "short_term"),
+                        ("responders_8_weeks", "long_term")):
+        answer = plan.answer(studies, "controlled", window)
+        assert rows[key].relative == answer.text() and rows[key].interval == "95% CrI"
+        assert rows[key].control_risk == 1000 * answer.control_risk
+    # finding 1: the control risk up to 4 h is Noppers' 15-min arm, 3/12
+    assert rows["responders_immediate"].control_risk == 250
+    table, _ = findings_table(tuple(rows.values()))
+    assert "Relative effect (95% CrI)" in table.data.columns and not any("CI)" in c for c in table.data.columns)
+    frequentist = summary_of_findings(AnalysisPlan(comparison_model="IV", proportion_model="GLMM"), studies)
+    assert "Relative effect (95% CI)" in findings_table(frequentist)[0].data.columns
+
+
+def test_capped_absolute_effects_say_so():
+    """Finding 5: an upper bound of 1000 per 1000 is a cap (RR 28 x 250 per 1000), said in the comment."""
+    row = {r.key: r for r in summary_of_findings(AnalysisPlan(), load_studies())}["responders_immediate"]
+    assert row.ketamine_ub == 1000
+    assert "Capped at 1000 per 1000: the upper bound of the relative effect would imply more than every patient" in row.comment
+
+
+def test_the_zero_cell_correction_is_stated_where_it_is_used():
+    rows = {r.key: r for r in summary_of_findings(AnalysisPlan(), load_studies())}
+    assert "Zero-cell correction: add 0.5 to each cell of Noppers 2011" in rows["responders_1_week"].comment
+    assert "Zero-cell" not in rows["responders_immediate"].comment
+
+
+def test_the_response_rate_row_puts_the_comparison_arm_beside_it():
+    """Finding 6/8: an uncontrolled rate comes with the control arm there is (midazolam 3/12), and
+    every arm's rate includes placebo response, not only the uncontrolled ones."""
+    row = summary_of_findings(AnalysisPlan(), load_studies())[0]
+    assert "Control arm among these samples: Noppers 2011 (Fifteen min after termination of infusion): 3/12 (25%)" in row.comment
+    assert "A response rate in any arm includes placebo response" in row.comment
+    assert "Cohen 2006 and Guedj 2007a give no time point; the protocol counts them in this window only" in row.comment
+
+
+def test_the_comparison_treatment_is_named():
+    """Finding 8: the comparison treatment (midazolam, an active placebo) was never named."""
+    rows = {r.key: r for r in summary_of_findings(AnalysisPlan(), load_studies())}
+    for key in ("responders_immediate", "responders_1_week", "responders_8_weeks"):
+        assert rows[key].comment.startswith("Control: active placebo (midazolam 5 mg IV over 30 min), Noppers 2011.")

@@ -249,3 +249,25 @@ def test_real_outcomes_are_rated():
     for g in (g1, g2):
         assert g.certainty in ("very low", "low", "moderate", "high")
         assert all(d.reason for d in g.domains)
+
+
+def test_a_single_infusion_is_indirect_at_every_follow_up():
+    """Issue 22, finding 8: indirectness was downgraded at the first window but not at 1 and 8 weeks,
+    though all three rest on the same single infusion."""
+    res = fit(CLEAN_YI, CLEAN_VI)
+    for window in ("during_or_immediate", "short_term", "long_term"):
+        rows = table(4, sessions=[1, 1, 1, 1], time_window=[window] * 4)
+        judgement = grade_outcome("x", res, rows).domain("indirectness")
+        assert judgement.downgrade == 1, window
+        assert ("assessed within 4 h" in judgement.reason) == (window == "during_or_immediate")
+
+
+def test_a_credible_interval_is_named_as_such_in_the_footnotes():
+    """Issue 22, finding 4: the summary of findings' footnotes called a posterior's CrI "the CI"."""
+    from analysis.data import load_studies
+    from analysis.review.plan import AnalysisPlan
+
+    studies = load_studies()
+    fit = AnalysisPlan().controlled(studies).primary
+    reason = grade_outcome("x", fit, AnalysisPlan().controlled_rows(studies)).domain("imprecision").reason
+    assert reason.startswith("the CrI (0.25 to 28.27) includes 1")

@@ -133,7 +133,7 @@ def test_sides_follow_the_interval_and_the_50_percent_mark(rates):
 
 
 def test_summary_reads_the_curve(rates, controlled):
-    summary = rates.summary()
+    summary = rates.summary(time_window=None)
     rows = rates.estimable()
     assert summary.specifications == len(rates) and summary.estimable == len(rows)
     assert summary.minimum == rows["estimate"].min() and summary.maximum == rows["estimate"].max()
@@ -141,14 +141,45 @@ def test_summary_reads_the_curve(rates, controlled):
     assert summary.above == pytest.approx((rows["side"] == "above").mean())
     assert summary.above + summary.below + summary.includes == pytest.approx(1.0)
     assert summary.reference == 0.5 and summary.is_proportion
-    risk_ratios = controlled.summary()
+    risk_ratios = controlled.summary(time_window=None)
     assert risk_ratios.reference == 1.0 and not risk_ratios.is_proportion
     assert risk_ratios.estimable == (controlled.estimable()["measure"] == "RR").sum()
     assert controlled.summary("RD").reference == 0.0
 
 
+def test_the_headline_holds_the_question_fixed(rates, controlled):
+    """Issue 22, finding 3: the time window is another question, not an analytic choice; the
+    headline summarises the plan's window only, and its sentence says so."""
+    from analysis.present.narrative import describe_multiverse
+
+    for universe in (rates, controlled):
+        summary = universe.summary()
+        assert summary.time_window == universe.base.time_window
+        window = universe.estimable()
+        if universe.outcome == "controlled":
+            window = window[window["measure"] == universe.base.measure]
+        window = window[window["time_window"] == universe.base.time_window]
+        assert summary.estimable == len(window)
+        assert (summary.minimum, summary.maximum) == (window["estimate"].min(), window["estimate"].max())
+        assert describe_multiverse(summary).startswith(
+            f"For one question, the {summary.what} during or immediately after the infusion (up to 4 h), across "
+            f"{len(window)} specifications")
+    with pytest.raises(AnalysisError, match="one time window"):
+        describe_multiverse(rates.summary(time_window=None))
+
+
+def test_no_window_uses_rows_without_a_stated_time_but_their_own(rates):
+    """Issue 22, finding 2: the multiverse's other windows hold no row without a stated time."""
+    frame = rates.estimable()
+    for labels in frame.loc[frame["time_window"] != "during_or_immediate", "studies"]:
+        assert not {"Cohen 2006", "Guedj 2007a"} & set(str(labels).split("; ")), labels
+    # so including or not including them changes nothing outside their window
+    later = frame[frame["time_window"] != "during_or_immediate"]
+    assert later.groupby(["time_window", "model", "designs", "left_out"], dropna=False)["estimate"].nunique().max() == 1
+
+
 def test_rank_places_a_specification_on_the_curve(rates):
-    curve = rates.curve()
+    curve = rates.curve(time_window="during_or_immediate")
     lowest, highest = curve.iloc[0]["specification"], curve.iloc[-1]["specification"]
     assert rates.rank(lowest)[:2] == (1, len(curve))
     rank, n, higher = rates.rank(highest)
@@ -250,8 +281,8 @@ def test_the_curve_draws_the_sorted_estimates_and_the_choices(rates):
     intervals = next(c for c in top.collections if c.get_gid() == "intervals").get_segments()
     np.testing.assert_allclose([s[0][1] for s in intervals], curve["ci_lb"])
     default = next(line for line in top.get_lines() if line.get_gid() == "default")
-    rank, _, _ = rates.rank(rates.default_row()["specification"])
-    assert list(default.get_xdata()) == [rank]
+    position = list(curve["specification"]).index(rates.default_row()["specification"]) + 1
+    assert list(default.get_xdata()) == [position]
     assert [line.get_ydata()[0] for line in top.get_lines() if line.get_gid() == "reference"] == [0.5]
     labels = [t.get_text() for t in panel.get_yticklabels()]
     assert "Time window: ≤ 4 h" in labels and "Responder threshold: each study's own" in labels
@@ -274,26 +305,45 @@ def test_the_figure_words_come_from_the_summary(rates):
     from analysis.present.plots import describe_specification_curve
 
     described = describe_specification_curve(rates)
-    summary = rates.summary()
+    summary = rates.summary(time_window=None)
     default = rates.default_row()
     rank, n, _ = rates.rank(default["specification"])
     assert described.alt.startswith(f"Specification curve of {summary.estimable} specifications with an estimate "
-                                    f"(of {len(rates)}): pooled response rate from "
+                                    f"(of {len(rates)}; {len(rates.windows())} time windows, each a different "
+                                    "question): pooled response rate from "
                                     f"{100 * summary.minimum:.0f} % to {100 * summary.maximum:.0f} %")
-    assert f"rank {rank} of {n} from the lowest" in described.alt
+    assert f"rank {rank} of {n} from the lowest in its window" in described.alt
     assert f"gives {100 * default['estimate']:.0f} %" in described.alt
     assert "the diamond is the plan's primary analysis" in described.caption
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.6])
+def test_the_legend_and_the_caption_name_the_same_reference(studies, threshold):
+    """Issue 22, finding 9: the legend said "above the reference", the caption "the 50 % mark"
+    (and said 50 % whatever the plan's threshold)."""
+    from analysis.review.multiverse import Model
+    from analysis.present.plots import describe_specification_curve, specification_curve_plot
+
+    universe = multiverse(studies, plan=AnalysisPlan(response_rate_threshold=threshold),
+                          choices={"model": [Model("PLO", "DL", "z")], "left_out": [False]})
+    legend = [t.get_text() for t in specification_curve_plot(universe).axes[0].get_legend().get_texts()]
+    mark = f"the {100 * threshold:.0f}% mark"
+    sides = [text for text in legend if text.startswith("interval ")]
+    assert sides and all(text.endswith(mark) for text in sides), legend
+    assert f"blue: above {mark}" in describe_specification_curve(universe).caption
 
 
 def test_the_sentence_word_for_word():
     from analysis.review.multiverse import MultiverseSummary
     from analysis.present.narrative import describe_multiverse
 
-    summary = MultiverseSummary("controlled", 90, 30, 12, 0.8, 5.0, 2.6666, 0.1, 0.0, 0.9, 1.0, False, "RR")
+    summary = MultiverseSummary("controlled", 90, 30, 12, 0.8, 5.0, 2.6666, 0.1, 0.0, 0.9, 1.0, False, "RR",
+                                "short_term")
     assert describe_multiverse(summary) == (
-        "Across 30 specifications with an estimate (of 90 combinations of the protocol’s analytic choices), "
-        "the risk ratio ranged from 0.80 to 5.00 (median 2.67); 10% of the intervals lay above 1.00 "
-        "(no difference), 0% below it and 90% included it.")
+        "For one question, the risk ratio in the short term (1 to 7 days), across 30 specifications with an "
+        "estimate (of 90 combinations of the protocol’s analytic choices for that window), the estimate ranged "
+        "from 0.80 to 5.00 (median 2.67); 10% of the intervals lay above 1.00 (no difference), 0% below it and "
+        "90% included it.")
 
 
 def test_the_package_exports_the_function(studies):

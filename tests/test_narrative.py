@@ -87,11 +87,13 @@ def test_response_rate_summary_word_for_word(glmm):
         "degrees of freedom, p = 0.15. The 95% prediction interval, 37% to 75%, is the range in which the "
         "response rate of a new study like these would be expected to lie.\n\n"
         "**Caveats**\n\n"
-        "- 2 of 5 studies (Cohen 2006 and Guedj 2007a) have no control group: their response rates include "
-        "placebo response and the natural fluctuation of pain, and cannot be attributed to ketamine alone.\n"
+        "- Every ketamine arm's response rate includes placebo response and the natural fluctuation of pain; "
+        "2 of 5 studies (Cohen 2006 and Guedj 2007a) have no control group to show how large that part is, so "
+        "the pooled rate cannot be attributed to ketamine alone.\n"
         "- Responder thresholds differ: at least 50% pain reduction in 4 studies; at least 67% pain "
         "reduction in 1 study (Cohen 2006).\n"
-        "- Cohen 2006 and Guedj 2007a do not state when response was assessed after ketamine.\n"
+        "- Cohen 2006 and Guedj 2007a do not state when response was assessed after ketamine; the protocol "
+        "counts them in the window up to 4 h and in no other.\n"
         "- With 5 studies, small-study (publication bias) tests have little power and were not run; the "
         "protocol runs them only with at least 10 studies.\n"
         "- The random-effects model on the logit scale (REML) gives 57% (95% CI 44% to 70%) against 57% "
@@ -197,7 +199,7 @@ def test_duration_word_for_word():
         "time_window": ["during_or_immediate", "short_term", "during_or_immediate"],
         "ketamine_events": [8, 2, 17], "ketamine_n": [12, 12, 29]})
     assert describe_duration(responders_over_time(data)) == (
-        "- During or immediately after the infusion (up to 4 h): 61% responders (95% CI 45% to 75%; 2 "
+        "- During or immediately after the infusion (up to 4 h): responders 61% (95% CI 45% to 75%; 2 "
         "studies, 41 patients; binomial-normal random-effects model (GLMM)).\n"
         "- In the short term (1 to 7 days): one study (A 2011), 2/12 responders = 17% (95% CI 2% to 48%).\n"
         "- In the medium term (1 to 4 weeks): no study reports responders.\n"
@@ -244,10 +246,13 @@ def test_crossover_trials_sentence_names_what_each_trial_reports():
         "spread_type": [None, "sd", None],
     })
     assert describe_crossover_trials(rows) == (
-        "2 crossover trials (A 1995 and B 2000). Responders in both periods: A 1995. "
+        "2 included crossover trials (A 1995 and B 2000). Responders in both periods: A 1995. "
         "Per-period pain scores with a stated SD or SE: A 1995."
     )
-    assert describe_crossover_trials(rows.iloc[0:0]) == "No crossover trial is in the data."
+    assert describe_crossover_trials(rows.iloc[0:0]) == "No included crossover trial is in the data."
+    # issue 22, finding 7: page 03 counted a trial awaiting classification that page 01 does not count
+    assert describe_crossover_trials(rows, awaiting=["C 1997"]).endswith(
+        "C 1997 awaits classification and is not counted.")
 
 
 def test_duration_sentences_give_the_control_arm_where_one_exists():
@@ -273,9 +278,14 @@ def test_calibration_is_stated_only_for_the_calibrated_headline_models():
 
     one = bayesian_meta_analysis([0.98], [0.29], measure="RR", tau_prior_scale=1.0)
     two = bayesian_meta_analysis([0.98, 0.2], [0.29, 0.4], measure="RR", tau_prior_scale=1.0)
+    # issue 22, finding 5: with one trial the interval covered every run: too wide, not "calibrated"
     assert describe_calibration(one) == (
-        "Calibration: in simulations shaped like this evidence (README, Calibration), this model's 95% credible "
-        "intervals covered the truth in at least 96% of runs: they are calibrated at this evidence's size.")
+        "Coverage: in simulations shaped like this evidence (README, Calibration), this model's 95% credible "
+        "intervals covered the truth in at least 96% of runs, never less than the 95% asked for. With one study "
+        "they covered the truth in every run: wider than 95% needs, because one study cannot show how "
+        "much studies differ, so the width comes mostly from the prior.")
+    assert "calibrated" not in describe_calibration(one) + describe_calibration(two)
+    assert "With one study" not in describe_calibration(two)
     assert "posterior predictive intervals in at least 96%" in describe_calibration(two)
     # another prior, another level, a measure not simulated, or a frequentist model: no sentence
     assert describe_calibration(bayesian_meta_analysis([0.98], [0.29], measure="RR", tau_prior_scale=0.5)) == ""
@@ -315,3 +325,29 @@ def test_small_study_tests_in_words_from_the_one_run_the_review_makes():
     assert tests.run and tests.k == 13
     assert describe_small_study_tests(tests) == (
         "Egger's regression test: p = 0.42; rank correlation test (Begg): p = 0.95 (13 studies).")
+
+
+def test_the_uncontrolled_caveat_says_every_arm_includes_placebo_response_and_names_the_comparison():
+    """Issue 22, finding 8: "2 of 5 studies have no control group: their response rates include
+    placebo response" implied the other arms' did not; the comparison treatment was never named."""
+    from analysis.data import load_studies
+    from analysis.review.plan import AnalysisPlan
+
+    studies = load_studies()
+    plan = AnalysisPlan()
+    rows = plan.response_rate_rows(studies)
+    text = summarise(plan.pool_rates(rows), rows)
+    assert "Every ketamine arm's response rate includes placebo response" in text
+    assert "For comparison, the control arm among them: Noppers 2011 (midazolam 5 mg IV over 30 min): 3/12 = 25%" in text
+    assert "their response rates include placebo response" not in text
+
+
+def test_a_subset_that_swaps_a_row_says_so():
+    """Issue 22, finding 7: page 05's "50% threshold only" silently swapped in Cohen's 18/34 from a review table."""
+    from analysis.data import load_studies
+    from analysis.present.narrative import describe_subset_rows
+    from analysis.review.plan import AnalysisPlan
+
+    text = describe_subset_rows(AnalysisPlan().response_rate_subsets(load_studies()))
+    assert text.startswith("- 50% responder threshold only: Cohen 2006 counts 18/34 at 50% instead of 13/34 at 67%")
+    assert "Pastrak 2021 table" in text

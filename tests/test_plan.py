@@ -10,7 +10,7 @@ from analysis import AnalysisError
 from analysis import pool_proportions
 from analysis.data import DATA_DIR, load_studies
 from analysis.review.plan import AnalysisPlan
-from analysis.review.protocol import NEVER_POOLED_DESIGNS
+from analysis.review.protocol import NEVER_POOLED_DESIGNS, TIME_WINDOWS, UNSTATED_TIME_WINDOW
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +155,62 @@ def test_bayesian_models_of_the_plan(studies, one_trial):
     assert one.response_rate(one_trial).k == 1 and one.response_rate(one_trial).is_bayesian
     with pytest.raises(AnalysisError, match="tau_prior_scale"):
         AnalysisPlan(tau_prior_scale=0)
+
+
+# ---------------------------------------------- issue 22: one question, one answer
+
+
+@pytest.mark.parametrize("primary_window", TIME_WINDOWS)
+def test_rows_without_a_stated_time_belong_to_one_window_only(studies, primary_window):
+    """Finding 2: whatever window the plan asks for, Cohen 2006 and Guedj 2007a (no stated time)
+    count only in the window the protocol assigns them (they measured right after the infusion)."""
+    plan = AnalysisPlan(time_window=primary_window, include_unstated_time=True)
+    for window in TIME_WINDOWS:
+        rows = plan.response_rate_rows(studies, window)
+        unstated = set(rows.loc[rows["time_window"] == "not_reported", "study_id"])
+        assert bool(unstated) == (window == UNSTATED_TIME_WINDOW), (primary_window, window, unstated)
+    assert {"cohen2006", "guedj2007a"} <= set(plan.response_rate_rows(studies, UNSTATED_TIME_WINDOW)["study_id"])
+
+
+def test_one_time_point_per_sample_and_window_everywhere(studies):
+    """Finding 1: "immediately after" is Noppers' 15-min row on every page: the response rate,
+    the controlled comparison, the control risk and the duration page."""
+    plan = AnalysisPlan()
+    rate, controlled = plan.answer(studies, "response_rate"), plan.answer(studies, "controlled")
+    noppers = rate.rows[rate.rows["cohort_id"] == "noppers2011"]
+    assert noppers["timepoint_hours"].tolist() == controlled.rows["timepoint_hours"].tolist() == [0.25]
+    assert (controlled.control_events, controlled.control_n) == (3, 12)
+    duration = plan.duration(studies)
+    pooled = duration.studies[duration.studies["pooled_in"] == "during_or_immediate"]
+    assert pooled.loc[pooled["study_id"] == "noppers2011", "timepoint_hours"].tolist() == [0.25]
+
+
+@pytest.mark.parametrize("window", TIME_WINDOWS)
+def test_the_duration_page_pools_each_window_as_the_plans_answer(studies, window):
+    plan = AnalysisPlan()
+    duration = plan.duration(studies)
+    row = duration.pooled.set_index("time_window").loc[window]
+    if row["k"] == 0:
+        with pytest.raises(AnalysisError, match="nothing to pool"):
+            plan.answer(studies, "response_rate", window)
+        return
+    answer = plan.answer(studies, "response_rate", window)
+    assert row["k"] == answer.k
+    assert (row["prop"], row["prop_ci_lb"], row["prop_ci_ub"]) == (
+        answer.natural.estimate, answer.natural.ci_lb, answer.natural.ci_ub)
+
+
+def test_an_answer_names_its_model_interval_and_zero_cell_correction(studies):
+    """Finding 4: a posterior's interval is a CrI, and the zero-cell correction is stated where used."""
+    week = AnalysisPlan().answer(studies, "controlled", "short_term")
+    assert week.interval_type == "CrI" and week.model.startswith("Bayesian")
+    assert week.text().startswith("RR 5.00 (95% CrI ")
+    assert "add 0.5 to each cell of Noppers 2011" in week.zero_cell
+    iv = AnalysisPlan(comparison_model="IV").answer(studies, "controlled", "short_term")
+    assert iv.interval_type == "CI" and "95% CI" in iv.text()
+    assert AnalysisPlan().answer(studies, "controlled").zero_cell == ""
+    with pytest.raises(AnalysisError, match="outcome='pain' is not supported"):
+        AnalysisPlan().answer(studies, "pain")
 
 
 # ------------------------------------------------- sensitivity: stated and computed values only

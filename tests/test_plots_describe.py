@@ -224,7 +224,8 @@ def test_forest_alt_with_subgroups_gives_each_subtotal_and_the_difference_test()
 
 
 def test_duration_alt_gives_the_control_arms_word_for_word():
-    """Issue 10: every control arm the duration figure draws is in its alt text."""
+    """Issue 10: every control arm the duration figure draws is in its alt text (issue 22: the window
+    pools the earliest time point of A 2011, 8/12 at 15 min, as every page does)."""
     data = pd.DataFrame({
         "study_id": ["a", "a", "a", "b"], "study_label": ["A 2011", "A 2011", "A 2011", "B 2000"],
         "timepoint_hours": [0.25, 2.5, 1344.0, 1.0],
@@ -234,10 +235,32 @@ def test_duration_alt_gives_the_control_arms_word_for_word():
     text = describe_duration_plot(responders_over_time(data))
     assert text.alt == (
         "Responders after ketamine by time after the infusion. During or within 4 h of the infusion: "
-        "ketamine arms 56 % (95 % CI 41 % to 70 %), pooled, 2 studies, control arm of A 2011 "
+        "ketamine arms 61 % (95 % CI 45 % to 75 %), pooled, 2 studies, control arm of A 2011 "
         "25 % at 15 min (3/12, 95 % CI 5 % to 57 %) and 17 % at 2.5 h (2/12, 95 % CI 2 % to 48 %); "
         "1 to 7 days after: no study; 1 to 4 weeks after: no study; 8 weeks or more after: "
         "ketamine arm 17 % (95 % CI 2 % to 48 %), one study, control arm of A 2011 17 % at 8 weeks "
         "(2/12, 95 % CI 2 % to 48 %).")
     assert "control arm where it has one (open symbols, dashed lines)" in text.caption
     assert "only across adjacent windows that both have data" in text.caption
+
+
+def test_credible_intervals_are_not_called_confidence_intervals():
+    """Issue 22, finding 4: the forest plot's alt text called a posterior's interval "95 % CI"."""
+    from analysis.data import load_studies
+    from analysis.review.plan import AnalysisPlan
+    from analysis.present.plots import describe_duration_plot, describe_forest_plot
+
+    studies = load_studies()
+    plan = AnalysisPlan()
+    bayes = plan.response_rate(studies)
+    described = describe_forest_plot(bayes)
+    assert "95 % CrI" in described.alt and "95 % CI" not in described.alt
+    assert "posterior predictive interval" in described.alt
+    assert "diamond, with its 95 % credible interval" in described.caption
+    controlled = plan.controlled(studies)
+    both = describe_forest_plot([controlled.primary, controlled.random_effects])
+    assert "95 % CrI" in both.alt and "95 % CI" in both.alt
+    duration = describe_duration_plot(plan.duration(studies))
+    assert "ketamine arms 58 % (95 % CrI" in duration.alt
+    glmm = describe_forest_plot(AnalysisPlan(proportion_model="GLMM").response_rate(studies))
+    assert "CrI" not in glmm.alt

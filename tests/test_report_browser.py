@@ -96,7 +96,9 @@ MEASURE_JS = r"""
     innerWidth: window.innerWidth,
     images: [...document.images].map(img => ({
       src: img.getAttribute("src"), alt: img.getAttribute("alt"),
-      naturalWidth: img.naturalWidth, right: rect(img).right,
+      naturalWidth: img.naturalWidth, right: rect(img).right, width: rect(img).width,
+      layoutWidth: Number(img.getAttribute("width")) || 0,
+      panelRight: img.closest(".kfm-figure-pan") ? rect(img.closest(".kfm-figure-pan")).right : null,
       link: img.closest("a") ? img.closest("a").getAttribute("href") : null})),
     links: [...document.querySelectorAll("a[href]")].map(a => a.getAttribute("href")),
     stylesheets: [...document.querySelectorAll("link[rel=stylesheet]")].map(l => l.getAttribute("href")),
@@ -133,7 +135,24 @@ PRINT_JS = r"""
                  caption: (el.caption ? el.caption.textContent : el.getAttribute("alt") || "").slice(0, 60)});
     }
   }
-  return {mainWidth: main.width, wide};
+  // a header word wider than its cell has been broken inside the word ("Respo/nder")
+  const brokenHeaders = [];
+  for (const th of document.querySelectorAll("main thead th")) {
+    const style = getComputedStyle(th);
+    const inner = th.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    for (const word of th.textContent.split(/\s+/).filter(Boolean)) {
+      const probe = document.createElement("span");
+      probe.style.cssText = "position:absolute;visibility:hidden;white-space:nowrap";
+      probe.style.fontFamily = style.fontFamily; probe.style.fontSize = style.fontSize;
+      probe.style.fontWeight = style.fontWeight; probe.style.letterSpacing = style.letterSpacing;
+      probe.textContent = word;
+      th.appendChild(probe);
+      const w = probe.getBoundingClientRect().width;
+      probe.remove();
+      if (w > inner + 1) brokenHeaders.push(word);
+    }
+  }
+  return {mainWidth: main.width, wide, brokenHeaders};
 }
 """
 
@@ -284,9 +303,16 @@ def test_every_image_loads_and_has_alt_text_from_its_result(measured):
 
 
 def test_figures_fit_the_phone_and_open_full_size(measured, report):
+    """A figure fits the page; on a phone it keeps its own size in a panel that scrolls sideways
+    (issue 22: the forest plots shrank to a third and their text could not be read)."""
     for (name, width), f in _each(measured):
         for image in f["images"]:
-            assert image["right"] <= f["innerWidth"] + 1, (name, width, image["src"])
+            if image["panelRight"] is None:  # not a report figure (e.g. a missing-figure placeholder)
+                assert image["right"] <= f["innerWidth"] + 1, (name, width, image["src"])
+                continue
+            assert image["panelRight"] <= f["innerWidth"] + 1, (name, width, image["src"])
+            if width < 640:  # on a phone: drawn at its own size, never shrunk (the panel scrolls)
+                assert image["width"] >= image["layoutWidth"] - 1, (name, width, image)
             assert image["link"] and image["link"].endswith(".svg"), (name, image["src"])
             assert (report / unquote(image["link"])).is_file(), image["link"]
 
@@ -470,7 +496,9 @@ def test_the_chooser_shows_the_tables_row_for_each_specification(browser, report
         assert shown["interval"] == f"95% {name} {format_interval(row['ci_lb'], row['ci_ub'], percent=True)}"
         assert shown["studies"] == f"{row['studies']} (k = {row['k']})"
         rank, n, higher = universe.rank(specification)
-        assert shown["place"].startswith(f"rank {rank} of {n} (lowest first); {format_percent(higher)} ")
+        # ranked among the specifications of its own question (time window), as Multiverse.rank
+        assert shown["place"].startswith(f"rank {rank} of {n} in its time window (lowest first); "
+                                         f"{format_percent(higher)} ")
         assert shown["markerShown"]
     # a left-out sample that is not among the chosen rows: no such specification
     page.select_option("#kfm-mv-time_window", "1")  # 1-7 days: Noppers only (with the studies' own threshold)
@@ -484,6 +512,24 @@ def test_the_chooser_shows_the_tables_row_for_each_specification(browser, report
     assert errors == [] and requests == []
     assert all(s["right"] <= width for s in shown["selects"]) and shown["right"] <= width
     context.close()
+
+
+def test_the_choosers_instruction_is_not_printed_without_its_controls(browser, report):
+    """Issue 22, finding 9: print showed "Pick a value for each choice" with no controls to pick."""
+    context = browser.new_context(viewport={"width": A4_PRINT_WIDTH, "height": 1100})
+    page = context.new_page()
+    page.goto((report / "07_multiverse.html").as_uri())
+    page.emulate_media(media="print")
+    assert "Pick a value for each choice" not in page.inner_text("body")
+    page.emulate_media(media="screen")
+    assert "Pick a value for each choice" in page.inner_text("body")
+    context.close()
+
+
+def test_printed_headers_break_between_words(printed):
+    """Issue 22, finding 9: printed headers broke inside words ("Respo/nder/thresh/old", "S/t/u/d/i/e/s")."""
+    for name, result in printed["results"].items():
+        assert result["brokenHeaders"] == [], (name, result["brokenHeaders"][:5])
 
 
 def test_without_javascript_the_page_says_where_the_numbers_are(browser, report):

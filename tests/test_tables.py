@@ -194,6 +194,37 @@ def test_reference_list_groups_the_excluded_and_awaiting_reports_with_an_address
     assert "Corriger" not in included and "J Rheumatol 1997" not in included
 
 
+def test_each_time_point_is_compared_by_the_plans_model_with_its_interval_named():
+    """Issue 22, finding 4: page 04 gave Noppers' week-1 RR a Wald CI (0.27 to 94.34) while the
+    summary of findings and the claims check gave the plan's CrI (0.14 to 174.65), both "95% CI"."""
+    from analysis.data import load_studies
+    from analysis.review.plan import AnalysisPlan
+    from analysis.present.study_tables import ratios_at_time_points
+
+    studies = load_studies()
+    plan = AnalysisPlan()
+    rows = studies[(studies["outcome"] == "responders") & studies["timepoint_hours"].notna()]
+    table = ratios_at_time_points(rows, plan).data.set_index("Time point")
+    week = plan.answer(studies, "controlled", "short_term")
+    assert table.loc["at the end of week-1", "Risk ratio"] == week.text().removeprefix("RR ")
+    assert table.loc["at the end of week-1", "Zero-cell correction"] == "add 0.5 to each cell"
+    assert table.loc["at the end of week-1", "Model"] == week.model
+    iv = ratios_at_time_points(rows, AnalysisPlan(comparison_model="IV")).data
+    assert iv["Risk ratio"].str.contains(r"\(95% CI ").all()
+
+
+def test_one_study_shows_no_i2_and_no_hartung_knapp_label():
+    """Issue 22, finding 8: "I² = 0 %" for one study, and "Hartung-Knapp" on a normal-theory interval."""
+    from analysis.data import load_studies
+    from analysis.review.plan import AnalysisPlan
+
+    analysis = AnalysisPlan().controlled(load_studies())
+    table = results_table(analysis.models(), caption="c").data.set_index("Model")
+    assert (table["I²"] == "–").all()
+    assert "Hartung-Knapp" not in " ".join(table.index) + " ".join(table.iloc[:, 0].astype(str))
+    assert "one study: its own estimate with a normal-theory CI" in analysis.random_effects.model_description
+
+
 def test_ongoing_studies_show_status_completion_and_overdue(studies, dictionary):
     """Issue 20: a terminated trial says so (with the other copies' statuses); overdue is computed."""
     from analysis.data import DATA_DIR, load_dictionary, load_registrations

@@ -207,7 +207,7 @@ class PooledResult:
             boundary = " (on the boundary)" if self.tau2_at_boundary else ""
             lines.append(f"tau² (between-study variance, {scale_name}): {format_number(self.tau2, 4)}{boundary}")
         i2 = getattr(self, "i2", math.nan)
-        if i2 is not None and math.isfinite(i2):
+        if i2 is not None and math.isfinite(i2) and self.k > 1:  # one study: nothing to share out
             lines.append(f"I² (share of variation beyond chance): {format_number(i2, 1)}%")
         test = self.heterogeneity_test
         if test is not None:

@@ -162,8 +162,10 @@ class MetaAnalysisResult(PooledResult):
         """``"equal-effects model"`` or ``"random-effects model (REML, Hartung-Knapp)"``."""
         if not self.random_effects:
             return "equal-effects model"
-        test = ", Hartung-Knapp" if self.test == "knha" else ""
-        return f"random-effects model ({self.method}{test})"
+        # one study: metafor returns its own estimate with a normal-theory CI, whatever the test
+        test = ", Hartung-Knapp" if self.test == "knha" and self.k > 1 else ""
+        one = "; one study: its own estimate with a normal-theory CI" if self.k == 1 else ""
+        return f"random-effects model ({self.method}{test}{one})"
 
     @property
     def model_label(self) -> str:

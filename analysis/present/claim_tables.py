@@ -8,12 +8,39 @@ import pandas as pd
 
 from analysis.engine.formatting import format_count, format_effect, format_percent
 from analysis.present.tables import reader_table
+from analysis.review.claim_rules import VERDICTS
 from analysis.review.claims import ClaimsCheck
 
 
-def verdicts_table(check: ClaimsCheck, claims: pd.DataFrame, *,
+def article_titles(claims: pd.DataFrame, references: pd.DataFrame) -> dict[str, str]:
+    """Each seed article's title as the reference list gives it (``data/references.csv``),
+    else as the claims table does."""
+    listed = references[references["seed_file"].notna()]
+    titles = dict(zip(listed["seed_file"], listed["citation"]))
+    return {seed: titles.get(seed, title) for seed, title in zip(claims["seed_file"], claims["article_title"])}
+
+
+def articles_table(check: ClaimsCheck, claims: pd.DataFrame, references: pd.DataFrame, *,
+                   caption: str = "Verdicts per article"):
+    """One verdict summary per article, under its real title: claims per verdict."""
+    frame = claims[["claim_id", "seed_file"]].merge(check.to_frame()[["claim_id", "verdict"]], on="claim_id")
+    titles = article_titles(claims, references)
+    rows = []
+    for seed, group in frame.groupby("seed_file", sort=True):
+        counts = group["verdict"].value_counts()
+        rows.append({"Article": titles[seed], "Claims": str(len(group)),
+                     **{verdict.capitalize(): str(int(counts.get(verdict, 0))) for verdict in VERDICTS}})
+    table = pd.DataFrame(rows)
+    return reader_table(table, caption=caption, columns=list(table.columns))
+
+
+def verdicts_table(check: ClaimsCheck, claims: pd.DataFrame, *, references: pd.DataFrame | None = None,
                    caption: str = "Every claim, what the article says, and the verdict"):
-    """One row per claim, grouped by article: the quote, the verdict and its explanation."""
+    """One row per claim, grouped by article (titled as the reference list titles it, when given):
+    the quote, the verdict and its explanation."""
+    claims = claims.copy()
+    if references is not None:
+        claims["article_title"] = claims["seed_file"].map(article_titles(claims, references))
     frame = claims[["claim_id", "article_title", "quote"]].merge(
         check.to_frame()[["claim_id", "verdict", "explanation"]], on="claim_id")
     return reader_table(frame, caption=caption, columns={
@@ -32,7 +59,7 @@ def numbers_table(check: ClaimsCheck, *, caption: str = "The numbers behind each
                                                and math.isnan(v.ci_lb) else format_effect)
         interval = (lambda lo, hi: f"{fmt(lo)} to {fmt(hi)}" if not math.isnan(lo) else "–")
         rows.append({"Claim": v.claim_id, "Claimed": v.claimed or "–", "Evidence": v.scale or "–",
-                     "Estimate": fmt(v.estimate), "CI": interval(v.ci_lb, v.ci_ub),
+                     "Estimate": fmt(v.estimate), "Interval (CI or CrI: see Why)": interval(v.ci_lb, v.ci_ub),
                      "Prediction interval": interval(v.pi_lb, v.pi_ub), "Studies": str(v.k),
                      "Counts": v.evidence or "–"})
     frame = pd.DataFrame(rows)

@@ -34,6 +34,9 @@ def findings_table(rows, *, caption: str = "Summary of findings: ketamine for fi
     """The GRADEpro-style table and its lettered footnotes."""
     letters = iter("abcdefghijklmnopqrstuvwxyz")
     notes, table = [], []
+    # the headers name the intervals for what they are (a posterior's are credible intervals)
+    kinds = list(dict.fromkeys(row.interval for row in rows if row.interval)) or ["95% CI"]
+    interval = kinds[0] if len(kinds) == 1 else " or ".join(kinds)
     for row in rows:
         marks = []
         for text in row.footnotes:
@@ -48,9 +51,9 @@ def findings_table(rows, *, caption: str = "Summary of findings: ketamine for fi
         table.append({
             "Outcome (follow-up)": f"{row.outcome} ({row.follow_up})",
             "Risk with control (per 1000)": _per_1000(row.control_risk),
-            "Risk with ketamine (per 1000, 95% CI)": ketamine,
-            "Difference (per 1000, 95% CI)": _difference(row),
-            "Relative effect (95% CI)": row.relative,
+            f"Risk with ketamine (per 1000, {interval})": ketamine,
+            f"Difference (per 1000, {interval})": _difference(row),
+            f"Relative effect ({interval})": row.relative,
             "Participants (studies)": "–" if row.participants is None and row.studies == 0 else
             f"{row.participants if row.participants is not None else 'unknown'} ({row.studies})",
             "Certainty": certainty,

@@ -45,7 +45,7 @@
     write("patients", row[c + 3]);
     write("studies", row[c + 2] ? data.studies[row[c + 4]] + " (k = " + row[c + 2] + ")" : "none");
     if (row[c + 5] === null) { write("place", "not on the curve (no estimate)"); return; }
-    write("place", "rank " + row[c + 5] + " of " + row[c + 6] + " (lowest first); " + row[c + 7] +
+    write("place", "rank " + row[c + 5] + " of " + row[c + 6] + " in its time window (lowest first); " + row[c + 7] +
       " of the specifications give a higher estimate");
     curves.forEach(function (g) { g.style.display = g.getAttribute("data-curve") === row[c + 11] ? "" : "none"; });
     marker.setAttribute("cx", row[c + 9]);

@@ -134,12 +134,18 @@ def page_explorer_data(universe: Multiverse) -> dict:
     for measure in measures:
         curve = universe.curve(measure)
         n = len(curve)
-        ordered = np.sort(curve["estimate"].to_numpy(float))
         axis = _axis(outcome, measure)
-        for rank, (specification, estimate) in enumerate(zip(curve["specification"], curve["estimate"]), 1):
-            higher = (n - np.searchsorted(ordered, estimate, side="right")) / n
-            places[specification] = (rank, n, format_percent(higher), float(_x([rank], n)[0]),
-                                     float(_y([estimate], axis)[0]), measure or "")
+        position = {specification: i for i, specification in enumerate(curve["specification"], 1)}
+        # the marker sits on the whole curve the figure draws; the words rank the specification
+        # among those of the same question (its time window), as Multiverse.rank does
+        for window in universe.windows(measure):
+            same = universe.curve(measure, window)
+            ordered = same["estimate"].to_numpy(float)
+            size = len(same)
+            for rank, (specification, estimate) in enumerate(zip(same["specification"], ordered), 1):
+                higher = (size - np.searchsorted(ordered, estimate, side="right")) / size
+                places[specification] = (rank, size, format_percent(higher), float(_x([position[specification]], n)[0]),
+                                         float(_y([estimate], axis)[0]), measure or "")
     studies = list(dict.fromkeys(frame["studies"]))
     reasons = list(dict.fromkeys(frame["reason"]))
     level = f"{100 * universe.base.confidence_level:g}%"
@@ -206,7 +212,12 @@ def render_page_explorer(data: dict) -> str:
            f'<line class="kfm-mv-marker-line" x1="0" x2="0" y1="{SVG_MARGIN / 2}" y2="{SVG_HEIGHT - SVG_MARGIN / 2}"/>'
            '<circle class="kfm-mv-marker" r="6" cx="0" cy="0"/></svg>')
     return (
-        f'<section class="kfm-mv" id="kfm-multiverse" aria-label="Choose a specification">'
+        f'<section class="kfm-mv" id="kfm-multiverse" aria-labelledby="kfm-mv-title">'
+        # the instruction lives with its controls, so that print (which hides the controls) hides it too
+        '<h3 id="kfm-mv-title">Choose a specification</h3>'
+        "<p>Pick a value for each choice: the page shows that specification's estimate, its interval, the "
+        "patients and studies it pools, and where it sits on the curve (the orange "
+        "mark).</p>"
         f'<noscript><p>The chooser of this section needs JavaScript. Every specification of the {outcome} '
         "is in the specification curve and the tables on this page.</p></noscript>"
         f'<form class="kfm-mv-form" hidden>{fields}</form>'

@@ -20,15 +20,12 @@ from __future__ import annotations
 import pandas as pd
 from IPython.display import Markdown
 
-from analysis.engine._summary import wald_interval
 from analysis.data import DataDictionary
-from analysis.engine.effect_sizes import effect_sizes
-from analysis.review.evidence_base import EvidenceBase
-from analysis.engine.formatting import format_count, format_effect, format_interval, is_missing
-from analysis.review.plan import RESPONDER_COUNTS
-from analysis.engine.transforms import measure_scale
+from analysis.engine.formatting import format_count, format_effect, is_missing
 from analysis.present.safe_html import escape_markdown, markdown_link
 from analysis.present.tables import reader_table
+from analysis.review.evidence_base import EvidenceBase
+from analysis.review.plan import AnalysisPlan
 
 NOT_REPORTED = "not reported"
 
@@ -315,25 +312,28 @@ def risk_of_bias_domains(studies: pd.DataFrame, dictionary: DataDictionary, *,
                         empty="No domain was assessed.")
 
 
-def ratios_at_time_points(rows: pd.DataFrame, measure: str = "RR", confidence_level: float = 0.95, *,
+def ratios_at_time_points(rows: pd.DataFrame, plan: AnalysisPlan, *,
                           caption: str = "Ketamine against control at each reported time point"):
-    """One row per time point with both arms counted: the counts and the ratio with its Wald CI
-    (as metafor's ``forest()`` draws a study; not pooled)."""
+    """One row per time point with both arms counted: the counts and the plan's comparison of
+    that row (its measure and model, as the summary of findings and the claims check give it),
+    the interval named for what it is (CI or CrI) and any zero-cell correction stated."""
     both = rows[rows["control_events"].notna() & rows["ketamine_events"].notna()]
     table = []
-    if not both.empty:
-        es = effect_sizes(both, measure, columns=RESPONDER_COUNTS)
-        scale = measure_scale(measure)
-        lower, upper = wald_interval(es["yi"].to_numpy(float), es["vi"].to_numpy(float), confidence_level)
-        for (_, row), yi, lb, ub in zip(both.iterrows(), es["yi"], lower, upper):
-            estimate, lb, ub = (float(v) for v in scale.back_transform([yi, lb, ub]))
-            table.append({
-                "Study": row["study_label"], "Time point": row["timepoint_label"],
-                "Ketamine: responders / patients": f"{int(row['ketamine_events'])}/{int(row['ketamine_n'])}",
-                "Control: responders / patients": f"{int(row['control_events'])}/{int(row['control_n'])}",
-                f"{scale.label} ({100 * confidence_level:g}% CI)":
-                    f"{format_effect(estimate)} ({format_interval(lb, ub)})",
-            })
+    level = f"{100 * plan.confidence_level:g}%"
+    for index in both.index:
+        row = both.loc[index]
+        comparisons = plan.comparisons(both.loc[[index]])
+        fit = plan.compare(comparisons)
+        natural = fit.natural()
+        correction = comparisons["es_correction"].iloc[0]
+        table.append({
+            "Study": row["study_label"], "Time point": row["timepoint_label"],
+            "Ketamine: responders / patients": f"{int(row['ketamine_events'])}/{int(row['ketamine_n'])}",
+            "Control: responders / patients": f"{int(row['control_events'])}/{int(row['control_n'])}",
+            natural.label: f"{format_effect(natural.estimate)} ({level} {fit.interval_name} {natural.interval_text()})",
+            "Model": fit.model_label,
+            "Zero-cell correction": "none" if correction == "none" else correction.split(" (")[0],
+        })
     frame = pd.DataFrame(table)
     return reader_table(frame, caption=caption, columns=list(frame.columns) or ["Study"],
                         empty="No study counts responders in both arms at a stated time.")

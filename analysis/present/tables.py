@@ -171,7 +171,9 @@ def results_table(results: Mapping[str, PooledResult], *, caption: str, primary:
             f"{100 * result.confidence_level:g}% {interval}": natural.interval_text(),
             "Prediction interval": natural.interval_text(prediction=True) if result.has_prediction_interval
             else "none (see notes)" if result.random_effects and result.k > 1 else MISSING,
-            "I²": f"{format_number(result.i2, 0)}%" if not is_missing(getattr(result, "i2", None)) else MISSING,
+            # one study has no heterogeneity to measure: no I² (metafor's 0 would read as "no differences")
+            "I²": f"{format_number(result.i2, 0)}%" if not is_missing(getattr(result, "i2", None))
+            and result.k > 1 else MISSING,
         })
     return styled_table(pd.DataFrame(rows), caption)
 
@@ -240,15 +242,20 @@ def duration_table(duration, *, caption: str = "Responders per protocol window")
     for row in duration.pooled.itertuples(index=False):
         pooled = row.time_window in duration.fits
         single = row.k == 1
+        fit = duration.fits.get(row.time_window)
+        # each interval named for what it is: a credible interval of a posterior, else a CI
+        name = fit.interval_name if fit is not None else "exact CI"
+        prediction = fit.prediction_interval_name if fit is not None else "prediction interval"
         rows.append({
             "Time after the infusion": WINDOW[row.time_window].axis_label,
             "Samples": str(int(row.k)),
             "Responders / patients": f"{int(row.events)}/{int(row.n)}" if row.k else MISSING,
             "Proportion": format_percent(row.prop) if not is_missing(row.prop) else MISSING,
-            f"{100 * duration.confidence_level:g}% CI":
-                f"{format_percent(row.prop_ci_lb)} to {format_percent(row.prop_ci_ub)}"
+            f"{100 * duration.confidence_level:g}% interval":
+                f"{name} {format_percent(row.prop_ci_lb)} to {format_percent(row.prop_ci_ub)}"
                 if not is_missing(row.prop_ci_lb) else MISSING,
-            "Prediction interval": f"{format_percent(row.prop_pi_lb)} to {format_percent(row.prop_pi_ub)}"
+            "Interval for a new study": f"{prediction} {format_percent(row.prop_pi_lb)} to "
+                                        f"{format_percent(row.prop_pi_ub)}"
             if pooled and not is_missing(row.prop_pi_lb) else MISSING,
             "How": (duration.fits[row.time_window].model_description if pooled
                     else "one study, its exact interval" if single else "no study"),

@@ -15,10 +15,17 @@ from typing import NamedTuple
 
 from analysis.engine.contract import NaturalScale
 
-VERDICTS = ("supported", "partly supported", "not supported", "not testable")
+#: The verdicts, strongest first. "compatible": the evidence's interval merely contains the
+#: claim (it contains other values too), which is not support.
+VERDICTS = ("supported", "partly supported", "compatible", "not supported", "not testable")
 
-#: A comparison's state: CI excludes no difference in favour of ketamine; estimate favours
-#: ketamine but the CI includes no difference; no benefit.
+#: How far a study's observed proportion may lie from a claimed one and still be what the claim
+#: says: "about" a value (approximate) within 5 percentage points (e.g. 11/17 = 65 % is "about two
+#: thirds"; 8/12 = 67 % is not "about a third"); a value given exactly within rounding to a percent.
+REPORTED_TOLERANCE = {True: 0.05, False: 0.005}
+
+#: A comparison's state: its interval (CI or CrI) excludes no difference in favour of ketamine;
+#: the estimate favours ketamine but the interval includes no difference; no benefit.
 DIRECTION_STATES = ("significant", "favours", "none")
 
 
@@ -42,48 +49,113 @@ def _given(x: float) -> bool:
 
 
 def interval(claimed: Claimed, estimate: float, ci: tuple[float, float],
-             pi: tuple[float, float] = (math.nan, math.nan)) -> Ruling | None:
-    """A claimed value or bound against an estimate with its CI (and prediction interval).
+             pi: tuple[float, float] = (math.nan, math.nan), *, interval_name: str = "CI") -> Ruling | None:
+    """A claimed value or bound against an estimate with its interval (and prediction interval).
 
-    Value: supported inside the CI, partly supported inside the prediction interval only,
-    not supported otherwise. Lower bound ("more than half"): supported if the whole CI is
-    above it, partly supported if the estimate (or, failing that, the prediction interval
-    or CI) reaches above it, not supported otherwise; an upper bound likewise. None when
-    the claim states no number.
+    Value: the interval merely containing it is not support: compatible inside the interval
+    (or inside the prediction interval only), not supported outside both. Lower bound ("more
+    than half"): supported if the whole interval is above it, partly supported if the estimate
+    is, compatible if only the interval (or prediction interval) reaches above it, not
+    supported otherwise; an upper bound likewise. None when the claim states no number.
+    ``interval_name`` ("CI" or "CrI") names the interval in the rule.
 
-    >>> interval(Claimed(value=0.5), 0.57, (0.44, 0.69))
-    Ruling(verdict='supported', rule='claimed value inside the CI')
+    >>> interval(Claimed(value=0.5), 0.57, (0.44, 0.69), interval_name="CrI")
+    Ruling(verdict='compatible', rule='claimed value inside the CrI (which holds other values too)')
     >>> interval(Claimed(lower=0.5), 0.57, (0.44, 0.69)).verdict
     'partly supported'
     """
     has_pi = _given(pi[0])
+    name = interval_name
     if _given(claimed.value):
         v = claimed.value
         if ci[0] <= v <= ci[1]:
-            return Ruling("supported", "claimed value inside the CI")
+            return Ruling("compatible", f"claimed value inside the {name} (which holds other values too)")
         if has_pi and pi[0] <= v <= pi[1]:
-            return Ruling("partly supported", "claimed value inside the prediction interval only")
-        return Ruling("not supported", "claimed value outside the " + ("prediction interval" if has_pi else "CI"))
-    spread = "prediction interval" if has_pi else "CI"
+            return Ruling("compatible", f"claimed value inside the prediction interval only")
+        return Ruling("not supported", "claimed value outside the " + ("prediction interval" if has_pi else name))
+    spread = "prediction interval" if has_pi else name
     if _given(claimed.lower) and not _given(claimed.upper):
         bound = claimed.lower
         if ci[0] > bound:
-            return Ruling("supported", "whole CI above the claimed lower bound")
+            return Ruling("supported", f"whole {name} above the claimed lower bound")
         if estimate > bound:
-            return Ruling("partly supported", "estimate above the claimed lower bound, CI includes it")
+            return Ruling("partly supported", f"estimate above the claimed lower bound, {name} includes it")
         if (pi[1] if has_pi else ci[1]) > bound:
-            return Ruling("partly supported", f"{spread} reaches above the bound")
+            return Ruling("compatible", f"estimate below the bound; only the {spread} reaches above it")
         return Ruling("not supported", "evidence entirely at or below the claimed lower bound")
     if _given(claimed.upper) and not _given(claimed.lower):
         bound = claimed.upper
         if ci[1] < bound:
-            return Ruling("supported", "whole CI below the claimed upper bound")
+            return Ruling("supported", f"whole {name} below the claimed upper bound")
         if estimate < bound:
-            return Ruling("partly supported", "estimate below the claimed upper bound, CI includes it")
+            return Ruling("partly supported", f"estimate below the claimed upper bound, {name} includes it")
         if (pi[0] if has_pi else ci[0]) < bound:
-            return Ruling("partly supported", f"{spread} reaches below the bound")
+            return Ruling("compatible", f"estimate above the bound; only the {spread} reaches below it")
         return Ruling("not supported", "evidence entirely at or above the claimed upper bound")
     return None
+
+
+def reported(observed: float, claimed: Claimed, approximate: bool) -> Ruling | None:
+    """What one study observed (a proportion) against what a claim says it found.
+
+    Supported when the observed value is the claimed one (within :data:`REPORTED_TOLERANCE`;
+    a bound: on its side), not supported otherwise; None when the claim states no number.
+
+    >>> reported(11 / 17, Claimed(value=2 / 3), approximate=True).verdict
+    'supported'
+    >>> reported(8 / 12, Claimed(value=1 / 3), approximate=True).verdict
+    'not supported'
+    """
+    if _given(claimed.value):
+        tolerance = REPORTED_TOLERANCE[bool(approximate)]
+        if abs(observed - claimed.value) <= tolerance + 1e-12:
+            return Ruling("supported", "the study observed the claimed value")
+        return Ruling("not supported", "the study observed another value than the claimed one")
+    if _given(claimed.lower) and not _given(claimed.upper):
+        return (Ruling("supported", "the study observed more than the claimed bound") if observed > claimed.lower
+                else Ruling("not supported", "the study observed no more than the claimed bound"))
+    if _given(claimed.upper) and not _given(claimed.lower):
+        return (Ruling("supported", "the study observed less than the claimed bound") if observed < claimed.upper
+                else Ruling("not supported", "the study observed no less than the claimed bound"))
+    return None
+
+
+def count_with_outcome(found: int, claimed: float, responders: int | None) -> Ruling:
+    """A count of patients that the claim says had an effect ("eleven patients received
+    significant changes"): both parts weighed, the count and how many of them responded.
+
+    >>> count_with_outcome(11, 11, 8)
+    Ruling(verdict='partly supported', rule='count equal to the patients given ketamine, but not all of them responded')
+    >>> count_with_outcome(11, 11, None).verdict, count_with_outcome(11, 12, 11).verdict
+    ('supported', 'not supported')
+    """
+    if found != claimed:
+        return Ruling("not supported", "count differs from the patients given ketamine")
+    if responders is None or responders == found:
+        return Ruling("supported", "count equal to the patients given ketamine")
+    return Ruling("partly supported", "count equal to the patients given ketamine, but not all of them responded")
+
+
+def combine(rulings: list[Ruling]) -> Ruling:
+    """One verdict for a claim of several parts, weighing every part.
+
+    Every part the same: that verdict. A part not supported beside one that holds (supported,
+    partly supported or compatible): partly supported. Otherwise the weakest part that holds.
+    Parts that cannot be tested do not count unless no part can be.
+
+    >>> combine([Ruling("not supported", "a"), Ruling("supported", "b")])
+    Ruling(verdict='partly supported', rule='parts: a; b')
+    >>> combine([Ruling("supported", "a"), Ruling("compatible", "b")]).verdict
+    'compatible'
+    """
+    tested = [r for r in rulings if r.verdict != "not testable"] or list(rulings)
+    verdicts = {r.verdict for r in tested}
+    rule = "parts: " + "; ".join(r.rule for r in tested)
+    if len(verdicts) == 1:
+        return Ruling(tested[0].verdict, rule)
+    if "not supported" in verdicts:
+        return Ruling("partly supported", rule)
+    return Ruling(max(verdicts, key=VERDICTS.index), rule)
 
 
 def direction_state(natural: NaturalScale) -> str:
@@ -111,11 +183,11 @@ def direction(state: str) -> Ruling:
     """A claim that ketamine works better than control, from the comparison's state.
 
     >>> direction("favours")
-    Ruling(verdict='partly supported', rule='direction: favouring ketamine, but the CI includes no difference')
+    Ruling(verdict='partly supported', rule='direction: favouring ketamine, but the interval includes no difference')
     """
     return {
-        "significant": Ruling("supported", "direction: favouring ketamine, the CI excludes no difference"),
-        "favours": Ruling("partly supported", "direction: favouring ketamine, but the CI includes no difference"),
+        "significant": Ruling("supported", "direction: favouring ketamine, the interval excludes no difference"),
+        "favours": Ruling("partly supported", "direction: favouring ketamine, but the interval includes no difference"),
         "none": Ruling("not supported", "direction: not favouring ketamine"),
     }[state]
 
@@ -127,36 +199,42 @@ def benefit_gone_by(states: list[str]) -> Ruling:
     'partly supported'
     """
     if "significant" in states:
-        return Ruling("not supported", "upper bound: a benefit with CI excluding no difference after it")
+        return Ruling("not supported", "upper bound: a benefit with interval excluding no difference after it")
     if "favours" in states:
-        return Ruling("partly supported", "upper bound: responders favour ketamine after it, CI includes no difference")
+        return Ruling("partly supported", "upper bound: responders favour ketamine after it, interval includes no difference")
     return Ruling("supported", "upper bound: no benefit over control after it")
 
 
 def benefit_lasts_until(states: list[str], any_responders: bool) -> Ruling:
     """"Some benefit is still there at L": controlled states at or after L, and whether anyone responds.
 
-    >>> benefit_lasts_until([], True).verdict
-    'partly supported'
+    Responders in a ketamine arm are no benefit of ketamine when the control arm has as many:
+    with controlled comparisons that all show none, the claim is not supported; with none to
+    compare, responders are compatible with a benefit but cannot show one.
+
+    >>> benefit_lasts_until([], True).verdict, benefit_lasts_until(["none"], True).verdict
+    ('compatible', 'not supported')
     """
     if "significant" in states:
-        return Ruling("supported", "lower bound: a benefit with CI excluding no difference after it")
+        return Ruling("supported", "lower bound: a benefit with interval excluding no difference after it")
+    if "favours" in states:
+        return Ruling("partly supported", "lower bound: responders favour ketamine after it, interval includes no difference")
+    if states:
+        return Ruling("not supported", "lower bound: after it, no more responders with ketamine than with control")
     if any_responders:
-        return Ruling("partly supported", "lower bound: some patients still respond, no controlled difference")
+        return Ruling("compatible", "lower bound: some patients still respond, no control arm to compare with")
     return Ruling("not supported", "lower bound: no responders after it")
 
 
 def short_term_only(early: str, late: str) -> Ruling:
-    """"Short-term relief, no long-term analgesia", from the early and the long-term states.
+    """"Short-term relief, no long-term analgesia": both parts weighed (:func:`combine`), the
+    short-term benefit (:func:`direction` of the early state) and none left in the long term
+    (:func:`benefit_gone_by` of the late state).
 
-    >>> short_term_only("significant", "none").verdict
-    'supported'
+    >>> short_term_only("significant", "none").verdict, short_term_only("none", "none").verdict
+    ('supported', 'partly supported')
     """
-    if early == "significant" and late == "none":
-        return Ruling("supported", "short term: benefit (CI excludes no difference); long term: none")
-    if early == "favours" and late == "none":
-        return Ruling("partly supported", "short term: favours ketamine, CI includes no difference; long term: none")
-    return Ruling("not supported", "short- and long-term pattern not as claimed")
+    return combine([direction(early), benefit_gone_by([late])])
 
 
 def equal_count(found: int, claimed: float, what: str) -> Ruling:

@@ -2,12 +2,19 @@
 
 :func:`check_claims` gives every claim a verdict, the numbers it rests on and a
 one-line explanation. The analysis that tests a claim is the claim's own
-``analysis`` column (chosen by the curator); the rules below turn the numbers
-into a verdict. Each verdict records the rule that decided it.
+``analysis`` column (chosen by the curator); each analysis has one small check
+registered in :data:`CHECKS` (``@check("duration")``), and the verdict rules are
+pure functions of numbers in :mod:`analysis.review.claim_rules`. Each verdict
+records the rule that decided it. Numbers come from the plan's answers
+(:meth:`analysis.review.plan.AnalysisPlan.answer`), so a claim is checked
+against the number, interval and model every page gives; every interval is
+named for what it is (CI or CrI).
 
 Verdicts
 --------
-``supported``, ``partly supported``, ``not supported``, ``not testable``.
+``supported``, ``partly supported``, ``compatible`` (the evidence's interval
+merely contains the claim, with other values: not support), ``not supported``,
+``not testable``.
 
 Rules
 -----
@@ -16,74 +23,65 @@ Not testable
     claim's ``note``); or the data hold nothing the rule needs (the explanation
     says what is missing).
 Pooled response rate (``pooled_response_rate``)
-    The pooled proportion of responders in ketamine arms (``pool_proportions``,
-    GLMM by default; rows chosen by :func:`response_rate_rows`, the claim's time
-    window, or the primary window with unstated times when the claim gives none).
-    A point value: supported if inside the CI, partly supported if inside the
-    prediction interval only, not supported otherwise. A one-sided claim ("more
-    than half"): supported if the whole CI lies on the claimed side, partly
-    supported if the estimate or the prediction interval does, not supported
-    otherwise.
+    The plan's answer for the response rate in the claim's window (the plan's
+    window when it gives none). A point value: compatible inside the interval
+    (or the prediction interval), not supported outside. A one-sided claim
+    ("more than half"): supported if the whole interval lies on the claimed
+    side, partly supported if the estimate does, compatible if only the
+    (prediction) interval reaches it. The explanation gives the window and the
+    comparison arm beside the uncontrolled number.
 One study's numbers (``single_study_check``)
-    The rows of the study named in ``study_ref`` (a ``cohort_id`` or
-    ``study_id``). A response rate: the study's proportion with its exact
-    (Clopper-Pearson) interval; supported if the claimed value is inside it,
-    not supported otherwise. A count of patients (``ketamine_n``), sessions
-    (``sessions``) or responders (``ketamine_events``): supported if equal, not
-    supported otherwise. A direction of effect: see *direction* below. A pain
-    score without a number: supported if every patient of the study met its
-    responder threshold, partly if some did, not supported if none. A case
-    description is not a quantity: not testable.
+    The rows of the study named in ``study_ref``. A response rate: what the
+    study observed against what the claim says it found (within 5 points for
+    "about"), with the comparison arm. A count of patients is weighed with how
+    many of them responded (all: supported; fewer: partly supported); sessions
+    or responders: supported if equal. A direction of effect: see below. A pain
+    score without a number: supported if every patient met the responder
+    threshold, partly if some did. A case description: not testable.
 Direction of effect (controlled comparisons)
-    The risk ratio (``measure``) of responders, ketamine against control,
-    pooled by ``meta_analysis`` (REML, Hartung-Knapp by default; one study is
-    its own estimate with a Wald interval): supported if the CI excludes no
-    difference in favour of ketamine, partly supported if the estimate
-    favours ketamine but the CI includes no difference, not supported
-    otherwise. When the study has responders in the ketamine arm but no
-    control counts in the data: partly supported (nothing can be attributed
-    to ketamine without a control).
+    The plan's comparison of responders: supported if its interval excludes no
+    difference in favour of ketamine, partly supported if the estimate favours
+    ketamine but the interval includes no difference, not supported otherwise.
+    Responders without control counts: partly supported (nothing can be
+    attributed to ketamine without a control).
 Controlled comparison (``controlled_rr``)
-    A claimed proportion is checked against the ketamine arm's proportion
-    (the study's exact interval, or the pooled ketamine arms); otherwise the
-    claim is read as a direction of effect in its time window (the primary
-    window when it gives none).
+    A claimed proportion is checked against the ketamine arm (one study's
+    observed proportion, or the pooled ketamine arms), with the control arm
+    beside it; otherwise the claim is read as a direction of effect.
 Duration (``duration``)
-    An upper bound U ("gone by U"): the controlled rows at or after U;
-    not supported if one shows a benefit whose CI excludes no difference,
-    partly supported if one favours ketamine without that, supported if none
-    favours ketamine. A lower bound or value L ("still some benefit at L"):
-    every row with responder counts at or after L; supported if a controlled
-    row shows a benefit whose CI excludes no difference, partly supported if
-    some patients still respond there, not supported if none do. No number and
-    the long-term window ("short-term relief, no long-term analgesia"):
-    supported if the comparison up to 4 h has a CI excluding no difference in
-    favour of ketamine and the long-term one does not favour ketamine, partly
-    supported if the short-term estimate favours ketamine without that, not
-    supported otherwise.
+    "Gone by U": the controlled rows at or after U; not supported if one shows
+    a benefit whose interval excludes no difference, partly supported if one
+    favours ketamine without that, supported if none does. "Still some benefit
+    at L": supported if a controlled row after L shows a benefit excluding no
+    difference, partly supported if one favours ketamine, not supported if the
+    controlled rows show no more responders with ketamine than with control,
+    compatible if only uncontrolled responders remain; a missing measurement at
+    L is said. "Short-term relief, no long-term analgesia": both parts weighed
+    (:func:`analysis.review.claim_rules.combine`).
 Counts of studies and patients (``study_count``)
     Registered studies: the registered trials of ``study_ref`` found in the
-    data. Studies: supported if the claim equals the number of studies with
-    a pooled sample (``analysis.review.evidence_base`` defines report, study and
-    sample), partly supported if it equals the number of their reports (a
-    study reported twice counted twice), not supported otherwise. Patients: the sum over those samples of the
-    patients analysed (``n_analysed``, else ``n_enrolled``); supported if equal.
+    data. Studies: supported if the claim equals the number of studies with a
+    pooled sample, partly supported if it equals the number of their reports.
+    Patients: the patients of those studies (every arm); the explanation says
+    why the pooled response rate counts fewer (its ketamine arms only).
 Adverse events (``adverse_events``)
     Each independent sample's ``adverse_events`` text is read for the words in
-    :data:`NOT_MILD_WORDS` (then not mild or not short-lived) and
-    :data:`MILD_WORDS`; supported if every classified sample is mild, partly
-    supported if most are, not supported otherwise.
+    :data:`NOT_MILD_WORDS` and :data:`MILD_WORDS`; supported if every classified
+    sample is mild, partly supported if most are, not supported otherwise.
 Study characteristics (``study_characteristics``)
     Share of the pooled samples with one ketamine session at no more than
-    ``low_dose_mg_per_kg``: supported from one half, partly supported above 0,
-    not supported at 0.
+    ``low_dose_mg_per_kg``: supported from one half, partly supported above 0.
+
+A sentence checked as several claims (e.g. C35 and C35b) says so in each part's
+explanation, with the other parts' verdicts. Pass the studies in the review
+(``EvidenceBase.in_review``) so that nothing awaiting classification is counted.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
@@ -92,10 +90,10 @@ from analysis.engine._errors import AnalysisError, check_option
 from analysis.review.claim_rules import VERDICTS, Claimed
 from analysis.data import studies_dictionary
 from analysis.data.paths import SNAPSHOTS_DIR
-from analysis.engine.formatting import format_count, format_effect, format_percent
-from analysis.review.plan import AnalysisPlan
+from analysis.engine.formatting import format_effect, format_percent
 from analysis.engine.proportion_scales import study_intervals
-from analysis.review.protocol import PRIMARY_WINDOW, TIME_WINDOWS, WINDOW
+from analysis.review.plan import AnalysisPlan
+from analysis.review.protocol import PRIMARY_WINDOW, TIME_WINDOWS, UNSTATED_TIME_WINDOW, WINDOW
 from analysis.review.selection import as_flag
 
 #: Words that mark an adverse-event description as mild or short-lived (matched in lower case).
@@ -228,10 +226,33 @@ def _hours(h: float) -> str:
     return f"{h / (24 * 365):.3g} y"
 
 
+def _duration_words(hours: float) -> str:
+    """A duration in the unit a reader would use: "2 hours", "1 day", "2 weeks", "8 weeks".
+
+    >>> _duration_words(2), _duration_words(24), _duration_words(336), _duration_words(1344)
+    ('2 hours', '1 day', '2 weeks', '8 weeks')
+    """
+    for size, unit in ((168, "week"), (24, "day"), (1, "hour")):
+        if hours >= size and (hours / size).is_integer():
+            count = int(hours / size)
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{hours:g} hours"
+
+
 def _claimed_text(claim) -> str:
     unit = "" if pd.isna(claim["claimed_unit"]) else f" {claim['claimed_unit']}"
     about = "about " if bool(claim["approximate"]) else ""
     parts = []
+    if str(claim["claimed_unit"]).strip() == "proportion":  # written as readers write it: 33%, not 0.333
+        for column, words in (("claimed_value", about), ("claimed_lower", "more than "), ("claimed_upper", "less than ")):
+            if not pd.isna(claim[column]):
+                parts.append(f"{words}{format_percent(claim[column])}")
+        return "; ".join(parts)
+    if str(claim["claimed_unit"]).strip() == "hours":  # as the claim says it: weeks, days or hours
+        for column, words in (("claimed_value", about), ("claimed_lower", "more than "), ("claimed_upper", "less than ")):
+            if not pd.isna(claim[column]):
+                parts.append(f"{words}{_duration_words(float(claim[column]))}")
+        return "; ".join(parts)
     if not pd.isna(claim["claimed_value"]):
         parts.append(f"{about}{claim['claimed_value']:.3g}{unit}")
     if not pd.isna(claim["claimed_lower"]) and not pd.isna(claim["claimed_upper"]):
@@ -267,13 +288,30 @@ def _row_label(row) -> str:
     return f"{row['study_label']} ({time})"
 
 
-class _Checker:
+#: Each check, registered by the claim's ``analysis`` (``data/claims.csv``): a small function
+#: ``check(context, claim) -> ClaimVerdict``. Other analyses slot in with :func:`check`.
+CHECKS: dict[str, Callable] = {}
+
+
+def check(analysis: str):
+    """Register a check for claims whose ``analysis`` is ``analysis``."""
+    def register(function):
+        CHECKS[analysis] = function
+        return function
+    return register
+
+
+class _Context:
+    """What every check needs: the plan, the included studies, and the building blocks of a
+    verdict (rows a claim refers to, its window, the answers and their words)."""
+
     def __init__(self, studies, plan: AnalysisPlan, low_dose):
         self.plan = plan
+        self.all_studies = studies
         self.studies = plan.included(studies)
         self.level = plan.confidence_level
         self.low_dose = low_dose
-        self.ci_words = f"{100 * plan.confidence_level:g}% CI"
+        self.dictionary = studies_dictionary()
 
     # -- building blocks ---------------------------------------------------
     def verdict(self, claim, verdict, rule, explanation, *, scale="", estimate=_NAN, ci=(_NAN, _NAN),
@@ -286,6 +324,14 @@ class _Checker:
             explanation=explanation, rule=rule,
         )
 
+    def ruled(self, claim, ruling: rules.Ruling, explanation, **numbers):
+        return self.verdict(claim, ruling.verdict, ruling.rule, explanation, **numbers)
+
+    def label(self, column: str, value) -> str:
+        """A code of ``data/studies.csv`` in the dictionary's words ("case report", not ``case_report``)."""
+        text = self.dictionary[column].value_label(value) if column in self.dictionary else str(value)
+        return text if text[:2].isupper() else text[:1].lower() + text[1:]
+
     def refs(self, claim) -> pd.DataFrame:
         if pd.isna(claim["study_ref"]):
             return self.studies.iloc[0:0]
@@ -297,21 +343,18 @@ class _Checker:
         return w if w in TIME_WINDOWS else self.plan.time_window
 
     def comparison(self, rows: pd.DataFrame):
-        """Pooled (or single-study) comparison of responders; None when no row has both arms."""
+        """The plan's comparison model on ``rows`` (one row: that row's own comparison);
+        None when no row has both arms."""
         rows = rows[rows["control_events"].notna() & rows["ketamine_events"].notna()]
         if rows.empty:
             return None, rows
         return self.plan.compare(self.plan.comparisons(rows)), rows
 
-    @staticmethod
-    def direction(fit) -> str:
-        """'significant', 'favours' (ketamine, CI includes null) or 'none'."""
-        return rules.direction_state(fit.natural())
-
     def describe_fit(self, fit) -> str:
+        """``"RR 2.67 (95% CrI 0.25 to 28.27)"``: the interval named for what it is."""
         natural = fit.natural()
-        return (f"{self.plan.measure} {format_effect(natural.estimate)} ({self.ci_words} "
-                f"{natural.interval_text()})")
+        return (f"{self.plan.measure} {format_effect(natural.estimate)} ({100 * self.level:g}% "
+                f"{fit.interval_name} {natural.interval_text()})")
 
     @staticmethod
     def natural(fit):
@@ -328,7 +371,30 @@ class _Checker:
             parts.append(text)
         return "; ".join(parts)
 
-    # -- rules -------------------------------------------------------------
+    def comparison_arm(self, rows: pd.DataFrame, window: str) -> str:
+        """The comparison arm beside an uncontrolled number: the control arms of ``rows``, else
+        those of the controlled studies in the same window; "" when there are none."""
+        controlled = rows[rows["control_events"].notna() & rows["control_n"].notna()]
+        where = "of these samples"
+        if controlled.empty:
+            controlled = self.plan.controlled_rows(self.studies, window)
+            where = f"of the controlled studies {_when(window)}"
+        if controlled.empty:
+            return " No controlled study counts responders in this window to compare with."
+        arms = "; ".join(f"{_row_label(r)}: {int(r['control_events'])}/{int(r['control_n'])} "
+                         f"({self.control_words(r)})" for _, r in controlled.iterrows())
+        events, n = int(controlled["control_events"].sum()), int(controlled["control_n"].sum())
+        return (f" For comparison, the control arm{'s' if len(controlled) > 1 else ''} {where}: {arms} = "
+                f"{format_percent(events / n)} responded; a response rate without its control includes "
+                "placebo response and natural fluctuation of pain.")
+
+    def control_words(self, row) -> str:
+        """The comparison treatment named: ``"active placebo: midazolam 5 mg IV over 30 min"``."""
+        kind = self.label("control", row["control"])
+        detail = row.get("control_detail")
+        return f"{kind}: {detail}" if isinstance(detail, str) and detail.strip() else kind
+
+    # -- shared rules --------------------------------------------------------
     def pooled_rate(self, claim, rows=None, what="pooled response rate in ketamine arms"):
         window = self.window(claim)
         if rows is None:
@@ -336,40 +402,41 @@ class _Checker:
         if len(rows) == 0:
             return self.verdict(claim, "not testable", "no responder rows",
                                 f"No study reports responders {_when(window)}.")
-        evidence = self.counts_text(rows, control=False)
-        if len(rows) == 1:
-            return self.single_rate(claim, rows)
-        fit = self.plan.pool_rates(rows)
-        natural = fit.natural()
+        # the question's one answer, for one sample too (the plan's model, as on every page)
+        answer = self.plan.answer(self.studies, "response_rate", window, rows=rows)
+        fit, natural = answer.fit, answer.natural
         prop, ci, pi = natural.estimate, (natural.ci_lb, natural.ci_ub), (natural.pi_lb, natural.pi_ub)
-        ruling = rules.interval(_claimed(claim, True), prop, ci, pi)
-        spread = (f"; prediction interval {natural.interval_text(prediction=True)}"
+        ruling = rules.interval(_claimed(claim, True), prop, ci, pi, interval_name=fit.interval_name)
+        spread = (f"; {fit.prediction_interval_name} {natural.interval_text(prediction=True)}"
                   if fit.has_prediction_interval else "")
-        numbers = (f"{what} {format_percent(prop)} ({self.ci_words} {natural.interval_text()}{spread}; "
-                   f"{fit.k} studies, {fit.model_label})")
+        unstated = rows.loc[rows["time_window"] == "not_reported", "study_label"].tolist()
+        timing = (f" Measured {_when(window)}" + (f" ({' and '.join(unstated)}: no stated time, counted in this "
+                                                  "window only)" if unstated else "") + ".")
+        numbers = (f"{what} {answer.text().removesuffix(')')}{spread}; "
+                   f"{_studies(fit.k)}, {fit.model_label}).{timing}{self.comparison_arm(rows, window)}")
+        numbers_kw = dict(scale="proportion", estimate=prop, ci=ci, pi=pi, k=fit.k,
+                          evidence=self.counts_text(rows, control=False))
         if ruling is None:
             return self.verdict(claim, "not testable", "pooled response rate: no number",
-                                f"The claim states no number; for context, the {numbers}.",
-                                scale="proportion", estimate=prop, ci=ci, pi=pi, k=fit.k, evidence=evidence)
+                                f"The claim states no number; for context, the {numbers}", **numbers_kw)
         return self.verdict(claim, ruling.verdict, f"pooled response rate: {ruling.rule}",
-                            f"Claimed {_claimed_text(claim)}; {numbers}.", scale="proportion",
-                            estimate=prop, ci=ci, pi=pi, k=fit.k, evidence=evidence)
+                            f"Claimed {_claimed_text(claim)}; {numbers}", **numbers_kw)
 
     def single_rate(self, claim, rows, extra=""):
+        """What one study observed, against what the claim says it found (:func:`rules.reported`)."""
         row = rows.iloc[0]
         events, n = int(row["ketamine_events"]), int(row["ketamine_n"])
         lower, upper = study_intervals([events], [n], self.level)
         ci = (float(lower[0]), float(upper[0]))
-        ruling = rules.interval(_claimed(claim, True), events / n, ci)
-        evidence = self.counts_text(rows)
-        numbers = (f"{row['study_label']}: {events}/{n} = {format_percent(events / n)} in the ketamine arm "
-                   f"(exact {self.ci_words} {format_percent(ci[0])} to {format_percent(ci[1])})")
+        ruling = rules.reported(events / n, _claimed(claim, True), bool(claim["approximate"]))
+        numbers = (f"{_row_label(row)}: {events}/{n} = {format_percent(events / n)} in the ketamine arm "
+                   f"(exact {100 * self.level:g}% CI {format_percent(ci[0])} to {format_percent(ci[1])})")
+        numbers_kw = dict(scale="proportion", estimate=events / n, ci=ci, k=1, evidence=self.counts_text(rows))
         if ruling is None:
-            return self.verdict(claim, "not testable", "single study: no number", f"The claim states no number; {numbers}.",
-                                scale="proportion", estimate=events / n, ci=ci, k=1, evidence=evidence)
+            return self.verdict(claim, "not testable", "single study: no number",
+                                f"The claim states no number; {numbers}.{extra}", **numbers_kw)
         return self.verdict(claim, ruling.verdict, f"one study's proportion: {ruling.rule}",
-                            f"Claimed {_claimed_text(claim)}; {numbers}{extra}.", scale="proportion",
-                            estimate=events / n, ci=ci, k=1, evidence=evidence)
+                            f"Claimed {_claimed_text(claim)}; {numbers}.{extra}", **numbers_kw)
 
     def direction_rule(self, claim, rows, what):
         fit, used = self.comparison(rows)
@@ -392,15 +459,14 @@ class _Checker:
             return self.verdict(claim, "not supported", "direction: no responders",
                                 f"No responders after ketamine {what} ({evidence}).", evidence=evidence)
         estimate, ci, pi = self.natural(fit)
-        ruling = rules.direction(self.direction(fit))
-        meaning = ruling.rule.removeprefix("direction: ")
-        evidence = self.counts_text(used)
+        ruling = rules.direction(rules.direction_state(fit.natural()))
+        meaning = ruling.rule.removeprefix("direction: ").replace("the interval", f"the {fit.interval_name}")
         pooled = "" if fit.k == 1 else f", {fit.k} studies pooled ({fit.model_label})"
         return self.verdict(claim, ruling.verdict, ruling.rule,
                             f"Responders ketamine vs control {what}: {self.describe_fit(fit)}{pooled}, "
                             f"{meaning}.{self.concerns(claim)}",
                             scale=fit.natural().label.lower(), estimate=estimate, ci=ci, pi=pi, k=fit.k,
-                            evidence=evidence)
+                            evidence=self.counts_text(used))
 
     def reported_rule(self, claim, what):
         """The comparison with control the source itself reports (``reported_*`` columns of the claim)."""
@@ -418,109 +484,19 @@ class _Checker:
             return ""
         return f" Tested on responders; the claim concerns: {claim['comparison']}."
 
-    @staticmethod
-    def pain_text(rows) -> str:
+    def pain_text(self, rows) -> str:
         pain = rows[(rows["outcome"] == "pain_intensity") & rows["ketamine_mean"].notna()]
-        scale = studies_dictionary()["pain_scale"]
         return "".join(f"; pain {r['ketamine_baseline_mean']:g} before vs {r['ketamine_mean']:g} after "
-                       f"({scale.value_label(r['pain_scale'])})" for _, r in pain.iterrows())
+                       f"({self.label('pain_scale', r['pain_scale'])})" for _, r in pain.iterrows())
 
-    # -- analyses ----------------------------------------------------------
-    def check(self, claim) -> ClaimVerdict:
-        analysis = str(claim["analysis"])
-        if analysis == "not_testable" or not bool(claim["testable"]):
-            why = "the curator marked the claim not testable (the note says why)"
-            return self.verdict(claim, "not testable", why, str(claim["note"]))
-        handler = getattr(self, f"check_{analysis}")
-        return handler(claim)
-
-    def check_pooled_response_rate(self, claim):
-        return self.pooled_rate(claim)
-
-    def check_single_study_check(self, claim):
-        rows = self.refs(claim)
-        if rows.empty:
-            return self.verdict(claim, "not testable", "study not in the data",
-                                f"The study the claim refers to ({claim['study_ref']}) is not in the data.")
-        label = rows["study_label"].iloc[0]
-        quantity = str(claim["quantity"])
-        value = claim["claimed_value"]
-        if quantity == "response_rate":
-            responders = rows[(rows["outcome"] == "responders") & rows["ketamine_events"].notna()]
-            pooled = responders[as_flag(responders["include_in_pooling"])]
-            chosen = pooled if not pooled.empty else responders
-            if chosen.empty:
-                return self.verdict(claim, "not testable", "no responder counts",
-                                    f"{label}: no responder counts in the data.")
-            return self.single_rate(claim, chosen.sort_values("timepoint_hours").iloc[[0]])
-        if quantity in ("patient_count", "session_count", "responder_count"):
-            column = {"patient_count": "ketamine_n", "session_count": "sessions",
-                      "responder_count": "ketamine_events"}[quantity]
-            known = rows[column].dropna()
-            if known.empty or pd.isna(value):
-                return self.verdict(claim, "not testable", f"{column} not in the data",
-                                    f"{label}: {column} is not in the data.")
-            found = int(known.max())
-            what = {"ketamine_n": "patients given ketamine", "sessions": "ketamine sessions",
-                    "ketamine_events": "responders"}[column]
-            extra = ""
-            if column == "ketamine_n":
-                responders = rows[(rows["outcome"] == "responders") & rows["ketamine_events"].notna()
-                                  & as_flag(rows["include_in_pooling"])]
-                if not responders.empty:
-                    extra = f"; of them, responders: {self.counts_text(responders.iloc[[0]], control=False)}"
-            ruling = rules.equal_count(found, value, column)
-            return self.verdict(claim, ruling.verdict, ruling.rule,
-                                f"Claimed {value:g}; {label}: {found} {what} ({column}){extra}.",
-                                scale=what, estimate=found, k=1, evidence=f"{label}: {column} = {found}")
-        if quantity == "case_description":
-            design = ", ".join(sorted(rows["design"].astype(str).unique()))
-            return self.verdict(claim, "not testable", "a description, not a quantity",
-                                f"A case description has no number to test; {label} is in the data ({design}).")
-        if quantity == "pain_score" and pd.isna(value) and pd.isna(claim["claimed_lower"]):
-            responders = rows[(rows["outcome"] == "responders") & rows["ketamine_events"].notna()]
-            if responders.empty:
-                return self.verdict(claim, "not testable", "no responder counts",
-                                    f"{label}: no responder counts in the data.")
-            events, n = int(responders["ketamine_events"].iloc[0]), int(responders["ketamine_n"].iloc[0])
-            ruling = rules.share_responding(events, n)
-            threshold = responders["responder_threshold_percent"].iloc[0]
-            return self.verdict(claim, ruling.verdict, ruling.rule,
-                                f"{label}: {events}/{n} patients with at least {threshold:g}% pain reduction.",
-                                scale="proportion", estimate=events / n, k=1,
-                                evidence=self.counts_text(responders.iloc[[0]], control=False))
-        window = str(claim["time_window"])
-        in_window = rows if window not in TIME_WINDOWS else rows[rows["time_window"].isin([window, "not_reported"])]
-        in_window = in_window.sort_values("timepoint_hours").drop_duplicates(["cohort_id", "outcome"])
-        return self.direction_rule(claim, in_window, f"in {label}")
-
-    def check_controlled_rr(self, claim):
-        window = self.window(claim)
-        rows = self.refs(claim)
-        scope = "the study named" if not rows.empty else "all controlled studies"
-        if rows.empty:
-            rows = self.studies
-        if str(claim["claimed_unit"]).strip() == "proportion" and not pd.isna(claim["claimed_value"]):
-            chosen = self.plan.controlled_rows(rows, window)
-            if chosen.empty:
-                return self.verdict(claim, "not testable", "no controlled rows",
-                                    f"No controlled responder counts {_when(window)}.")
-            if len(chosen) == 1:
-                row = chosen.iloc[0]
-                extra = (f"; control arm {int(row['control_events'])}/{int(row['control_n'])} = "
-                         f"{format_percent(row['control_events'] / row['control_n'])}")
-                return self.single_rate(claim, chosen, extra=extra)
-            return self.pooled_rate(claim, chosen, what="pooled response rate in the ketamine arms of controlled trials")
-        chosen = self.plan.controlled_rows(rows, window)
-        if chosen.empty:
-            return self.verdict(claim, "not testable", "no controlled rows",
-                                f"No controlled responder counts {_when(window)} ({scope}).")
-        result = self.direction_rule(claim, chosen, f"{_when(window)} ({scope})")
-        if str(claim["quantity"]) == "pain_reduction_percent":
-            note = (f" The claimed {claim['claimed_value']:g}% pain reduction is not a number the data hold; "
-                    "the claim is tested as a direction of effect on responders.")
-            result = ClaimVerdict(**{**result.__dict__, "explanation": result.explanation + note})
-        return result
+    def per_row_fits(self, rows):
+        """Each row's own comparison by the plan's model (the model every page uses for that row)."""
+        fits = []
+        for index in rows.index:
+            fit, _ = self.comparison(rows.loc[[index]])
+            if fit is not None:
+                fits.append((rows.loc[index], fit))
+        return fits
 
     def duration_rows(self, claim) -> pd.DataFrame:
         rows = self.refs(claim)
@@ -529,171 +505,313 @@ class _Checker:
         return rows[rows["outcome"].isin(_RESPONSE_OUTCOMES) & rows["ketamine_events"].notna()
                     & rows["timepoint_hours"].notna()].sort_values(["timepoint_hours", "study_label"])
 
-    def per_row_fits(self, rows):
-        fits = []
-        for index in rows.index:
-            fit, _ = self.comparison(rows.loc[[index]])
-            if fit is not None:
-                fits.append((rows.loc[index], fit))
-        return fits
-
-    def check_duration(self, claim):
-        value, lower, upper = claim["claimed_value"], claim["claimed_lower"], claim["claimed_upper"]
-        rows = self.duration_rows(claim)
-        if not pd.isna(upper) and pd.isna(value) and pd.isna(lower):
-            after = rows[rows["timepoint_hours"] >= upper]
-            fits = self.per_row_fits(after)
-            if not fits:
-                return self.verdict(claim, "not testable", "no controlled rows after the bound",
-                                    f"No controlled responder counts at or after {_hours(upper)}.")
-            ruling = rules.benefit_gone_by([self.direction(fit) for _, fit in fits])
-            parts = [f"{_hours(row['timepoint_hours'])} after the infusion ({row['study_label']}): "
-                     f"{int(row['ketamine_events'])}/{int(row['ketamine_n'])} vs "
-                     f"{int(row['control_events'])}/{int(row['control_n'])}, {self.describe_fit(fit)}"
-                     for row, fit in fits]
-            _, first_fit = fits[0]
-            estimate, ci, _ = self.natural(first_fit)
-            return self.verdict(claim, ruling.verdict, ruling.rule,
-                                f"Claimed benefit gone by {_hours(upper)}; " + "; ".join(parts) + ".",
-                                scale=first_fit.natural().label.lower(), estimate=estimate, ci=ci, k=1,
-                                evidence=self.counts_text(after[after.index.isin([r.name for r, _ in fits])]))
-        if not pd.isna(value) or not pd.isna(lower):
-            bound = value if not pd.isna(value) else lower
-            after = rows[rows["timepoint_hours"] >= bound]
-            if after.empty:
-                return self.verdict(claim, "not testable", "no rows after the bound",
-                                    f"No responder counts at or after {_hours(bound)}.")
-            fits = self.per_row_fits(after)
-            states = [self.direction(fit) for _, fit in fits]
-            parts = []
-            for _, row in after.iterrows():
-                text = (f"{_hours(row['timepoint_hours'])} ({row['study_label']}, {row['design']}): "
-                        f"{int(row['ketamine_events'])}/{int(row['ketamine_n'])}")
-                if not pd.isna(row["control_events"]):
-                    fit = next(f for r, f in fits if r.name == row.name)
-                    text += f" vs {int(row['control_events'])}/{int(row['control_n'])}, {self.describe_fit(fit)}"
-                parts.append(text)
-            ruling = rules.benefit_lasts_until(states, bool((after["ketamine_events"] > 0).any()))
-            return self.verdict(claim, ruling.verdict, ruling.rule,
-                                f"Claimed benefit at {_hours(bound)} or later; " + "; ".join(parts) + ".",
-                                k=after["cohort_id"].nunique(), evidence=self.counts_text(after))
-        if str(claim["time_window"]) == "long_term":
-            early, _ = self.comparison(self.plan.controlled_rows(
-                rows if not self.refs(claim).empty else self.studies, PRIMARY_WINDOW))
-            late_rows = self.plan.controlled_rows(self.studies, "long_term")
-            late, _ = self.comparison(late_rows)
-            if early is None or late is None:
-                return self.verdict(claim, "not testable", "short- and long-term comparisons needed",
-                                    "The data lack a controlled comparison up to 4 h or at 8 weeks or later.")
-            ruling = rules.short_term_only(self.direction(early), self.direction(late))
-            estimate, ci, _ = self.natural(late)
-            return self.verdict(
-                claim, ruling.verdict, ruling.rule,
-                f"Up to 4 h: {self.describe_fit(early)} ({early.k} stud{'y' if early.k == 1 else 'ies'}); "
-                f"8 weeks or later: {self.describe_fit(late)} ({late.k} stud{'y' if late.k == 1 else 'ies'}).",
-                scale=late.natural().label.lower(), estimate=estimate, ci=ci, k=late.k,
-                evidence=self.counts_text(late_rows))
-        return self.direction_rule(claim, self.plan.controlled_rows(self.studies, self.window(claim)),
-                                   _when(self.window(claim)))
-
     def pooled_samples(self) -> pd.DataFrame:
         cohorts = self.studies.loc[as_flag(self.studies["include_in_pooling"]), "cohort_id"].unique()
         return self.studies[self.studies["cohort_id"].isin(cohorts)]
 
-    def check_study_count(self, claim):
-        unit = str(claim["claimed_unit"]).strip()
-        value = claim["claimed_value"]
-        if unit == "registered studies":
-            registered = self.studies[self.studies["design"] == "registered_trial"]
-            refs = self.refs(claim)
-            found = refs[refs["design"] == "registered_trial"]["cohort_id"].nunique()
-            listing = "; ".join(f"{r['study_label']} ({'first posted ' + str(int(r['year'])) if not pd.isna(r['year']) else 'year not shown'})"
-                                for _, r in registered.iterrows())
-            ruling = rules.equal_count(found, value, "registered trials named by the claim found in the data")
-            return self.verdict(claim, ruling.verdict, ruling.rule,
-                                f"Claimed {value:g}; {found} of the trials the claim refers to are registered "
-                                f"in the data. All registered trials in the data: {listing}.",
-                                scale="registered studies", estimate=found, k=found)
-        samples = self.pooled_samples()
-        as_of = claim.get("as_of_year")
-        as_of = None if pd.isna(as_of) else int(as_of)
-        # a fixed past document counts the studies published by its year (claim_rules.published_by)
-        samples = samples[rules.published_by([None if pd.isna(y) else int(y) for y in samples["year"]], as_of)]
-        with_data = samples[samples["ketamine_n"].notna()]
-        unit_text = "" if as_of is None else f" published by {as_of} (the document's year)"
-        n_samples = with_data["cohort_id"].nunique()
-        n_reports = with_data["study_id"].nunique()
-        if unit == "studies":
-            ruling = rules.study_count(value, n_samples, n_reports)
-            designs = with_data.drop_duplicates("cohort_id")["design"].astype(str).value_counts()
-            design_text = ", ".join(f"{count} {name}" for name, count in designs.items())
-            return self.verdict(claim, ruling.verdict, ruling.rule,
-                                f"Claimed {value:g}; the data hold {n_reports} reports of {n_samples} studies with "
-                                f"a pooled sample{unit_text} ({design_text}).",
-                                scale="studies", estimate=n_samples, k=n_samples,
-                                evidence=", ".join(sorted(with_data["study_id"].unique())))
-        if unit == "patients":
-            per_sample = {}
-            for cohort, group in with_data.groupby("cohort_id", sort=True):
-                analysed = group["n_analysed"].dropna()
-                enrolled = group["n_enrolled"].dropna()
-                per_sample[cohort] = int(analysed.max()) if not analysed.empty else int(enrolled.max())
-            total = sum(per_sample.values())
-            ruling = rules.equal_count(total, value, "sum of patients analysed (else enrolled) over the samples")
-            return self.verdict(claim, ruling.verdict, ruling.rule,
-                                f"Claimed {value:g}; the {len(per_sample)} pooled samples (one per study)"
-                                f"{unit_text} have {total} patients.", scale="patients", estimate=total, k=len(per_sample),
-                                evidence="; ".join(f"{c}: {n}" for c, n in per_sample.items()))
-        return self.verdict(claim, "not testable", "unit not counted", f"No count in the data for unit {unit!r}.")
+    def check(self, claim) -> ClaimVerdict:
+        analysis = str(claim["analysis"])
+        if analysis == "not_testable" or not bool(claim["testable"]):
+            why = "the curator marked the claim not testable (the note says why)"
+            return self.verdict(claim, "not testable", why, str(claim["note"]))
+        if analysis not in CHECKS:
+            raise AnalysisError(f"claim {claim['claim_id']}: no check for analysis={analysis!r}; "
+                                f"checks: {', '.join(sorted(CHECKS))}")
+        return CHECKS[analysis](self, claim)
 
-    def check_adverse_events(self, claim):
-        rows = self.studies[self.studies["adverse_events"].notna()]
-        # One description per sample; where reports of a sample differ (the two Grenoble CHU
-        # reports), the least favourable, so that the verdict does not depend on row order.
-        rank = rows["adverse_events"].map(
-            lambda text: 0 if any(w in str(text).lower() for w in NOT_MILD_WORDS) else 1)
-        rows = (rows.assign(_rank=rank).sort_values("_rank", kind="stable")
-                .drop_duplicates("cohort_id").sort_index())
-        mild, not_mild, unclear = [], [], []
-        for _, row in rows.iterrows():
-            text = str(row["adverse_events"]).lower()
-            if any(word in text for word in NOT_MILD_WORDS):
-                not_mild.append(row)
-            elif any(word in text for word in MILD_WORDS):
-                mild.append(row)
-            else:
-                unclear.append(row)
-        classified = len(mild) + len(not_mild)
-        ruling = rules.mild_harms(len(mild), len(not_mild))
-        if ruling is None:
-            return self.verdict(claim, "not testable", "no classifiable adverse-event text",
-                                "No adverse-event description in the data can be classified.")
-        share = len(mild) / classified
-        others = "; ".join(f"{r['study_label']}: {r['adverse_events']}" for r in not_mild)
-        explanation = f"{len(mild)} of {classified} samples describe mild or short-lived side effects"
+
+# ------------------------------------------------------------------ checks
+
+
+@check("pooled_response_rate")
+def _pooled_response_rate(ctx: _Context, claim) -> ClaimVerdict:
+    return ctx.pooled_rate(claim)
+
+
+_COUNTS = {"patient_count": ("ketamine_n", "patients given ketamine"),
+           "session_count": ("sessions", "ketamine sessions"),
+           "responder_count": ("ketamine_events", "responders")}
+
+
+@check("single_study_check")
+def _single_study(ctx: _Context, claim) -> ClaimVerdict:
+    rows = ctx.refs(claim)
+    if rows.empty:
+        return ctx.verdict(claim, "not testable", "study not in the data",
+                           f"The study the claim refers to ({claim['study_ref']}) is not in the data.")
+    label = rows["study_label"].iloc[0]
+    quantity = str(claim["quantity"])
+    responders = rows[(rows["outcome"] == "responders") & rows["ketamine_events"].notna()]
+    if quantity == "response_rate":
+        pooled = responders[as_flag(responders["include_in_pooling"])]
+        chosen = pooled if not pooled.empty else responders
+        if chosen.empty:
+            return ctx.verdict(claim, "not testable", "no responder counts", f"{label}: no responder counts in the data.")
+        first = chosen.sort_values("timepoint_hours").iloc[[0]]
+        return ctx.single_rate(claim, first, extra=ctx.comparison_arm(first, ctx.window(claim)))
+    if quantity in _COUNTS:
+        return _study_count_of(ctx, claim, rows, responders, label)
+    if quantity == "case_description":
+        designs = ", ".join(sorted(ctx.label("design", d) for d in rows["design"].astype(str).unique()))
+        return ctx.verdict(claim, "not testable", "a description, not a quantity",
+                           f"A case description has no number to test; {label} is in the data ({designs}).")
+    if quantity == "pain_score" and pd.isna(claim["claimed_value"]) and pd.isna(claim["claimed_lower"]):
+        if responders.empty:
+            return ctx.verdict(claim, "not testable", "no responder counts", f"{label}: no responder counts in the data.")
+        events, n = int(responders["ketamine_events"].iloc[0]), int(responders["ketamine_n"].iloc[0])
+        threshold = responders["responder_threshold_percent"].iloc[0]
+        return ctx.ruled(claim, rules.share_responding(events, n),
+                         f"{label}: {events}/{n} patients with at least {threshold:g}% pain reduction.",
+                         scale="proportion", estimate=events / n, k=1,
+                         evidence=ctx.counts_text(responders.iloc[[0]], control=False))
+    window = str(claim["time_window"])
+    # rows without a stated time belong to the one window the protocol assigns them
+    allowed = [window] + (["not_reported"] if window == UNSTATED_TIME_WINDOW else [])
+    in_window = rows if window not in TIME_WINDOWS else rows[rows["time_window"].isin(allowed)]
+    in_window = in_window.sort_values("timepoint_hours").drop_duplicates(["cohort_id", "outcome"])
+    return ctx.direction_rule(claim, in_window, f"in {label}")
+
+
+def _study_count_of(ctx: _Context, claim, rows, responders, label) -> ClaimVerdict:
+    """A count of one study's patients, sessions or responders; a count of patients is read
+    with what happened to them when the study counts its responders."""
+    column, what = _COUNTS[str(claim["quantity"])]
+    value = claim["claimed_value"]
+    known = rows[column].dropna()
+    if known.empty or pd.isna(value):
+        return ctx.verdict(claim, "not testable", f"{what} not in the data", f"{label}: {what} not in the data.")
+    found = int(known.max())
+    extra, ruling = "", rules.equal_count(found, value, what)
+    if column == "ketamine_n":
+        pooled = responders[as_flag(responders["include_in_pooling"])].sort_values("timepoint_hours")
+        events = int(pooled["ketamine_events"].iloc[0]) if not pooled.empty else None
+        if events is not None:
+            extra = (f"; of them, {events} responded ({ctx.counts_text(pooled.iloc[[0]])}), so not every one "
+                     "of them had a clear change" if events < found else f"; all {events} responded")
+        ruling = rules.count_with_outcome(found, value, events)
+    return ctx.ruled(claim, ruling, f"Claimed {value:g}; {label}: {found} {what}{extra}.",
+                     scale=what, estimate=found, k=1, evidence=f"{label}: {what} = {found}")
+
+
+@check("controlled_rr")
+def _controlled(ctx: _Context, claim) -> ClaimVerdict:
+    window = ctx.window(claim)
+    rows = ctx.refs(claim)
+    scope = "the study named" if not rows.empty else "all controlled studies"
+    chosen = ctx.plan.controlled_rows(rows if not rows.empty else ctx.studies, window)
+    if chosen.empty:
+        return ctx.verdict(claim, "not testable", "no controlled rows",
+                           f"No controlled responder counts {_when(window)} ({scope}).")
+    if str(claim["claimed_unit"]).strip() == "proportion" and not pd.isna(claim["claimed_value"]):
+        if len(chosen) == 1:
+            return ctx.single_rate(claim, chosen, extra=ctx.comparison_arm(chosen, window))
+        return ctx.pooled_rate(claim, chosen, what="pooled response rate in the ketamine arms of controlled trials")
+    result = ctx.direction_rule(claim, chosen, f"{_when(window)} ({scope})")
+    if str(claim["quantity"]) == "pain_reduction_percent":
+        note = (f" The claimed {claim['claimed_value']:g}% pain reduction is not a number the data hold; "
+                "the claim is tested as a direction of effect on responders.")
+        result = ClaimVerdict(**{**result.__dict__, "explanation": result.explanation + note})
+    return result
+
+
+def _gone_by(ctx: _Context, claim, rows, upper) -> ClaimVerdict:
+    after = rows[rows["timepoint_hours"] >= upper]
+    fits = ctx.per_row_fits(after)
+    if not fits:
+        return ctx.verdict(claim, "not testable", "no controlled rows after the bound",
+                           f"No controlled responder counts at or after {_hours(upper)}.")
+    ruling = rules.benefit_gone_by([rules.direction_state(fit.natural()) for _, fit in fits])
+    parts = [f"{_hours(row['timepoint_hours'])} after the infusion ({row['study_label']}): "
+             f"{int(row['ketamine_events'])}/{int(row['ketamine_n'])} vs "
+             f"{int(row['control_events'])}/{int(row['control_n'])}, {ctx.describe_fit(fit)}"
+             for row, fit in fits]
+    _, first_fit = fits[0]
+    estimate, ci, _ = ctx.natural(first_fit)
+    return ctx.ruled(claim, ruling, f"Claimed benefit gone by {_hours(upper)}; " + "; ".join(parts) + ".",
+                     scale=first_fit.natural().label.lower(), estimate=estimate, ci=ci, k=1,
+                     evidence=ctx.counts_text(after[after.index.isin([r.name for r, _ in fits])]))
+
+
+def _lasts_until(ctx: _Context, claim, rows, bound) -> ClaimVerdict:
+    after = rows[rows["timepoint_hours"] >= bound]
+    if after.empty:
+        return ctx.verdict(claim, "not testable", "no rows after the bound",
+                           f"No responder counts at or after {_hours(bound)}.")
+    fits = ctx.per_row_fits(after)
+    parts = []
+    for _, row in after.iterrows():
+        text = (f"{_hours(row['timepoint_hours'])} ({row['study_label']}, {ctx.label('design', row['design'])}): "
+                f"{int(row['ketamine_events'])}/{int(row['ketamine_n'])}")
+        if not pd.isna(row["control_events"]):
+            fit = next(f for r, f in fits if r.name == row.name)
+            text += f" vs {int(row['control_events'])}/{int(row['control_n'])}, {ctx.describe_fit(fit)}"
+        parts.append(text)
+    first = float(after["timepoint_hours"].min())
+    gap = ("" if math.isclose(first, bound, rel_tol=0.1) else
+           f"No measurement at {_hours(bound)}; the nearest after it is at {_hours(first)}. ")
+    ruling = rules.benefit_lasts_until([rules.direction_state(fit.natural()) for _, fit in fits],
+                                       bool((after["ketamine_events"] > 0).any()))
+    return ctx.ruled(claim, ruling, f"Claimed benefit at {_hours(bound)} or later. {gap}" + "; ".join(parts) + ".",
+                     k=after["cohort_id"].nunique(), evidence=ctx.counts_text(after))
+
+
+def _short_term_only(ctx: _Context, claim) -> ClaimVerdict:
+    early_rows = ctx.plan.controlled_rows(ctx.refs(claim) if not ctx.refs(claim).empty else ctx.studies,
+                                          PRIMARY_WINDOW)
+    late_rows = ctx.plan.controlled_rows(ctx.studies, "long_term")
+    early, _ = ctx.comparison(early_rows)
+    late, _ = ctx.comparison(late_rows)
+    if early is None or late is None:
+        return ctx.verdict(claim, "not testable", "short- and long-term comparisons needed",
+                           "The data lack a controlled comparison up to 4 h or at 8 weeks or later.")
+    ruling = rules.short_term_only(rules.direction_state(early.natural()), rules.direction_state(late.natural()))
+    estimate, ci, _ = ctx.natural(late)
+    return ctx.ruled(
+        claim, ruling,
+        f"Up to 4 h: {ctx.describe_fit(early)} ({_studies(early.k)}); "
+        f"8 weeks or later: {ctx.describe_fit(late)} ({_studies(late.k)}).",
+        scale=late.natural().label.lower(), estimate=estimate, ci=ci, k=late.k, evidence=ctx.counts_text(late_rows))
+
+
+@check("duration")
+def _duration(ctx: _Context, claim) -> ClaimVerdict:
+    value, lower, upper = claim["claimed_value"], claim["claimed_lower"], claim["claimed_upper"]
+    rows = ctx.duration_rows(claim)
+    if not pd.isna(upper) and pd.isna(value) and pd.isna(lower):
+        return _gone_by(ctx, claim, rows, upper)
+    if not pd.isna(value) or not pd.isna(lower):
+        return _lasts_until(ctx, claim, rows, value if not pd.isna(value) else lower)
+    if str(claim["time_window"]) == "long_term":
+        return _short_term_only(ctx, claim)
+    return ctx.direction_rule(claim, ctx.plan.controlled_rows(ctx.studies, ctx.window(claim)), _when(ctx.window(claim)))
+
+
+def _studies(k: int) -> str:
+    return f"{k} stud{'y' if k == 1 else 'ies'}"
+
+
+@check("study_count")
+def _study_count(ctx: _Context, claim) -> ClaimVerdict:
+    unit = str(claim["claimed_unit"]).strip()
+    value = claim["claimed_value"]
+    if unit == "registered studies":
+        return _registered(ctx, claim, value)
+    samples = ctx.pooled_samples()
+    as_of = claim.get("as_of_year")
+    as_of = None if pd.isna(as_of) else int(as_of)
+    # a fixed past document counts the studies published by its year (claim_rules.published_by)
+    samples = samples[rules.published_by([None if pd.isna(y) else int(y) for y in samples["year"]], as_of)]
+    by_year = "" if as_of is None else f" published by {as_of} (the document's year)"
+    with_data = samples[samples["ketamine_n"].notna()]
+    n_samples, n_reports = with_data["cohort_id"].nunique(), with_data["study_id"].nunique()
+    if unit == "studies":
+        designs = with_data.drop_duplicates("cohort_id")["design"].astype(str).value_counts()
+        design_text = ", ".join(f"{count} {ctx.label('design', name).lower()}" for name, count in designs.items())
+        return ctx.ruled(claim, rules.study_count(value, n_samples, n_reports),
+                         f"Claimed {value:g}; the data hold {n_reports} reports of {n_samples} studies with "
+                         f"a pooled sample{by_year} ({design_text}).",
+                         scale="studies", estimate=n_samples, k=n_samples,
+                         evidence=", ".join(sorted(with_data["study_id"].unique())))
+    if unit == "patients":
+        return _patients(ctx, claim, value, with_data, by_year)
+    return ctx.verdict(claim, "not testable", "unit not counted", f"No count in the data for unit {unit!r}.")
+
+
+def _registered(ctx: _Context, claim, value) -> ClaimVerdict:
+    registered = ctx.studies[ctx.studies["design"] == "registered_trial"]
+    refs = ctx.refs(claim)
+    found = refs[refs["design"] == "registered_trial"]["cohort_id"].nunique()
+    listing = "; ".join(f"{r['study_label']} ({'first posted ' + str(int(r['year'])) if not pd.isna(r['year']) else 'year not shown'})"
+                        for _, r in registered.iterrows())
+    return ctx.ruled(claim, rules.equal_count(found, value, "the registered trials named by the claim found in the data"),
+                     f"Claimed {value:g}; {found} of the trials the claim refers to are registered "
+                     f"in the data. All registered trials in the data: {listing}.",
+                     scale="registered studies", estimate=found, k=found)
+
+
+def _patients(ctx: _Context, claim, value, with_data, by_year: str = "") -> ClaimVerdict:
+    """Patients of the studies with a pooled sample, every arm counted; and why the response rate
+    counts fewer (its ketamine arms only)."""
+    per_sample = {}
+    for cohort, group in with_data.groupby("cohort_id", sort=True):
+        analysed, enrolled = group["n_analysed"].dropna(), group["n_enrolled"].dropna()
+        per_sample[cohort] = int(analysed.max()) if not analysed.empty else int(enrolled.max())
+    total = sum(per_sample.values())
+    rate_rows = ctx.plan.response_rate_rows(ctx.studies)
+    in_rate = int(rate_rows["ketamine_n"].sum())
+    why = (f" The pooled response rate counts {in_rate} of them: its ketamine arms only "
+           f"({', '.join(f'{r.study_label} {int(r.ketamine_n)}' for r in rate_rows.itertuples())}); the others were "
+           "in control arms or given other drugs in the same studies." if in_rate != total else "")
+    return ctx.ruled(claim, rules.equal_count(total, value, "the patients of the studies (every arm)"),
+                     f"Claimed {value:g}; the {len(per_sample)} studies with a pooled sample{by_year} have {total} "
+                     f"patients analysed (else enrolled), every arm counted.{why}",
+                     scale="patients", estimate=total, k=len(per_sample),
+                     evidence="; ".join(f"{c}: {n}" for c, n in per_sample.items()))
+
+
+@check("adverse_events")
+def _adverse_events(ctx: _Context, claim) -> ClaimVerdict:
+    rows = ctx.studies[ctx.studies["adverse_events"].notna()]
+    # One description per sample; where reports of a sample differ (the two Grenoble CHU
+    # reports), the least favourable, so that the verdict does not depend on row order.
+    rank = rows["adverse_events"].map(lambda text: 0 if any(w in str(text).lower() for w in NOT_MILD_WORDS) else 1)
+    rows = rows.assign(_rank=rank).sort_values("_rank", kind="stable").drop_duplicates("cohort_id").sort_index()
+    mild, not_mild = [], []
+    for _, row in rows.iterrows():
+        text = str(row["adverse_events"]).lower()
+        if any(word in text for word in NOT_MILD_WORDS):
+            not_mild.append(row)
+        elif any(word in text for word in MILD_WORDS):
+            mild.append(row)
+    ruling = rules.mild_harms(len(mild), len(not_mild))
+    if ruling is None:
+        return ctx.verdict(claim, "not testable", "no classifiable adverse-event text",
+                           "No adverse-event description in the data can be classified.")
+    classified = len(mild) + len(not_mild)
+    others = "; ".join(f"{r['study_label']}: {r['adverse_events']}" for r in not_mild)
+    explanation = f"{len(mild)} of {classified} samples describe mild or short-lived side effects"
+    if others:
+        explanation += f"; not mild or not short-lived: {others}"
+    return ctx.ruled(claim, ruling, explanation + ".", scale="share of samples", estimate=len(mild) / classified,
+                     k=classified,
+                     evidence="; ".join(f"{r['study_label']}: {r['adverse_events']}" for r in mild + not_mild))
+
+
+@check("study_characteristics")
+def _study_characteristics(ctx: _Context, claim) -> ClaimVerdict:
+    rows = ctx.studies[as_flag(ctx.studies["include_in_pooling"])].drop_duplicates("cohort_id")
+    known = rows[rows["dose_mg_per_kg"].notna() & rows["sessions"].notna()]
+    if known.empty:
+        return ctx.verdict(claim, "not testable", "dose and sessions unknown",
+                           "No pooled sample reports both dose per kg and number of sessions.")
+    low_single = (known["sessions"] == 1) & (known["dose_mg_per_kg"] <= ctx.low_dose)
+    share = float(low_single.mean())
+    listing = "; ".join(f"{r['study_label']}: {r['dose_mg_per_kg']:g} mg/kg x {int(r['sessions'])}"
+                        for _, r in known.iterrows())
+    unknown = rows[~rows.index.isin(known.index)]["study_label"].tolist()
+    missing = f" (dose or sessions not reported: {', '.join(unknown)})" if unknown else ""
+    return ctx.ruled(claim, rules.low_dose_share(share, ctx.low_dose),
+                     f"{int(low_single.sum())} of {len(known)} pooled samples gave one session at "
+                     f"{ctx.low_dose:g} mg/kg or less ({listing}){missing}.",
+                     scale="share of samples", estimate=share, k=len(known), evidence=listing)
+
+
+def _with_other_parts(verdicts: list[ClaimVerdict], claims: pd.DataFrame) -> tuple[ClaimVerdict, ...]:
+    """A sentence checked as several claims (one part each, e.g. C35 and C35b) says so in each
+    part's explanation, with the other parts' verdicts, so that no part is read alone."""
+    if "quote" not in claims.columns:
+        return tuple(verdicts)
+    by_id = {v.claim_id: v for v in verdicts}
+    quotes = dict(zip(claims["claim_id"].astype(str), claims["quote"].astype(str)))
+    out = []
+    for v in verdicts:
+        others = [by_id[c] for c, q in quotes.items() if q == quotes[v.claim_id] and c != v.claim_id]
         if others:
-            explanation += f"; not mild or not short-lived: {others}"
-        return self.verdict(claim, ruling.verdict, ruling.rule, explanation + ".", scale="share of samples",
-                            estimate=share, k=classified,
-                            evidence="; ".join(f"{r['study_label']}: {r['adverse_events']}" for r in mild + not_mild))
-
-    def check_study_characteristics(self, claim):
-        rows = self.studies[as_flag(self.studies["include_in_pooling"])].drop_duplicates("cohort_id")
-        known = rows[rows["dose_mg_per_kg"].notna() & rows["sessions"].notna()]
-        if known.empty:
-            return self.verdict(claim, "not testable", "dose and sessions unknown",
-                                "No pooled sample reports both dose per kg and number of sessions.")
-        low_single = (known["sessions"] == 1) & (known["dose_mg_per_kg"] <= self.low_dose)
-        share = float(low_single.mean())
-        ruling = rules.low_dose_share(share, self.low_dose)
-        listing = "; ".join(f"{r['study_label']}: {r['dose_mg_per_kg']:g} mg/kg x {int(r['sessions'])}"
-                            for _, r in known.iterrows())
-        unknown = rows[~rows.index.isin(known.index)]["study_label"].tolist()
-        missing = f" (dose or sessions not reported: {', '.join(unknown)})" if unknown else ""
-        return self.verdict(claim, ruling.verdict, ruling.rule,
-                            f"{int(low_single.sum())} of {len(known)} pooled samples gave one session at "
-                            f"{self.low_dose:g} mg/kg or less ({listing}){missing}.",
-                            scale="share of samples", estimate=share, k=len(known), evidence=listing)
+            parts = "; ".join(f"{o.claim_id}: {o.verdict}" for o in others)
+            v = ClaimVerdict(**{**v.__dict__, "explanation": f"{v.explanation} The same sentence's other "
+                                                             f"part{'s' if len(others) > 1 else ''}: {parts}."})
+        out.append(v)
+    return tuple(out)
 
 
 def snapshot_differences(expected: pd.DataFrame, found: pd.DataFrame) -> list[str]:
@@ -751,10 +869,11 @@ def check_claims(claims: pd.DataFrame, studies: pd.DataFrame, plan: AnalysisPlan
     ...     "row_id": ["a"], "study_id": ["s1"], "cohort_id": ["s1"], "study_label": ["Smith 2020"],
     ...     "outcome": ["responders"], "ketamine_events": [6], "ketamine_n": [10],
     ...     "control_events": [None], "control_n": [None], "timepoint_hours": [1.0],
-    ...     "timepoint_label": ["1 h"], "include_in_pooling": [True]})
+    ...     "timepoint_label": ["1 h"], "include_in_pooling": [True], "design": ["single_arm_prospective"],
+    ...     "time_window": ["during_or_immediate"]})
     >>> claims = pd.DataFrame({
     ...     "claim_id": ["C1"], "analysis": ["single_study_check"], "testable": [True],
-    ...     "quantity": ["response_rate"], "claimed_value": [50.0], "claimed_lower": [None],
+    ...     "quantity": ["response_rate"], "claimed_value": [60.0], "claimed_lower": [None],
     ...     "claimed_upper": [None], "claimed_unit": ["percent"], "approximate": [True],
     ...     "time_window": [None], "study_ref": ["s1"], "note": [None]})
     >>> v = check_claims(claims, studies).verdict("C1")
@@ -767,6 +886,6 @@ def check_claims(claims: pd.DataFrame, studies: pd.DataFrame, plan: AnalysisPlan
                if c not in claims.columns]
     if missing:
         raise AnalysisError(f"claims lacks the column(s) {', '.join(missing)} (names as in data/claims.csv).")
-    checker = _Checker(studies, plan, low_dose_mg_per_kg)
-    verdicts = tuple(checker.check(claim) for _, claim in claims.iterrows())
+    context = _Context(studies, plan, low_dose_mg_per_kg)
+    verdicts = _with_other_parts([context.check(claim) for _, claim in claims.iterrows()], claims)
     return ClaimsCheck(verdicts=verdicts, plan=plan, low_dose_mg_per_kg=low_dose_mg_per_kg)

@@ -14,14 +14,19 @@ column (the data carry it with its provenance, also when the source gives a
 window but no exact hour); ``classify_time_window`` derives it from hours.
 
 Independence: within a window each patient sample (``cohort_id``, else
-``study_id``) contributes one row to the pooled estimate, chosen by
-``choose`` ("latest" time point in the window by default: for the duration
-of relief the later measurement is the conservative one). The other rows are
-kept in the per-study table with ``used_in_pool = False`` and the reason.
+``study_id``) contributes one row to the pooled estimate: the earliest time
+point in the window (:data:`analysis.review.protocol.TIMEPOINT_IN_WINDOW`, the rule of
+every analysis, so that a window means the same here as on every other page).
+The analysis plan passes its own selection instead (``windows``: the rows of
+each window, rows without a stated time in the one window the protocol gives
+them) and its own model (``pool``), so that a window's pooled row here is the
+plan's answer for that window. The other rows are kept in the per-study table
+with ``used_in_pool = False`` and the reason.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,9 +35,8 @@ import pandas as pd
 from analysis.engine._errors import AnalysisError, check_option
 from analysis.engine.proportion_scales import study_intervals
 from analysis.engine.proportions import METHODS, ProportionResult, pool_proportions
-from analysis.review.protocol import TIME_WINDOWS, WINDOW
+from analysis.review.protocol import TIME_WINDOWS, TIMEPOINT_IN_WINDOW, WINDOW
 
-CHOICES = ("latest", "earliest")
 REQUIRED_COLUMNS = ("study_id", "timepoint_hours", "time_window", "ketamine_events", "ketamine_n")
 
 
@@ -76,7 +80,7 @@ class DurationResult:
         proportion and exact interval are given (nothing is pooled).
     fits : dict of str to ProportionResult
         The pooled fit of each window with k >= 2.
-    method, interval, choose : str
+    method, interval : str
         Options used. ``confidence_level`` : float.
     notes : tuple of str
     """
@@ -86,7 +90,6 @@ class DurationResult:
     fits: dict[str, ProportionResult] = field(repr=False)
     method: str
     interval: str
-    choose: str
     confidence_level: float
     notes: tuple[str, ...] = ()
 
@@ -135,8 +138,9 @@ def responders_over_time(
     confidence_level: float = 0.95,
     *,
     interval: str = "clopper-pearson",
-    choose: str = "latest",
     outcomes=("responders",),
+    windows: Mapping[str, pd.Index] | None = None,
+    pool: Callable[[pd.DataFrame], ProportionResult] | None = None,
     **model_options,
 ) -> DurationResult:
     """Responders per study and time point, pooled per protocol time window.
@@ -154,11 +158,14 @@ def responders_over_time(
         For every interval.
     interval : {"clopper-pearson", "wilson"}
         Per-study interval.
-    choose : {"latest", "earliest"}
-        Which time point of a sample enters a window's pooled estimate when
-        it reports several in the same window.
     outcomes : sequence of str
         Values of ``outcome`` to use when that column exists.
+    windows : mapping of str to index, optional
+        The rows of ``data`` (index labels) pooled in each window, as the analysis plan
+        selects them; by default one row per sample and window, the earliest time point.
+    pool : callable, optional
+        Pools a window's rows of ``data`` (the plan's model, also for one sample); by
+        default ``pool_proportions`` with ``method``, and one sample is shown unpooled.
     **model_options
         Other options of ``pool_proportions`` (e.g. ``tau_prior_scale`` of the Bayesian model).
 
@@ -183,7 +190,6 @@ def responders_over_time(
     """
     check_option("method", method, METHODS)
     check_option("interval", interval, ("clopper-pearson", "wilson"))
-    check_option("choose", choose, CHOICES)
     missing = [c for c in REQUIRED_COLUMNS if c not in data.columns]
     if missing:
         raise AnalysisError(f"data lacks the column(s) {', '.join(missing)} (names as in data/studies.csv).")
@@ -223,8 +229,9 @@ def responders_over_time(
         "control_ci_lb": control_lower,
         "control_ci_ub": control_upper,
         "used_in_pool": False,
+        "pooled_in": "",
         "note": "",
-    })
+    }, index=rows.index)
     poolable = np.ones(len(studies), dtype=bool)
     if "include_in_pooling" in rows.columns:
         flag = rows["include_in_pooling"].map(lambda v: str(v).strip().lower() == "true").to_numpy()
@@ -234,19 +241,37 @@ def responders_over_time(
     studies.loc[outside & poolable, "note"] = "time point not in a protocol window"
     poolable &= ~outside
 
-    # One row per sample and window: sort so that the chosen time point comes first.
-    candidates = studies[poolable].copy()
-    hours = candidates["timepoint_hours"].fillna(-np.inf if choose == "latest" else np.inf)
-    candidates = candidates.assign(_h=hours).sort_values("_h", ascending=(choose == "earliest"), kind="stable")
-    chosen = candidates.drop_duplicates(["cohort_id", "time_window"])
-    studies.loc[chosen.index, "used_in_pool"] = True
-    duplicate = candidates.index.difference(chosen.index)
-    studies.loc[duplicate, "note"] = f"same sample already in this window (the {choose} time point is pooled)"
+    if windows is None:
+        # One row per sample and window: the earliest time point (the protocol's one rule).
+        candidates = studies[poolable].copy()
+        candidates = candidates.assign(_h=candidates["timepoint_hours"].fillna(np.inf)).sort_values("_h", kind="stable")
+        chosen = candidates.drop_duplicates(["cohort_id", "time_window"])
+        studies.loc[chosen.index, "pooled_in"] = chosen["time_window"]
+    else:
+        unknown = [w for w in windows if w not in TIME_WINDOWS]
+        if unknown:
+            raise AnalysisError(f"windows names {unknown}; the protocol windows are {', '.join(TIME_WINDOWS)}")
+        candidates = studies[poolable]
+        for window, index in windows.items():
+            index = pd.Index([label for label in index if label in studies.index])  # the plan's order
+            studies.loc[index, "pooled_in"] = window
+            unstated = index[studies.loc[index, "time_window"] != window]
+            studies.loc[unstated, "note"] = (f"no stated time: counted in the window "
+                                             f"{WINDOW[window].axis_label} only (protocol)")
+    studies["used_in_pool"] = studies["pooled_in"] != ""
+    duplicate = candidates.index.difference(studies.index[studies["used_in_pool"]])
+    studies.loc[duplicate, "note"] = (f"same sample already in this window (the {TIMEPOINT_IN_WINDOW} "
+                                      "time point is pooled)")
+    # the rows each window pools, in the order of the caller's selection (same sums, same fit)
+    fitted_rows = {w: rows.loc[pd.Index(windows.get(w, [])).intersection(studies.index[studies["pooled_in"] == w],
+                                                                        sort=False)]
+                   if windows is not None else rows.loc[studies.index[studies["pooled_in"] == w]]
+                   for w in TIME_WINDOWS}
     studies = studies.sort_values(["window_order", "timepoint_hours", "label"], kind="stable").reset_index(drop=True)
 
     pooled_rows, fits, notes = [], {}, []
     for window in TIME_WINDOWS:
-        used = studies[(studies["time_window"] == window) & studies["used_in_pool"]]
+        used = studies[studies["pooled_in"] == window]
         k = len(used)
         row = {"time_window": window, "window_order": order[window], "k": k,
                "events": int(used["events"].sum()), "n": int(used["n"].sum()), "method": method,
@@ -254,6 +279,14 @@ def responders_over_time(
                "prop_pi_ub": np.nan, "tau2": np.nan, "i2": np.nan, "note": ""}
         if k == 0:
             row.update(method="not pooled", note="no study reports responders in this window")
+        elif pool is not None:
+            fit = pool(fitted_rows[window])
+            fits[window] = fit
+            row.update(method=fit.method, prop=fit.prop, prop_ci_lb=fit.prop_ci_lb, prop_ci_ub=fit.prop_ci_ub,
+                       prop_pi_lb=fit.prop_pi_lb if fit.has_prediction_interval else np.nan,
+                       prop_pi_ub=fit.prop_pi_ub if fit.has_prediction_interval else np.nan,
+                       tau2=fit.tau2, i2=getattr(fit, "i2", np.nan) if k > 1 else np.nan,
+                       note="; ".join(fit.notes))
         elif k == 1:
             only = used.iloc[0]
             row.update(method="single study", prop=only["proportion"], prop_ci_lb=only["ci_lb"],
@@ -277,5 +310,5 @@ def responders_over_time(
         notes.append(f"{n_dropped} row(s) with counts are shown but not pooled (see their note).")
     return DurationResult(
         studies=studies, pooled=pd.DataFrame(pooled_rows), fits=fits, method=method, interval=interval,
-        choose=choose, confidence_level=confidence_level, notes=tuple(notes),
+        confidence_level=confidence_level, notes=tuple(notes),
     )

@@ -119,6 +119,12 @@ class EvidenceBase:
         rows = self.studies if studies is None else studies
         return rows[self.status().reindex(rows.index).eq("included").to_numpy()]
 
+    def in_review(self, studies: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Rows of the included and ongoing studies: what the claims check counts, so that it
+        counts no report awaiting classification or excluded (as the summary of findings does not)."""
+        rows = self.studies if studies is None else studies
+        return rows[self.status().reindex(rows.index).isin(["included", "ongoing"]).to_numpy()]
+
     def counts(self) -> EvidenceCounts:
         """The review's reports and studies, counted from the data."""
         included = self.included()

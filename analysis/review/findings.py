@@ -20,9 +20,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from analysis.data import studies_dictionary
 from analysis.engine._errors import AnalysisError
 from analysis.engine.contract import PooledResult
 from analysis.engine.formatting import format_effect, format_percent
+from analysis.review.answer import Answer
 from analysis.review.grade import GradeAssessment, grade_outcome
 from analysis.review.plan import AnalysisPlan
 from analysis.review.protocol import WINDOW
@@ -68,6 +70,8 @@ class FindingsRow:
     footnotes : tuple of str
         The reason for each downgrade (lettered when the table is drawn).
     comment : str
+    interval : str
+        What every interval of the row is, ``"95% CrI"`` or ``"95% CI"`` ("" without one).
     """
 
     key: str
@@ -86,6 +90,7 @@ class FindingsRow:
     certainty: str | None
     footnotes: tuple[str, ...]
     comment: str
+    interval: str = ""
 
 
 def risk_with_treatment(control_risk: float, relative: float, measure: str) -> float:
@@ -100,15 +105,18 @@ def risk_with_treatment(control_risk: float, relative: float, measure: str) -> f
     >>> risk_with_treatment(0.25, 7.7, "RR")
     1.0
     """
+    return min(max(_risk_with_treatment(control_risk, relative, measure), 0.0), 1.0)
+
+
+def _risk_with_treatment(control_risk: float, relative: float, measure: str) -> float:
+    """:func:`risk_with_treatment` before it is kept within [0, 1] (to say when it was capped)."""
     if measure == "RR":
-        risk = control_risk * relative
-    elif measure == "OR":
-        risk = control_risk * relative / (1 - control_risk + control_risk * relative)
-    elif measure == "RD":
-        risk = control_risk + relative
-    else:
-        raise AnalysisError(f"absolute effects for measure={measure!r} are not defined; use RR, OR or RD")
-    return min(max(risk, 0.0), 1.0)
+        return control_risk * relative
+    if measure == "OR":
+        return control_risk * relative / (1 - control_risk + control_risk * relative)
+    if measure == "RD":
+        return control_risk + relative
+    raise AnalysisError(f"absolute effects for measure={measure!r} are not defined; use RR, OR or RD")
 
 
 def _footnotes(assessment: GradeAssessment) -> tuple[str, ...]:
@@ -118,11 +126,11 @@ def _footnotes(assessment: GradeAssessment) -> tuple[str, ...]:
 
 
 def _controlled_row(plan: AnalysisPlan, studies: pd.DataFrame, key, words, window, follow_up, overrides):
-    rows = plan.controlled_rows(studies, window)
-    if rows.empty:
+    if plan.controlled_rows(studies, window).empty:
         return _empty_row(key, words, follow_up, "No study counts responders in both arms at this time.")
-    return _comparison_row(plan, rows, key, words, follow_up, overrides, "responders",
-                           "more patients respond to ketamine than to the control")
+    answer = plan.answer(studies, "controlled", window)  # the question's one answer
+    return _comparison_row(plan, answer.rows, key, words, follow_up, overrides, "responders",
+                           "more patients respond to ketamine than to the control", answer=answer)
 
 
 def _probability(fit: PooledResult, threshold: float, event: str) -> list[str]:
@@ -131,11 +139,11 @@ def _probability(fit: PooledResult, threshold: float, event: str) -> list[str]:
 
 
 def _comparison_row(plan: AnalysisPlan, rows: pd.DataFrame, key, words, follow_up, overrides, events_word,
-                    above_null: str):
-    """A row comparing the arms of ``rows`` (one per sample) with the plan's comparison model;
-    ``above_null`` says in words what an effect above no difference means (for the probability)."""
-    """A row comparing the arms of ``rows`` (one per sample) with the plan's comparison model."""
-    fit = plan.compare(plan.comparisons(rows))
+                    above_null: str, answer: Answer | None = None):
+    """A row comparing the arms of ``rows`` (one per sample) with the plan's comparison model
+    (the question's :class:`~analysis.review.answer.Answer` when there is one); ``above_null`` says in
+    words what an effect above no difference means (for the probability)."""
+    fit = answer.fit if answer is not None else plan.compare(plan.comparisons(rows))
     natural = fit.natural()
     control_events, control_n = int(rows["control_events"].sum()), int(rows["control_n"].sum())
     control = control_events / control_n
@@ -150,35 +158,56 @@ def _comparison_row(plan: AnalysisPlan, rows: pd.DataFrame, key, words, follow_u
         comments.insert(0, f"No {events_word} in the control arms ({control_events}/{control_n}): the absolute "
                            f"effect cannot be derived from a ratio; ketamine arms {events}.")
     else:
-        risks = [risk_with_treatment(control, value, plan.measure)
-                 for value in (natural.estimate, natural.ci_lb, natural.ci_ub)]
+        raw = [_risk_with_treatment(control, value, plan.measure)
+               for value in (natural.estimate, natural.ci_lb, natural.ci_ub)]
+        risks = [min(max(risk, 0.0), 1.0) for risk in raw]
+        capped = [bound for bound, risk in zip(("estimate", "lower bound", "upper bound"), raw)
+                  if not 0.0 <= risk <= 1.0]
+        if capped:
+            above = max(raw) > 1
+            comments.append(f"Capped at {'1000' if above else '0'} per 1000: the {' and '.join(capped)} of the "
+                            f"relative effect would imply {'more than every' if above else 'fewer than no'} patient.")
+    if answer is not None and answer.zero_cell:
+        comments.append(f"Zero-cell correction: {answer.zero_cell}.")
+    comments.insert(0, _compared_with(rows))
     assessment = grade_outcome(key, fit, rows, label=words, overrides=overrides)
+    relative = (answer.text() if answer is not None else
+                f"{plan.measure} {format_effect(natural.estimate)} ({100 * fit.confidence_level:g}% "
+                f"{fit.interval_name} {natural.interval_text()})")
     return FindingsRow(
-        key, words, follow_up, fit.k, assessment.participants,
-        f"{plan.measure} {format_effect(natural.estimate)} ({format_effect(natural.ci_lb)} to "
-        f"{format_effect(natural.ci_ub)})",
+        key, words, follow_up, fit.k, assessment.participants, relative,
         PER * control, *(PER * r for r in risks), *(PER * (r - control) for r in risks),
-        assessment.certainty, _footnotes(assessment), " ".join(comments),
+        assessment.certainty, _footnotes(assessment), " ".join(comments), _interval(fit),
     )
 
 
 def _response_rate_row(plan: AnalysisPlan, studies: pd.DataFrame, overrides, threshold) -> FindingsRow:
     rows = plan.response_rate_rows(studies)
-    words = "Response rate in ketamine arms, all designs (no control)"
+    words = "Response rate in ketamine arms, all designs"
     follow_up = WINDOW[plan.time_window].axis_label.replace("≤", "up to")
     if rows.empty:
         return _empty_row("response_rate", words, follow_up, "No sample reports responders in this window.")
-    fit: PooledResult = plan.pool_rates(rows)
+    answer = plan.answer(studies, "response_rate")
+    fit: PooledResult = answer.fit
     natural = fit.natural()
+    unstated = rows.loc[rows["time_window"] == "not_reported", "study_label"].tolist()
     assessment = grade_outcome("response_rate", fit, rows, label=words, overrides=overrides,
                                decision_threshold=threshold)
     nan = math.nan
+    control = (f"Control arm{'s' if ';' in answer.control else ''} among these samples: {answer.control} "
+               f"({format_percent(answer.control_risk)})."
+               if answer.control_n else "No pooled sample has a control arm to compare with.")
+    timing = (f" {' and '.join(unstated)} give no time point; the protocol counts them in this window only."
+              if unstated else "")
     return FindingsRow(
-        "response_rate", words, follow_up, fit.k, assessment.participants, "not estimable (no control arm)",
+        "response_rate", words, follow_up, fit.k, assessment.participants,
+        "not estimable (most samples have no control arm)",
         nan, PER * natural.estimate, PER * natural.ci_lb, PER * natural.ci_ub, nan, nan, nan,
         assessment.certainty, _footnotes(assessment),
-        " ".join(["Includes placebo response and natural fluctuation of pain.",
+        " ".join([f"A response rate in any arm includes placebo response and natural fluctuation of pain. "
+                  f"{control}{timing}",
                   *_probability(fit, threshold, f"the response rate exceeds {format_percent(threshold)}")]),
+        _interval(fit),
     )
 
 
@@ -196,6 +225,21 @@ def _harms_row(plan: AnalysisPlan, studies: pd.DataFrame, key, words, outcome, o
     rows = rows.sort_values(["cohort_id", "timepoint_hours"]).drop_duplicates("cohort_id")
     return _comparison_row(plan, rows, key, words, "as reported", overrides, "patients with the event",
                            f"ketamine leads to more {words.split(' (')[0].lower()} than the control")
+
+
+def _compared_with(rows: pd.DataFrame) -> str:
+    """"Control: active placebo (midazolam 5 mg IV over 30 min), Noppers 2011." for the rows."""
+    parts = []
+    for _, row in rows.drop_duplicates("cohort_id").iterrows():
+        kind = studies_dictionary()["control"].value_label(row["control"]).lower()
+        detail = row.get("control_detail")
+        parts.append(f"{kind} ({detail}), {row['study_label']}" if isinstance(detail, str) and detail.strip()
+                     else f"{kind}, {row['study_label']}")
+    return "Control: " + "; ".join(parts) + "."
+
+
+def _interval(fit: PooledResult) -> str:
+    return f"{100 * fit.confidence_level:g}% {fit.interval_name}"
 
 
 def _empty_row(key, words, follow_up, comment) -> FindingsRow:

@@ -76,7 +76,7 @@ RISK_SHARE = 0.5
 #: 50-90 "substantial", 75-100 "considerable").
 I2_SERIOUS = 50.0
 I2_VERY_SERIOUS = 75.0
-#: Share of weight (fraction) from single sessions assessed within 4 h that makes the
+#: Share of weight (fraction) from single ketamine sessions (at any follow-up) that makes the
 #: evidence indirect for repeated clinical use.
 INDIRECT_SHARE = 0.5
 #: Optimal information size in participants (GRADE guidelines 6, Guyatt 2011: a rule of
@@ -326,7 +326,8 @@ def _inconsistency(result, natural) -> DomainJudgement:
         null = natural.null_value
         pi_crosses = not natural.includes_null and natural.pi_lb <= null <= natural.pi_ub
         if pi_crosses:
-            pi_text = "; the prediction interval includes no difference while the CI does not"
+            pi_text = (f"; the {result.prediction_interval_name} includes no difference while the "
+                       f"{result.interval_name} does not")
     reason = f"I² = {i2:.0f}%{pi_text}"
     if i2 >= I2_VERY_SERIOUS:
         return _computed("inconsistency", 2, reason)
@@ -337,15 +338,19 @@ def _inconsistency(result, natural) -> DomainJudgement:
 
 def _indirectness(result, rows, weights) -> DomainJudgement:
     concerns = []
-    if "sessions" in rows.columns and "time_window" in rows.columns:
+    if "sessions" in rows.columns:
+        # one rule at every follow-up: a single infusion is indirect for repeated clinical use,
+        # whether it is judged within 4 h or at 1 or 8 weeks (issue 22)
         sessions = pd.to_numeric(rows["sessions"], errors="coerce").astype(float)
         single = (sessions == 1).to_numpy(dtype=bool)
-        early = (rows["time_window"].astype(str) == PRIMARY_WINDOW).to_numpy(dtype=bool)
-        share = float(weights[single & early].sum())
+        share = float(weights[single].sum())
         if share > INDIRECT_SHARE:
-            concerns.append(f"{_pct(share)} of the weight comes from a single ketamine session assessed within "
-                            "4 h (laboratory-style settings), whereas clinical use is repeated infusions judged "
-                            "over weeks")
+            windows = (set(rows.loc[single, "time_window"].astype(str)) if "time_window" in rows.columns
+                       else set())
+            when = (" assessed within 4 h (laboratory-style settings)"
+                    if windows <= {PRIMARY_WINDOW, "not_reported"} and windows else "")
+            concerns.append(f"{_pct(share)} of the weight comes from a single ketamine session{when}, whereas "
+                            "clinical use is repeated infusions judged over weeks")
     if "responder_threshold_percent" in rows.columns:
         thresholds = pd.to_numeric(rows["responder_threshold_percent"], errors="coerce").dropna().unique()
         if len(thresholds) > 1:
@@ -359,11 +364,13 @@ def _indirectness(result, rows, weights) -> DomainJudgement:
 
 def _imprecision(result, participants, decision_threshold, optimal_information_size, natural) -> DomainJudgement:
     lower, upper, null = natural.ci_lb, natural.ci_ub, natural.null_value
+    name = result.interval_name  # a posterior's is a credible interval (CrI), named as such
     reasons = []
     if null is not None and lower <= null <= upper:
-        reasons.append(f"the CI ({lower:.2f} to {upper:.2f}) includes {null:g} (no difference)")
+        reasons.append(f"the {name} ({lower:.2f} to {upper:.2f}) includes {null:g} (no difference)")
     if decision_threshold is not None and lower <= decision_threshold <= upper:
-        reasons.append(f"the CI ({lower:.2f} to {upper:.2f}) includes the decision threshold {decision_threshold:g}")
+        reasons.append(f"the {name} ({lower:.2f} to {upper:.2f}) includes the decision threshold "
+                       f"{decision_threshold:g}")
     if participants is None:
         size = "participants unknown: the optimal information size was not checked"
     elif participants < optimal_information_size:
@@ -374,7 +381,7 @@ def _imprecision(result, participants, decision_threshold, optimal_information_s
         size = f"{participants} participants reach the optimal information size of {optimal_information_size}"
     if reasons:
         return _computed("imprecision", min(2, len(reasons)), "; ".join(reasons))
-    text = f"the CI ({lower:.2f} to {upper:.2f}) is on one side of every threshold checked"
+    text = f"the {name} ({lower:.2f} to {upper:.2f}) is on one side of every threshold checked"
     return _computed("imprecision", 0, text + (f"; {size}" if size else ""))
 
 
@@ -471,7 +478,7 @@ def grade_outcome(outcome: str, result, data: pd.DataFrame, *, label: str | None
     >>> res = pool_proportions([8, 13], [12, 34], labels=["A", "B"])
     >>> g = grade_outcome("response_rate", res, rows)
     >>> g.start, [d.downgrade for d in g.domains], g.certainty
-    ('low', [2, 0, 0, 1, 0], 'very low')
+    ('low', [2, 0, 1, 1, 0], 'very low')
     """
     if not isinstance(result, PooledResult):
         raise AnalysisError("result must be a pooled result (see analysis.engine.contract), "

@@ -284,6 +284,9 @@ class MultiverseSummary:
     is_proportion : bool
     measure : str or None
         Controlled comparisons: the measure summarised (RR, OR, RD).
+    time_window : str or None
+        The one window summarised (the question held fixed), or None for every window (the
+        figure's whole curve: each window is a different question).
     """
 
     outcome: str
@@ -299,11 +302,20 @@ class MultiverseSummary:
     reference: float
     is_proportion: bool
     measure: str | None = None
+    time_window: str | None = None
 
     @property
     def what(self) -> str:
         """What the estimates are, in words: "pooled response rate", "risk ratio"."""
         return "pooled response rate" if self.is_proportion else measure_scale(self.measure).label.lower()
+
+    @property
+    def reference_words(self) -> str:
+        """The reference line in words, as the figure's legend and caption both say it:
+        ``"the 50% mark"`` (the plan's response-rate threshold) or ``"1.00 (no difference)"``."""
+        if self.is_proportion:
+            return f"the {format_percent(self.reference)} mark"
+        return f"{format_effect(self.reference)} (no difference)"
 
     def format(self, value: float) -> str:
         """A value of the summary in the house style."""
@@ -366,18 +378,26 @@ class Multiverse:
         """The rows with an estimate."""
         return self.frame[self.frame["reason"] == ""]
 
-    def curve(self, measure: str | None = None) -> pd.DataFrame:
+    def curve(self, measure: str | None = None, time_window: str | None = None) -> pd.DataFrame:
         """The specification curve: estimable rows sorted by estimate (ties by number).
 
         Controlled comparisons are on one scale at a time: ``measure`` (default the base
-        plan's) selects it.
+        plan's) selects it. ``time_window`` keeps one window (one question); None keeps all.
         """
         rows = self.estimable()
         if self.outcome == "controlled":
             measure = measure or self.base.measure
             check_option("measure", measure, tuple(self.choices["measure"]))
             rows = rows[rows["measure"] == measure]
+        if time_window is not None:
+            check_option("time_window", time_window, tuple(self.choices["time_window"]))
+            rows = rows[rows["time_window"] == time_window]
         return rows.sort_values(["estimate", "specification"], kind="stable")
+
+    def windows(self, measure: str | None = None) -> tuple[str, ...]:
+        """The windows with at least one estimate, in time order."""
+        present = set(self.curve(measure)["time_window"])
+        return tuple(w for w in self.choices["time_window"] if w in present)
 
     def by_choice(self, measure: str | None = None) -> list[tuple[str, str, pd.DataFrame]]:
         """``(choice, value, rows)`` for every value of every choice of the panel (:data:`PANEL_COLUMNS`):
@@ -401,35 +421,46 @@ class Multiverse:
         rows = self.frame[self.frame["is_default"]]
         return rows.iloc[0] if len(rows) else None
 
-    def summary(self, measure: str | None = None) -> MultiverseSummary:
+    def summary(self, measure: str | None = None, time_window: str | None = "plan") -> MultiverseSummary:
         """Range, median and the share of specifications on each side of the reference value
-        (of :meth:`curve`; every specification with an estimate, duplicates included)."""
-        rows = self.curve(measure)
+        (of :meth:`curve`; every specification with an estimate, duplicates included).
+
+        The question is held fixed: ``time_window`` is one window, by default the base plan's
+        (another window is another outcome, not an analytic choice); None summarises the whole
+        curve of every window, as the figure draws it.
+        """
+        window = self.base.time_window if time_window == "plan" else time_window
+        rows = self.curve(measure, window)
         if rows.empty:
-            raise AnalysisError(f"no specification of the {self.outcome} multiverse has an estimate")
+            where = "" if window is None else f" in the {WINDOW[window].axis_label} window"
+            raise AnalysisError(f"no specification of the {self.outcome} multiverse has an estimate{where}")
+        frame = self.frame if window is None else self.frame[self.frame["time_window"] == window]
         shares = rows["side"].value_counts(normalize=True)
         return MultiverseSummary(
-            self.outcome, len(self.frame), len(rows), int(self.frame["duplicate_of"].isna().sum()),
+            self.outcome, len(frame), len(rows), int(frame["duplicate_of"].isna().sum()),
             float(rows["estimate"].min()), float(rows["estimate"].max()), float(rows["estimate"].median()),
             float(shares.get("above", 0.0)), float(shares.get("below", 0.0)),
             float(shares.get("includes", 0.0)), float(rows["reference"].iloc[0]), self.outcome == "response_rate",
-            rows["measure"].iloc[0] if self.outcome == "controlled" else None)
+            rows["measure"].iloc[0] if self.outcome == "controlled" else None, window)
 
-    def place(self, estimate: float, measure: str | None = None) -> tuple[int, int, float]:
-        """Where an estimate (natural scale) falls on :meth:`curve`: ``(rank, n, share_higher)``,
-        ``rank`` = 1 + the specifications with a lower estimate."""
-        values = self.curve(measure)["estimate"].to_numpy(float)
+    def place(self, estimate: float, measure: str | None = None, time_window: str | None = None
+              ) -> tuple[int, int, float]:
+        """Where an estimate (natural scale) of one window's question (default the base plan's)
+        falls on that window's :meth:`curve`: ``(rank, n, share_higher)``, ``rank`` = 1 + the
+        specifications with a lower estimate."""
+        values = self.curve(measure, time_window or self.base.time_window)["estimate"].to_numpy(float)
         if values.size == 0:
             raise AnalysisError(f"no specification of the {self.outcome} multiverse has an estimate")
         return int((values < estimate).sum()) + 1, int(values.size), float((values > estimate).mean())
 
     def rank(self, specification: int) -> tuple[int, int, float]:
-        """``(rank, n, share_higher)``: the specification's place on :meth:`curve` (1 = lowest
-        estimate), the length of the curve and the share of it with a higher estimate."""
+        """``(rank, n, share_higher)``: the specification's place on the :meth:`curve` of its own
+        window (1 = lowest estimate), the length of that curve and the share of it with a higher
+        estimate."""
         row = self.frame.loc[int(specification)]
         if row["reason"]:
             raise AnalysisError(f"specification {specification} has no estimate: {row['reason']}")
-        rows = self.curve(row.get("measure") if self.outcome == "controlled" else None)
+        rows = self.curve(row.get("measure") if self.outcome == "controlled" else None, row["time_window"])
         positions = list(rows["specification"])
         higher = float((rows["estimate"] > row["estimate"]).mean())
         return positions.index(int(specification)) + 1, len(positions), higher

@@ -20,7 +20,8 @@ report's **parameter vocabulary**; every name has one meaning:
                            (z, knha); the GLMM is always fitted with z
 ``time_window``            protocol window of the primary analyses
 ``responder_threshold``    None: each study's own threshold; a percent: only that one
-``include_unstated_time``  response rows whose source gives no time count as primary
+``include_unstated_time``  response rows whose source gives no time count in the one window
+                           the protocol assigns them (``protocol.UNSTATED_TIME_WINDOW``)
 ``include_inferred``       rows whose numbers are inferred from wording are pooled (False:
                            the sensitivity analysis "stated and computed values only";
                            ``certainty`` in data/provenance.csv)
@@ -28,6 +29,9 @@ report's **parameter vocabulary**; every name has one meaning:
 ``response_rate_threshold``  GRADE: the response rate that would change a decision
 =========================  =====================================================
 
+Every question (outcome x time window x comparison) is answered once, by
+:meth:`AnalysisPlan.answer` (:class:`analysis.review.answer.Answer`): pages, tables, the
+summary of findings, the claims check and the explorer read that answer.
 Primary analyses: :meth:`AnalysisPlan.response_rate`,
 :meth:`AnalysisPlan.controlled`. Sensitivity analyses:
 :meth:`AnalysisPlan.response_rate_models` (other pooling models) and
@@ -46,13 +50,14 @@ from analysis.engine._tau2 import TAU2_METHODS
 from analysis.engine._tau_priors import DEFAULT_TAU_PRIOR_SCALE
 from analysis.engine.bayesian import BayesianResult, bayesian_meta_analysis
 from analysis.engine.contract import PooledResult
+from analysis.review.answer import OUTCOMES, Answer, arm_counts
 from analysis.review.duration import DurationResult, responders_over_time
 from analysis.engine.effect_sizes import effect_sizes
 from analysis.engine.fixed_effects import FixedEffectResult, mantel_haenszel
 from analysis.engine.pooling import TESTS, MetaAnalysisResult, meta_analysis
 from analysis.engine.proportions import METHODS as PROPORTION_MODELS
 from analysis.engine.proportions import ProportionResult, pool_proportions
-from analysis.review.protocol import PRIMARY_WINDOW, TIME_WINDOWS, UNCONTROLLED_DESIGNS
+from analysis.review.protocol import PRIMARY_WINDOW, TIME_WINDOWS, UNCONTROLLED_DESIGNS, WINDOW
 from analysis.review.selection import controlled_rows, response_rate_rows, stated_and_computed, without
 from analysis.engine.subgroups import SubgroupPooling, subgroup_pooling
 
@@ -188,9 +193,8 @@ class AnalysisPlan:
 
     def response_rate_rows(self, studies: pd.DataFrame, time_window: str | None = None) -> pd.DataFrame:
         """Rows of the response-rate analysis (one per patient sample)."""
-        window = time_window or self.time_window
-        return response_rate_rows(studies, window, exclude=self.exclude,
-                                  include_unstated_time=self.include_unstated_time and window == self.time_window,
+        return response_rate_rows(studies, time_window or self.time_window, exclude=self.exclude,
+                                  include_unstated_time=self.include_unstated_time,
                                   responder_threshold=self.responder_threshold, include_inferred=self.include_inferred)
 
     def controlled_rows(self, studies: pd.DataFrame, time_window: str | None = None) -> pd.DataFrame:
@@ -307,7 +311,7 @@ class AnalysisPlan:
         rows = self.controlled_rows(studies, time_window)
         if rows.empty:
             raise AnalysisError(f"no study counts responders in both arms in the "
-                                f"{time_window or self.time_window} window: nothing to compare")
+                                f"{WINDOW[time_window or self.time_window].axis_label} window: nothing to compare")
         comparisons = self.comparisons(rows)
         events = rows["ketamine_events"], rows["control_events"]
         try:
@@ -322,9 +326,47 @@ class AnalysisPlan:
         return ControlledAnalysis(rows, comparisons, primary, random_effects, bayesian,
                                   self.compare(comparisons, method="EE", test="z"), mh, note)
 
+    def answer(self, studies: pd.DataFrame, outcome: str, time_window: str | None = None, *,
+               rows: pd.DataFrame | None = None) -> Answer:
+        """The one answer to a question: ``outcome`` (a key of :data:`analysis.review.answer.OUTCOMES`)
+        in ``time_window`` (default: the plan's).
+
+        ``"response_rate"``: the ketamine arms of :meth:`response_rate_rows` pooled by
+        :meth:`pool_rates`; ``"controlled"``: :meth:`controlled_rows` compared by the plan's
+        ``comparison_model`` (:meth:`compare`). ``rows`` (a subset of the same selection, e.g.
+        one named study's) narrows the question to those samples; the rule and the model stay.
+        """
+        check_option("outcome", outcome, tuple(OUTCOMES))
+        window = time_window or self.time_window
+        check_option("time_window", window, TIME_WINDOWS)
+        chosen = (self.response_rate_rows(studies, window) if outcome == "response_rate"
+                  else self.controlled_rows(studies, window))
+        if rows is not None:
+            chosen = chosen[chosen["cohort_id"].isin(rows["cohort_id"])]
+        if chosen.empty:
+            what = "reports responders" if outcome == "response_rate" else "counts responders in both arms"
+            raise AnalysisError(f"no patient sample {what} in the {WINDOW[window].axis_label} window "
+                                "with these choices: nothing to pool")
+        zero_cell = ""
+        if outcome == "response_rate":
+            fit = self.pool_rates(chosen)
+        else:
+            comparisons = self.comparisons(chosen)
+            fit = self.compare(comparisons)
+            corrected = comparisons[comparisons["es_correction"] != "none"]
+            if not corrected.empty:
+                zero_cell = (f"{corrected['es_correction'].iloc[0].split(' (')[0]} of "
+                             + ", ".join(corrected["study_label"]) + " (a table with a zero cell)")
+        control = chosen[chosen["control_events"].notna() & chosen["control_n"].notna()]
+        return Answer(outcome, window, chosen, fit, zero_cell, int(control["control_events"].sum()),
+                      int(control["control_n"].sum()), arm_counts(chosen))
+
     def duration(self, studies: pd.DataFrame) -> DurationResult:
-        """Responders over time after the infusion, pooled per window with the plan's model."""
-        return responders_over_time(self.included(studies), **self.rate_model_options())
+        """Responders over time after the infusion: each window's pooled row is the plan's answer
+        for that window (:meth:`answer`: the same rows and model as every other page)."""
+        windows = {window: self.response_rate_rows(studies, window).index for window in TIME_WINDOWS}
+        return responders_over_time(self.included(studies), windows=windows, pool=self.pool_rates,
+                                    **self.rate_model_options())
 
     def _choices(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.parameter_names()}

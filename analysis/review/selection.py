@@ -7,7 +7,10 @@ a number in a sentence and the forest plot beside it rest on the same studies.
 Rules (protocol, ``data/README.md``)
 ------------------------------------
 - One row per independent patient sample (``cohort_id``): the earliest time
-  point in the window.
+  point in the window (:data:`analysis.review.protocol.TIMEPOINT_IN_WINDOW`).
+- Rows without a stated time belong to one window only
+  (:data:`analysis.review.protocol.UNSTATED_TIME_WINDOW`); asked for any other window,
+  ``include_unstated_time`` adds nothing.
 - Rows flagged ``include_in_pooling``, unless a responder threshold other than
   the studies' own is asked for: then every row with that threshold counts
   (a sample's pooled row first), because a study's row at a common threshold
@@ -30,6 +33,7 @@ from analysis.review.protocol import (
     PRIMARY_WINDOW,
     TIME_WINDOWS,
     UNCONTROLLED_DESIGNS,
+    UNSTATED_TIME_WINDOW,
 )
 
 __all__ = ["DESIGN_SETS", "as_flag", "controlled_rows", "inferred", "response_rate_rows", "select_designs",
@@ -132,16 +136,18 @@ def response_rate_rows(studies: pd.DataFrame, time_window: str = PRIMARY_WINDOW,
     """Rows pooled for the response rate in ketamine arms.
 
     Responder rows in ``time_window`` (and, with ``include_unstated_time``, rows whose
-    source gives no time), minus ``exclude`` (study_ids); with ``responder_threshold``
-    (percent) only rows at that threshold; without ``include_inferred``, only rows whose
-    numbers are stated or computed (:func:`stated_and_computed`); one row per patient
-    sample; ordered by year and label.
+    source gives no time when ``time_window`` is the one the protocol assigns them,
+    :data:`~analysis.review.protocol.UNSTATED_TIME_WINDOW`), minus ``exclude`` (study_ids); with
+    ``responder_threshold`` (percent) only rows at that threshold; without ``include_inferred``,
+    only rows whose numbers are stated or computed (:func:`stated_and_computed`); one row per
+    patient sample; ordered by year and label.
     """
     check_option("time_window", time_window, TIME_WINDOWS)
     studies = without(studies, exclude)  # names are checked against every row, before any is set aside
     studies = studies if include_inferred else stated_and_computed(studies)
     rows = _poolable_responders(studies, responder_threshold)
-    windows = [time_window, "not_reported"] if include_unstated_time else [time_window]
+    unstated = include_unstated_time and time_window == UNSTATED_TIME_WINDOW
+    windows = [time_window, "not_reported"] if unstated else [time_window]
     rows = _one_per_sample(rows[rows["time_window"].isin(windows)])
     return rows.sort_values(["year", "study_label"])
 

@@ -97,7 +97,9 @@ def headline_numbers(data_dir: str | Path | None = None) -> dict[str, object]:
         summary = multiverse(studies, outcome).summary()
         numbers[f"multiverse/{outcome}"] = [summary.specifications, summary.estimable, _number(summary.minimum),
                                             _number(summary.maximum), _number(summary.median)]
-    verdicts = check_claims(load_claims(folder / "claims.csv"), studies, plan).to_frame()
+    # the studies the report checks claims against: none awaiting classification or excluded
+    in_review = load_evidence_base(folder).in_review(studies)
+    verdicts = check_claims(load_claims(folder / "claims.csv"), in_review, plan).to_frame()
     numbers.update({f"claim/{c}": v for c, v in zip(verdicts["claim_id"], verdicts["verdict"])})
     for row in summary_of_findings(plan, studies):
         numbers[f"findings/{row.key}"] = str(row)
@@ -134,11 +136,13 @@ def _json(numbers: dict) -> str:
 
 def claim_verdicts(data_dir: str | Path | None = None) -> pd.DataFrame:
     """Every claim's verdict on the data (``ClaimsCheck.snapshot``)."""
-    from analysis.review.claims import check_claims
     from analysis.data import load_claims, load_studies
+    from analysis.review.claims import check_claims
+    from analysis.review.evidence_base import load_evidence_base
 
     folder = DATA_DIR if data_dir is None else Path(data_dir)
-    return check_claims(load_claims(folder / "claims.csv"), load_studies(folder / "studies.csv")).snapshot()
+    in_review = load_evidence_base(folder).in_review(load_studies(folder / "studies.csv"))
+    return check_claims(load_claims(folder / "claims.csv"), in_review).snapshot()
 
 
 def read_snapshot(name: str, snapshot_dir: str | Path | None = None) -> pd.DataFrame:

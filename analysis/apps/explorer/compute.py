@@ -151,10 +151,11 @@ def compare_with_primary(result: PooledResult, primary: PooledResult) -> str:
     return f"Result {here}, against {there} in the primary analysis."
 
 
-def multiverse_place(result: PooledResult, universe: Multiverse) -> str:
-    """Where ``result``'s estimate sits among the multiverse's specifications, in one sentence.
+def multiverse_place(result: PooledResult, universe: Multiverse, time_window: str | None = None) -> str:
+    """Where ``result``'s estimate sits among the specifications of the same question, in one sentence.
 
-    For a controlled comparison, among the specifications on the result's measure.
+    The same question: the same time window (default the multiverse's base plan's; another window
+    is another outcome) and, for a controlled comparison, the result's measure.
 
     Examples
     --------
@@ -162,12 +163,14 @@ def multiverse_place(result: PooledResult, universe: Multiverse) -> str:
     >>> from analysis.review.multiverse import Model, multiverse
     >>> universe = multiverse(load_studies(), choices={"model": [Model("PLO", "DL", "z")], "left_out": [False]})
     >>> multiverse_place(AnalysisPlan().response_rate(load_studies()), universe)  # doctest: +ELLIPSIS
-    'In the multiverse of ... specifications with an estimate, this estimate ranks ... (lowest first): ...% of them give a higher estimate.'
+    'Of the ... specifications of the multiverse with an estimate for the same question (window ≤ 4 h), this estimate ranks ... (lowest first): ...% of them give a higher estimate.'
     """
     measure = result.measure if universe.outcome == "controlled" else None
-    rank, n, higher = universe.place(result.natural().estimate, measure)
-    return (f"In the multiverse of {n} specifications with an estimate, this estimate ranks {rank} of {n} "
-            f"(lowest first): {format_percent(higher)} of them give a higher estimate.")
+    window = time_window or universe.base.time_window
+    rank, n, higher = universe.place(result.natural().estimate, measure, window)
+    return (f"Of the {n} specifications of the multiverse with an estimate for the same question (window "
+            f"{WINDOW[window].axis_label}), this estimate ranks {rank} of {n} (lowest first): "
+            f"{format_percent(higher)} of them give a higher estimate.")
 
 
 def explore(state: ExplorerState, studies: pd.DataFrame, *, labels=None, primary: PooledResult | None = None,
@@ -213,7 +216,7 @@ def explore(state: ExplorerState, studies: pd.DataFrame, *, labels=None, primary
                                              overrides=overrides, decision_threshold=threshold), ""
     except AnalysisError as undefined:
         grade, grade_message = None, f"No GRADE rating: {undefined}"
-    place = multiverse_place(result, universe) if universe is not None else ""
+    place = multiverse_place(result, universe, state.time_window) if universe is not None else ""
     return Exploration(state, plan, rows, result, sentence, grade, changes, comparison,
                        grade_message=grade_message, multiverse=place)
 

@@ -207,6 +207,7 @@ def snapshot(data_dir: Path | str, *, data_version: str, built: str = "", code: 
     """
     from analysis.review.claims import check_claims
     from analysis.data import load_claims, load_studies
+    from analysis.review.evidence_base import load_evidence_base
     from analysis.review.plan import AnalysisPlan
     from analysis.review.selection import as_flag
 
@@ -224,7 +225,9 @@ def snapshot(data_dir: Path | str, *, data_version: str, built: str = "", code: 
     verdicts = {}
     claims_path = data_dir / "claims.csv"
     if claims_path.is_file():
-        frame = check_claims(load_claims(claims_path), studies, plan).to_frame()
+        in_review = (load_evidence_base(data_dir).in_review(studies)
+                     if (data_dir / "awaiting_classification.csv").is_file() else studies)
+        frame = check_claims(load_claims(claims_path), in_review, plan).to_frame()
         verdicts = dict(zip(frame["claim_id"].astype(str), frame["verdict"].astype(str)))
 
     labels = studies.drop_duplicates("study_id").set_index("study_id")["study_label"]

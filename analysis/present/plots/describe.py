@@ -84,7 +84,7 @@ def describe_forest_plot(results, *, prediction: bool = True, subgroups=None) ->
         pooled = fit.summary_frame()
         pooled = pooled[pooled["row_type"] == "pooled"].iloc[0]
         sentences.append(f"{pooled['label']}: pooled {what} "
-                         f"{_interval(pooled, scale, _level(fit), prediction)}.")
+                         f"{_interval(pooled, scale, _level(fit), prediction, fit)}.")
     level = _percent(_level(fits[0]))
     pooled_rows = [f.summary_frame().iloc[-1] for f in fits]
     # forest_plot draws the first finite prediction interval as its own grey row
@@ -93,8 +93,10 @@ def describe_forest_plot(results, *, prediction: bool = True, subgroups=None) ->
           f"{drawn.prediction_interval_name}: where the true effect of a new, similar study is expected to lie."
           if drawn is not None else "")
     model_names = " and ".join(row["label"] for row in pooled_rows)
+    pooled_names = " or ".join(dict.fromkeys(
+        "credible interval" if fit.interval_name == "CrI" else "confidence interval" for fit in fits))
     caption = (f"{scale.label} in each study (square, with its {level} confidence interval) "
-               f"and pooled ({model_names}; diamond).{pi}")
+               f"and pooled ({model_names}; diamond, with its {level} {pooled_names}).{pi}")
     if subgroups is not None:
         sentences[1:1] = _subgroup_sentences(subgroups, scale, what)
         caption += (" Studies are grouped under bold subgroup headings; a subgroup of two or more "
@@ -114,7 +116,7 @@ def _subgroup_sentences(subgroups, scale, what) -> list[str]:
             continue
         pooled = fit.summary_frame().iloc[-1]
         sentences.append(f"{group} ({_count(fit.k, 'study', 'studies')}): subtotal {what} "
-                         f"{_interval(pooled, scale, _level(fit), prediction=False)}.")
+                         f"{_interval(pooled, scale, _level(fit), prediction=False, fit=fit)}.")
     difference = subgroup_difference_text(subgroups)
     return sentences + ([difference + "."] if difference else [])
 
@@ -200,7 +202,9 @@ def describe_duration_plot(duration) -> FigureDescription:
         if k == 0:
             sentences.append(f"{window}: no study")
         else:
-            value = (f"{_pct(row['prop'])} ({level} CI {_pct(row['prop_ci_lb'])} to "
+            fit = getattr(duration, "fits", {}).get(row["time_window"])
+            name = fit.interval_name if fit is not None else "CI"
+            value = (f"{_pct(row['prop'])} ({level} {name} {_pct(row['prop_ci_lb'])} to "
                      f"{_pct(row['prop_ci_ub'])})")
             source = f"arms {value}, pooled, {k} studies" if k > 1 else f"arm {value}, one study"
             sentences.append(f"{window}: ketamine {source}" + _control_text(
@@ -308,12 +312,16 @@ def _box_words(lines: list[str]) -> str:
 # --------------------------------------------------------------------------- formatting
 
 
-def _interval(row, scale, level, prediction=True) -> str:
-    text = (f"{_value(scale([row['estimate']])[0], scale)}, {_percent(level)} CI "
+def _interval(row, scale, level, prediction=True, fit=None) -> str:
+    """The pooled row's estimate and intervals, each named for what it is (a posterior's are a
+    credible interval, CrI, and a posterior predictive interval)."""
+    name = fit.interval_name if fit is not None else "CI"
+    prediction_name = fit.prediction_interval_name if fit is not None else "prediction interval"
+    text = (f"{_value(scale([row['estimate']])[0], scale)}, {_percent(level)} {name} "
             f"{_value(scale([row['ci_lb']])[0], scale)} to "
             f"{_value(scale([row['ci_ub']])[0], scale)}")
     if prediction and "pi_lb" in row and is_finite(row["pi_lb"]):
-        text += (f", {_percent(level)} prediction interval "
+        text += (f", {_percent(level)} {prediction_name} "
                  f"{_value(scale([row['pi_lb']])[0], scale)} to "
                  f"{_value(scale([row['pi_ub']])[0], scale)}")
     return text
@@ -373,7 +381,7 @@ def describe_posterior_plot(result) -> FigureDescription:
 
 def describe_specification_curve(universe, *, measure: str | None = None) -> FigureDescription:
     """Caption and alt text of :func:`analysis.present.plots.specification_curve.specification_curve_plot`."""
-    summary = universe.summary(measure)
+    summary = universe.summary(measure, time_window=None)  # the whole curve the figure draws
     curve = universe.curve(measure)
     level = _percent(universe.base.confidence_level)
 
@@ -381,8 +389,10 @@ def describe_specification_curve(universe, *, measure: str | None = None) -> Fig
         return _pct(x) if summary.is_proportion else f"{float(x):.2f}"
 
     reference = value(summary.reference)
+    windows = len(universe.windows(measure))
     alt = (f"Specification curve of {_count(summary.estimable, 'specification', 'specifications')} with an "
-           f"estimate (of {summary.specifications}): {summary.what} from {value(summary.minimum)} to "
+           f"estimate (of {summary.specifications}; {_count(windows, 'time window', 'time windows')}, "
+           f"each a different question): {summary.what} from {value(summary.minimum)} to "
            f"{value(summary.maximum)}, median {value(summary.median)}; intervals above {reference}: "
            f"{_pct(summary.above)}, below: {_pct(summary.below)}, including it: {_pct(summary.includes)}.")
     default = curve[curve["is_default"]]
@@ -390,9 +400,10 @@ def describe_specification_curve(universe, *, measure: str | None = None) -> Fig
         row = default.iloc[0]
         rank, n, _ = universe.rank(row["specification"])
         alt += (f" The plan's primary analysis ({row['model']}) gives {value(row['estimate'])} ({level} interval "
-                f"{value(row['ci_lb'])} to {value(row['ci_ub'])}), rank {rank} of {n} from the lowest.")
-    mark = "the 50 % mark" if summary.is_proportion else f"{reference}, no difference"
+                f"{value(row['ci_lb'])} to {value(row['ci_ub'])}), rank {rank} of {n} from the lowest in its window.")
+    mark = summary.reference_words  # as the figure's legend says it
     caption = (f"Every defensible specification's {summary.what}, sorted, with its {level} interval (blue: above "
-               f"{mark}; vermillion: below; grey: includes it); the diamond is the plan's primary analysis. "
+               f"{mark}; vermillion: below {mark}; grey: includes {mark}); the diamond is the plan's primary "
+               "analysis. Each time window is a different question; the panel beneath marks the window too. "
                "Beneath, a mark in each row shows the choices each specification made.")
     return FigureDescription(caption, alt)

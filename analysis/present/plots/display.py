@@ -66,7 +66,12 @@ class FigureDisplay:
             png = html.escape(self.src.rsplit(".", 1)[0] + ".png")
             files = (f' <span class="kfm-figure-files">Full size: <a href="{src}">SVG</a>'
                      f' &middot; <a href="{png}">PNG</a></span>')
-        return (f'<figure class="kfm-figure">{img}<figcaption><span class="kfm-caption-text">'
+        # On a phone the figure keeps its own size in a panel that scrolls sideways (a readable
+        # crop; report.css), rather than shrinking until its text cannot be read.
+        pan = (f'<div class="kfm-figure-pan" tabindex="0" role="group" aria-label="Figure: scroll sideways to '
+               f'see all of it">{img}</div><p class="kfm-figure-hint">Scroll the figure sideways to see all of '
+               "it, or open it full size.</p>")
+        return (f'<figure class="kfm-figure">{pan}<figcaption><span class="kfm-caption-text">'
                 f"{html.escape(self.description.caption)}</span>{files}</figcaption></figure>")
 
     def __repr__(self) -> str:

@@ -21,7 +21,7 @@ from analysis.present.plots._style import FONT_SIZE, MIN_FONT_SIZE, PALETTE, new
 
 #: Colour of an interval by where it lies against the reference value.
 SIDE_COLOURS = {"above": PALETTE["blue"], "below": PALETTE["vermillion"], "includes": PALETTE["grey"]}
-_SIDE_WORDS = {"above": "above the reference", "below": "below the reference", "includes": "includes it"}
+_SIDE_WORDS = {"above": "above {}", "below": "below {}", "includes": "includes {}"}
 #: Ticks of a ratio axis (log scale), those inside the data's range.
 RATIO_TICKS = (0.01, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0, 100.0, 1000.0)
 #: Height of one row of the choice panel, in inches.
@@ -91,7 +91,9 @@ def specification_curve_plot(universe, *, measure: str | None = None, width: flo
                            [curve["ci_ub"].iloc[i] - curve["estimate"].iloc[i]]],
                      fmt="D", color=PALETTE["orange"], markeredgecolor=PALETTE["black"], markersize=6,
                      elinewidth=2, zorder=4, gid="default", label="the plan's primary analysis")
-    handles = [Line2D([], [], color=colour, linewidth=1.5, label=f"interval {_SIDE_WORDS[side]}")
+    # the legend names the reference as the caption does (describe_specification_curve)
+    words = universe.summary(measure, time_window=None).reference_words if n else "the reference"
+    handles = [Line2D([], [], color=colour, linewidth=1.5, label=f"interval {_SIDE_WORDS[side].format(words)}")
                for side, colour in SIDE_COLOURS.items() if (curve["side"] == side).any()]
     legend = top.legend(handles=[*top.get_legend_handles_labels()[0], *handles], fontsize=MIN_FONT_SIZE,
                         frameon=True, loc="upper left", framealpha=0.9, edgecolor="none")
