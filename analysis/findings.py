@@ -70,6 +70,8 @@ class FindingsRow:
     footnotes : tuple of str
         The reason for each downgrade (lettered when the table is drawn).
     comment : str
+    downgraded : tuple of str
+        The GRADE domains that lowered the certainty (keys of :data:`analysis.grade.DOMAINS`).
     """
 
     key: str
@@ -88,6 +90,7 @@ class FindingsRow:
     certainty: str | None
     footnotes: tuple[str, ...]
     comment: str
+    downgraded: tuple[str, ...] = ()
 
 
 def risk_with_treatment(control_risk: float, relative: float, measure: str) -> float:
@@ -117,6 +120,10 @@ def _footnotes(assessment: GradeAssessment) -> tuple[str, ...]:
     return tuple(f"{d.domain.replace('_', ' ').capitalize()} ({d.judgement}"
                  f"{', curator' if d.overridden else ''}): {d.reason}."
                  for d in assessment.domains if d.downgrade)
+
+
+def _downgraded(assessment: GradeAssessment) -> tuple[str, ...]:
+    return tuple(d.domain for d in assessment.domains if d.downgrade)
 
 
 def _controlled_row(plan: AnalysisPlan, studies: pd.DataFrame, key, words, window, follow_up, overrides):
@@ -160,7 +167,7 @@ def _comparison_row(plan: AnalysisPlan, rows: pd.DataFrame, key, words, follow_u
         f"{plan.measure} {format_effect(natural.estimate)} ({format_effect(natural.ci_lb)} to "
         f"{format_effect(natural.ci_ub)})",
         PER * control, *(PER * r for r in risks), *(PER * (r - control) for r in risks),
-        assessment.certainty, _footnotes(assessment), " ".join(comments),
+        assessment.certainty, _footnotes(assessment), " ".join(comments), _downgraded(assessment),
     )
 
 
@@ -181,6 +188,7 @@ def _response_rate_row(plan: AnalysisPlan, studies: pd.DataFrame, overrides, thr
         assessment.certainty, _footnotes(assessment),
         " ".join(["Includes placebo response and natural fluctuation of pain.",
                   *_probability(fit, threshold, f"the response rate exceeds {format_percent(threshold)}")]),
+        _downgraded(assessment),
     )
 
 
