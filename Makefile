@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: report pdf test lab validate snapshot benchmark clean
+.PHONY: report pdf test test-fast lab validate snapshot benchmark clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
@@ -30,6 +30,11 @@ test: $(STAMP)
 	@$(PY) -m pytest --doctest-modules --nbval-lax analysis tests notebooks; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests"; exit 1; fi; exit $$status
 
+# The fast loop: every unit, reference and doctest test, without building the report (< 1 min).
+test-fast: $(STAMP)
+	@$(PY) -m pytest --doctest-modules -m "not build" analysis tests; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests"; exit 1; fi; exit $$status
+
 validate: $(STAMP)
 	$(PY) -m analysis validate
 
@@ -45,7 +50,7 @@ lab: $(STAMP)
 EXPLORE_PORT ?= 8866
 .PHONY: explore
 explore: $(STAMP)
-	$(PY) -m analysis.explorer.serve --port $(EXPLORE_PORT)
+	$(PY) -m analysis.apps.explorer.serve --port $(EXPLORE_PORT)
 
 benchmark: $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[benchmark]"

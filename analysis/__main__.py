@@ -5,8 +5,8 @@ and prints a one-line summary per file; with no FILE it checks every table in ``
 (the studies table together with its provenance). Problems go to standard error, one per
 line, and the exit status is 1; there is never a traceback for bad data.
 
-``report`` hands its arguments to ``analysis.report.main``, ``pdf`` to
-``analysis.report.pdf.main`` (one PDF of the built report, printed by headless Chromium).
+``report`` hands its arguments to ``analysis.apps.report.main``, ``pdf`` to
+``analysis.apps.report.pdf.main`` (one PDF of the built report, printed by headless Chromium).
 
 ``snapshot-claims`` writes the verdicts of every claim on the committed data to
 ``tests/snapshots/claim_verdicts.csv``: run it after adding a trial, review the
@@ -89,11 +89,11 @@ def _hand_over(module: str, what: str, args: Sequence[str]) -> int:
 
 
 def _command_report(args: Sequence[str]) -> int:
-    return _hand_over("analysis.report", "the report builder", args)
+    return _hand_over("analysis.apps.report", "the report builder", args)
 
 
 def _command_snapshot_claims(args: argparse.Namespace) -> int:
-    from analysis.claims import SNAPSHOT_PATH, check_claims, snapshot_differences
+    from analysis.review.claims import SNAPSHOT_PATH, check_claims, snapshot_differences
     from analysis.data import load_claims, load_studies
 
     found = check_claims(load_claims(), load_studies()).snapshot()
@@ -107,7 +107,7 @@ def _command_snapshot_claims(args: argparse.Namespace) -> int:
 
 
 def _command_pdf(args: Sequence[str]) -> int:
-    return _hand_over("analysis.report.pdf", "the PDF printer", args)
+    return _hand_over("analysis.apps.report.pdf", "the PDF printer", args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -129,13 +129,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Write tests/snapshots/claim_verdicts.csv and print what changed.")
     snapshot.set_defaults(handler=_command_snapshot_claims)
     commands.add_parser("report", add_help=False,
-                        help="build the HTML report (arguments go to analysis.report)")
+                        help="build the HTML report (arguments go to analysis.apps.report)")
     commands.add_parser("pdf", add_help=False,
                         help="print the built report to one PDF (arguments go to "
-                             "analysis.report.pdf)")
+                             "analysis.apps.report.pdf)")
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["report"]:
-        # everything after 'report', options included, belongs to analysis.report
+        # everything after 'report', options included, belongs to analysis.apps.report
         return _command_report(argv[1:])
     if argv[:1] == ["pdf"]:
         return _command_pdf(argv[1:])

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.bayesian import bayesian_meta_analysis
-from analysis.bayesian_binomial import bayesian_proportions
+from analysis.engine.bayesian import bayesian_meta_analysis
+from analysis.engine.bayesian_binomial import bayesian_proportions
 
 REPEATS = 20
 R_REPEATS = 3

@@ -23,7 +23,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from analysis.explorer.widgets import Explorer
+from analysis.apps.explorer.widgets import Explorer
 
 ROOT = Path(__file__).resolve().parent.parent
 REPEATS = 5
@@ -73,11 +73,11 @@ _SHOWN = """() => [document.querySelector(".explorer-sentence").innerText,
 def browser_redraws():
     from playwright.sync_api import sync_playwright
 
-    from analysis.explorer.serve import address, free_port
-    from analysis.protocol import WINDOW
+    from analysis.apps.explorer.serve import address, free_port
+    from analysis.review.protocol import WINDOW
 
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "analysis.explorer.serve", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "analysis.apps.explorer.serve", "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     try:
         for _ in range(120):

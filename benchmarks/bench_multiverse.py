@@ -6,7 +6,7 @@ Run from the repository root (``make benchmark`` runs it too):
 
 Three timings of the same specifications, in one run on one machine:
 
-1. ``analysis.multiverse`` (batched inverse-variance fits, each GLMM and Bayesian fit once per
+1. ``analysis.review.multiverse`` (batched inverse-variance fits, each GLMM and Bayesian fit once per
    distinct row set), warm (imports and a first call done), best of 3, for the response rate,
    the controlled comparison, and both;
 2. a loop of one-by-one calls, ``plan.response_rate(studies)`` or ``plan.controlled(studies).primary``
@@ -37,7 +37,7 @@ import numpy as np
 
 from analysis import AnalysisError
 from analysis.data import load_studies
-from analysis.multiverse import multiverse
+from analysis.review.multiverse import multiverse
 
 ROUNDS = 3
 

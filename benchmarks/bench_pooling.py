@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.pooling import meta_analysis
+from analysis.engine.pooling import meta_analysis
 
 SIZES = (13, 100, 10_000, 100_000)
 #: Simulated datasets per size (seeds 0, 1, ...).

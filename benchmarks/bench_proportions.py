@@ -17,7 +17,7 @@ import json
 import time
 from pathlib import Path
 
-from analysis.proportions import pool_proportions
+from analysis.engine.proportions import pool_proportions
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = json.loads((ROOT / "tests" / "reference" / "proportions.json").read_text())

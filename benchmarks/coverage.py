@@ -41,11 +41,11 @@ import pandas as pd
 from scipy import special
 
 from analysis import AnalysisError
-from analysis.bayesian import bayesian_meta_analysis
-from analysis.bayesian_binomial import bayesian_proportions
-from analysis.effect_sizes import effect_sizes
-from analysis.pooling import meta_analysis
-from analysis.proportions import pool_proportions
+from analysis.engine.bayesian import bayesian_meta_analysis
+from analysis.engine.bayesian_binomial import bayesian_proportions
+from analysis.engine.effect_sizes import effect_sizes
+from analysis.engine.pooling import meta_analysis
+from analysis.engine.proportions import pool_proportions
 
 PRIORS = {"BAYES-HN0.5": ("half_normal", 0.5), "BAYES-HN1": ("half_normal", 1.0), "BAYES-HC0.5": ("half_cauchy", 0.5)}
 PROPORTION_METHODS = ("GLMM", "PLO-HK", *PRIORS)

@@ -1,10 +1,30 @@
-"""Shared fixtures: one real report build per session; the note when browser tests skip."""
+"""Shared fixtures: one real report build per session; the note when browser tests skip.
+
+Tests that build the report, start a kernel or a server, or drive a browser carry the
+``build`` mark (the modules in :data:`BUILD_MODULES`, and nbval's notebook runs), so
+``make test-fast`` (``-m "not build"``) runs every unit, reference and doctest test in
+under a minute; ``make test`` runs everything.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from report_build import BROWSER_SKIP_PREFIX, build_real_report
+
+
+#: Test modules whose tests build the report, run notebooks, serve apps or drive a browser.
+BUILD_MODULES = frozenset({
+    "test_report.py", "test_report_overrides.py", "test_report_browser.py", "test_history.py",
+    "test_explorer_browser.py", "test_lab.py",
+})
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the slow tests ``build``: those of :data:`BUILD_MODULES` and the notebooks nbval runs."""
+    for item in items:
+        if item.path.name in BUILD_MODULES or item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.build)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import io
 import shutil
 from pathlib import Path
 
-from analysis.report import main
+from analysis.apps.report import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""Invariants of the Bayesian models (analysis.bayesian, analysis.bayesian_binomial).
+"""Invariants of the Bayesian models (analysis.engine.bayesian, analysis.engine.bayesian_binomial).
 
 Comparisons with bayesmeta and with the brute-force binomial integration are
 in tests/test_bayesian_reference.py.
@@ -11,10 +11,10 @@ import pytest
 from scipy import integrate, stats
 
 from analysis import AnalysisError, bayesian_meta_analysis, effect_sizes, meta_analysis
-from analysis import _posterior
-from analysis._tau_priors import RHODES_OUTCOMES, TURNER_OUTCOMES, make_tau_prior
-from analysis.bayesian import SUMMARY_KEYS, NormalPosterior
-from analysis.bayesian_binomial import bayesian_proportions
+from analysis.engine import _posterior
+from analysis.engine._tau_priors import RHODES_OUTCOMES, TURNER_OUTCOMES, make_tau_prior
+from analysis.engine.bayesian import SUMMARY_KEYS, NormalPosterior
+from analysis.engine.bayesian_binomial import bayesian_proportions
 from tests.metadat import BCG
 
 YI = np.array([0.31, 0.62, -0.05, 0.44, 0.10])
@@ -294,7 +294,7 @@ def test_rhodes_and_bounded_uniform_priors():
 
 
 def test_prior_sensitivity_rows_are_refits():
-    from analysis.bayesian import prior_sensitivity
+    from analysis.engine.bayesian import prior_sensitivity
 
     res = bayesian_meta_analysis(YI, VI, labels=list("ABCDE"))
     table = prior_sensitivity(res)
@@ -307,7 +307,7 @@ def test_prior_sensitivity_rows_are_refits():
 
 
 def test_the_printed_summary_names_the_posterior_predictive_interval():
-    from analysis.proportions import pool_proportions
+    from analysis.engine.proportions import pool_proportions
 
     events, n = [8, 17, 13], [12, 29, 34]
     bayesian = pool_proportions(events, n, method="BAYES", tau_prior_scale=1.0).summary()

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis._tau_priors import make_tau_prior
-from analysis.bayesian import bayesian_meta_analysis
-from analysis.bayesian_binomial import bayesian_proportions
+from analysis.engine._tau_priors import make_tau_prior
+from analysis.engine.bayesian import bayesian_meta_analysis
+from analysis.engine.bayesian_binomial import bayesian_proportions
 
 HERE = Path(__file__).parent / "reference"
 BAYESMETA = json.loads((HERE / "bayesian.json").read_text())

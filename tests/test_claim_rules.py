@@ -1,12 +1,12 @@
-"""Each verdict rule of the claims check on made-up numbers (analysis.claim_rules)."""
+"""Each verdict rule of the claims check on made-up numbers (analysis.review.claim_rules)."""
 
 import math
 
 import pytest
 
-from analysis import claim_rules as rules
-from analysis.claim_rules import Claimed
-from analysis.contract import NaturalScale
+from analysis.review import claim_rules as rules
+from analysis.review.claim_rules import Claimed
+from analysis.engine.contract import NaturalScale
 
 CI, PI = (0.44, 0.69), (0.37, 0.75)
 

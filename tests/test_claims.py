@@ -1,4 +1,4 @@
-"""Tests for analysis.claims: every claim of data/claims.csv gets a verdict with its numbers.
+"""Tests for analysis.review.claims: every claim of data/claims.csv gets a verdict with its numbers.
 
 The verdict rules themselves are tested on made-up numbers in tests/test_claim_rules.py.
 Here: properties that hold for any data (every claim one verdict, numbers copied from the
@@ -13,11 +13,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis._errors import AnalysisError
-from analysis.claims import SNAPSHOT_PATH, VERDICTS, check_claims, snapshot_differences
+from analysis.engine._errors import AnalysisError
+from analysis.review.claims import SNAPSHOT_PATH, VERDICTS, check_claims, snapshot_differences
 from analysis.data import load_claims, load_studies
-from analysis.plan import AnalysisPlan
-from analysis.protocol import TIME_WINDOWS
+from analysis.review.plan import AnalysisPlan
+from analysis.review.protocol import TIME_WINDOWS
 
 #: The check only copies numbers from the fits; equality up to float noise.
 COPY_TOLERANCE = 1e-12

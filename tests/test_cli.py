@@ -110,18 +110,18 @@ def test_no_command_is_a_usage_error():
 
 def test_report_passes_its_arguments_through(monkeypatch):
     seen = []
-    fake = types.ModuleType("analysis.report")
+    fake = types.ModuleType("analysis.apps.report")
     fake.main = lambda args: seen.append(args) or 0
-    monkeypatch.setitem(sys.modules, "analysis.report", fake)
+    monkeypatch.setitem(sys.modules, "analysis.apps.report", fake)
     assert main(["report", "--output", "x", "-p", "a", "1"]) == 0
     assert seen == [["--output", "x", "-p", "a", "1"]]
 
 
 def test_report_import_failure_is_a_clear_error(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "analysis.report", None)  # import raises ImportError
+    monkeypatch.setitem(sys.modules, "analysis.apps.report", None)  # import raises ImportError
     assert main(["report"]) == 1
     captured = capsys.readouterr()
-    assert captured.err.startswith("error: the report builder analysis.report cannot be "
+    assert captured.err.startswith("error: the report builder analysis.apps.report cannot be "
                                    "imported (")
     assert captured.out == ""
 

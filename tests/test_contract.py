@@ -1,4 +1,4 @@
-"""The result contract (analysis.contract): one set of names for every pooled result."""
+"""The result contract (analysis.engine.contract): one set of names for every pooled result."""
 
 import dataclasses
 import math
@@ -8,8 +8,8 @@ import pytest
 from scipy import special
 
 from analysis import mantel_haenszel, meta_analysis, peto, pool_proportions
-from analysis.contract import NaturalScale, PooledResult
-from analysis.narrative import caveats, describe_heterogeneity, describe_prediction_interval
+from analysis.engine.contract import NaturalScale, PooledResult
+from analysis.present.narrative import caveats, describe_heterogeneity, describe_prediction_interval
 
 EVENTS, N = [8, 17, 8, 13, 11], [12, 29, 11, 34, 17]
 TABLES = dict(ai=[3, 4, 7], bi=[5, 6, 2], ci=[2, 3, 1], di=[6, 7, 9])
@@ -139,8 +139,8 @@ def test_bayesian_results_honour_the_contract_and_give_grade_an_i2():
 
 
 def _one_study_fits():
-    from analysis.bayesian import bayesian_meta_analysis
-    from analysis.bayesian_binomial import bayesian_proportions
+    from analysis.engine.bayesian import bayesian_meta_analysis
+    from analysis.engine.bayesian_binomial import bayesian_proportions
 
     return {"inverse variance": meta_analysis([0.4], [0.09], measure="RR", labels=["A"]),
             "logit proportion": pool_proportions([8], [12], method="PLO", labels=["A"]),
@@ -154,9 +154,9 @@ def test_one_study_has_no_prediction_interval_in_any_figure_table_or_text(name):
     interval of a Bayesian fit of one study (the prior's, not the evidence's) included."""
     import pandas as pd
 
-    from analysis.narrative import summarise
-    from analysis.plots import describe_forest_plot, forest_plot
-    from analysis.tables import results_table
+    from analysis.present.narrative import summarise
+    from analysis.present.plots import describe_forest_plot, forest_plot
+    from analysis.present.tables import results_table
 
     fit = _one_study_fits()[name]
     assert not fit.has_prediction_interval
@@ -173,9 +173,9 @@ def test_one_study_has_no_prediction_interval_in_any_figure_table_or_text(name):
 
 
 def test_one_study_posterior_draws_and_tabulates_no_predictive_distribution():
-    from analysis.plots import describe_posterior_plot
-    from analysis.plots.posterior import posterior_plot
-    from analysis.tables import prior_sensitivity_table
+    from analysis.present.plots import describe_posterior_plot
+    from analysis.present.plots.posterior import posterior_plot
+    from analysis.present.tables import prior_sensitivity_table
 
     for fit in list(_one_study_fits().values())[2:]:
         gids = {line.get_gid() for ax in posterior_plot(fit).axes for line in ax.get_lines()}

@@ -14,20 +14,20 @@ import numpy as np
 import pytest
 
 from analysis import AnalysisError
-from analysis.crossover import (
+from analysis.engine.crossover import (
     DEFAULT_CORRELATIONS,
     PARALLEL_NOTE,
     correlation_sweep,
     crossover_binary_effect_sizes,
     crossover_effect_sizes,
 )
-from analysis.pooling import meta_analysis
+from analysis.engine.pooling import meta_analysis
 
 REFERENCE = json.loads((Path(__file__).parent / "reference" / "fixed_effects.json").read_text())["crossover"]
 DATA = REFERENCE["data"]
 ARGS = (DATA["m1i"], DATA["sd1i"], DATA["m2i"], DATA["sd2i"], DATA["ni"])
 
-#: escalc values are closed form; REML is solved to 1e-12 in R and in analysis.pooling.
+#: escalc values are closed form; REML is solved to 1e-12 in R and in analysis.engine.pooling.
 RTOL = 1e-6
 #: tau² is 0 (boundary) for some r: compared absolutely.
 ATOL = 1e-10

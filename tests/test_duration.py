@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from analysis import AnalysisError
-from analysis.duration import TIME_WINDOWS, classify_time_window, responders_over_time
-from analysis.proportion_scales import study_intervals
-from analysis.proportions import pool_proportions
+from analysis.review.duration import TIME_WINDOWS, classify_time_window, responders_over_time
+from analysis.engine.proportion_scales import study_intervals
+from analysis.engine.proportions import pool_proportions
 
 #: The GLMM converges to ~1e-9 (relative); a different study order takes a
 #: different Newton path to the same optimum.

@@ -1,4 +1,4 @@
-"""Tests for analysis.effect_sizes against metafor's escalc().
+"""Tests for analysis.engine.effect_sizes against metafor's escalc().
 
 Reference values: tests/reference/effect_sizes.json, written by
 tests/reference/effect_sizes.R (metafor 3.8-1, metadat 1.2-0; the exact
@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis import AnalysisError
-from analysis.effect_sizes import MEASURES, effect_sizes
+from analysis.engine.effect_sizes import MEASURES, effect_sizes
 
 REFERENCE = json.loads((Path(__file__).parent / "reference" / "effect_sizes.json").read_text())
 

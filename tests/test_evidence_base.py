@@ -8,15 +8,15 @@ import pandas as pd
 import pytest
 
 from analysis import AnalysisError
-from analysis.claims import check_claims
+from analysis.review.claims import check_claims
 from analysis.data import DATA_DIR, load_claims, load_dictionary
-from analysis.evidence_base import COUNTED_STAGES, STAGES, load_evidence_base
-from analysis.narrative import describe_evidence_base
-from analysis.plan import AnalysisPlan
-from analysis.plots import prisma_plot
-from analysis.plots.prisma import STAGE_TEXT
-from analysis.selection import as_flag
-from analysis.study_tables import characteristics_of_included_studies, design_counts
+from analysis.review.evidence_base import COUNTED_STAGES, STAGES, load_evidence_base
+from analysis.present.narrative import describe_evidence_base
+from analysis.review.plan import AnalysisPlan
+from analysis.present.plots import prisma_plot
+from analysis.present.plots.prisma import STAGE_TEXT
+from analysis.review.selection import as_flag
+from analysis.present.study_tables import characteristics_of_included_studies, design_counts
 
 
 @pytest.fixture(scope="module")
@@ -152,8 +152,8 @@ def test_excluding_a_report_moves_it_out_of_every_count(evidence):
 
 
 def test_the_index_harms_note_and_the_harms_table_count_the_same_studies(evidence):
-    from analysis.findings import summary_of_findings
-    from analysis.study_tables import harms
+    from analysis.review.findings import summary_of_findings
+    from analysis.present.study_tables import harms
 
     included = evidence.included()
     rows = {row.key: row for row in summary_of_findings(AnalysisPlan(), included)}

@@ -19,18 +19,18 @@ from pathlib import Path
 
 import pytest
 
-from analysis._errors import AnalysisError
-from analysis.explorer import MODELS, ExplorerState, ModelOption, ModelParameter, describe_changes, explore
-from analysis.explorer import compute
-from analysis.explorer.choices import DESIGNS, THRESHOLDS, select_designs, study_choices
-from analysis.explorer.compute import figure_svg
-from analysis.explorer.serve import address, free_port
-from analysis.explorer.widgets import Explorer
-from analysis.formatting import format_percent
-from analysis.grade import grade_outcome, load_grade_overrides
-from analysis.narrative import describe_estimate
-from analysis.plan import AnalysisPlan
-from analysis.protocol import NEVER_POOLED_DESIGNS, TIME_WINDOWS, UNCONTROLLED_DESIGNS
+from analysis.engine._errors import AnalysisError
+from analysis.apps.explorer import MODELS, ExplorerState, ModelOption, ModelParameter, describe_changes, explore
+from analysis.apps.explorer import compute
+from analysis.apps.explorer.choices import DESIGNS, THRESHOLDS, select_designs, study_choices
+from analysis.apps.explorer.compute import figure_svg
+from analysis.apps.explorer.serve import address, free_port
+from analysis.apps.explorer.widgets import Explorer
+from analysis.engine.formatting import format_percent
+from analysis.review.grade import grade_outcome, load_grade_overrides
+from analysis.present.narrative import describe_estimate
+from analysis.review.plan import AnalysisPlan
+from analysis.review.protocol import NEVER_POOLED_DESIGNS, TIME_WINDOWS, UNCONTROLLED_DESIGNS
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LABELS = {"noppers2011": "Noppers 2011", "cohen2006": "Cohen 2006"}
@@ -354,7 +354,7 @@ def test_the_app_prints_its_address_and_stops_on_ctrl_c(tmp_path):
     port = free_port()
     log = tmp_path / "server.log"
     with log.open("w") as sink:
-        server = subprocess.Popen([sys.executable, "-m", "analysis.explorer.serve", "--port", str(port)],
+        server = subprocess.Popen([sys.executable, "-m", "analysis.apps.explorer.serve", "--port", str(port)],
                                   stdout=sink, stderr=subprocess.STDOUT, cwd=DATA.parent)
     try:
         deadline = time.monotonic() + 90
@@ -378,7 +378,7 @@ def test_the_app_prints_its_address_and_stops_on_ctrl_c(tmp_path):
 
 
 def test_the_exploration_says_where_it_sits_in_the_multiverse(studies):
-    from analysis.multiverse import multiverse
+    from analysis.review.multiverse import multiverse
 
     universe = multiverse(studies)
     shown = explore(ExplorerState.primary(), studies, universe=universe)
@@ -396,7 +396,7 @@ def test_the_exploration_says_where_it_sits_in_the_multiverse(studies):
 
 
 def test_a_comparison_is_placed_among_specifications_of_its_measure(studies):
-    from analysis.multiverse import multiverse
+    from analysis.review.multiverse import multiverse
 
     universe = multiverse(studies, "controlled")
     shown = explore(ExplorerState.primary("controlled").__class__(outcome="controlled", measure="RD", test="knha"),

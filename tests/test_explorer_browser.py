@@ -1,6 +1,6 @@
 """The explorer served as `make explore` serves it, driven in a real browser (issue 13).
 
-The app is started with the Makefile's own command (``python -m analysis.explorer.serve``,
+The app is started with the Makefile's own command (``python -m analysis.apps.explorer.serve``,
 checked against the ``explore`` recipe) on a free loopback port; Playwright drives Debian's
 chromium (``/usr/bin/chromium``, or ``$CHROMIUM_PATH``; Playwright's own browser download is
 not used). Without it the browser tests skip, saying why; with ``REQUIRE_BROWSER_TESTS=1``
@@ -26,12 +26,12 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 from analysis.data import load_studies
-from analysis.explorer import MODELS, ExplorerState, explore
-from analysis.explorer.choices import study_choices
-from analysis.explorer.compute import figure_svg
-from analysis.explorer.serve import address, free_port
-from analysis.multiverse import multiverse
-from analysis.protocol import WINDOW
+from analysis.apps.explorer import MODELS, ExplorerState, explore
+from analysis.apps.explorer.choices import study_choices
+from analysis.apps.explorer.compute import figure_svg
+from analysis.apps.explorer.serve import address, free_port
+from analysis.review.multiverse import multiverse
+from analysis.review.protocol import WINDOW
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
@@ -80,7 +80,7 @@ def app(chromium, tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("explore") / "server.log"
     with log.open("w") as sink:
-        server = subprocess.Popen([sys.executable, "-m", "analysis.explorer.serve", "--port", str(port)],
+        server = subprocess.Popen([sys.executable, "-m", "analysis.apps.explorer.serve", "--port", str(port)],
                                   stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
     try:
         _wait_until_up(address(port), server, log)
@@ -177,7 +177,7 @@ def _expect(page, state: ExplorerState, studies) -> dict:
 
 def test_make_explore_runs_the_command_this_test_runs():
     recipe = (ROOT / "Makefile").read_text().split("\nexplore:", 1)[1].split("\n\n", 1)[0]
-    assert "$(PY) -m analysis.explorer.serve --port $(EXPLORE_PORT)" in recipe
+    assert "$(PY) -m analysis.apps.explorer.serve --port $(EXPLORE_PORT)" in recipe
 
 
 def test_the_page_shows_the_primary_analysis_without_code(page, studies):

@@ -1,4 +1,4 @@
-"""The GRADE summary of findings (analysis.findings): absolute effects per 1000, rows, footnotes."""
+"""The GRADE summary of findings (analysis.review.findings): absolute effects per 1000, rows, footnotes."""
 
 import math
 
@@ -7,14 +7,14 @@ import pandas as pd
 import pytest
 
 from analysis.data import load_studies
-from analysis.findings import (
+from analysis.review.findings import (
     CERTAINTY_SYMBOLS,
     PER,
     findings_table,
     risk_with_treatment,
     summary_of_findings,
 )
-from analysis.plan import AnalysisPlan
+from analysis.review.plan import AnalysisPlan
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from analysis import AnalysisError
-from analysis.fixed_effects import mantel_haenszel, peto
+from analysis.engine.fixed_effects import mantel_haenszel, peto
 
 REFERENCE = json.loads((Path(__file__).parent / "reference" / "fixed_effects.json").read_text())
 

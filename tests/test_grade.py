@@ -1,4 +1,4 @@
-"""Tests for analysis.grade: each domain's downgrade on constructed tables, and overrides.
+"""Tests for analysis.review.grade: each domain's downgrade on constructed tables, and overrides.
 
 The tables are made up to put each rule on each side of its threshold; the pooled
 results come from the real functions (meta_analysis, pool_proportions). Preconditions
@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis._errors import AnalysisError
-from analysis.selection import controlled_rows, response_rate_rows
+from analysis.engine._errors import AnalysisError
+from analysis.review.selection import controlled_rows, response_rate_rows
 from analysis.data import load_studies
-from analysis.effect_sizes import effect_sizes
-from analysis.grade import (
+from analysis.engine.effect_sizes import effect_sizes
+from analysis.review.grade import (
     DOMAINS,
     I2_SERIOUS,
     I2_VERY_SERIOUS,
@@ -25,8 +25,8 @@ from analysis.grade import (
     load_grade_overrides,
     summary_of_findings,
 )
-from analysis.pooling import meta_analysis
-from analysis.proportions import pool_proportions
+from analysis.engine.pooling import meta_analysis
+from analysis.engine.proportions import pool_proportions
 
 
 def table(k, **columns):

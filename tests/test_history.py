@@ -1,4 +1,4 @@
-"""What changed since the previous data version (analysis.report.history).
+"""What changed since the previous data version (analysis.apps.report.history).
 
 Follows the README's "When a new trial is published": a synthetic trial is added to a copy of
 ``data/`` (its rows in studies.csv and a provenance record per sourced cell), the data are
@@ -16,10 +16,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis._errors import AnalysisError
+from analysis.engine._errors import AnalysisError
 from analysis.data import validate
-from analysis.report import build_report, data_version, history
-from analysis.report.history import Changes, Headline, Snapshot
+from analysis.apps.report import build_report, data_version, history
+from analysis.apps.report.history import Changes, Headline, Snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 

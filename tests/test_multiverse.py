@@ -1,4 +1,4 @@
-"""The multiverse (analysis.multiverse, analysis._batched): every row is the plan's own analysis."""
+"""The multiverse (analysis.review.multiverse, analysis.engine._batched): every row is the plan's own analysis."""
 
 import itertools
 import math
@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 
 from analysis import AnalysisError
-from analysis._batched import fit_batch, stack
+from analysis.engine._batched import fit_batch, stack
 from analysis.data import load_studies
-from analysis.multiverse import CHOICE_NAMES, Model, default_choices, default_models, multiverse
-from analysis.plan import AnalysisPlan
-from analysis.pooling import meta_analysis
+from analysis.review.multiverse import CHOICE_NAMES, Model, default_choices, default_models, multiverse
+from analysis.review.plan import AnalysisPlan
+from analysis.engine.pooling import meta_analysis
 
 #: Closed-form models (and the batched tau² solvers, which stop at a relative step of 1e-12)
 #: agree with one-by-one calls far below this.
@@ -233,7 +233,7 @@ def test_batched_fits_refuse_an_empty_row():
 
 
 def test_the_curve_draws_the_sorted_estimates_and_the_choices(rates):
-    from analysis.plots import overlapping_texts, specification_curve_plot
+    from analysis.present.plots import overlapping_texts, specification_curve_plot
 
     fig = specification_curve_plot(rates)
     top, panel = fig.axes
@@ -257,7 +257,7 @@ def test_the_curve_draws_the_sorted_estimates_and_the_choices(rates):
 
 
 def test_the_curve_of_a_ratio_is_on_a_log_axis_with_no_effect_at_1(controlled):
-    from analysis.plots import specification_curve_plot
+    from analysis.present.plots import specification_curve_plot
 
     top = specification_curve_plot(controlled).axes[0]
     assert top.get_yscale() == "log" and top.get_ylabel() == "Risk ratio"
@@ -265,7 +265,7 @@ def test_the_curve_of_a_ratio_is_on_a_log_axis_with_no_effect_at_1(controlled):
 
 
 def test_the_figure_words_come_from_the_summary(rates):
-    from analysis.plots import describe_specification_curve
+    from analysis.present.plots import describe_specification_curve
 
     described = describe_specification_curve(rates)
     summary = rates.summary()
@@ -280,8 +280,8 @@ def test_the_figure_words_come_from_the_summary(rates):
 
 
 def test_the_sentence_word_for_word():
-    from analysis.multiverse import MultiverseSummary
-    from analysis.narrative import describe_multiverse
+    from analysis.review.multiverse import MultiverseSummary
+    from analysis.present.narrative import describe_multiverse
 
     summary = MultiverseSummary("controlled", 90, 30, 12, 0.8, 5.0, 2.6666, 0.1, 0.0, 0.9, 1.0, False, "RR")
     assert describe_multiverse(summary) == (

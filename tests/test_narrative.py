@@ -1,4 +1,4 @@
-"""Word-for-word tests of analysis.narrative on fixed results.
+"""Word-for-word tests of analysis.present.narrative on fixed results.
 
 Each result is built with the real functions (pool_proportions, effect_sizes,
 meta_analysis, egger_test) from the small fixed datasets below; the sentences were read
@@ -12,10 +12,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis._errors import AnalysisError
-from analysis.duration import responders_over_time
-from analysis.effect_sizes import effect_sizes
-from analysis.narrative import (
+from analysis.engine._errors import AnalysisError
+from analysis.review.duration import responders_over_time
+from analysis.engine.effect_sizes import effect_sizes
+from analysis.present.narrative import (
     caveats,
     describe_duration,
     describe_estimate,
@@ -27,9 +27,9 @@ from analysis.narrative import (
     i2_band,
     summarise,
 )
-from analysis.pooling import meta_analysis
-from analysis.proportions import pool_proportions
-from analysis.small_study import egger_test
+from analysis.engine.pooling import meta_analysis
+from analysis.engine.proportions import pool_proportions
+from analysis.engine.small_study import egger_test
 
 #: The responder counts of the five pooled samples of data/studies.csv (<= 4 h with
 #: unstated times), copied so that this test does not move when the data are revised.
@@ -234,7 +234,7 @@ def test_errors(glmm, random_effects):
 
 
 def test_crossover_trials_sentence_names_what_each_trial_reports():
-    from analysis.narrative import describe_crossover_trials
+    from analysis.present.narrative import describe_crossover_trials
 
     rows = pd.DataFrame({
         "study_label": ["A 1995", "A 1995", "B 2000"],
@@ -252,8 +252,8 @@ def test_crossover_trials_sentence_names_what_each_trial_reports():
 
 def test_duration_sentences_give_the_control_arm_where_one_exists():
     """Issue 10: "In the long term 2/12 responders = 17 %" omitted that the control arm also had 2/12."""
-    from analysis.duration import responders_over_time
-    from analysis.narrative import describe_duration
+    from analysis.review.duration import responders_over_time
+    from analysis.present.narrative import describe_duration
 
     data = pd.DataFrame({
         "study_id": ["a", "a", "b"], "study_label": ["A 2011", "A 2011", "B 2000"],
@@ -269,7 +269,7 @@ def test_duration_sentences_give_the_control_arm_where_one_exists():
 
 def test_calibration_is_stated_only_for_the_calibrated_headline_models():
     from analysis import bayesian_meta_analysis
-    from analysis.narrative import describe_calibration
+    from analysis.present.narrative import describe_calibration
 
     one = bayesian_meta_analysis([0.98], [0.29], measure="RR", tau_prior_scale=1.0)
     two = bayesian_meta_analysis([0.98, 0.2], [0.29, 0.4], measure="RR", tau_prior_scale=1.0)

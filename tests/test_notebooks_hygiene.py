@@ -14,8 +14,8 @@ import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-from analysis.plan import AnalysisPlan
-from analysis.report import NOTEBOOK_PATTERN, declared_parameters
+from analysis.review.plan import AnalysisPlan
+from analysis.apps.report import NOTEBOOK_PATTERN, declared_parameters
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 #: Notebooks that are not report pages: the interactive explorer (issue 13; `make explore`).

@@ -1,4 +1,4 @@
-"""The analysis plan (analysis.plan): one vocabulary, validated once; the protocol's row rules."""
+"""The analysis plan (analysis.review.plan): one vocabulary, validated once; the protocol's row rules."""
 
 import math
 
@@ -7,8 +7,8 @@ import pytest
 
 from analysis import AnalysisError
 from analysis.data import load_studies
-from analysis.plan import AnalysisPlan
-from analysis.protocol import NEVER_POOLED_DESIGNS
+from analysis.review.plan import AnalysisPlan
+from analysis.review.protocol import NEVER_POOLED_DESIGNS
 
 
 @pytest.fixture(scope="module")

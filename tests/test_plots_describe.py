@@ -17,10 +17,10 @@ import pytest
 
 from analysis import AnalysisError
 from analysis.data import load_studies
-from analysis.evidence_base import load_evidence_base
-from analysis.duration import responders_over_time
-from analysis.effect_sizes import effect_sizes
-from analysis.plots import (
+from analysis.review.evidence_base import load_evidence_base
+from analysis.review.duration import responders_over_time
+from analysis.engine.effect_sizes import effect_sizes
+from analysis.present.plots import (
     FigureDescription,
     describe_cumulative_plot,
     describe_duration_plot,
@@ -32,10 +32,10 @@ from analysis.plots import (
     forest_plot,
     show_figure,
 )
-from analysis.plots.prisma import stage_texts
-from analysis.pooling import meta_analysis
-from analysis.proportions import pool_proportions
-from analysis.sensitivity import cumulative, leave_one_out
+from analysis.present.plots.prisma import stage_texts
+from analysis.engine.pooling import meta_analysis
+from analysis.engine.proportions import pool_proportions
+from analysis.engine.sensitivity import cumulative, leave_one_out
 from metadat import BCG
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -204,7 +204,7 @@ def test_figure_descriptions_are_frozen():
 
 def test_forest_alt_with_subgroups_gives_each_subtotal_and_the_difference_test():
     """Issue 10: the subgroups' subtotals and the test for subgroup differences, word for word."""
-    from analysis.plan import AnalysisPlan
+    from analysis.review.plan import AnalysisPlan
 
     rows = pd.DataFrame({"study_label": list("ABCDE"), "ketamine_events": [8, 8, 17, 13, 11],
                          "ketamine_n": [12, 11, 29, 34, 17],

@@ -11,11 +11,11 @@ import pytest
 matplotlib.use("Agg")
 
 from analysis import AnalysisError  # noqa: E402
-from analysis.evidence_base import load_evidence_base  # noqa: E402
-from analysis.plots.prisma import REASONS_SHOWN, STAGE_TEXT, stage_totals  # noqa: E402
-from analysis.duration import responders_over_time  # noqa: E402
-from analysis.effect_sizes import effect_sizes  # noqa: E402
-from analysis.plots import (  # noqa: E402
+from analysis.review.evidence_base import load_evidence_base  # noqa: E402
+from analysis.present.plots.prisma import REASONS_SHOWN, STAGE_TEXT, stage_totals  # noqa: E402
+from analysis.review.duration import responders_over_time  # noqa: E402
+from analysis.engine.effect_sizes import effect_sizes  # noqa: E402
+from analysis.present.plots import (  # noqa: E402
     cumulative_plot,
     duration_plot,
     describe_funnel_plot,
@@ -25,11 +25,11 @@ from analysis.plots import (  # noqa: E402
     prisma_plot,
     risk_of_bias_plot,
 )
-from analysis.plots.risk_of_bias import JUDGEMENTS  # noqa: E402
-from analysis.pooling import meta_analysis  # noqa: E402
-from analysis.proportions import pool_proportions  # noqa: E402
-from analysis.sensitivity import cumulative, leave_one_out  # noqa: E402
-from analysis.small_study import trim_and_fill  # noqa: E402
+from analysis.present.plots.risk_of_bias import JUDGEMENTS  # noqa: E402
+from analysis.engine.pooling import meta_analysis  # noqa: E402
+from analysis.engine.proportions import pool_proportions  # noqa: E402
+from analysis.engine.sensitivity import cumulative, leave_one_out  # noqa: E402
+from analysis.engine.small_study import trim_and_fill  # noqa: E402
 from metadat import BCG  # noqa: E402
 
 #: Positions pass through float64 exp/log and matplotlib's arrays only.

@@ -13,11 +13,11 @@ import pytest
 matplotlib.use("Agg")
 
 from analysis import AnalysisError  # noqa: E402
-from analysis.effect_sizes import effect_sizes  # noqa: E402
-from analysis.plots import forest_plot, overlapping_texts, save_figure  # noqa: E402
-from analysis.plots._style import MIN_FONT_SIZE, visible_texts  # noqa: E402
-from analysis.pooling import meta_analysis  # noqa: E402
-from analysis.proportions import pool_proportions  # noqa: E402
+from analysis.engine.effect_sizes import effect_sizes  # noqa: E402
+from analysis.present.plots import forest_plot, overlapping_texts, save_figure  # noqa: E402
+from analysis.present.plots._style import MIN_FONT_SIZE, visible_texts  # noqa: E402
+from analysis.engine.pooling import meta_analysis  # noqa: E402
+from analysis.engine.proportions import pool_proportions  # noqa: E402
 from metadat import BCG  # noqa: E402
 
 #: Positions go through float64 exp/log and matplotlib's data arrays only.
@@ -102,9 +102,9 @@ def test_estimate_text_matches_metafor_print(bcg_fig):
 
 
 def test_glmm_heterogeneity_line_shows_the_likelihood_ratio_test_like_the_narrative():
-    from analysis.narrative import describe_heterogeneity
-    from analysis.plots.forest import heterogeneity_text
-    from analysis.proportions import pool_proportions
+    from analysis.present.narrative import describe_heterogeneity
+    from analysis.present.plots.forest import heterogeneity_text
+    from analysis.engine.proportions import pool_proportions
 
     glmm = pool_proportions([8, 11, 13, 17, 8], [12, 17, 34, 29, 11])
     line = heterogeneity_text(glmm)
@@ -125,9 +125,9 @@ def test_the_interval_header_names_a_posteriors_credible_interval(method, header
 
 def test_a_p_value_reads_the_same_in_the_figure_and_the_sentence():
     """Issue 9: "p = 0.04" in the text beside "p = 0.042" in the figure."""
-    from analysis.narrative import describe_heterogeneity
-    from analysis.plots.forest import heterogeneity_text
-    from analysis.pooling import meta_analysis
+    from analysis.present.narrative import describe_heterogeneity
+    from analysis.present.plots.forest import heterogeneity_text
+    from analysis.engine.pooling import meta_analysis
 
     res = meta_analysis([0.1, 0.3, 0.35, 0.65], [0.01, 0.02, 0.015, 0.03], method="DL")
     assert 0.04 < res.q_p < 0.045
@@ -366,7 +366,7 @@ def test_no_overlaps_at_the_saved_resolution():
 
 
 def test_subgroup_analysis_result_draws_blocks_and_the_difference_test(bcg_re):
-    from analysis.sensitivity import subgroup_analysis
+    from analysis.engine.sensitivity import subgroup_analysis
 
     groups = ["Before 1970"] * 6 + ["1970 and later"] * 7
     fig = forest_plot(subgroups=subgroup_analysis(bcg_re, groups), results=None)
@@ -381,8 +381,8 @@ def test_subgroup_analysis_result_draws_blocks_and_the_difference_test(bcg_re):
 
 def test_forest_plot_states_the_test_for_overall_effect_of_its_model(bcg_fig):
     """Issue 10: forest plots as readers expect (RevMan prints the test for overall effect)."""
-    from analysis.plots.forest import overall_effect_text
-    from analysis.pooling import meta_analysis
+    from analysis.present.plots.forest import overall_effect_text
+    from analysis.engine.pooling import meta_analysis
 
     shown = [t.get_text() for t in _texts(bcg_fig, "overall-test")]
     assert len(shown) == 1 and shown[0].startswith("Test for overall effect: z = ")
@@ -395,7 +395,7 @@ def test_forest_plot_states_the_test_for_overall_effect_of_its_model(bcg_fig):
 def test_a_proportion_s_test_for_overall_effect_says_what_it_tests_against():
     """A GLMM's z tests logit 0, a response rate of 50%: the line says so; the raw and
     Freeman-Tukey scales' 0 is no proportion to test against, so they print none."""
-    from analysis.plots.forest import overall_effect_text
+    from analysis.present.plots.forest import overall_effect_text
 
     glmm = pool_proportions([8, 17, 8, 13, 11], [12, 29, 11, 34, 17])
     assert overall_effect_text(glmm) == f"Test for overall effect (against 50%): z = {glmm.statistic:.2f}, p = 0.28"
@@ -409,7 +409,7 @@ def test_subgroups_by_design_draw_subtotals_only_where_two_studies_pool():
     and the test for subgroup differences; prediction interval of the overall fit only."""
     import pandas as pd
 
-    from analysis.plan import AnalysisPlan
+    from analysis.review.plan import AnalysisPlan
 
     rows = pd.DataFrame({"study_label": list("ABCDE"), "ketamine_events": [8, 8, 17, 13, 11],
                          "ketamine_n": [12, 11, 29, 34, 17],
@@ -440,7 +440,7 @@ def test_subgroups_by_design_draw_subtotals_only_where_two_studies_pool():
 
 
 def test_weight_columns_of_a_posterior_and_a_frequentist_fit_are_named_apart():
-    from analysis.bayesian import bayesian_meta_analysis
+    from analysis.engine.bayesian import bayesian_meta_analysis
 
     yi, vi, labels = [0.2, 0.5, -0.1], [0.04, 0.09, 0.05], ["A", "B", "C"]
     fig = forest_plot([bayesian_meta_analysis(yi, vi, measure="RR", labels=labels),

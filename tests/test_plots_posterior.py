@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.bayesian import bayesian_meta_analysis
-from analysis.bayesian_binomial import bayesian_proportions
-from analysis.plots.posterior import posterior_plot
+from analysis.engine.bayesian import bayesian_meta_analysis
+from analysis.engine.bayesian_binomial import bayesian_proportions
+from analysis.present.plots.posterior import posterior_plot
 
 
 def _lines(fig):
@@ -40,6 +40,6 @@ def test_flat_mu_prior_is_not_drawn_and_proportions_work():
     # the densities are on the analysis scale, and the axis says so (not "RR" under log values)
     ratio = bayesian_meta_analysis([0.2, 0.5], [0.04, 0.09], measure="RR")
     assert posterior_plot(ratio).axes[0].get_xlabel() == "Log risk ratio"
-    from analysis.plots import describe_posterior_plot
+    from analysis.present.plots import describe_posterior_plot
 
     assert "on the log risk ratio scale" in describe_posterior_plot(ratio).caption

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis import AnalysisError
-from analysis.pooling import meta_analysis, meta_regression
+from analysis.engine.pooling import meta_analysis, meta_regression
 
 _REFERENCE = json.loads((Path(__file__).parent / "reference" / "pooling.json").read_text())
 BCG = _REFERENCE["datasets"]["bcg_rr"]
@@ -258,7 +258,7 @@ def test_slowly_oscillating_scoring_matches_metafor(fit):
 
 
 def test_non_convergence_is_a_clear_error(monkeypatch):
-    import analysis._tau2 as tau2_module
+    import analysis.engine._tau2 as tau2_module
 
     monkeypatch.setattr(tau2_module, "NEWTON_ITERATIONS", 1)
     with pytest.raises(AnalysisError, match="REML estimate of tau² did not converge.*try method='PM'"):
@@ -267,7 +267,7 @@ def test_non_convergence_is_a_clear_error(monkeypatch):
 
 def test_large_k_matches_the_closed_form_dersimonian_laird():
     # Above 10,000 studies the weighted sums are accumulated block by block
-    # (analysis._weighted_fit.WeightedSums); check that path, with a short last block, against
+    # (analysis.engine._weighted_fit.WeightedSums); check that path, with a short last block, against
     # DerSimonian & Laird's closed form written out here with plain numpy.
     rng = np.random.default_rng(7)
     vi = rng.uniform(0.01, 0.5, 20_000)
@@ -332,7 +332,7 @@ def test_non_finite_input_is_an_error_without_numpy_warnings(yi, vi):
 def test_a_moved_fit_agrees_with_the_fit_it_stands_for():
     # NormalModel.move replaces a pass over the studies by a first-order update when the
     # step changes no weight by more than LINEAR_STEP; the update must match a real fit.
-    from analysis._weighted_fit import (
+    from analysis.engine._weighted_fit import (
         LINEAR_STEP,
         InterceptOnlyFit,
         NormalModel,
@@ -359,7 +359,7 @@ def test_evaluations_per_analysis_stay_few():
     # CI evaluates, on sets simulated as the benchmark's are: the README's speed rests on this.
     import statistics
 
-    import analysis._tau2 as tau2_module
+    import analysis.engine._tau2 as tau2_module
 
     counts = []
     original = tau2_module.NormalModel.fit

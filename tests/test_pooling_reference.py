@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.pooling import meta_analysis, meta_regression
+from analysis.engine.pooling import meta_analysis, meta_regression
 
 REFERENCE = json.loads((Path(__file__).parent / "reference" / "pooling.json").read_text())
 DATASETS = REFERENCE["datasets"]

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from analysis import AnalysisError
-from analysis.proportion_scales import study_intervals
-from analysis.proportions import pool_proportions
+from analysis.engine.proportion_scales import study_intervals
+from analysis.engine.proportions import pool_proportions
 
 REFERENCE = json.loads((Path(__file__).parent / "reference" / "proportions.json").read_text())
 
@@ -148,7 +148,7 @@ def test_diverging_tau2_is_flagged():
 def test_diverging_tau2_does_not_hinge_on_the_last_bit_of_the_start(start_mu):
     # Two DL starts one ulp apart (both seen from meta_analysis on these logits): with the
     # first, Nelder-Mead runs out of iterations on the flat ridge far out on the tau axis.
-    from analysis._glmm import TAU2_LARGE, fit_binomial_normal
+    from analysis.engine._glmm import TAU2_LARGE, fit_binomial_normal
 
     fit = fit_binomial_normal(np.array([50.0, 0, 0]), np.array([50.0, 50, 50]), start_mu, np.sqrt(26.37931453309418))
     assert fit.tau2 > TAU2_LARGE

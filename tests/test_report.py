@@ -16,8 +16,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis import report
-from analysis.report import DISCLAIMER, main
+from analysis.apps import report
+from analysis.apps.report import DISCLAIMER, main
 
 from report_build import MALICIOUS, build_dirs as _build_dirs, copy_data as _copy_data
 
@@ -177,7 +177,7 @@ def test_claims_page_gives_a_verdict_per_claim(built):
 
 
 #: A library call that raises, as a notebook meets bad options.
-FAILING_CELL = 'from analysis._errors import check_option\ncheck_option("method", "XX", ("REML",))'
+FAILING_CELL = 'from analysis.engine._errors import check_option\ncheck_option("method", "XX", ("REML",))'
 
 
 def _tiny_suite(folder: Path, *, failing: bool) -> Path:
@@ -206,7 +206,7 @@ def test_failed_notebook_leaves_previous_report_intact(tmp_path, capsys):
     captured = capsys.readouterr()
     assert status == 1
     assert ("error: 01_check: code cell 2 raised AnalysisError: method='XX' is not supported; "
-            "choose one of: REML (at analysis/_errors.py:") in captured.err
+            "choose one of: REML (at analysis/engine/_errors.py:") in captured.err
     assert "in check_option)" in captured.err
     assert "Traceback" not in captured.err
     assert [p.name for p in output.iterdir()] == ["index.html"]
@@ -299,14 +299,14 @@ def _flaky(failures: list[Exception]):
 def test_a_kernel_that_never_started_is_started_again():
     """Two kernels started at once can pick the same port and die before they start
     (jupyter_client); no cell has run, so the build starts the kernel again."""
-    from analysis.report.execution import _KERNEL_NOT_STARTED, _execute_with_kernel_restarts
+    from analysis.apps.report.execution import _KERNEL_NOT_STARTED, _execute_with_kernel_restarts
 
     execute, calls = _flaky([RuntimeError(_KERNEL_NOT_STARTED)])
     assert _execute_with_kernel_restarts(execute) == "executed" and len(calls) == 2
 
 
 def test_a_kernel_that_failed_after_starting_is_not_retried():
-    from analysis.report.execution import KERNEL_START_ATTEMPTS, _KERNEL_NOT_STARTED, _execute_with_kernel_restarts
+    from analysis.apps.report.execution import KERNEL_START_ATTEMPTS, _KERNEL_NOT_STARTED, _execute_with_kernel_restarts
 
     execute, calls = _flaky([RuntimeError("Kernel died")])
     with pytest.raises(RuntimeError, match="Kernel died"):

@@ -13,7 +13,7 @@ collected first, so that each page loads only once per width:
 - one ``h1`` and no skipped heading level, ``lang`` set, numbered captions for figures and
   tables, ``scope`` on table headers, text contrast of at least WCAG AA;
 - printed (A4, print stylesheet), no table or figure is wider than the page;
-- ``make pdf`` (:func:`analysis.report.pdf.write_pdf`) writes one PDF of the report.
+- ``make pdf`` (:func:`analysis.apps.report.pdf.write_pdf`) writes one PDF of the report.
 
 Without Chromium the tests are skipped with a reason that says how to enable them, and the
 end of the run says so again; with ``REQUIRE_BROWSER_TESTS=1`` (set by ``.ci/run``) they
@@ -29,8 +29,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from analysis._errors import AnalysisError
-from analysis.report.layout import MISSING_ALT, STYLESHEET
+from analysis.engine._errors import AnalysisError
+from analysis.apps.report.layout import MISSING_ALT, STYLESHEET
 from report_build import BROWSER_SKIP_PREFIX
 
 #: Viewport widths in CSS pixels: a common phone, a laptop.
@@ -148,7 +148,7 @@ def _browser_problem() -> str | None:
     except ImportError:
         return ("Playwright is not installed; run 'make test' (it installs the pinned "
                 "dependencies) or pip install -c constraints.txt -e .")
-    from analysis.report.pdf import chromium_path
+    from analysis.apps.report.pdf import chromium_path
 
     try:
         chromium_path()
@@ -166,7 +166,7 @@ def browser():
         pytest.skip(f"{BROWSER_SKIP_PREFIX}: {problem}")
     from playwright.sync_api import sync_playwright
 
-    from analysis.report.pdf import chromium_path
+    from analysis.apps.report.pdf import chromium_path
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(chromium_path()))
@@ -383,7 +383,7 @@ def test_printed_tables_and_figures_fit_the_sheet(printed):
 
 
 def test_make_pdf_writes_one_pdf_of_every_page(report, tmp_path, browser):
-    from analysis.report.pdf import write_pdf
+    from analysis.apps.report.pdf import write_pdf
 
     lines = []
     pdf = write_pdf(report, tmp_path / "report.pdf", log=lines.append, browser=browser)
@@ -417,15 +417,15 @@ CHOOSER_JS = r"""
 def rates_multiverse(report):
     """The response-rate multiverse of the build's own data and parameters (``-p method DL``)."""
     from analysis.data import load_studies
-    from analysis.multiverse import multiverse
-    from analysis.plan import AnalysisPlan
+    from analysis.review.multiverse import multiverse
+    from analysis.review.plan import AnalysisPlan
 
     return multiverse(load_studies(report.parent / "data" / "studies.csv"), plan=AnalysisPlan(method="DL"))
 
 
 def _choose(page, universe, specification):
     """Set every select to the specification's values (their positions, in enumeration order)."""
-    from analysis.multiverse import CHOICE_NAMES, as_values
+    from analysis.review.multiverse import CHOICE_NAMES, as_values
 
     frame = universe.to_frame()
     for name in CHOICE_NAMES[universe.outcome]:
@@ -436,7 +436,7 @@ def _choose(page, universe, specification):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_chooser_shows_the_tables_row_for_each_specification(browser, report, rates_multiverse, width):
-    from analysis.formatting import format_count, format_interval, format_percent
+    from analysis.engine.formatting import format_count, format_interval, format_percent
 
     universe = rates_multiverse
     frame = universe.to_frame()

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import nbformat
 
-from analysis.report import layout
+from analysis.apps.report import layout
 
-from analysis.report.layout import (
+from analysis.apps.report.layout import (
     MISSING_ALT,
     STACKED_TABLE_COLUMNS,
     STYLESHEET,
@@ -19,8 +19,8 @@ from analysis.report.layout import (
     notebook_cells_html,
     page_document,
 )
-from analysis.report.pages import _markdown_to_html
-from analysis.report.pdf import print_document
+from analysis.apps.report.pages import _markdown_to_html
+from analysis.apps.report.pdf import print_document
 
 TABLE = "<table><thead><tr><th>k</th></tr></thead><tbody><tr><th>A</th><td>1</td></tr></tbody></table>"
 
@@ -136,8 +136,8 @@ def test_print_document_joins_pages_in_index_order(tmp_path):
 
 
 def test_index_lists_figures_in_reading_order_with_their_page_and_files():
-    from analysis.report._common import NotebookRun
-    from analysis.report.pages import _figure_list
+    from analysis.apps.report._common import NotebookRun
+    from analysis.apps.report.pages import _figure_list
 
     shown = ({"number": 1, "id": "figure-1", "caption": "Leave one out", "src": "figures/05_l.svg"},
              {"number": 2, "id": "figure-2", "caption": "Cumulative", "src": "figures/05_c.svg"})
@@ -154,7 +154,7 @@ def test_index_lists_figures_in_reading_order_with_their_page_and_files():
 
 
 def test_the_multiverse_chooser_is_rendered_from_its_data_and_escapes_it():
-    from analysis.page_explorer import MIME_TYPE, render_page_explorer
+    from analysis.present.page_explorer import MIME_TYPE, render_page_explorer
 
     hostile = "</script><script>alert(1)</script><!--"
     data = {"outcome": "response_rate", "size": 1, "default": 0, "reasons": [""], "studies": [hostile],

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from analysis.claims import check_claims
+from analysis.review.claims import check_claims
 from analysis.data import load_claims, load_studies
-from analysis.multiverse import multiverse
-from analysis.narrative import describe_claim_counts, describe_estimate, describe_multiverse
-from analysis.plan import AnalysisPlan
-from analysis.report import main
+from analysis.review.multiverse import multiverse
+from analysis.present.narrative import describe_claim_counts, describe_estimate, describe_multiverse
+from analysis.review.plan import AnalysisPlan
+from analysis.apps.report import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

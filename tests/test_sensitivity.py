@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis._errors import AnalysisError
-from analysis.pooling import meta_analysis
-from analysis.sensitivity import (
+from analysis.engine._errors import AnalysisError
+from analysis.engine.pooling import meta_analysis
+from analysis.engine.sensitivity import (
     cumulative,
     influence,
     leave_one_out,
@@ -55,7 +55,7 @@ def _assert_columns(frame: pd.DataFrame, ref: dict, keys, rows=slice(None)):
     for key in keys:
         expected = _expected(ref[key])
         if key in ("pi_lb", "pi_ub"):
-            # A one-study refit has no prediction interval (analysis.contract), where metafor's
+            # A one-study refit has no prediction interval (analysis.engine.contract), where metafor's
             # predict() repeats the CI: NaN here, and only there.
             one_study = frame["k"].to_numpy() == 1
             assert np.isnan(frame[key].to_numpy(dtype=float)[one_study]).all(), key
@@ -236,7 +236,7 @@ GLMM_KEYS = ("estimate", "se", "ci_lb", "ci_ub", "tau2", "i2")
 
 @pytest.fixture(scope="module", params=sorted(GLMM_REFERENCE["datasets"]))
 def glmm_case(request):
-    from analysis.proportions import pool_proportions
+    from analysis.engine.proportions import pool_proportions
 
     case = GLMM_REFERENCE["datasets"][request.param]
     return case, pool_proportions(case["xi"], case["ni"], method="GLMM")

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis._errors import AnalysisError
-from analysis.pooling import meta_analysis
-from analysis.small_study import (
+from analysis.engine._errors import AnalysisError
+from analysis.engine.pooling import meta_analysis
+from analysis.engine.small_study import (
     MIN_STUDIES_FOR_POWER,
     _kendall_cdf,
     egger_test,

@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 
 from analysis import AnalysisError
-from analysis.bayesian_binomial import bayesian_proportions
+from analysis.engine.bayesian_binomial import bayesian_proportions
 from analysis.data import studies_dictionary
-from analysis.plan import AnalysisPlan
-from analysis.pooling import meta_analysis
-from analysis.proportions import pool_proportions
-from analysis.subgroups import subgroup_pooling
+from analysis.review.plan import AnalysisPlan
+from analysis.engine.pooling import meta_analysis
+from analysis.engine.proportions import pool_proportions
+from analysis.engine.subgroups import subgroup_pooling
 
 REFERENCE = json.loads((Path(__file__).parent / "reference" / "subgroups.json").read_text())
 #: GLMM optima against lme4 run to rhoend 1e-12 agree to 2e-4 relative on small subsets

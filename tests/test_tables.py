@@ -1,4 +1,4 @@
-"""Tables for readers (analysis.tables, analysis.study_tables): no code, NaN or bare DataFrame reaches a reader."""
+"""Tables for readers (analysis.present.tables, analysis.present.study_tables): no code, NaN or bare DataFrame reaches a reader."""
 
 import re
 
@@ -7,8 +7,8 @@ from IPython.display import Markdown
 
 from analysis import AnalysisError, pool_proportions
 from analysis.data import DATA_DIR, load_dictionary, load_references, load_studies
-from analysis.evidence_base import load_evidence_base
-from analysis.study_tables import (
+from analysis.review.evidence_base import load_evidence_base
+from analysis.present.study_tables import (
     characteristics_of_excluded_studies,
     characteristics_of_included_studies,
     harms,
@@ -16,7 +16,7 @@ from analysis.study_tables import (
     reference_list,
     studies_awaiting_classification,
 )
-from analysis.tables import MISSING, notes_list, reader_table, results_table
+from analysis.present.tables import MISSING, notes_list, reader_table, results_table
 
 #: A value that looks like a code (snake_case) or a missing value leaking through.
 LEAKS = re.compile(r"\b[a-z]+_[a-z_]+\b|\bnan\b|\bNaT\b|\bNone\b|<NA>")

@@ -1,4 +1,4 @@
-"""Tests for analysis.transforms: back-transformations against metafor's
+"""Tests for analysis.engine.transforms: back-transformations against metafor's
 ``transf.*``, intervals against R's binom.test / prop.test.
 
 Reference values: tests/reference/effect_sizes.json, written by
@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from analysis import AnalysisError
-from analysis.effect_sizes import MEASURES, effect_sizes
-from analysis.transforms import (
+from analysis.engine.effect_sizes import MEASURES, effect_sizes
+from analysis.engine.transforms import (
     SCALES,
     back_transform,
     clopper_pearson,

@@ -7,10 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analysis._errors import AnalysisError
+from analysis.data.paths import DATA_DIR, REPO_ROOT  # noqa: F401  (re-exported)
+from analysis.engine._errors import AnalysisError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DATA_DIR = REPO_ROOT / "data"
 
 COLUMN_TYPES = ("string", "integer", "number", "boolean", "category", "date", "doi", "pmid", "url")
 """Column types a data dictionary may use (``docs/architecture.md``)."""

@@ -1,0 +1,1 @@
+"""The apps: the static report (``report``) and the interactive explorer (``explorer``)."""

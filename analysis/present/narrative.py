@@ -1,0 +1,670 @@
+"""Plain-language summaries written from result objects.
+
+Every sentence here is built from a pooled result (any
+:class:`~analysis.engine.contract.PooledResult`) or a
+:class:`~analysis.review.duration.DurationResult` and, for the caveats that need
+study characteristics, the rows of ``data/studies.csv`` that were pooled. No
+statistic is recomputed: the table, the figure and the sentence come from the
+same object, so they cannot disagree. Results are read only through the
+result contract (:mod:`analysis.engine.contract`); numbers are written by
+:mod:`analysis.engine.formatting`, the one rule for text, tables and figures. I² is
+read with a plain-language band (:data:`I2_BANDS`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis.engine._errors import AnalysisError, check_option
+from analysis.review.duration import DurationResult
+from analysis.review.evidence_base import EvidenceBase
+from analysis.engine.contract import PooledResult
+from analysis.engine.formatting import format_effect, format_p, format_percent, format_tau2
+from analysis.review.protocol import CALIBRATION, MIN_STUDIES_FOR_SMALL_STUDY_TESTS, UNCONTROLLED_DESIGNS, WINDOW
+from analysis.engine.small_study import egger_test, rank_test
+
+#: Below this many studies the caveats say the heterogeneity estimates are imprecise.
+FEW_STUDIES = 5
+
+
+#: Plain-language bands for I² (percent). The Cochrane Handbook (section 10.10.2) gives
+#: overlapping ranges (0-40 might not be important, 30-60 moderate, 50-90 substantial,
+#: 75-100 considerable); these are its ranges cut where the next one is fully in force.
+I2_BANDS = (
+    (40.0, "might not be important"),
+    (60.0, "may be moderate"),
+    (75.0, "may be substantial"),
+    (math.inf, "is considerable"),
+)
+
+#: GLMM and inverse-variance pooled proportions further apart than this (percentage
+#: points) are called different in the caveats.
+MODEL_DIFFERENCE_POINTS = 5.0
+
+#: Which direction of the effect is good for the patient.
+BENEFIT_DIRECTIONS = ("higher", "lower")
+
+
+#: Short names of the proportion models' analysis scales (others: the measure's analysis label).
+_ANALYSIS_SCALE_WORDS = {
+    "PLO": "logit scale", "PFT": "double-arcsine scale", "PAS": "arcsine scale", "PR": "proportion scale",
+}
+
+
+# ----------------------------------------------------------------- helpers
+
+
+def _level(result) -> str:
+    return f"{100 * result.confidence_level:g}%"
+
+
+def _names(labels: Sequence[str]) -> str:
+    labels = list(labels)
+    if len(labels) <= 2:
+        return " and ".join(labels)
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def _studies(k: int) -> str:
+    return f"{k} stud{'y' if k == 1 else 'ies'}"
+
+
+def i2_band(i2: float) -> str:
+    """Plain-language reading of I² (percent), from :data:`I2_BANDS`.
+
+    >>> i2_band(30.7), i2_band(80)
+    ('might not be important', 'is considerable')
+    """
+    for upper, words in I2_BANDS:
+        if i2 < upper:
+            return words
+    return I2_BANDS[-1][1]
+
+
+def _check_result(result) -> None:
+    if not isinstance(result, PooledResult):
+        raise AnalysisError(
+            "result must be a pooled result (meta_analysis, pool_proportions, mantel_haenszel, "
+            f"peto; see analysis.engine.contract), not {type(result).__name__}."
+        )
+
+
+def _scale_words(result) -> str:
+    """The analysis scale in words, e.g. "logit scale", "log risk ratio scale"."""
+    if result.measure in _ANALYSIS_SCALE_WORDS:
+        return _ANALYSIS_SCALE_WORDS[result.measure]
+    scale = result.measure_scale
+    return f"{scale.analysis_label.lower()} scale" if scale is not None else "analysis scale"
+
+
+# -------------------------------------------------------------- sentences
+
+
+def describe_estimate(result, *, outcome: str = "response rate", benefit: str = "higher") -> str:
+    """The pooled estimate in words and numbers, on the natural scale.
+
+    Parameters
+    ----------
+    result : MetaAnalysisResult, ProportionResult or FixedEffectResult
+    outcome : str
+        What a pooled proportion is called (``ProportionResult`` only).
+    benefit : {"higher", "lower"}
+        Comparative results: whether a higher value of the measure favours ketamine
+        (responders: higher; pain scores: lower). Group 1 is ketamine, as in
+        :func:`analysis.engine.effect_sizes.effect_sizes`.
+
+    Returns
+    -------
+    str
+        One sentence.
+
+    Examples
+    --------
+    >>> from analysis.engine.proportions import pool_proportions
+    >>> res = pool_proportions([8, 17, 8, 13, 11], [12, 29, 11, 34, 17])
+    >>> describe_estimate(res)
+    'The pooled response rate was 57% (95% CI 44% to 69%; 5 studies, 103 patients; binomial-normal random-effects model (GLMM)).'
+    """
+    _check_result(result)
+    check_option("benefit", benefit, BENEFIT_DIRECTIONS)
+    level = _level(result)
+    natural = result.natural()
+    if natural.is_proportion and result.k == 1:
+        return (f"The {outcome} in the single sample ({result.labels[0]}) was "
+                f"{natural.format(natural.estimate)} ({level} {result.interval_name} {natural.interval_text()}; "
+                f"{result.participants} patients): nothing is pooled.")
+    if natural.is_proportion:
+        return (
+            f"The pooled {outcome} was {natural.format(natural.estimate)} ({level} {result.interval_name} "
+            f"{natural.interval_text()}; {_studies(result.k)}, {result.participants} patients; "
+            f"{result.model_description})."
+        )
+    name = natural.label.lower() if natural.label != "Estimate" else "pooled estimate"
+    name = name.replace("(hedges' g)", "(Hedges' g)")
+    if result.k == 1:
+        opening = f"The {name} from the single study ({result.labels[0]}) was"
+        model = ""
+    else:
+        opening = f"The pooled {name} was"
+        model = f"; {result.model_description}"
+    numbers = (
+        f"{format_effect(natural.estimate)} ({level} {result.interval_name} {natural.interval_text()}; "
+        f"{_studies(result.k)}{model})"
+    )
+    if natural.null_value is None:
+        return f"{opening} {numbers}."
+    null = natural.null_value
+    null_text = f"{null:g} (no difference)"
+    if natural.estimate == null:
+        return f"{opening} {numbers}: no difference between ketamine and control."
+    favours_ketamine = (natural.estimate > null) == (benefit == "higher")
+    side = "ketamine" if favours_ketamine else "the control"
+    interval = "credible interval" if result.is_bayesian else "confidence interval"
+    if natural.includes_null:
+        return f"{opening} {numbers}, favouring {side}, but the {interval} includes {null_text}."
+    return f"{opening} {numbers}, favouring {side}; the {interval} excludes {null_text}."
+
+
+def describe_heterogeneity(result) -> str:
+    """tau², I² with its plain-language band, and the heterogeneity test.
+
+    Examples
+    --------
+    >>> from analysis.engine.proportions import pool_proportions
+    >>> res = pool_proportions([8, 17, 8, 13, 11], [12, 29, 11, 34, 17])
+    >>> describe_heterogeneity(res)  # doctest: +NORMALIZE_WHITESPACE
+    'Between-study variance tau² = 0.099 (logit scale). I² = 31%: the share of the variation in study results that reflects real differences between studies rather than chance, which might not be important. Likelihood-ratio test of heterogeneity: LRT = 6.80 on 4 degrees of freedom, p = 0.15.'
+    """
+    _check_result(result)
+    if result.is_bayesian:
+        return (f"Between-study standard deviation tau ({_scale_words(result)}): posterior median "
+                f"{format_tau2(result.tau_median)} ({_level(result)} CrI {format_tau2(result.tau_ci_lb)} to "
+                f"{format_tau2(result.tau_ci_ub)}), with a {result.tau_prior.label} prior"
+                + ("; with one study it is informed by the prior alone." if result.k == 1 else "."))
+    if result.k == 1:
+        return "With one study, heterogeneity between studies cannot be assessed."
+    parts = []
+    if result.random_effects:
+        if result.tau2_at_boundary:
+            parts.append(f"Between-study variance tau² = 0 ({_scale_words(result)}): estimated on the "
+                         "boundary, so the model finds no variation between studies beyond chance.")
+        else:
+            parts.append(f"Between-study variance tau² = {format_tau2(result.tau2)} ({_scale_words(result)}).")
+    if not math.isnan(result.i2):
+        parts.append(
+            f"I² = {result.i2:.0f}%: the share of the variation in study results that reflects "
+            f"real differences between studies rather than chance, which {i2_band(result.i2)}."
+        )
+    test = result.heterogeneity_test
+    if test is not None:
+        lead = "Likelihood-ratio test of heterogeneity: LRT" if test.symbol == "LRT" else "Cochran's Q"
+        parts.append(f"{lead} = {test.statistic:.2f} on {test.df:g} degrees of freedom, {format_p(test.pval)}.")
+    return " ".join(parts)
+
+
+def describe_prediction_interval(result, *, outcome: str = "response rate", benefit: str = "higher") -> str:
+    """The prediction interval and what it means for a new study.
+
+    Examples
+    --------
+    >>> from analysis.engine.proportions import pool_proportions
+    >>> res = pool_proportions([8, 17, 8, 13, 11], [12, 29, 11, 34, 17])
+    >>> describe_prediction_interval(res)
+    'The 95% prediction interval, 37% to 75%, is the range in which the response rate of a new study like these would be expected to lie.'
+    """
+    _check_result(result)
+    check_option("benefit", benefit, BENEFIT_DIRECTIONS)
+    level = _level(result)
+    if result.k == 1:
+        return "With one study there is no prediction interval for a new study."
+    if not result.random_effects:
+        return (f"The {result.model_description} assumes one common effect, so it gives no prediction "
+                "interval; see the random-effects model for the spread expected in a new study.")
+    if not result.has_prediction_interval:
+        return "No prediction interval is available for this model (see its notes)."
+    natural = result.natural()
+    if natural.is_proportion:
+        return (
+            f"The {level} {result.prediction_interval_name}, {natural.interval_text(prediction=True)}, is the range in "
+            f"which the {outcome} of a new study like these would be expected to lie."
+        )
+    name = natural.label.lower() if natural.label != "Estimate" else "effect"
+    sentence = (
+        f"The {level} {result.prediction_interval_name}, {natural.interval_text(prediction=True)}, is the range in "
+        f"which the {name} of a new study like these would be expected to lie."
+    )
+    if natural.null_value is None:
+        return sentence
+    null = natural.null_value
+    if natural.pi_lb <= null <= natural.pi_ub:
+        return sentence + (f" It includes {null:g} (no difference): a new study could find no effect, "
+                           "or an effect in the other direction.")
+    favours = "ketamine" if (natural.estimate > null) == (benefit == "higher") else "the control"
+    return sentence + f" It excludes {null:g} (no difference): a new study would be expected to favour {favours}."
+
+
+def describe_probability(result, *, outcome: str = "response rate", threshold: float = 0.5) -> str:
+    """What a posterior says directly: the probability of benefit, or of a rate above ``threshold``.
+
+    Empty for a frequentist result (a confidence interval gives no such probability).
+
+    Examples
+    --------
+    >>> from analysis import bayesian_meta_analysis
+    >>> describe_probability(bayesian_meta_analysis([0.98], [0.29], measure="RR", tau_prior_scale=1.0))
+    'The posterior probability that ketamine does better than the control (risk ratio above 1) is 85%.'
+    """
+    _check_result(result)
+    if not result.is_bayesian:
+        return ""
+    natural = result.natural()
+    if natural.is_proportion:
+        return (f"The posterior probability that the {outcome} exceeds {format_percent(threshold)} is "
+                f"{format_percent(result.prob_above(threshold))}.")
+    null = natural.null_value if natural.null_value is not None else 0.0
+    return (f"The posterior probability that ketamine does better than the control ({natural.label.lower()} above "
+            f"{null:g}) is {format_percent(result.prob_above(0.0))}.")
+
+
+def describe_models(primary, sensitivity: Sequence = ()) -> str:
+    """Which model is the primary analysis, and why, and which are sensitivity analyses.
+
+    Parameters
+    ----------
+    primary : PooledResult
+        The plan's model.
+    sensitivity : sequence of PooledResult
+        The other models fitted to the same studies (the primary's own model is skipped).
+
+    Examples
+    --------
+    >>> from analysis.engine.proportions import pool_proportions
+    >>> events, n = [8, 17, 8], [12, 29, 11]
+    >>> describe_models(pool_proportions(events, n, method="BAYES", tau_prior_scale=1.0),
+    ...                 [pool_proportions(events, n), pool_proportions(events, n, method="PLO")])
+    'Primary analysis: the Bayesian binomial-normal random-effects model (half-normal 1 prior on tau), the headline model for few studies of the protocol amendment (data/README.md), chosen because its intervals came closest to calibrated in simulations shaped like this evidence. Sensitivity analyses: the binomial-normal random-effects model (GLMM); the random-effects model on the logit scale (REML).'
+    """
+    _check_result(primary)
+    text = f"Primary analysis: the {primary.model_description}"
+    if _calibration(primary) is not None:
+        text += (", the headline model for few studies of the protocol amendment (data/README.md), chosen "
+                 "because its intervals came closest to calibrated in simulations shaped like this evidence")
+    others = list(dict.fromkeys(fit.model_description for fit in sensitivity
+                                if fit.model_description != primary.model_description))
+    if not others:
+        return text + "."
+    return text + ". Sensitivity analyses: " + "; ".join(f"the {name}" for name in others) + "."
+
+
+# ----------------------------------------------------------------- caveats
+
+
+def _calibration(result):
+    """The amendment's calibration record of ``result``'s model, or None when there is none."""
+    if not result.is_bayesian or result.confidence_level != 0.95:
+        return None
+    calibration = CALIBRATION.get(result.measure)
+    if calibration is None or (result.tau_prior.name, result.tau_prior.scale) != calibration.prior:
+        return None
+    return calibration
+
+
+def describe_calibration(result) -> str:
+    """How well this model's intervals were calibrated in simulations shaped like this evidence.
+
+    Empty unless ``result`` is a headline Bayesian model whose calibration the protocol
+    amendment records (:data:`analysis.review.protocol.CALIBRATION`).
+
+    Examples
+    --------
+    >>> from analysis.engine.proportions import pool_proportions
+    >>> describe_calibration(pool_proportions([8, 17], [12, 29], method="BAYES", tau_prior_scale=1.0))
+    "Calibration: in simulations shaped like this evidence (README, Calibration), this model's 95% credible intervals covered the truth in at least 91% of runs and its posterior predictive intervals in at least 91%: they fall short of 95% when samples differ widely (a between-study SD of 1 on the logit scale); no model tested did better."
+    """
+    calibration = _calibration(result)
+    if calibration is None:
+        return ""
+    found = (f"Calibration: in simulations shaped like this evidence (README, Calibration), this model's 95% "
+             f"credible intervals covered the truth in at least {format_percent(calibration.interval)} of runs")
+    if result.has_prediction_interval:
+        found += f" and its posterior predictive intervals in at least {format_percent(calibration.prediction)}"
+    if calibration.shortfall:
+        return f"{found}: they fall short of 95% {calibration.shortfall}."
+    return f"{found}: they are calibrated at this evidence's size."
+
+
+def _check_data(result, data: pd.DataFrame | None) -> pd.DataFrame | None:
+    if data is None:
+        return None
+    if len(data) != result.k:
+        raise AnalysisError(
+            f"data has {len(data)} rows but the result pools {result.k} studies; pass the rows "
+            "that were pooled, in the order of the result."
+        )
+    return data.reset_index(drop=True)
+
+
+def caveats(result, data: pd.DataFrame | None = None, *, small_study=None, compare=None) -> tuple[str, ...]:
+    """The caveats that apply to a pooled result, as sentences.
+
+    Parameters
+    ----------
+    result : MetaAnalysisResult, ProportionResult or FixedEffectResult
+    data : pandas.DataFrame, optional
+        The rows of ``data/studies.csv`` that were pooled, one per study in the order of
+        ``result`` (columns used when present: ``design``, ``control``,
+        ``responder_threshold_percent``, ``time_window``, ``es_correction``).
+    small_study : EggerTestResult, RankTestResult or TrimFillResult, optional
+        A small-study test run on ``result``; its ``low_power`` flag and ``note`` are used.
+    compare : ProportionResult, optional
+        The same studies pooled with another model (e.g. the logit inverse-variance model
+        beside the GLMM).
+
+    Returns
+    -------
+    tuple of str
+        In this order, those that apply: few studies (k = 1, k < :data:`FEW_STUDIES`); tau²
+        on the boundary; studies without a control group; different responder thresholds;
+        unstated assessment times; small-study tests with little power (k < 10);
+        zero-cell corrections; a second model's estimate.
+
+    Examples
+    --------
+    >>> from analysis.engine.proportions import pool_proportions
+    >>> res = pool_proportions([8, 17], [12, 29])
+    >>> for line in caveats(res):
+    ...     print(line)
+    Only 2 studies: the between-study variance, I² and the prediction interval are estimated imprecisely.
+    tau² is estimated at 0 (on the boundary): this does not show that the studies agree, only that 2 studies cannot tell their differences from chance.
+    With 2 studies, small-study (publication bias) tests have little power and were not run; the protocol runs them only with at least 10 studies.
+    """
+    _check_result(result)
+    rows = _check_data(result, data)
+    labels = list(result.labels)
+    k = result.k
+    out: list[str] = []
+    if k == 1 and result.is_bayesian:
+        out.append("Only one study: the posterior rests on it and on the prior for the between-study spread, "
+                   "so its interval allows for a next study that differs.")
+    elif k == 1:
+        out.append("Only one study: the result is that study's own estimate; nothing is pooled.")
+    elif k < FEW_STUDIES:
+        out.append(f"Only {k} studies: the between-study variance, I² and the prediction interval "
+                   "are estimated imprecisely.")
+    calibration = describe_calibration(result)
+    if calibration:
+        out.append(calibration)
+    if result.tau2_at_boundary:
+        out.append(f"tau² is estimated at 0 (on the boundary): this does not show that the studies "
+                       f"agree, only that {k} studies cannot tell their differences from chance.")
+    if rows is not None:
+        if "design" in rows.columns or "control" in rows.columns:
+            design = rows["design"].astype(str) if "design" in rows.columns else pd.Series([""] * k)
+            control = rows["control"].astype(str) if "control" in rows.columns else pd.Series([""] * k)
+            uncontrolled = design.isin(UNCONTROLLED_DESIGNS) | (control == "none")
+            m = int(uncontrolled.sum())
+            if m:
+                which = _names([labels[i] for i in np.flatnonzero(uncontrolled.to_numpy())])
+                out.append(
+                    f"{m} of {k} studies ({which}) have no control group: their response rates include "
+                    "placebo response and the natural fluctuation of pain, and cannot be attributed to "
+                    "ketamine alone."
+                )
+        if "responder_threshold_percent" in rows.columns:
+            thresholds = pd.to_numeric(rows["responder_threshold_percent"], errors="coerce")
+            known = thresholds.dropna()
+            missing = thresholds.isna()
+            if known.nunique() > 1 or (known.size and missing.any()):
+                counts = []
+                for value in sorted(known.unique()):
+                    members = [labels[i] for i in np.flatnonzero((thresholds == value).to_numpy())]
+                    detail = f" ({_names(members)})" if len(members) < known.size / 2 else ""
+                    counts.append(f"at least {value:g}% pain reduction in {_studies(len(members))}{detail}")
+                if missing.any():
+                    members = [labels[i] for i in np.flatnonzero(missing.to_numpy())]
+                    counts.append(f"not stated in {_studies(len(members))} ({_names(members)})")
+                out.append("Responder thresholds differ: " + "; ".join(counts) + ".")
+        if "time_window" in rows.columns:
+            unstated = rows["time_window"].astype(str) == "not_reported"
+            if unstated.any():
+                members = [labels[i] for i in np.flatnonzero(unstated.to_numpy())]
+                out.append(f"{_names(members)} do{'es' if len(members) == 1 else ''} not state when "
+                           "response was assessed after ketamine.")
+    if small_study is not None:
+        if small_study.low_power:
+            out.append(f"Small-study tests: {small_study.note} (fewer than "
+                       f"{MIN_STUDIES_FOR_SMALL_STUDY_TESTS}); funnel-plot asymmetry cannot be judged "
+                       "reliably.")
+    elif k < MIN_STUDIES_FOR_SMALL_STUDY_TESTS:
+        out.append(f"With {_studies(k)}, small-study (publication bias) tests have little power and were "
+                   f"not run; the protocol runs them only with at least {MIN_STUDIES_FOR_SMALL_STUDY_TESTS} "
+                   "studies.")
+    corrected = getattr(result, "corrected", None)  # proportions: studies with 0 or all events
+    if corrected is not None and np.any(corrected):
+        which = _names([labels[i] for i in np.flatnonzero(result.corrected)])
+        if result.method == "GLMM":
+            out.append(f"{which} had 0 or all events: the GLMM uses the counts as they are, but I² uses "
+                       "logits with 1/2 added to events and non-events.")
+        elif result.method in ("PLO", "PR"):
+            out.append(f"{which} had 0 or all events: 1/2 was added to events and non-events "
+                       "(metafor's escalc default).")
+    if rows is not None and "es_correction" in rows.columns:
+        corrected = ~rows["es_correction"].astype(str).isin(["none", "", "nan"])
+        for i in np.flatnonzero(corrected.to_numpy()):
+            out.append(f"{labels[i]}: {rows['es_correction'].iloc[i]}.")
+    if compare is not None:
+        _check_result(compare)
+        ours, theirs = result.natural(), compare.natural()
+        if not (ours.is_proportion and theirs.is_proportion):
+            raise AnalysisError("compare is for two pooled proportions of the same studies.")
+        difference = 100.0 * abs(theirs.estimate - ours.estimate)
+        verdict = ("the choice of model matters here" if difference > MODEL_DIFFERENCE_POINTS
+                   else "the choice of model changes little")
+        out.append(
+            f"The {compare.model_description} gives {theirs.format(theirs.estimate)} ({_level(compare)} CI "
+            f"{theirs.interval_text()}) against "
+            f"{ours.format(ours.estimate)} from the {result.model_description}: a difference of "
+            f"{difference:.0f} percentage point{'s' if round(difference) != 1 else ''}, so {verdict}."
+        )
+    return tuple(out)
+
+
+def summarise(result, data: pd.DataFrame | None = None, *, outcome: str = "response rate",
+              benefit: str = "higher", small_study=None, compare=None) -> str:
+    """A Markdown summary: estimate, heterogeneity, prediction interval, then the caveats.
+
+    Parameters are those of :func:`describe_estimate` and :func:`caveats`.
+
+    Returns
+    -------
+    str
+        A paragraph, then ``**Caveats**`` and one bullet per caveat (when any apply).
+    """
+    paragraph = " ".join(part for part in [
+        describe_estimate(result, outcome=outcome, benefit=benefit),
+        describe_probability(result, outcome=outcome),
+        describe_heterogeneity(result),
+        describe_prediction_interval(result, outcome=outcome, benefit=benefit),
+    ] if part)
+    notes = caveats(result, data, small_study=small_study, compare=compare)
+    if not notes:
+        return paragraph
+    return paragraph + "\n\n**Caveats**\n\n" + "\n".join(f"- {line}" for line in notes)
+
+
+def describe_evidence_base(evidence: EvidenceBase, studies: pd.DataFrame | None = None) -> str:
+    """The evidence base and its limits in two sentences, counted from the data.
+
+    The counts are :meth:`analysis.review.evidence_base.EvidenceBase.counts`, the same as the PRISMA
+    diagram's and the study tables' (one definition of report and study); ``studies`` (e.g. the
+    plan's rows) narrows which reports the limitation sentence reads.
+    """
+    counts = evidence.counts()
+    reports = evidence.included(studies).drop_duplicates("study_id")
+    abstracts = int(reports["source_access"].isin(["abstract", "review_table", "first_page_only"]).sum())
+    return (
+        f"The review includes {_studies(counts.studies)} of ketamine for fibromyalgia "
+        f"({_plural(counts.reports, 'report', 'reports')}); in {counts.pooled_studies} of them the responders of "
+        f"the ketamine arm can be pooled, and {counts.controlled_studies} "
+        f"{'counts' if counts.controlled_studies == 1 else 'count'} responders in a control arm too. "
+        f"{counts.ongoing_studies} registered trial{'s have' if counts.ongoing_studies != 1 else ' has'} no results "
+        f"yet, {_plural(counts.awaiting_reports, 'report awaits', 'reports await')} classification and "
+        f"{_plural(counts.excluded_reports, 'report was', 'reports were')} excluded after assessment. "
+        f"Limitations: {abstracts} of the {len(reports)} reports of included studies could be read only as an "
+        "abstract, a review table or a first page (no full text was accessible), and the search (data/search.md) "
+        "covered stored public copies of bibliographic databases, trial registries and web pages, not every database."
+    )
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def describe_small_study_tests(result) -> str:
+    """Small-study tests in words: run from :data:`MIN_STUDIES_FOR_SMALL_STUDY_TESTS` studies, else why not.
+
+    >>> from analysis import meta_analysis
+    >>> describe_small_study_tests(meta_analysis([0.1, 0.3, 0.5], [0.02, 0.03, 0.04]))
+    'With 3 studies no small-study test was run: the protocol runs them only from 10 studies, because with fewer they cannot tell asymmetry from chance. The funnel plot is shown for inspection only.'
+    """
+    if result.k < MIN_STUDIES_FOR_SMALL_STUDY_TESTS:
+        return (f"With {_studies(result.k)} no small-study test was run: the protocol runs them only from "
+                f"{MIN_STUDIES_FOR_SMALL_STUDY_TESTS} studies, because with fewer they cannot tell asymmetry "
+                "from chance. The funnel plot is shown for inspection only.")
+    egger, rank = egger_test(result), rank_test(result)
+    return (f"Egger's regression test: {format_p(egger.pval)}; rank correlation test (Begg): "
+            f"{format_p(rank.pval)} ({_studies(result.k)}).")
+
+
+def describe_claim_counts(counts: pd.Series) -> str:
+    """The claims check in one sentence, from ``ClaimsCheck.counts()``.
+
+    >>> describe_claim_counts(pd.Series({"supported": 9, "partly supported": 14, "not supported": 5,
+    ...                                  "not testable": 15}))
+    'Of 43 claims in popular articles, 9 are supported by the evidence, 14 partly supported, 5 not supported and 15 not testable with the data.'
+    """
+    total = int(counts.sum())
+    parts = [f"{int(counts.get('supported', 0))} are supported by the evidence",
+             f"{int(counts.get('partly supported', 0))} partly supported",
+             f"{int(counts.get('not supported', 0))} not supported",
+             f"{int(counts.get('not testable', 0))} not testable with the data"]
+    return f"Of {total} claim{'s' if total != 1 else ''} in popular articles, {_names(parts)}."
+
+
+def describe_duration(result: DurationResult) -> str:
+    """Responders over time, one Markdown bullet per protocol window.
+
+    Examples
+    --------
+    >>> from analysis.review.duration import responders_over_time
+    >>> data = pd.DataFrame({
+    ...     "study_id": ["a", "a", "b"], "study_label": ["A 2011", "A 2011", "B 2000"],
+    ...     "timepoint_hours": [0.5, 168, 1.0],
+    ...     "time_window": ["during_or_immediate", "short_term", "during_or_immediate"],
+    ...     "ketamine_events": [8, 2, 17], "ketamine_n": [12, 12, 29]})
+    >>> print(describe_duration(responders_over_time(data)))
+    - During or immediately after the infusion (up to 4 h): 61% responders (95% CI 45% to 75%; 2 studies, 41 patients; binomial-normal random-effects model (GLMM)).
+    - In the short term (1 to 7 days): one study (A 2011), 2/12 responders = 17% (95% CI 2% to 48%).
+    - In the medium term (1 to 4 weeks): no study reports responders.
+    - In the long term (8 weeks or more): no study reports responders.
+    """
+    if not isinstance(result, DurationResult):
+        raise AnalysisError(f"result must be a DurationResult (got {type(result).__name__}).")
+    level = f"{100 * result.confidence_level:g}%"
+    lines = []
+    for row in result.pooled.itertuples(index=False):
+        head = WINDOW[row.time_window].words
+        used = result.studies[(result.studies["time_window"] == row.time_window) & result.studies["used_in_pool"]]
+        if row.k == 0:
+            lines.append(f"- {head}: no study reports responders.")
+        elif row.k == 1:
+            only = used.iloc[0]
+            lines.append(
+                f"- {head}: one study ({only['label']}), {int(only['events'])}/{int(only['n'])} responders = "
+                f"{format_percent(only['proportion'])} ({level} CI {format_percent(only['ci_lb'])} to "
+                f"{format_percent(only['ci_ub'])}){_control_arms(used)}."
+            )
+        elif row.time_window in result.fits:
+            fit = result.fits[row.time_window]
+            lines.append(
+                f"- {head}: {format_percent(fit.prop)} responders ({level} {fit.interval_name} "
+                f"{format_percent(fit.prop_ci_lb)} "
+                f"to {format_percent(fit.prop_ci_ub)}; {_studies(fit.k)}, {fit.participants} patients; "
+                f"{fit.model_description}){_control_arms(used)}."
+            )
+        else:
+            lines.append(f"- {head}: {_studies(int(row.k))}, {row.note}.")
+    return "\n".join(lines)
+
+
+def _control_arms(used: pd.DataFrame) -> str:
+    """"; control arm 2/12 = 17%" (or each study's) for the rows that have one; "" otherwise."""
+    controlled = used[used["control_events"].notna() & used["control_n"].notna()]
+    if controlled.empty:
+        return ""
+    arms = [f"{int(r.control_events)}/{int(r.control_n)} = {format_percent(r.control_events / r.control_n)}"
+            for r in controlled.itertuples()]
+    if len(used) == 1:
+        return f"; in its control arm {arms[0]}"
+    return "; control arms: " + ", ".join(f"{r.label} {arm}" for r, arm in zip(controlled.itertuples(), arms))
+
+
+def describe_crossover_trials(crossover: pd.DataFrame) -> str:
+    """Say which crossover trials can enter a within-patient analysis, and why not.
+
+    ``crossover`` holds the study-table rows of crossover trials. A trial enters the
+    controlled comparison when it reports responders in both periods, and the
+    within-patient correlation sweep (:func:`analysis.engine.crossover.correlation_sweep`)
+    when it reports per-period means with a known kind of spread (SD or SE).
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"study_label": ["A 1995", "B 2000"], "control_events": [None, 3],
+    ...                      "ketamine_mean": [None, None], "control_mean": [None, None],
+    ...                      "spread_type": [None, None]})
+    >>> print(describe_crossover_trials(rows))
+    2 crossover trials (A 1995 and B 2000). Responders in both periods: B 2000. Per-period pain scores with a stated SD or SE: none, so the within-patient correlation sweep cannot be run on these data.
+    """
+    trials = list(dict.fromkeys(crossover["study_label"]))
+    if not trials:
+        return "No crossover trial is in the data."
+    both_periods = list(dict.fromkeys(crossover.loc[crossover["control_events"].notna(), "study_label"]))
+    with_scores = list(dict.fromkeys(crossover.loc[
+        crossover["ketamine_mean"].notna() & crossover["control_mean"].notna()
+        & crossover["spread_type"].notna(), "study_label"]))
+    text = f"{len(trials)} crossover trial{'' if len(trials) == 1 else 's'} ({_names(trials)}). "
+    text += f"Responders in both periods: {_names(both_periods) if both_periods else 'none'}. "
+    if with_scores:
+        return text + f"Per-period pain scores with a stated SD or SE: {_names(with_scores)}."
+    return text + ("Per-period pain scores with a stated SD or SE: none, so the within-patient "
+                   "correlation sweep cannot be run on these data.")
+
+
+def describe_multiverse(summary) -> str:
+    """How much the answer depends on the analytic choices, in one sentence.
+
+    Parameters
+    ----------
+    summary : analysis.review.multiverse.MultiverseSummary
+        ``Multiverse.summary()``.
+
+    Examples
+    --------
+    >>> from analysis.review.multiverse import MultiverseSummary
+    >>> describe_multiverse(MultiverseSummary("response_rate", 200, 150, 90, 0.14, 0.71, 0.58,
+    ...                                       0.03, 0.19, 0.78, 0.5, True))
+    'Across 150 specifications with an estimate (of 200 combinations of the protocol’s analytic choices), the pooled response rate ranged from 14% to 71% (median 58%); 3% of the intervals lay above 50%, 19% below it and 78% included it.'
+    """
+    reference = summary.format(summary.reference)
+    if not summary.is_proportion:
+        reference += " (no difference)"
+    return (f"Across {summary.estimable} specifications with an estimate (of {summary.specifications} "
+            f"combinations of the protocol’s analytic choices), the {summary.what} ranged from "
+            f"{summary.format(summary.minimum)} to {summary.format(summary.maximum)} (median "
+            f"{summary.format(summary.median)}); {format_percent(summary.above)} of the intervals lay above "
+            f"{reference}, {format_percent(summary.below)} below it and {format_percent(summary.includes)} "
+            "included it.")

@@ -1,0 +1,102 @@
+"""Which rows of the study table each analysis pools.
+
+The analysis plan (:mod:`analysis.review.plan`), and through it the notebooks, the
+claims check and the GRADE table, select rows through these functions, so that
+a number in a sentence and the forest plot beside it rest on the same studies.
+
+Rules (protocol, ``data/README.md``)
+------------------------------------
+- One row per independent patient sample (``cohort_id``): the earliest time
+  point in the window.
+- Rows flagged ``include_in_pooling``, unless a responder threshold other than
+  the studies' own is asked for: then every row with that threshold counts
+  (a sample's pooled row first), because a study's row at a common threshold
+  is often flagged as a sensitivity-only row.
+- Case reports are described, never pooled; registered trials without results
+  have nothing to pool (:data:`analysis.review.protocol.NEVER_POOLED_DESIGNS`).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.engine._errors import check_option
+from analysis.review.protocol import NEVER_POOLED_DESIGNS, PRIMARY_WINDOW, TIME_WINDOWS, UNCONTROLLED_DESIGNS
+
+__all__ = ["DESIGN_SETS", "as_flag", "controlled_rows", "response_rate_rows", "select_designs", "without"]
+
+#: Which designs an analysis pools (the explorer's and the multiverse's choice), in words.
+DESIGN_SETS = {
+    "all": "every eligible design",
+    "controlled": "controlled studies only",
+    "randomised": "randomised trials only",
+}
+
+
+def as_flag(series: pd.Series) -> pd.Series:
+    """A nullable boolean column as plain booleans, missing counted as False."""
+    return series.astype("boolean").fillna(False).astype(bool)
+
+
+def without(studies: pd.DataFrame, exclude=()) -> pd.DataFrame:
+    """``studies`` minus the rows of the ``study_id`` values in ``exclude``."""
+    return studies[~studies["study_id"].isin(list(exclude))]
+
+
+def _poolable_responders(studies: pd.DataFrame, responder_threshold: float | None) -> pd.DataFrame:
+    rows = studies[(studies["outcome"] == "responders") & studies["ketamine_events"].notna()
+                   & ~studies["design"].isin(NEVER_POOLED_DESIGNS)]
+    if responder_threshold is None:
+        return rows[as_flag(rows["include_in_pooling"])]
+    rows = rows[rows["responder_threshold_percent"] == responder_threshold]
+    return rows.assign(_pooled=as_flag(rows["include_in_pooling"]))
+
+
+def _one_per_sample(rows: pd.DataFrame) -> pd.DataFrame:
+    """The earliest row of each patient sample (a pooled row before a sensitivity-only one)."""
+    keys, ascending = ["cohort_id", "timepoint_hours"], [True, True]
+    if "_pooled" in rows.columns:
+        keys, ascending = ["cohort_id", "_pooled", "timepoint_hours"], [True, False, True]
+    rows = rows.sort_values(keys, ascending=ascending).drop_duplicates("cohort_id")
+    return rows.drop(columns="_pooled", errors="ignore")
+
+
+def response_rate_rows(studies: pd.DataFrame, time_window: str = PRIMARY_WINDOW, *,
+                       include_unstated_time: bool = True, exclude=(),
+                       responder_threshold: float | None = None) -> pd.DataFrame:
+    """Rows pooled for the response rate in ketamine arms.
+
+    Responder rows in ``time_window`` (and, with ``include_unstated_time``, rows whose
+    source gives no time), minus ``exclude`` (study_ids); with ``responder_threshold``
+    (percent) only rows at that threshold; one row per patient sample; ordered by year
+    and label.
+    """
+    check_option("time_window", time_window, TIME_WINDOWS)
+    rows = _poolable_responders(without(studies, exclude), responder_threshold)
+    windows = [time_window, "not_reported"] if include_unstated_time else [time_window]
+    rows = _one_per_sample(rows[rows["time_window"].isin(windows)])
+    return rows.sort_values(["year", "study_label"])
+
+
+def controlled_rows(studies: pd.DataFrame, time_window: str = PRIMARY_WINDOW, *, exclude=(),
+                    responder_threshold: float | None = None) -> pd.DataFrame:
+    """Rows with responders counted in both arms in ``time_window``; one per patient sample."""
+    check_option("time_window", time_window, TIME_WINDOWS)
+    rows = _poolable_responders(without(studies, exclude), responder_threshold)
+    rows = rows[rows["control_events"].notna() & (rows["time_window"] == time_window)]
+    return _one_per_sample(rows)
+
+
+def select_designs(rows: pd.DataFrame, designs: str) -> pd.DataFrame:
+    """Keep the rows of the chosen designs (:data:`DESIGN_SETS`).
+
+    "controlled" drops single-arm studies and rows without a control arm (as the plan's
+    sensitivity subset "uncontrolled studies excluded"); "randomised" keeps designs
+    starting with ``rct``. Case reports are never pooled in any choice.
+    """
+    check_option("designs", designs, tuple(DESIGN_SETS))
+    if designs == "controlled":
+        return rows[~rows["design"].isin(UNCONTROLLED_DESIGNS) & (rows["control"] != "none")]
+    if designs == "randomised":
+        return rows[rows["design"].str.startswith("rct")]
+    return rows
