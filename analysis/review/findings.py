@@ -71,7 +71,7 @@ class FindingsRow:
         The reason for each downgrade (lettered when the table is drawn).
     comment : str
     downgraded : tuple of str
-        The GRADE domains that lowered the certainty (keys of :data:`analysis.grade.DOMAINS`).
+        The GRADE domains that lowered the certainty (keys of :data:`analysis.review.grade.DOMAINS`).
     """
 
     key: str

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis._errors import AnalysisError
+from analysis.engine._errors import AnalysisError
 
 #: Words no plain-language text may use (issue 24): readers of the articles do not know them.
 BANNED_WORDS = ("posterior", "credible", "tau", "logit", "heterogeneity", "random-effects",
@@ -411,8 +411,8 @@ def key_messages(response: ResponseFacts, trials: Sequence[TrialFacts], harms: H
     paragraphs.append(_harms_sentence(harms))
     sections = [
         ("What did we want to find out?",
-         ("Fibromyalgia causes long-lasting pain all over the body. We wanted to know if "
-          "ketamine eases this pain, for how many people, and for how long.",)),
+         ("We wanted to know if ketamine eases the pain of fibromyalgia, for how many people, "
+          "and for how long.",)),
         ("What did we find?", tuple(paragraphs)),
         ("How sure are we?", (_certainty_sentence(certainty),)),
         ("What is still unknown?", (_unknown_sentence(response, trials, harms, certainty, ongoing),)),
@@ -426,7 +426,7 @@ def _harms_sentence(harms: HarmsFacts) -> str:
                 "the technical pages give the numbers.")
     text = "No study counted side effects or people who stopped early in each group"
     if harms.described:
-        text += f"; {_count(harms.described, 'study only describes', 'studies only describe')} them"
+        text += f"; {_count(harms.described, 'study only describes', 'studies only describe')} the side effects"
     return text + "."
 
 
@@ -498,7 +498,7 @@ def article_answer(claim: ArticleClaim, response: ResponseFacts, trials: Sequenc
         return text
     raise AnalysisError(f"claim {claim.claim_id}: no plain wording for analysis "
                         f"{claim.analysis!r} ({claim.quantity}); choose another key claim in "
-                        "data/references.csv (column key_claims) or add one in analysis.plain")
+                        "data/references.csv (column key_claims) or add one in analysis.present.plain")
 
 
 def _matches(study: StudyCount, ref: str) -> bool:
@@ -602,9 +602,9 @@ def banned_words_in(text: str) -> list[str]:
 #: Outcomes of the summary of findings (``FindingsRow.key``) in plain words.
 OUTCOME_WORDS = {
     "response_rate": "how many people respond",
-    "responders_immediate": "ketamine against a dummy treatment soon after",
-    "responders_1_week": "ketamine against a dummy treatment after 1 week",
-    "responders_8_weeks": "ketamine against a dummy treatment after 8 weeks",
+    "responders_immediate": "how ketamine compares with a dummy treatment soon after",
+    "responders_1_week": "how ketamine compares with a dummy treatment after 1 week",
+    "responders_8_weeks": "how ketamine compares with a dummy treatment after 8 weeks",
     "adverse_events": "side effects",
     "withdrawals": "people stopping early",
 }
