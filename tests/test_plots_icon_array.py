@@ -73,7 +73,7 @@ def test_response_array_words():
 
 
 def test_comparison_array_words_say_one_study_and_what_the_active_placebo_is():
-    words = describe_comparison_icon_array(TRIAL, GONE[0])
+    words = describe_comparison_icon_array(TRIAL, 50.0)
     assert words.caption.startswith("One study (N 2011) gave some people ketamine and others a dummy treatment. "
                                     "The dummy treatment was midazolam, a drug that makes people calm and "
                                     "sleepy, so people could not easily tell which drug they had (an active "

@@ -108,11 +108,11 @@ def _join(value) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
-def _headline_fragments(nb) -> tuple[str, ...]:
-    """HTML for the outputs of cells tagged ``headline`` (already cleaned)."""
+def _headline_fragments(nb, tag: str = HEADLINE_TAG) -> tuple[str, ...]:
+    """HTML for the outputs of cells tagged ``tag`` (already cleaned)."""
     fragments = []
     for cell in nb.cells:
-        if HEADLINE_TAG not in cell.get("metadata", {}).get("tags", []):
+        if tag not in cell.get("metadata", {}).get("tags", []):
             continue
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream" and output.get("name") == "stdout":
@@ -208,7 +208,12 @@ def _render_index(result_runs, figures, version, code, built, parameters, change
         shown = ", ".join(f"{k} = {v!r}" for k, v in sorted(parameters.items()))
         parts.append(f'<p class="kfm-meta">Parameters changed for this build: '
                      f"{html.escape(shown)}</p>")
-    parts += ["</header>", '<main id="content">', "<h2>Headline findings</h2>"]
+    parts += ["</header>", '<main id="content">']
+    plain = [f for run in result_runs if run.name == SUMMARY_NOTEBOOK for f in run.plain_html]
+    if plain:  # the plain-language layer (analysis.present.plain) opens the page
+        parts.append('<section class="kfm-plain-layer" aria-label="In plain words">'
+                     + "".join(plain) + "</section>")
+    parts.append("<h2>Headline findings</h2>")
     if headline:
         parts.extend(f'<section class="kfm-headline">{fragment}</section>' for fragment in headline)
     else:

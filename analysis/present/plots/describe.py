@@ -415,6 +415,18 @@ def icon_array_legend(response) -> tuple[str, str, str]:
             f"{PEOPLE - estimate} did not")
 
 
+def comparison_legend(response) -> tuple[str, str]:
+    """The legend lines of :func:`analysis.present.plots.icon_array.comparison_icon_array`.
+
+    >>> from analysis.present.plain import ResponseFacts
+    >>> comparison_legend(ResponseFacts(0.5, 0.4, 0.6, (), 50.0, 0))
+    ('had at least half their pain gone', 'did not')
+    """
+    from analysis.present.plain import pain_gone
+
+    return f"had {pain_gone(response.threshold_percent)}", "did not"
+
+
 def describe_response_icon_array(response) -> FigureDescription:
     """Caption and alt text of the 100-person icon array of the pooled response rate.
 
@@ -450,13 +462,15 @@ def describe_response_icon_array(response) -> FigureDescription:
     return FigureDescription(caption, alt)
 
 
-def describe_comparison_icon_array(trial, gone: str) -> FigureDescription:
+def describe_comparison_icon_array(trial, threshold_percent: float = 50.0) -> FigureDescription:
     """Caption and alt text of the icon array of one trial's arms over time.
+
+    ``threshold_percent`` is the responder threshold (pain reduction) the figures are shaded by.
 
     >>> from analysis.present.plain import ArmsAt, TrialFacts
     >>> t = TrialFacts("N 2011", "active_placebo", "midazolam", (ArmsAt(0.25, 8, 12, 3, 12),
     ...                ArmsAt(1344, 2, 12, 2, 12)))
-    >>> d = describe_comparison_icon_array(t, "at least half their pain gone")
+    >>> d = describe_comparison_icon_array(t, 50)
     >>> print(d.caption)  # doctest: +NORMALIZE_WHITESPACE
     One study (N 2011) gave some people ketamine and others a dummy treatment. The dummy treatment
     was midazolam, a drug that makes people calm and sleepy, so people could not easily tell which
@@ -469,8 +483,9 @@ def describe_comparison_icon_array(trial, gone: str) -> FigureDescription:
     times: 15 minutes after, 8 of 12 and 3 of 12 had at least half their pain gone; 8 weeks after, 2
     of 12 and 2 of 12.
     """
-    from analysis.present.plain import comparison_explained, comparison_name, when
+    from analysis.present.plain import comparison_explained, comparison_name, pain_gone, when
 
+    gone = pain_gone(threshold_percent)
     other = comparison_name(trial)
     active = " (an active placebo)" if trial.control == "active_placebo" else ""
     explained = comparison_explained(trial)
