@@ -50,8 +50,8 @@ def test_key_messages_word_for_word():
          ("We wanted to know if ketamine eases the pain of fibromyalgia, for how many people, "
           "and for how long.",)),
         ("What did we find?", (
-            "In 3 studies with 44 people, about 5 in 10 had at least half their pain gone soon after "
-            "ketamine (between about 3 and 7 in 10). Only 1 study also counted how many got better with "
+            "In 3 studies with 44 people, about 5 in 10 had at least half their pain gone after "
+            "ketamine (it could be between about 3 and 7 in 10). Only 1 study also counted how many got better with "
             "a dummy treatment, so we cannot tell how much was due to ketamine.",
             "In that study, 7 of 14 people who had ketamine and 2 of 14 who had the dummy treatment had "
             "at least half their pain gone 1 hour after. After 1 week it was 3 of 14 and 1 of 14; after "
@@ -78,8 +78,8 @@ def test_key_messages_follow_the_facts():
     second = TrialFacts("Dunn 2012", "saline_placebo", "saline", (ArmsAt(2400.0, 9, 10, 1, 10),))
     certainty = (CertaintyFacts("how many people respond", "moderate", ("inconsistency",)),)
     text = plain.key_messages(response, (TRIAL, second), HarmsFacts(1, 0, 1), certainty).text
-    assert ("In 2 studies with 24 people, about 8 in 10 had at least two thirds of their pain gone soon "
-            "after ketamine (between about 7 and 9 in 10).") in text
+    assert ("In 2 studies with 24 people, about 8 in 10 had at least two thirds of their pain gone "
+            "after ketamine (it could be between about 7 and 9 in 10).") in text
     assert "counted how many got better with a dummy treatment" not in text
     assert "In the study Dunn 2012, 9 of 10 people who had ketamine and 1 of 10 who had the dummy " \
            "treatment had at least two thirds of their pain gone 14 weeks after. The dummy treatment " \
@@ -92,13 +92,13 @@ def test_key_messages_follow_the_facts():
 
 @pytest.mark.parametrize(("claim", "answer"), [
     (_claim(value=0.5),
-     "In 3 studies, about 5 in 10 people had at least half their pain gone soon after ketamine "
-     "(between about 3 and 7 in 10). That fits the article's number."),
+     "In 3 studies, about 5 in 10 people had at least half their pain gone after ketamine "
+     "(it could be between about 3 and 7 in 10). That fits the article's number."),
     (_claim(lower=0.5, verdict="partly supported"),
-     "In 3 studies, about 5 in 10 people had at least half their pain gone soon after ketamine "
-     "(between about 3 and 7 in 10). So the article may be right, but fewer could also be true."),
+     "In 3 studies, about 5 in 10 people had at least half their pain gone after ketamine "
+     "(it could be between about 3 and 7 in 10). So the article may be right, but fewer could also be true."),
     (_claim(analysis="controlled_rr", value=1 / 3, estimate=0.5, ci=(0.23, 0.77), verdict="not supported"),
-     "In that study, 7 of 14 people who had ketamine had at least half their pain gone 1 hour after: "
+     "In that study (Cole 2010), 7 of 14 people who had ketamine had at least half their pain gone 1 hour after: "
      "about 5 in 10, not 3 in 10. With the dummy treatment it was 2 of 14."),
     (_claim(analysis="controlled_rr", quantity="direction_of_effect", verdict="partly supported"),
      "In the one study that compared them, 7 of 14 people who had ketamine and 2 of 14 who had the dummy "
@@ -106,15 +106,15 @@ def test_key_messages_follow_the_facts():
      "could be chance."),
     (_claim(analysis="duration", quantity="duration_hours", upper=2.0, verdict="partly supported"),
      "In the one study with a dummy treatment, 3 of 14 people who had ketamine and 1 of 14 who had the "
-     "dummy treatment had at least half their pain gone 1 week after. After 8 weeks it was 1 of 14 in "
+     "dummy treatment still had at least half their pain gone 1 week after. After 8 weeks it was 1 of 14 in "
      "both groups. Some benefit may have lasted longer, but with so few people this could be chance."),
     (_claim(analysis="duration", quantity="duration_hours", upper=1344.0),
      "In the one study with a dummy treatment, 1 of 14 people who had ketamine and 1 of 14 who had the "
-     "dummy treatment had at least half their pain gone 8 weeks after. So the benefit was gone by then."),
+     "dummy treatment still had at least half their pain gone 8 weeks after. So the benefit was gone by then."),
     (_claim(analysis="single_study_check", quantity="patient_count", estimate=20.0, ci=(NAN, NAN),
             ref="bell2005"),
      "The study gave ketamine to 20 people, as the article says. Of them, 9 had at least half their pain "
-     "gone soon after."),
+     "gone after it."),
     (_claim(analysis="not_testable", verdict="not testable"),
      "The studies we found do not measure this, so they cannot tell."),
 ])

@@ -318,13 +318,13 @@ def comparison_explained(trial: TrialFacts) -> str:
     return ""
 
 
-def _time_sentence(trial: TrialFacts, arms: Sequence[ArmsAt], gone: str) -> str:
+def _time_sentence(trial: TrialFacts, arms: Sequence[ArmsAt], gone: str, verb: str = "had") -> str:
     """"8 of 12 people who had ketamine and 3 of 12 who had the dummy treatment had ... 15 minutes
     after. After 1 week it was 2 of 12 and 0 of 12; ..."."""
     other = comparison_name(trial)
     first, rest = arms[0], arms[1:]
     sentence = (f"{of(first.ketamine_events, first.ketamine_n)} people who had ketamine and "
-                f"{of(first.control_events, first.control_n)} who had {other} had {gone} "
+                f"{of(first.control_events, first.control_n)} who had {other} {verb} {gone} "
                 f"{when(first.hours)} after.")
     later = []
     for i, a in enumerate(rest):
@@ -390,8 +390,8 @@ def key_messages(response: ResponseFacts, trials: Sequence[TrialFacts], harms: H
     gone = pain_gone(response.threshold_percent)
     k = len(response.studies)
     found = [f"In {_count(k, 'study', 'studies')} with {response.people} people, "
-             f"about {in_ten(response.estimate)} in 10 had {gone} soon after ketamine "
-             f"({_range_words(response.low, response.high)})."]
+             f"about {in_ten(response.estimate)} in 10 had {gone} after ketamine "
+             f"(it could be {_range_words(response.low, response.high)})."]
     if response.compared < k:
         found.append((f"Only {_count(response.compared, 'study', 'studies')} also counted"
                       if response.compared else "No study counted")
@@ -479,8 +479,8 @@ def article_answer(claim: ArticleClaim, response: ResponseFacts, trials: Sequenc
         return "The studies we found do not measure this, so they cannot tell."
     if claim.analysis == "pooled_response_rate":
         text = (f"In {_count(len(response.studies), 'study', 'studies')}, about "
-                f"{in_ten(claim.estimate)} in 10 people had {gone} soon after ketamine "
-                f"({_range_words(claim.ci_lb, claim.ci_ub)}).")
+                f"{in_ten(claim.estimate)} in 10 people had {gone} after ketamine "
+                f"(it could be {_range_words(claim.ci_lb, claim.ci_ub)}).")
         return text + " " + {
             "supported": "That fits the article's number.",
             "partly supported": "So the article may be right, but fewer could also be true.",
@@ -494,7 +494,7 @@ def article_answer(claim: ArticleClaim, response: ResponseFacts, trials: Sequenc
         text = (f"The study gave ketamine to {count} people"
                 + (", as the article says." if claim.verdict == "supported" else "."))
         if study is not None:
-            text += f" Of them, {study.events} had {gone} soon after."
+            text += f" Of them, {study.events} had {gone} after it."
         return text
     raise AnalysisError(f"claim {claim.claim_id}: no plain wording for analysis "
                         f"{claim.analysis!r} ({claim.quantity}); choose another key claim in "
@@ -512,7 +512,7 @@ def _trial_answer(claim: ArticleClaim, trial: TrialFacts, gone: str) -> str:
     if claim.quantity == "response_rate":  # a claimed share of the ketamine arm
         share = in_ten(claim.estimate)
         claimed = in_ten(claim.claimed_value)
-        text = (f"In that study, {of(first.ketamine_events, first.ketamine_n)} people who had ketamine "
+        text = (f"In that study ({trial.label}), {of(first.ketamine_events, first.ketamine_n)} people who had ketamine "
                 f"had {gone} {when(first.hours)} after: about {share} in 10")
         text += f", not {claimed} in 10." if claimed != share else ", as the article says."
         return text + f" With {other} it was {of(first.control_events, first.control_n)}."
@@ -520,7 +520,7 @@ def _trial_answer(claim: ArticleClaim, trial: TrialFacts, gone: str) -> str:
         bound = claim.claimed_upper
         later = [a for a in trial.times if a.hours >= bound] or [trial.times[-1]]
         text = "In the one study with a dummy treatment, " + _time_sentence(
-            trial, [later[0]] + ([later[-1]] if len(later) > 1 else []), gone)
+            trial, [later[0]] + ([later[-1]] if len(later) > 1 else []), gone, "still had")
         return text + " " + {
             "supported": "So the benefit was gone by then.",
             "partly supported": "Some benefit may have lasted longer, but with so few people "

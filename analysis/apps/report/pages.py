@@ -6,6 +6,7 @@ import html
 import re
 from pathlib import Path
 
+from analysis.present.glossary import GLOSSARY_PAGE
 from analysis.apps.report._common import (
     DISCLAIMER,
     HEADLINE_TAG,
@@ -14,6 +15,8 @@ from analysis.apps.report._common import (
 from analysis.apps.report.layout import (
     MISSING_ALT,
     finish_body,
+    glossary_body,
+    link_glossary_terms,
     notebook_cells_html,
     page_document,
 )
@@ -182,6 +185,7 @@ def _render_page(nb, title: str, banner: str) -> tuple[str, list[dict]]:
     """
     cells = notebook_cells_html(nb, _markdown_to_html)
     body, figures = finish_body(cells)
+    body = link_glossary_terms(body)
     page = page_document(title, f'{banner}\n<main id="content">\n{body}\n</main>\n{_footer()}')
     return page, figures
 
@@ -232,6 +236,9 @@ def _render_index(result_runs, figures, version, code, built, parameters, change
             f' <small>(<a href="{html.escape(notebook)}">executed notebook</a>)</small>'
             f"{summary}</li>"
         )
+    parts.append(f'<li><a href="{GLOSSARY_PAGE}">{html.escape(GLOSSARY_TITLE)}</a>'
+                 "<br><small>The words of the technical pages, each in one or two everyday sentences."
+                 "</small></li>")
     parts.append("</ul>")
     parts.append(EXPLORE_HINT)
     parts.append("<h2>Figures</h2>")
@@ -239,7 +246,18 @@ def _render_index(result_runs, figures, version, code, built, parameters, change
     parts.append("</main>")
     parts.append(_footer())
     body, _ = finish_body("\n".join(parts))
-    return page_document(title, body, description=DISCLAIMER)
+    return page_document(title, link_glossary_terms(body), description=DISCLAIMER)
+
+
+#: Title of the glossary page.
+GLOSSARY_TITLE = "Glossary: the technical words in plain language"
+
+
+def _render_glossary(banner: str) -> str:
+    """The glossary page (:mod:`analysis.present.glossary`), with the report's banner and footer."""
+    body, _ = finish_body(f"<h1>{html.escape(GLOSSARY_TITLE)}</h1>{glossary_body()}")
+    return page_document(GLOSSARY_TITLE,
+                         f'{banner}\n<main id="content">\n{body}\n</main>\n{_footer()}')
 
 
 def _figure_list(result_runs, files) -> str:

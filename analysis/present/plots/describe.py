@@ -434,7 +434,7 @@ def describe_response_icon_array(response) -> FigureDescription:
     >>> facts = ResponseFacts(0.576, 0.415, 0.752, (StudyCount("A 2000", 2000, 8, 11, False),
     ...                       StudyCount("B 2011", 2011, 8, 12, True)), 50.0, 0)
     >>> print(describe_response_icon_array(facts).caption)  # doctest: +NORMALIZE_WHITESPACE
-    Out of 100 people like those studied, about 58 had at least half their pain gone soon after
+    Out of 100 people like those studied, about 58 had at least half their pain gone after
     ketamine (dark figures). The shaded band shows how sure we can be: the true number could be
     anywhere from 42 to 75. Only 1 of the 2 studies also counted people on a dummy treatment, so
     some of these people would have got better anyway, without ketamine. Based on 2 studies with 23
@@ -452,7 +452,7 @@ def describe_response_icon_array(response) -> FigureDescription:
         control = ((f"Only {response.compared} of the {k} studies also counted" if response.compared
                     else "None of the studies counted") + " people on a dummy treatment, so some of these "
                    "people would have got better anyway, without ketamine.")
-    caption = (f"Out of {PEOPLE} people like those studied, about {estimate} had {gone} soon after ketamine "
+    caption = (f"Out of {PEOPLE} people like those studied, about {estimate} had {gone} after ketamine "
                f"(dark figures). The shaded band shows how sure we can be: the true number could be "
                f"anywhere from {low} to {high}. {control} Based on {_count(k, 'study', 'studies')} with "
                f"{response.people} people.")
