@@ -62,11 +62,11 @@ class NotebookRun:
         Wall-clock time to execute and render it.
     headline_html : tuple of str
         Cleaned HTML fragments from cells tagged ``headline`` (for the index page).
-    plain_html : tuple of str
-        Cleaned HTML fragments from cells tagged ``plain`` (the top of the index page).
     figures : tuple of dict
         The figures the page shows, in order: ``number``, ``id`` (anchor on the page),
         ``caption`` and ``src`` (for the index's list of figures).
+    plain_html : tuple of str
+        Cleaned HTML fragments from cells tagged ``plain`` (the top of the index page).
     """
 
     name: str
@@ -75,8 +75,8 @@ class NotebookRun:
     html_file: str
     seconds: float
     headline_html: tuple[str, ...] = ()
-    plain_html: tuple[str, ...] = ()
     figures: tuple[dict, ...] = ()
+    plain_html: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
