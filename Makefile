@@ -38,9 +38,11 @@ test-fast: $(STAMP)
 validate: $(STAMP)
 	$(PY) -m analysis validate
 
-# After adding a trial: record the claim verdicts for review (tests/snapshots/claim_verdicts.csv).
+# After adding a trial: record the claim verdicts and the headline numbers for review
+# (tests/snapshots/claim_verdicts.csv, tests/snapshots/headline_numbers.json).
 snapshot: $(STAMP)
 	$(PY) -m analysis snapshot-claims
+	$(PY) tests/headline_numbers.py
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks

@@ -16,7 +16,7 @@ from report_build import BROWSER_SKIP_PREFIX, build_real_report
 #: Test modules whose tests build the report, run notebooks, serve apps or drive a browser.
 BUILD_MODULES = frozenset({
     "test_report.py", "test_report_overrides.py", "test_report_browser.py", "test_history.py",
-    "test_explorer_browser.py", "test_lab.py",
+    "test_explorer_browser.py", "test_explorer_server.py", "test_lab.py",
 })
 
 

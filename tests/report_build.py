@@ -2,17 +2,20 @@
 
 The build runs the real notebooks on a copy of the real data in which one study label
 carries markup (``MALICIOUS``), with ``-p method DL``, over a folder that holds a stale
-page from an "old" report.
+page from an "old" report. The validator refuses markup, so the build switches its markup
+rule off (:func:`markup_rule_off`, for tests only): the pages must be safe by escaping alone.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
 import shutil
 from pathlib import Path
 
 from analysis.apps.report import main
+from analysis.data import MARKUP_RULE_OFF_VARIABLE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +36,20 @@ def copy_data(target: Path) -> Path:
     return target
 
 
+@contextlib.contextmanager
+def markup_rule_off():
+    """Switch the validator's markup rule off here and in every kernel started meanwhile."""
+    before = os.environ.get(MARKUP_RULE_OFF_VARIABLE)
+    os.environ[MARKUP_RULE_OFF_VARIABLE] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[MARKUP_RULE_OFF_VARIABLE]
+        else:
+            os.environ[MARKUP_RULE_OFF_VARIABLE] = before
+
+
 def build_dirs(output: Path) -> list[Path]:
     """Temporary build or old-report folders left next to ``output`` (there should be none)."""
     return sorted(output.parent.glob(f"{output.name}_build_*")) + sorted(
@@ -50,7 +67,7 @@ def build_real_report(root: Path) -> dict:
     output.mkdir()
     (output / "stale_page.html").write_text("from the previous build")
     stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+    with markup_rule_off(), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         status = main(["--notebooks", str(ROOT / "notebooks"), "--data", str(data),
                        "--output", str(output), "-p", "method", "DL"])
     return {"status": status, "output": output, "stdout": stdout.getvalue(),

@@ -7,6 +7,7 @@ in tests/test_bayesian_reference.py.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import integrate, stats
 
@@ -33,7 +34,7 @@ MC_DRAWS = 200_000
 
 
 def test_to_dict_keys_and_contract():
-    res = bayesian_meta_analysis(YI, VI, measure="RR")
+    res = bayesian_meta_analysis(YI, VI, measure="RR", tau_prior_scale=0.5)
     assert tuple(res.to_dict()) == SUMMARY_KEYS
     assert res.k == 5 and res.measure == "RR" and res.confidence_level == 0.95
     assert (res.estimate, res.se, res.ci_lb, res.ci_ub) == (res.mu_median, res.mu_sd, res.mu_ci_lb, res.mu_ci_ub)
@@ -82,7 +83,7 @@ def test_rule_refinement_changes_nothing(monkeypatch, k):
 
 def test_against_direct_two_dimensional_integration():
     """mu's posterior mean and P(mu > 0) by scipy's dblquad of the unnormalised joint posterior."""
-    res = bayesian_meta_analysis(YI, VI)
+    res = bayesian_meta_analysis(YI, VI, tau_prior_scale=0.5)
     prior = make_tau_prior("half_normal", 0.5)
 
     def joint(mu, tau):
@@ -129,7 +130,7 @@ def test_monte_carlo_draws_from_the_posterior_agree():
 
 
 def test_single_study_with_proper_prior():
-    res = bayesian_meta_analysis([0.4], [0.09], labels=["Trial"])
+    res = bayesian_meta_analysis([0.4], [0.09], labels=["Trial"], tau_prior_scale=0.5)
     prior = make_tau_prior("half_normal", 0.5)
     # With one study and a flat mu prior the posterior of tau is the prior.
     assert res.tau_median == pytest.approx(float(prior.quantile(0.5)), rel=1e-8)
@@ -196,7 +197,7 @@ def test_summary_frame_layout_and_shrinkage():
 
 
 def test_densities_integrate_to_one():
-    res = bayesian_meta_analysis(YI, VI)
+    res = bayesian_meta_analysis(YI, VI, tau_prior_scale=0.5)
     # the mixture has heavier tails than a normal: integrate far out
     mu = np.linspace(res.mu_mean - 40 * res.mu_sd, res.mu_mean + 40 * res.mu_sd, 20001)
     assert integrate.trapezoid(res.density("mu", mu), mu) == pytest.approx(1.0, abs=1e-6)
@@ -296,14 +297,14 @@ def test_rhodes_and_bounded_uniform_priors():
 def test_prior_sensitivity_rows_are_refits():
     from analysis.engine.bayesian import prior_sensitivity
 
-    res = bayesian_meta_analysis(YI, VI, labels=list("ABCDE"))
+    res = bayesian_meta_analysis(YI, VI, labels=list("ABCDE"), tau_prior_scale=0.5)
     table = prior_sensitivity(res)
     assert list(table.prior) == ["half-normal 0.5", "half-normal 1", "half-Cauchy 0.5", "Turner (any outcome)"]
     hn1 = bayesian_meta_analysis(YI, VI, tau_prior_scale=1.0)
     row = table.set_index("prior").loc["half-normal 1"]
     assert (row.estimate, row.ci_ub, row.prob_above) == (hn1.estimate, hn1.ci_ub, hn1.prob_above(0.0))
     rates = prior_sensitivity(bayesian_proportions(EVENTS, SIZES), threshold=0.5).set_index("prior")
-    assert rates.loc["half-normal 0.5", "prob_above"] == bayesian_proportions(EVENTS, SIZES).prob_above(0.5)
+    assert rates.loc["half-normal 0.5", "prob_above"] == bayesian_proportions(EVENTS, SIZES, tau_prior_scale=0.5).prob_above(0.5)
 
 
 def test_the_printed_summary_names_the_posterior_predictive_interval():
@@ -313,3 +314,20 @@ def test_the_printed_summary_names_the_posterior_predictive_interval():
     bayesian = pool_proportions(events, n, method="BAYES", tau_prior_scale=1.0).summary()
     assert "95% posterior predictive interval: " in bayesian and "95% prediction interval" not in bayesian
     assert "95% prediction interval: " in pool_proportions(events, n).summary()
+
+
+def test_one_default_prior_scale_for_the_engine_and_the_plan():
+    """A direct call and the report's plan use the same half-normal scale (issue 19: the engine
+    said 0.5 while the plan said 1, so the library and the report gave different answers)."""
+    import inspect
+
+    from analysis import AnalysisPlan, pool_proportions
+    from analysis.engine._tau_priors import DEFAULT_TAU_PRIOR_SCALE
+
+    for function in (bayesian_meta_analysis, bayesian_proportions, pool_proportions):
+        assert inspect.signature(function).parameters["tau_prior_scale"].default == DEFAULT_TAU_PRIOR_SCALE
+    assert AnalysisPlan().tau_prior_scale == DEFAULT_TAU_PRIOR_SCALE
+    direct = pool_proportions(EVENTS, SIZES, method="BAYES")
+    planned = AnalysisPlan().pool_rates(pd.DataFrame({"ketamine_events": EVENTS, "ketamine_n": SIZES,
+                                                       "study_label": list("ABCDE")}))
+    assert (direct.prop, direct.prop_ci_lb, direct.prop_ci_ub) == (planned.prop, planned.prop_ci_lb, planned.prop_ci_ub)

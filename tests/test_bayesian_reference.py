@@ -120,7 +120,7 @@ def test_published_crins_example():
     ``ma01$qposterior(tau.p = 0.99)`` (p. 25) and the central 99 % interval of tau (p. 27)."""
     data = BAYESMETA["datasets"]["crins"]
     y, vi = np.asarray(data["y"]), np.asarray(data["sigma"]) ** 2
-    res = bayesian_meta_analysis(y, vi, mu_prior=(0, 4), interval="shortest")
+    res = bayesian_meta_analysis(y, vi, tau_prior_scale=0.5, mu_prior=(0, 4), interval="shortest")
     tau_sd, mu_sd, theta_sd = 0.2593672, 0.3295301, 0.5671855
     published = {
         "tau_median": (0.3445023, tau_sd), "tau_mean": (0.3810562, tau_sd), "tau_ci_lb": (0.0, tau_sd),

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from analysis import AnalysisError
 from analysis.data import (
     DATA_DIR,
+    MARKUP_RULE_OFF_VARIABLE,
     DataValidationError,
     Problem,
     load_claims,
@@ -43,7 +44,16 @@ FORMULA = "starts with '=', '+', '-' or '@', so a spreadsheet would run it as a 
 REAL_DATA_SECONDS = 1.0
 
 # Files whose own dictionary (beside them) is under test; all others use valid.dictionary.csv.
-OWN_DICTIONARY = ("bad_dictionary.csv", "bad_header.csv", "undescribed.csv", "wrong_identifiers.csv")
+OWN_DICTIONARY = ("bad_dictionary.csv", "bad_header.csv", "undescribed.csv", "wrong_identifiers.csv",
+                  "markup.csv")
+#: Corpus files that are valid: each loads, its values unchanged.
+VALID = ("valid.csv", "markup_allowed.csv")
+
+# The markup rule (issue 21): data text is shown as text, so markup in it is a mistake or an attack.
+TAG = ("looks like an HTML tag ('<' then a letter, '/', '!' or '?'); text from the data is shown as "
+       "text, never as markup: remove the tag, or put a space after '<'")
+ADDRESS = "holds a javascript: or data: address, which a browser would run or load; remove it"
+INVISIBLE = "which can reorder or hide text; delete it"
 
 EXPECTED = {
     "bad_dictionary.csv": [
@@ -183,7 +193,24 @@ EXPECTED = {
         f"{C}wrong_identifiers.csv:3: column 'doi': value 'doi:10.1016/j.ejpain.2010.08.012': not a DOI; write it as 10.xxxx/suffix, without 'doi:' or https://doi.org/",
         f"{C}wrong_identifiers.csv:3: column 'pmid': value 'PMID 20965750': not a PMID; write the PubMed number only (digits)",
         f"{C}wrong_identifiers.csv:3: column 'url': value 'www.metajournal.com/articles/3171': not a URL; write it in full with http:// or https://",
-    ],}
+    ],
+    # Markup in text (own dictionary: a string and a url column); invisible characters are
+    # shown as \\uXXXX so that the message itself is not reordered.
+    "markup.csv": [
+        f"{C}markup.csv:2: column 'text': value 'Smith <b>2011</b>': {TAG}",
+        f"{C}markup.csv:3: column 'text': value 'Noppers 2011</script>': {TAG}",
+        f"{C}markup.csv:4: column 'text': value 'a note <!-- hidden -->': {TAG}",
+        f"{C}markup.csv:5: column 'text': value '<?xml version='1.0'?>': {TAG}",
+        f"{C}markup.csv:6: column 'text': value 'see javascript:alert(1)': {ADDRESS}",
+        f"{C}markup.csv:7: column 'text': value 'JavaScript :alert(1)': {ADDRESS}",
+        f"{C}markup.csv:8: column 'text': value 'data:text/html;base64,PHNjcmlwdD4=': {ADDRESS}",
+        f"{C}markup.csv:9: column 'link': value 'https://example.org/a<img>': {TAG}",
+        f"{C}markup.csv:10: column 'text': value 'Noppers \\u202e1102': holds the invisible character U+202E (RIGHT-TO-LEFT OVERRIDE), {INVISIBLE}",
+        f"{C}markup.csv:11: column 'text': value 'Nop\\u200bpers 2011': holds the invisible character U+200B (ZERO WIDTH SPACE), {INVISIBLE}",
+        f"{C}markup.csv:12: column 'text': value 'Noppers\\u0007 2011': holds the invisible character U+0007 (a control character), {INVISIBLE}",
+        f"{C}markup.csv:13: column 'text': value 'Noppers\\u2028 2011': holds the invisible character U+2028 (LINE SEPARATOR), {INVISIBLE}",
+    ],
+}
 
 
 def _problems(name: str) -> list[str]:
@@ -195,7 +222,27 @@ def _problems(name: str) -> list[str]:
 
 def test_corpus_is_fully_pinned():
     tables = {p.name for p in CORPUS.glob("*.csv") if not p.name.endswith(".dictionary.csv")}
-    assert tables - {"valid.csv"} == set(EXPECTED)
+    assert tables - set(VALID) == set(EXPECTED)
+
+
+def test_text_with_a_lone_less_than_sign_is_not_markup():
+    table = load_table(CORPUS / "markup_allowed.csv")
+    assert table["text"].tolist()[:8] == [
+        "<50 % pain reduction", "a < b > c", "p<0.05", "<= 4 h after the infusion",
+        "missing data: none recorded", "\u0623\u0644\u0645 (Arabic: pain)",
+        "Smith & Jones; &lt;b&gt; stays text", "\"double\" and 'single'"]
+    assert table["link"].iloc[-1] == "https://example.org/a?b=1&c=2"
+
+
+def test_the_markup_rule_is_switched_off_only_by_its_test_variable(monkeypatch):
+    monkeypatch.setenv(MARKUP_RULE_OFF_VARIABLE, "yes")  # only "1" switches it off
+    assert len(_problems("markup.csv")) == len(EXPECTED["markup.csv"])
+    monkeypatch.setenv(MARKUP_RULE_OFF_VARIABLE, "1")
+    table = load_table(CORPUS / "markup.csv")
+    assert table["text"].iloc[0] == "Smith <b>2011</b>"
+    # the other rules still apply: a formula is still refused
+    with pytest.raises(DataValidationError):
+        load_table(CORPUS / "formula.csv", DICTIONARY)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

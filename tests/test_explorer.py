@@ -10,11 +10,6 @@ from __future__ import annotations
 import dataclasses
 import html
 import itertools
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -24,13 +19,13 @@ from analysis.apps.explorer import MODELS, ExplorerState, ModelOption, ModelPara
 from analysis.apps.explorer import compute
 from analysis.apps.explorer.choices import DESIGNS, THRESHOLDS, select_designs, study_choices
 from analysis.apps.explorer.compute import figure_svg
-from analysis.apps.explorer.serve import address, free_port
 from analysis.apps.explorer.widgets import Explorer
 from analysis.engine.formatting import format_percent
 from analysis.review.grade import grade_outcome, load_grade_overrides
 from analysis.present.narrative import describe_estimate
 from analysis.review.plan import AnalysisPlan
 from analysis.review.protocol import NEVER_POOLED_DESIGNS, TIME_WINDOWS, UNCONTROLLED_DESIGNS
+from analysis.present.safe_html import markdown_to_html
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LABELS = {"noppers2011": "Noppers 2011", "cohen2006": "Cohen 2006"}
@@ -251,30 +246,27 @@ def test_the_figure_draws_the_pooled_rows(studies):
 # ------------------------------------------------------------------ a model with parameters
 
 
-def test_a_model_with_a_parameter_is_one_entry(studies, monkeypatch):
-    """A model with a parameter the plan does not know needs only its MODELS entry: one slider,
-    passed to ``pool_proportions``."""
-    points = ModelParameter("quadrature_points", "Quadrature points", 5, 3, 21, 2)
-    models = {**MODELS, "PAS": ModelOption("PAS", "Arcsine, fitted with a parameter", "arcsine model with a parameter",
-                                           False, False, (points,))}
-    calls, real = [], compute.pool_proportions
-
-    def pool(events, n, *, quadrature_points, **options):
-        calls.append((options["method"], quadrature_points))
-        return real(events, n, quadrature_points=quadrature_points, **options)
-
-    monkeypatch.setattr(compute, "pool_proportions", pool)
+def test_a_model_the_plan_pools_is_one_entry(studies):
+    """Adding a model the plan pools needs only its MODELS entry; the explorer pools it through
+    the plan (it has no pooling path of its own)."""
+    models = {**MODELS, "PAS": ModelOption("PAS", "Arcsine, inverse variance (PAS)", "arcsine inverse-variance model",
+                                           True, True)}
     app = Explorer(studies, models=models)
-    slider = app.parameters[("PAS", "quadrature_points")]
-    assert slider.layout.display == "none"
     app.controls["model"].value = "PAS"
-    assert slider.layout.display is None and calls[-1] == ("PAS", 5)
-    slider.value = 9
-    assert calls[-1] == ("PAS", 9)
-    assert app.state().parameter_values == {"quadrature_points": 9}
-    assert app.state().plan().proportion_model == "BAYES"  # the plan does not know the model's parameter
-    assert app.exploration.changes == ("Changed from the primary analysis: arcsine model with a parameter "
-                                       "(primary Bayesian binomial-normal model); quadrature points 9.")
+    assert app.state().plan().proportion_model == "PAS"
+    expected = AnalysisPlan(proportion_model="PAS").response_rate(studies)
+    assert app.exploration.result.to_dict() == expected.to_dict()
+
+
+def test_a_model_the_plan_cannot_pool_is_refused(studies):
+    """Issue 19: a model or parameter the plan does not know used to take a route of its own."""
+    points = ModelParameter("quadrature_points", "Quadrature points", 5, 3, 21, 2)
+    models = {**MODELS, "GLMM": ModelOption("GLMM", "GLMM with nodes", "GLMM", False, False, (points,))}
+    with pytest.raises(AnalysisError, match="explorer model 'GLMM with nodes': the analysis plan has no "
+                                            "parameter quadrature_points"):
+        Explorer(studies, models=models)
+    with pytest.raises(AnalysisError, match="the analysis plan has no method 'XYZ'"):
+        ExplorerState(models={"XYZ": ModelOption("XYZ", "Mystery", "mystery model", False, False)})
 
 
 def test_the_prior_slider_is_the_plans_prior_scale(studies):
@@ -296,7 +288,9 @@ def test_the_prior_slider_is_the_plans_prior_scale(studies):
 def test_the_explorer_starts_on_the_primary_analysis(explorer, studies):
     assert explorer.state() == ExplorerState()
     assert explorer.exploration.result.to_dict() == pytest.approx(AnalysisPlan().response_rate(studies).to_dict(), rel=0, abs=0, nan_ok=True)
-    assert explorer.outputs["sentence"].value == f"<p>{html.escape(explorer.exploration.sentence)}</p>"
+    # the narrative's Markdown, rendered as the report renders it
+    assert explorer.outputs["sentence"].value == markdown_to_html(explorer.exploration.sentence)
+    assert explorer.outputs["sentence"].value == f"<p>{html.escape(explorer.exploration.sentence)}</p>\n"
     assert explorer.outputs["figure"].value.startswith("<svg")
     certainty = explorer.exploration.grade.certainty
     assert f"Summary of findings (GRADE): certainty {certainty}" in explorer.outputs["grade"].value
@@ -347,34 +341,6 @@ def test_a_choice_leaving_nothing_clears_the_outputs(studies):
 
 
 # ------------------------------------------------------------------ the web app
-
-
-def test_the_app_prints_its_address_and_stops_on_ctrl_c(tmp_path):
-    """`make explore`'s command: loopback address printed, Voila stopped (not orphaned) by Ctrl-C."""
-    port = free_port()
-    log = tmp_path / "server.log"
-    with log.open("w") as sink:
-        server = subprocess.Popen([sys.executable, "-m", "analysis.apps.explorer.serve", "--port", str(port)],
-                                  stdout=sink, stderr=subprocess.STDOUT, cwd=DATA.parent)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(address(port), timeout=5).close()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.5)
-        server.send_signal(signal.SIGINT)
-        assert server.wait(timeout=30) == 0
-    finally:
-        if server.poll() is None:
-            server.kill()
-    output = log.read_text()
-    assert f"Explorer: open http://127.0.0.1:{port}/ in a browser (Ctrl-C stops it)" in output
-    assert "Explorer stopped." in output
-    with pytest.raises(OSError):  # nothing listens any more: Voila went with it
-        urllib.request.urlopen(address(port), timeout=5)
 
 
 def test_the_exploration_says_where_it_sits_in_the_multiverse(studies):

@@ -13,17 +13,14 @@ the GRADE row become what the library computes in this process for the same choi
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
+from servers import running, wait_until_up
 
 from analysis.data import load_studies
 from analysis.apps.explorer import MODELS, ExplorerState, explore
@@ -37,8 +34,6 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
 #: Start of the skip reason, as the report's browser tests word it (the run's summary counts them).
 BROWSER_SKIP_PREFIX = "browser tests did not run"
-#: The Voila server answers in 2-5 s here; a loaded CI machine gets more.
-START_TIMEOUT_SECONDS = 90
 #: The first page render starts a kernel and runs the notebook (about 5 s here).
 FIRST_RENDER_MS = 120_000
 #: A redraw takes well under a second in-process (README); the browser round trip adds little.
@@ -50,18 +45,6 @@ SVG_TEXT = "{http://www.w3.org/2000/svg}text"
 def _figure_texts(svg: str) -> list[str]:
     """Every text of an inline SVG figure, in document order."""
     return ["".join(node.itertext()) for node in ElementTree.fromstring(svg).iter(SVG_TEXT)]
-
-
-def _wait_until_up(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=5):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the explorer did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
@@ -79,18 +62,9 @@ def chromium() -> Path:
 def app(chromium, tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("explore") / "server.log"
-    with log.open("w") as sink:
-        server = subprocess.Popen([sys.executable, "-m", "analysis.apps.explorer.serve", "--port", str(port)],
-                                  stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
-    try:
-        _wait_until_up(address(port), server, log)
+    with running([sys.executable, "-m", "analysis.apps.explorer.serve", "--port", str(port)], log, cwd=ROOT) as server:
+        wait_until_up(address(port), server, log)
         yield address(port), log
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from analysis.data import load_studies
+from analysis.present.findings_table import findings_table
 from analysis.review.findings import (
     CERTAINTY_SYMBOLS,
     PER,
-    findings_table,
     risk_with_treatment,
     summary_of_findings,
 )

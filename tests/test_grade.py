@@ -23,7 +23,7 @@ from analysis.review.grade import (
     OPTIMAL_INFORMATION_SIZE,
     grade_outcome,
     load_grade_overrides,
-    summary_of_findings,
+    evidence_profile,
 )
 from analysis.engine.pooling import meta_analysis
 from analysis.engine.proportions import pool_proportions
@@ -190,7 +190,7 @@ def test_override_replaces_the_computed_judgement_and_keeps_it():
     assert (plain.certainty, g.certainty) == ("high", "moderate")
     # Other outcomes are untouched.
     assert not grade_outcome("z", res, table(4), overrides=OVERRIDES).domain("publication_bias").overridden
-    sof = summary_of_findings([g, plain]).to_frame()
+    sof = evidence_profile([g, plain]).to_frame()
     assert sof.loc[0, "publication_bias"] == "serious (-1) [override]"
     assert sof.loc[0, "reasons"] == "publication bias: registered trials without results"
     assert sof.loc[1, "publication_bias"] == "not assessable"
@@ -218,7 +218,7 @@ def test_errors():
     with pytest.raises(AnalysisError, match="more than one override"):
         grade_outcome("y", res, table(4), overrides=pd.concat([OVERRIDES, OVERRIDES]))
     with pytest.raises(AnalysisError, match="GradeAssessment"):
-        summary_of_findings([res])
+        evidence_profile([res])
 
 
 def test_real_data_overrides_file_loads():

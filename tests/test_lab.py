@@ -12,20 +12,17 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
+from servers import running, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "test-token-for-loopback-only"
-#: JupyterLab's server starts in 2-10 s here; a loaded CI machine gets more.
-START_TIMEOUT_SECONDS = 90
 #: The explorer notebook's cells run in about 3 s here.
 CELL_TIMEOUT_SECONDS = 120
 
@@ -46,32 +43,14 @@ def _get(url: str):
 def lab(tmp_path_factory):
     port = _free_port()
     log = tmp_path_factory.mktemp("lab") / "server.log"
-    with log.open("w") as sink:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
-             f"--port={port}", f"--IdentityProvider.token={TOKEN}",
-             f"--ServerApp.root_dir={ROOT / 'notebooks'}",
-             *(["--allow-root"] if os.geteuid() == 0 else [])],  # as the Makefile does
-            stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT,
-        )
+    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+               f"--port={port}", f"--IdentityProvider.token={TOKEN}",
+               f"--ServerApp.root_dir={ROOT / 'notebooks'}",
+               *(["--allow-root"] if os.geteuid() == 0 else [])]  # as the Makefile does
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while True:
-            try:
-                _get(f"{base}/api/status")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"JupyterLab did not start:\n{log.read_text()[-2000:]}")
-                time.sleep(0.5)
+    with running(command, log, cwd=ROOT) as server:
+        wait_until_up(f"{base}/api/status", server, log, headers={"Authorization": f"token {TOKEN}"})
         yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def test_lab_serves_the_jupyterlab_page(lab):

@@ -282,3 +282,18 @@ def test_calibration_is_stated_only_for_the_calibrated_headline_models():
     assert describe_calibration(bayesian_meta_analysis([0.98], [0.29], measure="OR", tau_prior_scale=1.0)) == ""
     assert describe_calibration(two.refit(confidence_level=0.9)) == ""
     assert describe_calibration(pool_proportions([8, 17], [12, 29])) == ""
+
+
+def test_small_study_tests_in_words_from_the_one_run_the_review_makes():
+    """The sentence reads the tests the review ran (issue 19: narrative ran them a second time).
+    BCG log risk ratios, 13 trials: metafor's regtest(rma(yi, vi)) p = 0.4218 and
+    ranktest(rma(yi, vi)) p = 0.9524 (tests/reference/sensitivity.json)."""
+    from analysis.present.narrative import describe_small_study_tests
+    from analysis.review.small_study_effects import small_study_tests
+    from tests.metadat import BCG
+
+    es = effect_sizes(BCG, measure="RR")
+    tests = small_study_tests(meta_analysis(es["yi"], es["vi"]))
+    assert tests.run and tests.k == 13
+    assert describe_small_study_tests(tests) == (
+        "Egger's regression test: p = 0.42; rank correlation test (Begg): p = 0.95 (13 studies).")

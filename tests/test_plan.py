@@ -25,7 +25,7 @@ def studies():
     ({"time_window": "later"}, "time_window='later' is not supported"),
     ({"responder_threshold": 150}, "responder_threshold=150 must be a percent"),
     ({"include_unstated_time": "yes"}, "include_unstated_time must be True or False"),
-    ({"exclude": "cohen2006"}, "exclude must be a list of study_id values"),
+    ({"exclude": "cohen2006"}, "exclude must be a list of study ids or labels"),
     ({"response_rate_threshold": 50}, "response_rate_threshold=50 must be a proportion"),
     ({"confidence_level": 95}, "confidence_level=95 must lie strictly between 0 and 1"),
 ])
@@ -73,6 +73,20 @@ def test_exclude_leaves_a_study_out_of_every_analysis(studies):
     assert "noppers2011" not in set(plan.included(studies)["study_id"])
     with pytest.raises(AnalysisError, match="no study counts responders in both arms"):
         plan.controlled(studies)
+
+
+def test_exclude_takes_the_label_readers_see(studies):
+    """Issue 19: ``exclude=("Noppers 2011",)``, the label every table shows, changed nothing."""
+    by_label = AnalysisPlan(exclude=("Noppers 2011",)).response_rate_rows(studies)
+    by_id = AnalysisPlan(exclude=("noppers2011",)).response_rate_rows(studies)
+    assert "noppers2011" not in set(by_label["study_id"])
+    assert list(by_label["row_id"]) == list(by_id["row_id"])
+
+
+def test_exclude_refuses_a_name_that_matches_no_study(studies):
+    with pytest.raises(AnalysisError, match=r"'Nobody 1999' matches no study; name a study by its id or "
+                                            r"label: .*noppers2011 \(Noppers 2011\)"):
+        AnalysisPlan(exclude=("Nobody 1999",)).response_rate(studies)
 
 
 def test_one_sample_is_shown_as_itself_not_as_a_glmm(studies):

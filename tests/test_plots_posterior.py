@@ -15,7 +15,8 @@ def _lines(fig):
 
 
 def test_curves_are_the_result_densities():
-    res = bayesian_meta_analysis([0.2, 0.5, -0.1, 0.3], [0.04, 0.09, 0.05, 0.07], mu_prior=(0, 1), measure="RR")
+    res = bayesian_meta_analysis([0.2, 0.5, -0.1, 0.3], [0.04, 0.09, 0.05, 0.07], tau_prior_scale=0.5,
+                                 mu_prior=(0, 1), measure="RR")
     lines = _lines(posterior_plot(res))
     assert set(lines) == {"mu-posterior", "theta_new-posterior", "mu-prior", "tau-posterior", "tau-prior"}
     for gid, parameter in (("mu-posterior", "mu"), ("theta_new-posterior", "theta_new"), ("tau-posterior", "tau")):

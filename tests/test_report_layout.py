@@ -19,7 +19,7 @@ from analysis.apps.report.layout import (
     notebook_cells_html,
     page_document,
 )
-from analysis.apps.report.pages import _markdown_to_html
+from analysis.present.safe_html import markdown_to_html as _markdown_to_html
 from analysis.apps.report.pdf import print_document
 
 TABLE = "<table><thead><tr><th>k</th></tr></thead><tbody><tr><th>A</th><td>1</td></tr></tbody></table>"

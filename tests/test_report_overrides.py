@@ -1,11 +1,13 @@
 """Every documented report parameter works in every page, and the index agrees with the pages.
 
 Each parameter of the analysis plan (the report's vocabulary) is given a non-default value in
-one of a few builds (grouped so that the suite stays within minutes: a build takes 15-35 s
-here); the sentences the index shows for the response rate, the controlled comparison and the
-claims check must be those of their own pages, and those the library gives in-process for the
-same plan. Those builds run the four notebooks that carry these numbers; one more build runs
-every notebook under all the overrides at once.
+exactly one of two builds (a build takes 15-35 s here, so each override is built once): every
+notebook under the inverse-variance comparison with studies left out, and the notebooks that
+carry the headline numbers under another response-rate model, prior and time window.
+The sentences the index shows for the response rate, the controlled comparison, the claims
+check and the multiverse must be those of their own pages, and those the library gives
+in-process for the same plan. The builds are module fixtures (:data:`BUILDS`), so further
+checks of the same builds cost no build.
 """
 
 from __future__ import annotations
@@ -28,26 +30,39 @@ from analysis.apps.report import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: Builds, each a set of non-default values; together they cover every parameter of the plan.
-OVERRIDE_GROUPS = {
-    "response-rate model": {"proportion_model": "PFT", "proportion_test": "knha", "method": "DL",
-                            "response_rate_threshold": 0.6},
-    "controlled comparison": {"comparison_model": "IV", "measure": "OR", "test": "z", "confidence_level": 0.9},
-    "prior of the Bayesian models": {"tau_prior_scale": 0.5},
-    "time window": {"time_window": "short_term", "include_unstated_time": False},
-    "study selection": {"responder_threshold": 50, "exclude": ["cohen2006"]},
-}
-
 #: The notebooks whose numbers the index repeats.
 AGREEMENT_NOTEBOOKS = ("00_summary", "02_response_rates", "03_controlled_trials", "06_claims_check")
 
+#: Every notebook of the report.
+EVERY_NOTEBOOK = tuple(sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
 
-def test_every_parameter_of_the_plan_is_overridden_in_some_build():
-    overridden = [name for group in OVERRIDE_GROUPS.values() for name in group]
+#: The builds: non-default values and the notebooks run; together they override every
+#: parameter of the plan, each in one build.
+BUILDS = {
+    "frequentist comparison and study selection, every notebook": ({
+        "comparison_model": "IV", "measure": "OR", "test": "z", "method": "DL", "confidence_level": 0.9,
+        "responder_threshold": 50, "exclude": ["cohen2006"],
+    }, EVERY_NOTEBOOK),
+    "response-rate model, prior and time window": ({
+        "proportion_model": "PFT", "proportion_test": "knha", "response_rate_threshold": 0.6,
+        "tau_prior_scale": 0.5, "time_window": "short_term", "include_unstated_time": False,
+    }, AGREEMENT_NOTEBOOKS),
+}
+
+
+def test_every_parameter_of_the_plan_is_overridden_in_one_build():
+    overridden = [name for parameters, _ in BUILDS.values() for name in parameters]
     assert sorted(overridden) == sorted(AnalysisPlan.parameter_names())
-    for group in OVERRIDE_GROUPS.values():
-        plan = AnalysisPlan(**group)
-        assert all(getattr(plan, name) != getattr(AnalysisPlan(), name) for name in group)
+    for parameters, _ in BUILDS.values():
+        plan = AnalysisPlan(**parameters)
+        assert all(getattr(plan, name) != getattr(AnalysisPlan(), name) for name in parameters)
+
+
+@pytest.fixture(scope="module", params=list(BUILDS))
+def override_build(request, tmp_path_factory) -> tuple[Path, AnalysisPlan]:
+    """One build per entry of :data:`BUILDS`: its report folder and its plan."""
+    parameters, notebooks = BUILDS[request.param]
+    return _build(tmp_path_factory.mktemp("overrides"), parameters, notebooks), AnalysisPlan(**parameters)
 
 
 def _text(page: Path) -> str:
@@ -89,16 +104,20 @@ def _check_agreement(output: Path, plan: AnalysisPlan) -> None:
         assert sentence in index, ("index", page, sentence)
 
 
-@pytest.mark.parametrize("group", list(OVERRIDE_GROUPS))
-def test_index_and_pages_agree_under_each_override(tmp_path, group):
-    parameters = OVERRIDE_GROUPS[group]
-    _check_agreement(_build(tmp_path, parameters), AnalysisPlan(**parameters))
+def test_index_and_pages_agree_under_the_overrides(override_build):
+    output, plan = override_build
+    _check_agreement(output, plan)
 
 
-def test_every_notebook_runs_under_all_overrides_at_once(tmp_path):
-    parameters = {name: value for group in OVERRIDE_GROUPS.values() for name, value in group.items()}
-    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    _check_agreement(_build(tmp_path, parameters, notebooks), AnalysisPlan(**parameters))
+def test_a_study_left_out_by_an_unknown_name_stops_before_any_notebook(tmp_path, capsys):
+    """Issue 19: -p exclude "['Nobody 1999']" built the whole report, leaving nothing out."""
+    status = main(["--notebooks", str(ROOT / "notebooks"), "--output", str(tmp_path / "reports"),
+                   "-p", "exclude", "['Nobody 1999']"])
+    err = capsys.readouterr().err
+    assert status != 0
+    assert "parameters refused before any notebook ran: exclude: 'Nobody 1999' matches no study" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "reports").exists()
 
 
 def test_a_combination_the_plan_refuses_stops_before_any_notebook(tmp_path, capsys):

@@ -16,6 +16,15 @@ line number in a text editor unless a quoted cell holds a line break).
 One extension of the dictionary format: a ``minimum`` written ``>0`` (or a ``maximum``
 written ``<100``) is exclusive, which is how a standard deviation says it must be positive.
 
+Every cell, of a table or of a dictionary, also passes the markup rule: text from the data is
+shown to readers as text, so an HTML tag (``<`` followed by a letter, ``/``, ``!`` or ``?``;
+``<50 %`` and ``a < b > c`` are text), a ``javascript:`` or ``data:`` address, or an invisible
+character (Unicode Cc other than tab and line breaks, Cf such as bidirectional overrides and
+zero-width spaces, Zl, Zp: they can reorder or hide text) is refused. The report escapes data
+text whether or not the rule ran; tests that prove it build from markup with the rule off,
+through the environment variable :data:`MARKUP_RULE_OFF_VARIABLE` set to ``1`` (an internal
+switch for tests: no command or setting of the project offers it).
+
 Public functions
 ----------------
 load_table
@@ -49,6 +58,7 @@ from analysis.data._links import _check_links
 from analysis.data._records import (
     COLUMN_TYPES,
     DATA_DIR,
+    MARKUP_RULE_OFF_VARIABLE,
     PROVENANCE_KEY,
     PROVENANCE_STATUSES,
     ColumnSpec,
@@ -65,6 +75,7 @@ from analysis.data.dictionary import dictionary_path_for, load_dictionary
 __all__ = [
     "COLUMN_TYPES",
     "DATA_DIR",
+    "MARKUP_RULE_OFF_VARIABLE",
     "ColumnSpec",
     "DataDictionary",
     "DataValidationError",
@@ -142,7 +153,8 @@ def load_table(path: str | Path, dictionary_path: str | Path | None = None, *,
         unknown categories, duplicate keys, missing required values, an empty or header-only
         file, a byte-order mark, bytes that are not UTF-8, stray or missing columns, rows
         with the wrong number of fields, empty rows, leading or trailing whitespace, text
-        cells a spreadsheet would run as formulas, and a malformed dictionary.
+        cells a spreadsheet would run as formulas, markup (an HTML tag, a ``javascript:`` or
+        ``data:`` address, an invisible character), and a malformed dictionary.
 
     Notes
     -----
@@ -276,6 +288,10 @@ def _summary(file: str, table: pd.DataFrame, key: tuple[str, ...],
                              provenance=coverage)
 
 
+#: Key of ``load_studies()``'s ``DataFrame.attrs`` holding every study's id and label.
+STUDY_NAMES = "study_names"
+
+
 def load_studies(path: str | Path | None = None,
                  provenance_path: str | Path | None = None) -> pd.DataFrame:
     """Load the validated study table, with its provenance coverage checked.
@@ -306,6 +322,10 @@ def load_studies(path: str | Path | None = None,
     path = DATA_DIR / "studies.csv" if path is None else Path(path)
     table, _ = _studies_with_provenance(
         path, None if provenance_path is None else Path(provenance_path))
+    # every study of the file, by id, with its label: a subset of the rows keeps it, so a study
+    # left out by a misspelt name is refused even where an analysis sees only some rows
+    labels = table["study_label"] if "study_label" in table.columns else table["study_id"]  # a table may lack labels
+    table.attrs[STUDY_NAMES] = dict(zip(table["study_id"], labels))
     return table
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import os
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -11,6 +13,7 @@ import pandas as pd
 
 from analysis.data._csv import _bad_bytes_rule, _Raw
 from analysis.data._records import (
+    _ADDRESS_RE,
     _BAD_BYTE_RE,
     _BOUND_RE,
     _DATE_RE,
@@ -18,12 +21,15 @@ from analysis.data._records import (
     _INTEGER_RE,
     _META,
     _NUMBER_RE,
+    _TAG_RE,
     DICTIONARY_COLUMNS,
     FORMULA_PREFIXES,
     IDENTIFIER_RULES,
+    MARKUP_RULE_OFF_VARIABLE,
     ColumnSpec,
     DataDictionary,
     Problem,
+    _invisible,
 )
 
 def _check_header(raw: _Raw, dictionary: DataDictionary) -> list[Problem]:
@@ -60,11 +66,46 @@ def _is_real_date(text: str) -> bool:
     return True
 
 
-def _cell_rule(text: str, spec: ColumnSpec, allowed: frozenset[str]) -> str | None:
+def markup_rule_on() -> bool:
+    """Whether the markup rule applies (always, unless a test switched it off).
+
+    The switch is the environment variable :data:`MARKUP_RULE_OFF_VARIABLE` set to ``1``,
+    which the kernels of a report build inherit; it exists so that a test can build the
+    report from markup and prove that the escaping alone keeps the pages safe
+    (``tests/hostile_data.py``). It is no way around validation for a user.
+    """
+    return os.environ.get(MARKUP_RULE_OFF_VARIABLE) != "1"
+
+
+def _markup_rule(text: str) -> str | None:
+    """The markup rule: no HTML tag, no javascript: or data: address, no invisible character.
+
+    >>> _markup_rule("<50 % in a < b > c") is None
+    True
+    >>> _markup_rule("Smith <b>2011</b>")
+    "looks like an HTML tag ('<' then a letter, '/', '!' or '?'); text from the data is shown as text, never as markup: remove the tag, or put a space after '<'"
+    >>> _markup_rule("Noppers\u202e 2011")
+    'holds the invisible character U+202E (RIGHT-TO-LEFT OVERRIDE), which can reorder or hide text; delete it'
+    """
+    hidden = next((c for c in text if _invisible(c)), None)
+    if hidden is not None:
+        name = unicodedata.name(hidden, "a control character")
+        return (f"holds the invisible character U+{ord(hidden):04X} ({name}), which can reorder "
+                "or hide text; delete it")
+    if _TAG_RE.search(text):
+        return ("looks like an HTML tag ('<' then a letter, '/', '!' or '?'); text from the data is "
+                "shown as text, never as markup: remove the tag, or put a space after '<'")
+    if _ADDRESS_RE.search(text):
+        return "holds a javascript: or data: address, which a browser would run or load; remove it"
+    return None
+
+
+def _cell_rule(text: str, spec: ColumnSpec, allowed: frozenset[str], markup: bool = True) -> str | None:
     """The first rule ``text`` breaks in a column described by ``spec``, or None.
 
     One cell gets one message, the most basic broken rule: encoding, whitespace, missing,
-    formula, type. Bounds need the whole row and are checked afterwards.
+    markup (unless ``markup`` is false), formula, type. Bounds need the whole row and are
+    checked afterwards.
     """
     if _BAD_BYTE_RE.search(text):
         return _bad_bytes_rule(text)
@@ -72,6 +113,8 @@ def _cell_rule(text: str, spec: ColumnSpec, allowed: frozenset[str]) -> str | No
         return "leading or trailing whitespace"
     if text == "":
         return "missing required value" if spec.required else None
+    if markup and (rule := _markup_rule(text)) is not None:
+        return rule
     kind = spec.type
     if kind == "integer" or kind == "number":
         if (_INTEGER if kind == "integer" else _NUMBER).fullmatch(text):
@@ -107,11 +150,12 @@ def _check_cells(raw: _Raw, dictionary: DataDictionary,
     file, lines = raw.file, raw.lines
     present = [spec for spec in dictionary.columns if spec.column in raw.columns]
     checked: dict[str, list[bool]] = {}  # per column: cell passed its own rules
+    markup = markup_rule_on()
     for spec in present:
         allowed = frozenset(spec.allowed)
         ok = []
         for line, text in zip(lines, raw.columns[spec.column]):
-            rule = _cell_rule(text, spec, allowed)
+            rule = _cell_rule(text, spec, allowed, markup)
             if rule is not None:
                 problems.append(Problem(file, line, spec.column, text, rule))
             ok.append(rule is None)

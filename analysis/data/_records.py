@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,21 @@ IDENTIFIER_RULES = {
     "pmid": (r"[1-9][0-9]{0,8}", "not a PMID; write the PubMed number only (digits)"),
     "url": (r"https?://\S+", "not a URL; write it in full with http:// or https://"),
 }
+#: Markup in text (the markup rule). A browser starts a tag, an end tag, a comment or a
+#: declaration at '<' followed by a letter, '/', '!' or '?', so "<50 %" and "a < b > c" are text.
+_TAG_RE = re.compile(r"<[A-Za-z/!?]")
+#: Addresses a browser runs (javascript:, vbscript:) or loads from the text itself (data:).
+_ADDRESS_RE = re.compile(r"\b(?:javascript|vbscript)\s*:|\bdata:\s*(?:[a-z]+/[a-z0-9.+-]+|[,;])", re.IGNORECASE)
+#: Invisible characters: controls other than tab and line breaks (Unicode Cc), format characters
+#: (Cf: bidirectional overrides and isolates, zero-width spaces and joiners, soft hyphens, tag
+#: characters) and the line and paragraph separators (Zl, Zp). They can reorder or hide text
+#: ("Trojan Source"); right-to-left *letters* (Arabic, Hebrew) are not among them.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_VISIBLE_CONTROLS = frozenset("\t\n\r")
+#: Environment variable that switches the markup rule off when set to "1". For tests only
+#: (tests/hostile_data.py builds a report from markup to prove that escaping alone holds);
+#: no command-line option or documented setting of the project sets it.
+MARKUP_RULE_OFF_VARIABLE = "ANALYSIS_TESTS_ONLY_MARKUP_RULE_OFF"
 _NAME_RE = r"[a-z][a-z0-9_]*"
 _BOUND_RE = re.compile(rf"(?P<op>[<>]?)(?:(?P<number>{_NUMBER_RE})|(?P<name>{_NAME_RE}))")
 _BAD_BYTE_RE = re.compile("[\udc80-\udcff]")
@@ -319,10 +335,16 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+def _invisible(char: str) -> bool:
+    return unicodedata.category(char) in _INVISIBLE_CATEGORIES and char not in _VISIBLE_CONTROLS
+
+
 def _show(text: str) -> str:
-    """Quote a cell for a message: invalid bytes as \\xNN, line breaks escaped, long cut."""
+    """Quote a cell for a message: invalid bytes as \\xNN, line breaks escaped, invisible
+    characters as \\uXXXX (a right-to-left override would reorder the message), long cut."""
     if len(text) > _VALUE_SHOWN:
         text = text[: _VALUE_SHOWN - 3] + "..."
     text = _BAD_BYTE_RE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", text)
     text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    text = "".join(f"\\u{ord(c):04x}" if _invisible(c) else c for c in text)
     return f"'{text}'"

@@ -33,7 +33,7 @@ import pandas as pd
 from analysis.engine._errors import AnalysisError, check_option
 from analysis.engine._posterior import PANELS, NormalMixture, TauRule, shortest_interval
 from analysis.engine._summary import study_labels, summary_frame, wald_interval
-from analysis.engine._tau_priors import TauPrior, make_tau_prior
+from analysis.engine._tau_priors import DEFAULT_TAU_PRIOR_SCALE, TauPrior, make_tau_prior
 from analysis.engine.contract import PooledResult
 from analysis.engine.formatting import format_number
 
@@ -599,7 +599,7 @@ def bayesian_meta_analysis(
     vi,
     *,
     tau_prior: str = "half_normal",
-    tau_prior_scale: float | None = 0.5,
+    tau_prior_scale: float | None = DEFAULT_TAU_PRIOR_SCALE,
     mu_prior=None,
     confidence_level: float = 0.95,
     labels=None,
@@ -657,9 +657,9 @@ def bayesian_meta_analysis(
     --------
     >>> res = bayesian_meta_analysis([0.2, 0.5, -0.1], [0.04, 0.09, 0.05])
     >>> print(f"{res.mu_median:.3f} [{res.mu_ci_lb:.3f}, {res.mu_ci_ub:.3f}]")
-    0.167 [-0.318, 0.689]
+    0.169 [-0.512, 0.898]
     >>> print(f"{res.prob_above(0.0):.3f}")
-    0.798
+    0.770
     """
     check_option("interval", interval, INTERVALS)
     confidence_level = check_confidence_level(confidence_level)

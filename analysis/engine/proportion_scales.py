@@ -1,5 +1,6 @@
 """Single proportions as counts and on metafor's scales: the checks of events and n,
-``escalc``'s PLO, PR, PFT and PAS measures and their back-transformations, and per-study
+``escalc``'s PLO, PR, PFT and PAS measures, the pooled value back as a proportion (through
+:mod:`analysis.engine.transforms`, the one home of metafor's back-transformations), and per-study
 intervals. Shared by the frequentist (:mod:`analysis.engine.proportions`) and the Bayesian
 (:mod:`analysis.engine.bayesian_binomial`) pooling of proportions and by the multiverse.
 """
@@ -7,13 +8,12 @@ intervals. Shared by the frequentist (:mod:`analysis.engine.proportions`) and th
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from analysis.engine._errors import AnalysisError, check_option
 from analysis.engine._inputs import as_numbers, reject_first
 from analysis.engine._summary import study_labels
 from analysis.engine.effect_sizes import MEASURES
-from analysis.engine.transforms import clopper_pearson, wilson
+from analysis.engine.transforms import clopper_pearson, iarcsin, ilogit, ipft, wilson
 
 #: Per-study intervals of a proportion.
 INTERVALS = ("clopper-pearson", "wilson")
@@ -61,34 +61,17 @@ def escalc_proportions(events: np.ndarray, n: np.ndarray, measure: str):
     return yi, vi, corrected
 
 
-def pft(p, n):
-    """metafor's ``transf.pft``: the Freeman-Tukey transform of a proportion."""
-    x = p * n
-    return 0.5 * (np.arcsin(np.sqrt(x / (n + 1.0))) + np.arcsin(np.sqrt((x + 1.0) / (n + 1.0))))
-
-
-def inverse_pft(t, n_harmonic: float) -> np.ndarray:
-    """metafor's ``transf.ipft.hm`` (Miller 1978 with the harmonic-mean n)."""
-    t = np.asarray(t, dtype=float)
-    s = np.sin(2.0 * t)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        inner = 1.0 - (s + (s - 1.0 / s) / n_harmonic) ** 2
-        z = 0.5 * (1.0 - np.sign(np.cos(2.0 * t)) * np.sqrt(inner))
-    z = np.where(t > pft(1.0, n_harmonic), 1.0, z)
-    z = np.where(t < pft(0.0, n_harmonic), 0.0, z)
-    return z
-
-
 def back_transform_proportion(values, method: str, n_harmonic: float) -> np.ndarray:
-    values = np.asarray(values, dtype=float)
+    """A pooled model's values back on the proportion scale (``analysis.engine.transforms``):
+    inverse logit (GLMM, PLO), metafor's ``transf.iarcsin`` (PAS), ``transf.ipft`` with the
+    harmonic-mean n (PFT, as ``transf.ipft.hm``); PR is already a proportion."""
     if method in ("GLMM", "PLO"):
-        return special.expit(values)
+        return ilogit(values)
     if method == "PAS":
-        # metafor's transf.iarcsin: sin^2, clipped to [0, 1] outside [0, pi/2].
-        return np.where(values < 0, 0.0, np.where(values > np.arcsin(1.0), 1.0, np.sin(values) ** 2))
+        return iarcsin(values)
     if method == "PFT":
-        return inverse_pft(values, n_harmonic)
-    return values  # PR: already a proportion (metafor's predict with transf=FALSE)
+        return ipft(values, n_harmonic)
+    return np.asarray(values, dtype=float)
 
 
 def study_intervals(events, n, confidence_level: float = 0.95, interval: str = "clopper-pearson"):

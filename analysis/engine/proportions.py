@@ -45,8 +45,9 @@ from analysis.engine._glmm import (
 from analysis.engine._summary import summary_frame
 from analysis.engine.contract import HeterogeneityTest, NaturalScale, PooledResult
 from analysis.engine._tau2 import TAU2_METHODS
+from analysis.engine._tau_priors import DEFAULT_TAU_PRIOR_SCALE
 from analysis.engine.pooling import MetaAnalysisResult, meta_analysis
-from analysis.engine.bayesian_binomial import bayesian_proportions
+from analysis.engine.bayesian_binomial import BayesianProportionResult, bayesian_proportions
 from analysis.engine.proportion_scales import (
     INTERVALS,
     back_transform_proportion,
@@ -314,9 +315,9 @@ def pool_proportions(
     test: str = "z",
     quadrature_points: int = DEFAULT_QUADRATURE_POINTS,
     tau_prior: str = "half_normal",
-    tau_prior_scale: float | None = 0.5,
+    tau_prior_scale: float | None = DEFAULT_TAU_PRIOR_SCALE,
     mu_prior=None,
-) -> ProportionResult:
+) -> ProportionResult | BayesianProportionResult:
     """Pool single proportions (e.g. response rates in ketamine arms).
 
     Parameters
@@ -351,8 +352,10 @@ def pool_proportions(
 
     Returns
     -------
-    ProportionResult
-        See its attributes; ``to_dict()`` and ``summary_frame()`` summarise it.
+    ProportionResult or BayesianProportionResult
+        ``BayesianProportionResult`` for ``method="BAYES"``, ``ProportionResult`` otherwise;
+        both honour the result contract (``analysis.engine.contract``): see their attributes;
+        ``to_dict()`` and ``summary_frame()`` summarise them.
 
     Notes
     -----
@@ -388,11 +391,18 @@ def pool_proportions(
     check_option("tau_method", tau_method, TAU2_METHODS)
     if not 0 < confidence_level < 1:
         raise AnalysisError("confidence_level must lie strictly between 0 and 1 (e.g. 0.95).")
+    common, notes = _study_inputs(events, n, labels, method, confidence_level, interval)
+    if method == "GLMM":
+        return _glmm_proportions(common, notes, test, quadrature_points)
+    return _inverse_variance_proportions(common, notes, tau_method, test)
+
+
+def _study_inputs(events, n, labels, method, confidence_level, interval) -> tuple[dict, list[str]]:
+    """The per-study fields every frequentist model shares, and the zero-cell note if any."""
     events, n, labels = check_counts(events, n, labels)
-    k = events.size
-    notes: list[str] = []
     model_scale = "PLO" if method == "GLMM" else method
     yi, vi, corrected = escalc_proportions(events, n, model_scale)
+    notes: list[str] = []
     if np.any(corrected):
         which = ", ".join(label for label, c in zip(labels, corrected) if c)
         if method == "GLMM":
@@ -405,35 +415,42 @@ def pool_proportions(
                 f"1/2 added to events and non-events of studies with 0 or all events ({which}), "
                 "as escalc's add=1/2, to='only0'."
             )
-    n_harmonic = float(1.0 / np.mean(1.0 / n))
     study_lb, study_ub = study_intervals(events, n, confidence_level, interval)
-    crit = stats.norm.isf((1.0 - confidence_level) / 2.0)
     common = dict(
         events=events, n=n, labels=labels, method=method, confidence_level=confidence_level,
-        interval=interval, k=k, yi=yi, vi=vi, corrected=corrected,
+        interval=interval, k=events.size, yi=yi, vi=vi, corrected=corrected,
         study_ci_lb=study_lb, study_ci_ub=study_ub,
     )
+    return common, notes
 
-    if method != "GLMM":
-        fit = meta_analysis(yi, vi, method=tau_method, test=test,
-                            confidence_level=confidence_level, labels=labels, measure=method)
-        notes.extend(fit.notes)
-        if method == "PFT":
-            notes.append(f"Back-transformed with the harmonic mean n = {n_harmonic:.6g} (transf.ipft.hm).")
-        if method == "PR" and not (0 <= fit.pi_lb and fit.pi_ub <= 1):
-            notes.append("On the raw-proportion scale the prediction interval extends beyond [0, 1].")
-        back = back_transform_proportion([fit.estimate, fit.ci_lb, fit.ci_ub, fit.pi_lb, fit.pi_ub], method, n_harmonic)
-        return ProportionResult(
-            **common, tau_method=fit.method, test=test,
-            estimate=fit.estimate, se=fit.se, statistic=fit.statistic, pval=fit.pval,
-            ci_lb=fit.ci_lb, ci_ub=fit.ci_ub, tau2=fit.tau2, i2=fit.i2, h2=fit.h2,
-            q=fit.q, q_p=fit.q_p, q_lrt=None, q_lrt_p=None,
-            pi_lb=fit.pi_lb, pi_ub=fit.pi_ub,
-            prop=float(back[0]), prop_ci_lb=float(back[1]), prop_ci_ub=float(back[2]),
-            prop_pi_lb=float(back[3]), prop_pi_ub=float(back[4]),
-            weights=fit.weights, pooled=fit, notes=tuple(notes),
-        )
 
+def _inverse_variance_proportions(common: dict, notes: list[str], tau_method: str, test: str) -> ProportionResult:
+    """escalc + rma on the logit, Freeman-Tukey, arcsine or raw scale, back-transformed."""
+    method, n = common["method"], common["n"]
+    fit = meta_analysis(common["yi"], common["vi"], method=tau_method, test=test,
+                        confidence_level=common["confidence_level"], labels=common["labels"], measure=method)
+    notes.extend(fit.notes)
+    n_harmonic = float(1.0 / np.mean(1.0 / n))
+    if method == "PFT":
+        notes.append(f"Back-transformed with the harmonic mean n = {n_harmonic:.6g} (transf.ipft.hm).")
+    if method == "PR" and not (0 <= fit.pi_lb and fit.pi_ub <= 1):
+        notes.append("On the raw-proportion scale the prediction interval extends beyond [0, 1].")
+    back = back_transform_proportion([fit.estimate, fit.ci_lb, fit.ci_ub, fit.pi_lb, fit.pi_ub], method, n_harmonic)
+    return ProportionResult(
+        **common, tau_method=fit.method, test=test,
+        estimate=fit.estimate, se=fit.se, statistic=fit.statistic, pval=fit.pval,
+        ci_lb=fit.ci_lb, ci_ub=fit.ci_ub, tau2=fit.tau2, i2=fit.i2, h2=fit.h2,
+        q=fit.q, q_p=fit.q_p, q_lrt=None, q_lrt_p=None,
+        pi_lb=fit.pi_lb, pi_ub=fit.pi_ub,
+        prop=float(back[0]), prop_ci_lb=float(back[1]), prop_ci_ub=float(back[2]),
+        prop_pi_lb=float(back[3]), prop_pi_ub=float(back[4]),
+        weights=fit.weights, pooled=fit, notes=tuple(notes),
+    )
+
+
+def _glmm_proportions(common: dict, notes: list[str], test: str, quadrature_points: int) -> ProportionResult:
+    """The binomial-normal model by maximum likelihood (rma.glmm, measure="PLO")."""
+    events, n, k = common["events"], common["n"], common["k"]
     if test != "z":
         raise AnalysisError("The GLMM is fitted with test='z' (rma.glmm's default); use 'z'.")
     if quadrature_points < 1 or int(quadrature_points) != quadrature_points:
@@ -450,7 +467,7 @@ def pool_proportions(
         )
     x = events.astype(float)
     size = n.astype(float)
-    start = meta_analysis(yi, vi, method="DL")
+    start = meta_analysis(common["yi"], common["vi"], method="DL")
     glmm = fit_binomial_normal(x, size, start.estimate, float(np.sqrt(start.tau2)), int(quadrature_points))
     if not glmm.used_hessian:
         notes.append(
@@ -464,22 +481,38 @@ def pool_proportions(
             f"tau² = {glmm.tau2:.3g} is implausibly large on the logit scale: the likelihood keeps "
             "rising with tau (studies at 0 and at all events); the GLMM estimates are not reliable."
         )
+    crit = stats.norm.isf((1.0 - common["confidence_level"]) / 2.0)
     se = float(np.sqrt(glmm.vcov_mu))
     z = glmm.mu / se
-    pval = float(2.0 * stats.norm.sf(abs(z)))
     ci = (glmm.mu - crit * se, glmm.mu + crit * se)
     half_pi = crit * np.sqrt(se**2 + glmm.tau2)
     pi = (glmm.mu - half_pi, glmm.mu + half_pi)
+    heterogeneity = _glmm_heterogeneity(x, size, common["vi"], common["corrected"], glmm.tau2, notes)
+    u_hat, _ = conditional_modes(x, size, glmm.mu, np.sqrt(glmm.tau2))
+    loglik_conditional = binomial_loglik_sum(x, size, special.expit(glmm.mu + np.sqrt(glmm.tau2) * u_hat))
+    back = special.expit([glmm.mu, ci[0], ci[1], pi[0], pi[1]])
+    return ProportionResult(
+        **common, tau_method=None, test="z",
+        estimate=glmm.mu, se=se, statistic=float(z), pval=float(2.0 * stats.norm.sf(abs(z))),
+        ci_lb=float(ci[0]), ci_ub=float(ci[1]), tau2=glmm.tau2, **heterogeneity,
+        pi_lb=float(pi[0]), pi_ub=float(pi[1]),
+        prop=float(back[0]), prop_ci_lb=float(back[1]), prop_ci_ub=float(back[2]),
+        prop_pi_lb=float(back[3]), prop_pi_ub=float(back[4]),
+        weights=None, loglik=loglik_conditional, marginal_loglik=glmm.loglik,
+        quadrature_points=int(quadrature_points), pooled=None, notes=tuple(notes),
+    )
+
+
+def _glmm_heterogeneity(x, size, vi, corrected, tau2: float, notes: list[str]) -> dict:
+    """I², H² (from the corrected logits' typical variance, as metafor), the LRT and the Wald Q."""
+    k = x.size
     w = 1.0 / vi
     typical = (k - 1) / (w.sum() - np.sum(w**2) / w.sum())
-    i2 = 100.0 * glmm.tau2 / (typical + glmm.tau2)
-    h2 = glmm.tau2 / typical + 1.0
-    # Heterogeneity: saturated (one logit per study) vs fixed-effect logistic model.
+    # Saturated (one logit per study) vs fixed-effect logistic model.
     mu_fe, _ = fixed_effect_logit(x, size)
     loglik_fe = binomial_loglik_sum(x, size, np.full(k, special.expit(mu_fe)))
     loglik_sat = binomial_loglik_sum(x, size, x / size)
     q_lrt = max(-2.0 * (loglik_fe - loglik_sat), 0.0)
-    q_lrt_p = float(stats.chi2.sf(q_lrt, k - 1))
     if np.any(corrected):
         q = q_p = None
         notes.append(
@@ -493,18 +526,7 @@ def pool_proportions(
         mean = np.sum(w_exact * logits) / w_exact.sum()
         q = float(max(np.sum(w_exact * (logits - mean) ** 2), 0.0))
         q_p = float(stats.chi2.sf(q, k - 1))
-    u_hat, _ = conditional_modes(x, size, glmm.mu, np.sqrt(glmm.tau2))
-    loglik_conditional = binomial_loglik_sum(x, size, special.expit(glmm.mu + np.sqrt(glmm.tau2) * u_hat))
-    back = special.expit([glmm.mu, ci[0], ci[1], pi[0], pi[1]])
-    return ProportionResult(
-        **common, tau_method=None, test="z",
-        estimate=glmm.mu, se=se, statistic=float(z), pval=pval, ci_lb=float(ci[0]), ci_ub=float(ci[1]),
-        tau2=glmm.tau2, i2=float(i2), h2=float(h2), q=q, q_p=q_p, q_lrt=float(q_lrt), q_lrt_p=q_lrt_p,
-        pi_lb=float(pi[0]), pi_ub=float(pi[1]),
-        prop=float(back[0]), prop_ci_lb=float(back[1]), prop_ci_ub=float(back[2]),
-        prop_pi_lb=float(back[3]), prop_pi_ub=float(back[4]),
-        weights=None, loglik=loglik_conditional, marginal_loglik=glmm.loglik,
-        quadrature_points=int(quadrature_points), pooled=None, notes=tuple(notes),
-    )
+    return dict(i2=float(100.0 * tau2 / (typical + tau2)), h2=float(tau2 / typical + 1.0),
+                q=q, q_p=q_p, q_lrt=float(q_lrt), q_lrt_p=float(stats.chi2.sf(q_lrt, k - 1)))
 
 

@@ -9,6 +9,10 @@ same object, so they cannot disagree. Results are read only through the
 result contract (:mod:`analysis.engine.contract`); numbers are written by
 :mod:`analysis.engine.formatting`, the one rule for text, tables and figures. I² is
 read with a plain-language band (:data:`I2_BANDS`).
+
+Sentences are Markdown (bold lead-ins, bullet lists); text from the data in them (study
+labels, notes) is escaped with :func:`analysis.present.safe_html.escape_markdown`, so that it reads
+as written and never becomes markup.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from analysis.review.evidence_base import EvidenceBase
 from analysis.engine.contract import PooledResult
 from analysis.engine.formatting import format_effect, format_p, format_percent, format_tau2
 from analysis.review.protocol import CALIBRATION, MIN_STUDIES_FOR_SMALL_STUDY_TESTS, UNCONTROLLED_DESIGNS, WINDOW
-from analysis.engine.small_study import egger_test, rank_test
+from analysis.review.small_study_effects import SmallStudyTests
+from analysis.present.safe_html import escape_markdown
 
 #: Below this many studies the caveats say the heterogeneity estimates are imprecise.
 FEW_STUDIES = 5
@@ -63,7 +68,7 @@ def _level(result) -> str:
 
 
 def _names(labels: Sequence[str]) -> str:
-    labels = list(labels)
+    labels = [escape_markdown(label) for label in labels]
     if len(labels) <= 2:
         return " and ".join(labels)
     return ", ".join(labels[:-1]) + " and " + labels[-1]
@@ -134,7 +139,7 @@ def describe_estimate(result, *, outcome: str = "response rate", benefit: str = 
     level = _level(result)
     natural = result.natural()
     if natural.is_proportion and result.k == 1:
-        return (f"The {outcome} in the single sample ({result.labels[0]}) was "
+        return (f"The {outcome} in the single sample ({escape_markdown(result.labels[0])}) was "
                 f"{natural.format(natural.estimate)} ({level} {result.interval_name} {natural.interval_text()}; "
                 f"{result.participants} patients): nothing is pooled.")
     if natural.is_proportion:
@@ -146,7 +151,7 @@ def describe_estimate(result, *, outcome: str = "response rate", benefit: str = 
     name = natural.label.lower() if natural.label != "Estimate" else "pooled estimate"
     name = name.replace("(hedges' g)", "(Hedges' g)")
     if result.k == 1:
-        opening = f"The {name} from the single study ({result.labels[0]}) was"
+        opening = f"The {name} from the single study ({escape_markdown(result.labels[0])}) was"
         model = ""
     else:
         opening = f"The pooled {name} was"
@@ -455,7 +460,7 @@ def caveats(result, data: pd.DataFrame | None = None, *, small_study=None, compa
     if rows is not None and "es_correction" in rows.columns:
         corrected = ~rows["es_correction"].astype(str).isin(["none", "", "nan"])
         for i in np.flatnonzero(corrected.to_numpy()):
-            out.append(f"{labels[i]}: {rows['es_correction'].iloc[i]}.")
+            out.append(f"{escape_markdown(labels[i])}: {escape_markdown(rows['es_correction'].iloc[i])}.")
     if compare is not None:
         _check_result(compare)
         ours, theirs = result.natural(), compare.natural()
@@ -524,20 +529,21 @@ def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-def describe_small_study_tests(result) -> str:
-    """Small-study tests in words: run from :data:`MIN_STUDIES_FOR_SMALL_STUDY_TESTS` studies, else why not.
+def describe_small_study_tests(tests: SmallStudyTests) -> str:
+    """Small-study tests in words (:func:`analysis.review.small_study_effects.small_study_tests`):
+    their p-values, or why they were not run.
 
     >>> from analysis import meta_analysis
-    >>> describe_small_study_tests(meta_analysis([0.1, 0.3, 0.5], [0.02, 0.03, 0.04]))
+    >>> from analysis.review.small_study_effects import small_study_tests
+    >>> describe_small_study_tests(small_study_tests(meta_analysis([0.1, 0.3, 0.5], [0.02, 0.03, 0.04])))
     'With 3 studies no small-study test was run: the protocol runs them only from 10 studies, because with fewer they cannot tell asymmetry from chance. The funnel plot is shown for inspection only.'
     """
-    if result.k < MIN_STUDIES_FOR_SMALL_STUDY_TESTS:
-        return (f"With {_studies(result.k)} no small-study test was run: the protocol runs them only from "
-                f"{MIN_STUDIES_FOR_SMALL_STUDY_TESTS} studies, because with fewer they cannot tell asymmetry "
+    if not tests.run:
+        return (f"With {_studies(tests.k)} no small-study test was run: the protocol runs them only from "
+                f"{tests.minimum} studies, because with fewer they cannot tell asymmetry "
                 "from chance. The funnel plot is shown for inspection only.")
-    egger, rank = egger_test(result), rank_test(result)
-    return (f"Egger's regression test: {format_p(egger.pval)}; rank correlation test (Begg): "
-            f"{format_p(rank.pval)} ({_studies(result.k)}).")
+    return (f"Egger's regression test: {format_p(tests.egger.pval)}; rank correlation test (Begg): "
+            f"{format_p(tests.rank.pval)} ({_studies(tests.k)}).")
 
 
 def describe_claim_counts(counts: pd.Series) -> str:
@@ -584,7 +590,7 @@ def describe_duration(result: DurationResult) -> str:
         elif row.k == 1:
             only = used.iloc[0]
             lines.append(
-                f"- {head}: one study ({only['label']}), {int(only['events'])}/{int(only['n'])} responders = "
+                f"- {head}: one study ({escape_markdown(only['label'])}), {int(only['events'])}/{int(only['n'])} responders = "
                 f"{format_percent(only['proportion'])} ({level} CI {format_percent(only['ci_lb'])} to "
                 f"{format_percent(only['ci_ub'])}){_control_arms(used)}."
             )
@@ -597,7 +603,7 @@ def describe_duration(result: DurationResult) -> str:
                 f"{fit.model_description}){_control_arms(used)}."
             )
         else:
-            lines.append(f"- {head}: {_studies(int(row.k))}, {row.note}.")
+            lines.append(f"- {head}: {_studies(int(row.k))}, {escape_markdown(row.note)}.")
     return "\n".join(lines)
 
 
@@ -610,7 +616,8 @@ def _control_arms(used: pd.DataFrame) -> str:
             for r in controlled.itertuples()]
     if len(used) == 1:
         return f"; in its control arm {arms[0]}"
-    return "; control arms: " + ", ".join(f"{r.label} {arm}" for r, arm in zip(controlled.itertuples(), arms))
+    return "; control arms: " + ", ".join(f"{escape_markdown(r.label)} {arm}"
+                                         for r, arm in zip(controlled.itertuples(), arms))
 
 
 def describe_crossover_trials(crossover: pd.DataFrame) -> str:

@@ -17,8 +17,6 @@ reads "not reported".
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 from IPython.display import Markdown
 
@@ -29,6 +27,7 @@ from analysis.review.evidence_base import EvidenceBase
 from analysis.engine.formatting import format_count, format_effect, format_interval, is_missing
 from analysis.review.plan import RESPONDER_COUNTS
 from analysis.engine.transforms import measure_scale
+from analysis.present.safe_html import escape_markdown, markdown_link
 from analysis.present.tables import reader_table
 
 NOT_REPORTED = "not reported"
@@ -235,20 +234,20 @@ def reference_list(references: pd.DataFrame, evidence: EvidenceBase | None = Non
             number += 1
             ids = []
             if _given(ref["doi"]):
-                ids.append(f"DOI: [{ref['doi']}](https://doi.org/{ref['doi']})")
+                ids.append(f"DOI: {markdown_link(ref['doi'], 'https://doi.org/' + str(ref['doi']))}")
             if _given(ref["pmid"]):
-                ids.append(f"PMID: {ref['pmid']}")
+                ids.append(f"PMID: {escape_markdown(ref['pmid'])}")
             if _given(ref["pmcid"]):
-                ids.append(f"PMCID: {ref['pmcid']}")
+                ids.append(f"PMCID: {escape_markdown(ref['pmcid'])}")
             if _given(ref["registry_id"]):
-                ids.append(f"registry: {ref['registry_id']}")
+                ids.append(f"registry: {escape_markdown(ref['registry_id'])}")
             if _given(ref["url"]) and not ids:
-                ids.append(f"<{ref['url']}>")
+                ids.append(markdown_link(ref["url"], str(ref["url"])))
             if _given(ref["published"]):
                 ids.append(f"published {pd.Timestamp(ref['published']).date()}")
             if _given(ref["accessed"]):
                 ids.append(f"accessed {pd.Timestamp(ref['accessed']).date()}")
-            citation = html.escape(str(ref["citation"]).rstrip("."))
+            citation = escape_markdown(str(ref["citation"]).rstrip("."))
             lines.append(f"{number}. {citation}." + (f" {'; '.join(ids)}" if ids else " No identifier found."))
         lines.append("")
     return Markdown("\n".join(lines).rstrip())

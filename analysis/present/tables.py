@@ -5,7 +5,9 @@ tables) or :func:`results_table` (pooled results). Headers come from the data
 dictionaries' reader labels (with units), coded values are shown by their labels,
 numbers in the house style of :mod:`analysis.engine.formatting`, missing values as a dash,
 the index hidden. Tables are pandas ``Styler`` objects (pandas' own publication-table
-tool), so they render as HTML in JupyterLab and in the static report alike.
+tool), so they render as HTML in JupyterLab and in the static report alike; every one is
+made by :func:`analysis.present.safe_html.styled_table`, which escapes every cell, header and
+caption (text from the data is never markup).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from analysis.engine.contract import PooledResult
 from analysis.data import DataDictionary
 from analysis.engine.formatting import format_count, format_number, format_percent, is_missing
 from analysis.review.protocol import WINDOW
+from analysis.present.safe_html import escape_markdown, styled_table
 
 #: What a reader sees for a missing value.
 MISSING = "–"
@@ -98,7 +101,7 @@ def reader_table(frame: pd.DataFrame, *, caption: str, columns: Sequence[str] | 
     if not caption:
         raise AnalysisError("every table needs a caption that says what it shows")
     if frame.empty:
-        return Markdown(f"*{caption}* {empty}")
+        return Markdown(f"*{escape_markdown(caption)}* {escape_markdown(empty)}")
     names = list(columns)
     headers = dict(columns) if isinstance(columns, Mapping) else {}
     missing = [name for name in names if name not in frame.columns]
@@ -111,12 +114,7 @@ def reader_table(frame: pd.DataFrame, *, caption: str, columns: Sequence[str] | 
         header = headers.get(name) or (spec.header if spec is not None else name)
         fmt = formats.get(name, _default_format(spec))
         shown[header] = [_cell(value, spec, fmt) for value in frame[name]]
-    return _styled(pd.DataFrame(shown), caption)
-
-
-def _styled(table: pd.DataFrame, caption: str) -> Styler:
-    return (table.style.hide(axis="index").set_caption(caption)
-            .set_table_attributes('class="reader-table"'))
+    return styled_table(pd.DataFrame(shown), caption)
 
 
 def results_table(results: Mapping[str, PooledResult], *, caption: str, primary: str | None = None) -> Styler:
@@ -153,7 +151,7 @@ def results_table(results: Mapping[str, PooledResult], *, caption: str, primary:
             else "none (see notes)" if result.random_effects and result.k > 1 else MISSING,
             "I²": f"{format_number(result.i2, 0)}%" if not is_missing(getattr(result, "i2", None)) else MISSING,
         })
-    return _styled(pd.DataFrame(rows), caption)
+    return styled_table(pd.DataFrame(rows), caption)
 
 
 def study_table(result: PooledResult, *, caption: str) -> Styler:
@@ -189,7 +187,7 @@ def study_table(result: PooledResult, *, caption: str) -> Styler:
         table = table.drop(columns="Responders / patients")
     if (table["Weight"] == MISSING).all():  # the GLMM has no study weights
         table = table.drop(columns="Weight")
-    return _styled(table, caption)
+    return styled_table(table, caption)
 
 
 def labelled(frame: pd.DataFrame, dictionary: DataDictionary) -> pd.DataFrame:
@@ -226,7 +224,7 @@ def duration_table(duration, *, caption: str = "Responders per protocol window")
             "How": (duration.fits[row.time_window].model_description if pooled
                     else "one study, its exact interval" if single else "no study"),
         })
-    return _styled(pd.DataFrame(rows), caption)
+    return styled_table(pd.DataFrame(rows), caption)
 
 
 def prior_sensitivity_table(result, *, threshold: float, caption: str) -> Styler:
@@ -257,14 +255,14 @@ def prior_sensitivity_table(result, *, threshold: float, caption: str) -> Styler
     } for row in frame.itertuples()]
     if not result.has_prediction_interval:  # one study: no predictive interval for a reader
         rows = [{key: value for key, value in row.items() if key != predictive} for row in rows]
-    return _styled(pd.DataFrame(rows), caption)
+    return styled_table(pd.DataFrame(rows), caption)
 
 
 def notes_list(notes: Sequence[str]) -> Markdown:
     """A result's notes as a bulleted list, or a line saying there are none (never an empty table)."""
     if not notes:
         return Markdown("*No notes: nothing unusual in this fit.*")
-    return Markdown("\n".join(f"- {note[0].upper()}{note[1:]}" for note in notes))
+    return Markdown("\n".join(f"- {escape_markdown(note[0].upper() + note[1:])}" for note in notes))
 
 
 def multiverse_choice_table(universe, *, measure: str | None = None,
@@ -286,13 +284,13 @@ def multiverse_choice_table(universe, *, measure: str | None = None,
             f"Including {reference}": format_percent(sides.get("includes", 0.0)),
             f"Below {reference}": format_percent(sides.get("below", 0.0)),
         })
-    return _styled(pd.DataFrame(rows), caption)
+    return styled_table(pd.DataFrame(rows), caption)
 
 
 def multiverse_reasons_table(universe, *, caption: str = "Specifications without an estimate") -> Styler | Markdown:
     """Why some specifications have no estimate, with how many."""
     counts = universe.to_frame().query("reason != ''")["reason"].value_counts()
     if counts.empty:
-        return Markdown(f"*{caption}:* none; every specification has an estimate.")
+        return Markdown(f"*{escape_markdown(caption)}:* none; every specification has an estimate.")
     rows = [{"Reason": reason[0].upper() + reason[1:], "Specifications": format_count(n)} for reason, n in counts.items()]
-    return _styled(pd.DataFrame(rows), caption)
+    return styled_table(pd.DataFrame(rows), caption)

@@ -5,7 +5,7 @@ then each of the five GRADE domains (risk of bias, inconsistency, indirectness,
 imprecision, publication bias) with a downgrade of 0, 1 or 2 levels and the reason,
 computed by the rules below. A curator can replace any computed judgement through
 ``data/grade_overrides.csv`` (:func:`load_grade_overrides`); the override is shown
-as such, beside the computed judgement it replaces. :func:`summary_of_findings`
+as such, beside the computed judgement it replaces. :func:`evidence_profile`
 puts several outcomes in one table.
 
 Rules (each threshold is a named constant)
@@ -40,7 +40,7 @@ Imprecision
 Publication bias
     With fewer than :data:`MIN_STUDIES_FOR_SMALL_STUDY_TESTS` studies: not assessable,
     no downgrade, with a note. Otherwise Egger's test (the one given, or
-    ``egger_test`` on the inverse-variance fit): one level if p < :data:`EGGER_ALPHA`.
+    ``small_study_tests`` on the inverse-variance fit): one level if p < :data:`EGGER_ALPHA`.
 
 References
 ----------
@@ -63,7 +63,7 @@ from analysis.data import DATA_DIR, load_table
 from analysis.engine.contract import PooledResult
 from analysis.engine.pooling import MetaAnalysisResult
 from analysis.review.protocol import MIN_STUDIES_FOR_SMALL_STUDY_TESTS, PRIMARY_WINDOW
-from analysis.engine.small_study import egger_test
+from analysis.review.small_study_effects import small_study_tests
 
 DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
 LEVELS = ("very low", "low", "moderate", "high")
@@ -185,8 +185,9 @@ class GradeAssessment:
 
 
 @dataclass(frozen=True)
-class SummaryOfFindings:
-    """A GRADE summary-of-findings table for several outcomes."""
+class EvidenceProfile:
+    """A GRADE evidence profile: the certainty assessment of several outcomes, domain by domain
+    (the summary of findings for readers is :func:`analysis.review.findings.summary_of_findings`)."""
 
     assessments: tuple[GradeAssessment, ...] = field(repr=False)
 
@@ -215,12 +216,12 @@ class SummaryOfFindings:
         return pd.DataFrame(rows)
 
 
-def summary_of_findings(assessments) -> SummaryOfFindings:
+def evidence_profile(assessments) -> EvidenceProfile:
     """Collect :class:`GradeAssessment` objects into one table."""
     assessments = tuple(assessments)
     if not all(isinstance(a, GradeAssessment) for a in assessments):
-        raise AnalysisError("summary_of_findings takes GradeAssessment objects (from grade_outcome).")
-    return SummaryOfFindings(assessments)
+        raise AnalysisError("evidence_profile takes GradeAssessment objects (from grade_outcome).")
+    return EvidenceProfile(assessments)
 
 
 def load_grade_overrides(path: str | Path | None = None) -> pd.DataFrame:
@@ -389,7 +390,7 @@ def _publication_bias(result, small_study) -> DomainJudgement:
         if not isinstance(fit, MetaAnalysisResult):
             return _computed("publication_bias", 0, "no inverse-variance fit to test; pass small_study",
                              assessable=False)
-        small_study = egger_test(fit)
+        small_study = small_study_tests(fit).egger
     p = small_study.pval
     if p < EGGER_ALPHA:
         return _computed("publication_bias", 1, f"Egger's test p = {p:.3f} (< {EGGER_ALPHA:g}): funnel asymmetry")

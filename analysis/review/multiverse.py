@@ -51,25 +51,19 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from analysis.engine._batched import BATCHED_METHODS, BATCHED_TESTS, fit_batch, stack
 from analysis.engine._errors import AnalysisError, check_option
-from analysis.engine._tau_priors import make_tau_prior
-from analysis.engine.bayesian import summarise_mixture
-from analysis.engine.bayesian_binomial import BinomialPosterior
+from analysis.engine.bayesian_binomial import pooled_proportion
 from analysis.engine.formatting import format_effect, format_interval, format_percent, plain
 from analysis.review.plan import CONTROLLED_MEASURES, AnalysisPlan
 from analysis.engine.proportion_scales import back_transform_proportion, escalc_proportions
-from analysis.review.protocol import TIME_WINDOWS, WINDOW
+from analysis.review.protocol import OUTCOMES, TIME_WINDOWS, WINDOW
 from analysis.review.selection import DESIGN_SETS, select_designs
 from analysis.engine.transforms import back_transform, measure_scale
 
 __all__ = ["DESIGNS", "OUTCOMES", "Model", "Multiverse", "MultiverseSummary", "default_choices",
            "default_models", "multiverse"]
-
-#: Outcomes a multiverse can be run for.
-OUTCOMES = ("response_rate", "controlled")
 
 #: Which designs are pooled (:func:`analysis.review.selection.select_designs`), in words.
 DESIGNS = DESIGN_SETS
@@ -611,17 +605,12 @@ class _Fitter:
     def binomial(self, spec: _Spec) -> _Estimate:
         """GLMM or Bayesian binomial-normal model of one row set, as ``plan.pool_rates`` fits it."""
         rows, model, plan = spec.rows, spec.model, self.plan
-        events, n = rows["ketamine_events"].to_numpy(int), rows["ketamine_n"].to_numpy(int)
-        degenerate = np.all(events == 0) or np.all(events == n)
-        if model.name == "BAYES" and not degenerate:
-            # bayesian_proportions' posterior of mu, without the predictive and tau summaries it adds
-            prior = make_tau_prior("half_normal", model.tau_prior_scale)
-            posterior = BinomialPosterior.fit(events, n, prior, None)
-            mu = summarise_mixture(posterior.mu_mixture, plan.confidence_level, "central")
-            return _Estimate(*map(float, special.expit([mu.median, mu.ci_lb, mu.ci_ub])))
-        if model.name == "BAYES":
-            plan = replace(plan, tau_prior_scale=model.tau_prior_scale)
         try:
+            if model.name == "BAYES":  # the posterior's pooled proportion only, by the engine's own path
+                return _Estimate(*pooled_proportion(rows["ketamine_events"].to_numpy(int),
+                                                    rows["ketamine_n"].to_numpy(int),
+                                                    tau_prior_scale=model.tau_prior_scale,
+                                                    confidence_level=plan.confidence_level))
             natural = plan.pool_rates(rows, model.name).natural()
         except AnalysisError as error:
             return _Estimate(math.nan, math.nan, math.nan, str(error))

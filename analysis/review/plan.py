@@ -21,7 +21,7 @@ report's **parameter vocabulary**; every name has one meaning:
 ``time_window``            protocol window of the primary analyses
 ``responder_threshold``    None: each study's own threshold; a percent: only that one
 ``include_unstated_time``  response rows whose source gives no time count as primary
-``exclude``                study_id values left out of every analysis
+``exclude``                studies left out of every analysis, by study_id or label (an unknown name is refused)
 ``response_rate_threshold``  GRADE: the response rate that would change a decision
 =========================  =====================================================
 
@@ -40,6 +40,7 @@ import pandas as pd
 
 from analysis.engine._errors import AnalysisError, check_option
 from analysis.engine._tau2 import TAU2_METHODS
+from analysis.engine._tau_priors import DEFAULT_TAU_PRIOR_SCALE
 from analysis.engine.bayesian import BayesianResult, bayesian_meta_analysis
 from analysis.engine.contract import PooledResult
 from analysis.review.duration import DurationResult, responders_over_time
@@ -114,7 +115,7 @@ class AnalysisPlan:
     proportion_model: str = "BAYES"
     measure: str = "RR"
     comparison_model: str = "BAYES"
-    tau_prior_scale: float = 1.0
+    tau_prior_scale: float = DEFAULT_TAU_PRIOR_SCALE
     method: str = "REML"
     test: str = "knha"
     proportion_test: str = "z"
@@ -147,7 +148,7 @@ class AnalysisPlan:
         if not isinstance(self.include_unstated_time, bool):
             raise AnalysisError(f"include_unstated_time must be True or False, not {self.include_unstated_time!r}")
         if isinstance(self.exclude, str) or not all(isinstance(s, str) for s in self.exclude):
-            raise AnalysisError(f"exclude must be a list of study_id values, not {self.exclude!r}")
+            raise AnalysisError(f"exclude must be a list of study ids or labels, not {self.exclude!r}")
         object.__setattr__(self, "exclude", tuple(self.exclude))
         if not 0 < float(self.response_rate_threshold) < 1:
             raise AnalysisError(f"response_rate_threshold={self.response_rate_threshold!r} must be a proportion "

@@ -56,6 +56,12 @@ PRIMARY_WINDOW = "during_or_immediate"
 #: never pooled; registered trials without results have nothing to pool).
 NEVER_POOLED_DESIGNS = ("case_report", "registered_trial")
 
+#: The questions the review pools, in the words readers see (explorer, multiverse, titles).
+OUTCOMES = {
+    "response_rate": "Response rate in ketamine arms",
+    "controlled": "Responders, ketamine versus control",
+}
+
 #: Designs without a control group.
 UNCONTROLLED_DESIGNS = ("single_arm_prospective", "single_arm_retrospective", "case_report")
 

@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.engine._errors import check_option
+from analysis.data import STUDY_NAMES
+from analysis.engine._errors import AnalysisError, check_option
 from analysis.review.protocol import NEVER_POOLED_DESIGNS, PRIMARY_WINDOW, TIME_WINDOWS, UNCONTROLLED_DESIGNS
 
 __all__ = ["DESIGN_SETS", "as_flag", "controlled_rows", "response_rate_rows", "select_designs", "without"]
 
-#: Which designs an analysis pools (the explorer's and the multiverse's choice), in words.
+#: Which designs an analysis pools (the explorer's and the multiverse's choice), in the words
+#: readers see everywhere (lower case, as inside a sentence; a control capitalises the first letter).
 DESIGN_SETS = {
-    "all": "every eligible design",
+    "all": "every eligible design (never case reports)",
     "controlled": "controlled studies only",
     "randomised": "randomised trials only",
 }
@@ -38,9 +40,39 @@ def as_flag(series: pd.Series) -> pd.Series:
     return series.astype("boolean").fillna(False).astype(bool)
 
 
+def excluded_ids(studies: pd.DataFrame, exclude=()) -> tuple[str, ...]:
+    """The ``study_id`` values that ``exclude`` names, each by its id or by the label readers see.
+
+    Names are checked against every study of the data file (``load_studies`` records them, and
+    a subset of its rows keeps the record), else against the rows given. A name that matches no
+    study is refused, never ignored: leaving a study out by a misspelt name would otherwise
+    change nothing without a word.
+
+    >>> studies = pd.DataFrame({"study_id": ["noppers2011", "cohen2006"],
+    ...                         "study_label": ["Noppers 2011", "Cohen 2006"]})
+    >>> excluded_ids(studies, ["Noppers 2011", "cohen2006"])
+    ('noppers2011', 'cohen2006')
+    >>> excluded_ids(studies, ["Nobody 1999"])
+    Traceback (most recent call last):
+    ...
+    analysis.engine._errors.AnalysisError: exclude: 'Nobody 1999' matches no study; name a study by its id or label: cohen2006 (Cohen 2006), noppers2011 (Noppers 2011)
+    """
+    names = studies.attrs.get(STUDY_NAMES) or dict(zip(studies["study_id"], studies.get("study_label", studies["study_id"])))
+    by_name = {**{label: study for study, label in names.items()}, **{study: study for study in names}}
+    unknown = [name for name in exclude if name not in by_name]
+    if unknown:
+        valid = ", ".join(f"{study} ({names[study]})" for study in sorted(names))
+        listed = ", ".join(repr(name) for name in unknown)
+        raise AnalysisError(f"exclude: {listed} {'matches' if len(unknown) == 1 else 'match'} no study; "
+                            f"name a study by its id or label: {valid}")
+    return tuple(dict.fromkeys(by_name[name] for name in exclude))
+
+
 def without(studies: pd.DataFrame, exclude=()) -> pd.DataFrame:
-    """``studies`` minus the rows of the ``study_id`` values in ``exclude``."""
-    return studies[~studies["study_id"].isin(list(exclude))]
+    """``studies`` minus the studies that ``exclude`` names (ids or labels; see :func:`excluded_ids`)."""
+    if not len(exclude):
+        return studies
+    return studies[~studies["study_id"].isin(excluded_ids(studies, exclude))]
 
 
 def _poolable_responders(studies: pd.DataFrame, responder_threshold: float | None) -> pd.DataFrame:

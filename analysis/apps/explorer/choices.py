@@ -15,7 +15,7 @@ values, and the explorer shows one slider each.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -26,24 +26,15 @@ from analysis.review.plan import COMPARISON_MODELS as COMPARISON_MODEL_NAMES
 from analysis.review.plan import CONTROLLED_MEASURES, AnalysisPlan
 from analysis.engine.proportions import METHODS as PROPORTION_MODELS
 from analysis.engine.pooling import TESTS
-from analysis.review.protocol import NEVER_POOLED_DESIGNS, PRIMARY_WINDOW, TIME_WINDOWS, WINDOW
-from analysis.review.selection import select_designs  # noqa: F401  (the explorer's designs filter, re-exported)
+from analysis.review.protocol import NEVER_POOLED_DESIGNS, OUTCOMES, PRIMARY_WINDOW, TIME_WINDOWS, WINDOW
+from analysis.review.selection import DESIGN_SETS, select_designs  # noqa: F401  (the explorer's designs filter, re-exported)
 
-#: The two outcomes, in words.
-OUTCOMES = {
-    "response_rate": "Response rate in ketamine arms",
-    "controlled": "Responders, ketamine versus control",
-}
 
 #: Responder thresholds offered: each study's own (None) or 50 % only.
 THRESHOLDS = {None: "Each study's own threshold", 50.0: "50% pain reduction only"}
 
-#: Designs included, in words.
-DESIGNS = {  # the keys of analysis.review.selection.DESIGN_SETS, in the explorer's words
-    "all": "All designs (case reports never)",
-    "controlled": "Controlled studies only",
-    "randomised": "Randomised trials only",
-}
+#: Designs included, in the words of :data:`analysis.review.selection.DESIGN_SETS`, as a control shows them.
+DESIGNS = {key: words[0].upper() + words[1:] for key, words in DESIGN_SETS.items()}
 
 #: Tests, in words.
 TEST_WORDS = {"z": "z (normal) test", "knha": "Hartung-Knapp"}
@@ -167,6 +158,8 @@ class ExplorerState:
 
     def __post_init__(self):
         check_option("outcome", self.outcome, tuple(OUTCOMES))
+        _check_plan_models(self.models, PROPORTION_MODELS, "proportion_model")
+        _check_plan_models(self.comparison_models, COMPARISON_MODEL_NAMES, "comparison_model")
         check_option("time_window", self.time_window, TIME_WINDOWS)
         check_option("designs", self.designs, tuple(DESIGNS))
         check_option("model", self.model, tuple(self.models))
@@ -201,13 +194,6 @@ class ExplorerState:
         return self.models[self.model]
 
     @property
-    def plan_knows_model(self) -> bool:
-        """Whether :class:`~analysis.review.plan.AnalysisPlan` pools with this model and its parameters."""
-        known = PROPORTION_MODELS if self.outcome == "response_rate" else COMPARISON_MODEL_NAMES
-        return (self.option.method in known
-                and all(p.name in AnalysisPlan.parameter_names() for p in self.option.parameters))
-
-    @property
     def uses_tau2_estimator(self) -> bool:
         """Whether the tau² estimator applies to these choices."""
         return self.option.uses_tau2_estimator
@@ -229,17 +215,14 @@ class ExplorerState:
 
         Choices that do not apply keep the protocol's value (the GLMM and the Bayesian
         models have no test to choose); the model's parameters set the plan's fields of
-        the same name. A model the plan does not know (:attr:`plan_knows_model`) is
-        pooled by :func:`analysis.apps.explorer.compute.pool_rates` and the plan keeps its model.
+        the same name. Every model offered is one the plan pools (checked when the state is
+        made), so the explorer has no pooling path of its own.
         """
         protocol = AnalysisPlan()
         rate = self.outcome == "response_rate"
-        known = self.plan_knows_model
-        parameters = {name: value for name, value in self.parameter_values.items()
-                      if known and name in AnalysisPlan.parameter_names()}
         return AnalysisPlan(
-            proportion_model=self.model if rate and known else protocol.proportion_model,
-            comparison_model=self.comparison_model if not rate and known else protocol.comparison_model,
+            proportion_model=self.model if rate else protocol.proportion_model,
+            comparison_model=self.comparison_model if not rate else protocol.comparison_model,
             measure=self.measure if not rate else protocol.measure,
             method=self.method if self.uses_tau2_estimator else protocol.method,
             test=self.test if not rate and self.uses_test else protocol.test,
@@ -247,8 +230,20 @@ class ExplorerState:
             time_window=self.time_window,
             responder_threshold=self.responder_threshold,
             exclude=self.exclude,
-            **parameters,
+            **self.parameter_values,
         )
+
+
+def _check_plan_models(models: Mapping[str, ModelOption], known: Sequence[str], field_name: str) -> None:
+    """Refuse a model entry the analysis plan cannot pool (its method or a parameter unknown)."""
+    for option in models.values():
+        unknown = [p.name for p in option.parameters if p.name not in AnalysisPlan.parameter_names()]
+        if option.method not in known or unknown:
+            what = (f"parameter {', '.join(unknown)}" if unknown else f"method {option.method!r}")
+            raise AnalysisError(
+                f"explorer model {option.label!r}: the analysis plan has no {what}; offer models the plan "
+                f"pools ({field_name}: {', '.join(known)}) with parameters among its fields "
+                f"({', '.join(AnalysisPlan.parameter_names())})")
 
 
 def study_choices(studies: pd.DataFrame) -> dict[str, str]:
@@ -298,7 +293,7 @@ def describe_changes(state: ExplorerState, labels: Mapping[str, str] | None = No
         changes.append(f"only rows at a {state.responder_threshold:g}% responder threshold "
                        "(primary: each study's own)")
     if state.designs != primary.designs:
-        changes.append(DESIGNS[state.designs].lower())
+        changes.append(DESIGN_SETS[state.designs])
     if state.exclude:
         names = [labels.get(study, study) for study in state.exclude]
         changes.append(f"{', '.join(names)} left out")

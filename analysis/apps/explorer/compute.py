@@ -21,15 +21,14 @@ import pandas as pd
 from analysis.engine._errors import AnalysisError
 from analysis.engine.contract import PooledResult
 from analysis.data import studies_dictionary
-from analysis.apps.explorer.choices import OUTCOMES, ExplorerState, describe_changes, select_designs
+from analysis.apps.explorer.choices import ExplorerState, describe_changes, select_designs
+from analysis.review.protocol import OUTCOMES, WINDOW
 from analysis.engine.formatting import format_percent
-from analysis.review.grade import GradeAssessment, grade_outcome, summary_of_findings
+from analysis.review.grade import GradeAssessment, grade_outcome, evidence_profile
 from analysis.review.multiverse import Multiverse, multiverse
 from analysis.present.narrative import describe_estimate
 from analysis.review.plan import AnalysisPlan
-from analysis.present.plots import forest_plot
-from analysis.engine.proportions import pool_proportions
-from analysis.review.protocol import WINDOW
+from analysis.present.plots import as_plain_text, forest_plot
 from analysis.present.tables import labelled
 
 #: The GRADE outcome key of each outcome (as the summary report grades it; the curators'
@@ -94,7 +93,7 @@ class Exploration:
         """The summary-of-findings row as a one-row table (empty when there is none)."""
         if self.grade is None:
             return pd.DataFrame()
-        return summary_of_findings([self.grade]).to_frame().drop(columns=["outcome"]).set_index("label")
+        return evidence_profile([self.grade]).to_frame().drop(columns=["outcome"]).set_index("label")
 
     def figure(self):
         """The forest plot of the result (None when there is none)."""
@@ -104,21 +103,6 @@ class Exploration:
         return forest_plot(self.result, data=labelled(self.rows, studies_dictionary()), label_column="study_label",
                            columns=FOREST_COLUMNS[self.state.outcome], favours=favours,
                            counts_header=None, title=OUTCOMES[self.state.outcome])
-
-
-def pool_rates(state: ExplorerState, plan: AnalysisPlan, rows: pd.DataFrame):
-    """Pool the ketamine arms of ``rows`` with the model of ``state``.
-
-    Models the plan knows are pooled by :meth:`AnalysisPlan.pool_rates` (so one sample is
-    shown as itself); any other by ``pool_proportions(method=..., **values)``.
-    """
-    if state.plan_knows_model:
-        return plan.pool_rates(rows, state.model)
-    if len(rows) == 0:
-        raise AnalysisError("no patient sample is left to pool with these choices")
-    return pool_proportions(rows["ketamine_events"], rows["ketamine_n"], method=state.model,
-                            confidence_level=plan.confidence_level, labels=rows["study_label"],
-                            **state.parameter_values)
 
 
 def pooled(state: ExplorerState, studies: pd.DataFrame) -> tuple[AnalysisPlan, pd.DataFrame, PooledResult]:
@@ -132,7 +116,7 @@ def pooled(state: ExplorerState, studies: pd.DataFrame) -> tuple[AnalysisPlan, p
     plan = state.plan()
     if state.outcome == "response_rate":
         rows = select_designs(plan.response_rate_rows(studies), state.designs)
-        return plan, rows, pool_rates(state, plan, rows)
+        return plan, rows, plan.pool_rates(rows)
     rows = select_designs(plan.controlled_rows(studies), state.designs)
     if rows.empty:
         raise AnalysisError(f"no study counts responders in both arms in the {WINDOW[state.time_window].axis_label} "
@@ -248,7 +232,7 @@ def figure_svg(figure) -> str:
     """A figure as inline SVG markup, its text kept as text (searchable, selectable)."""
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": "analysis.apps.explorer", "svg.fonttype": "none"}):
-        figure.savefig(buffer, format="svg", metadata={"Date": None}, facecolor="white")
+        as_plain_text(figure).savefig(buffer, format="svg", metadata={"Date": None}, facecolor="white")
     markup = buffer.getvalue()
     # scale to the width of its box (a phone's screen) instead of overflowing it
     return markup[markup.index("<svg"):].replace("<svg ", '<svg style="max-width: 100%; height: auto" ', 1)

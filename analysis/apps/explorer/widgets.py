@@ -30,6 +30,7 @@ from analysis.review.grade import load_grade_overrides
 from analysis.present.tables import MISSING
 from analysis.review.plan import CONTROLLED_MEASURES
 from analysis.review.protocol import WINDOWS
+from analysis.present.safe_html import markdown_to_html, styled_table
 
 #: Dropdown keys of the responder thresholds (a dropdown value cannot be None).
 _THRESHOLD_KEYS = {"own" if value is None else f"{value:g}": value for value in THRESHOLDS}
@@ -128,7 +129,8 @@ class Explorer:
                 self.parameters[(option.method, parameter.name)] = slider
         self.study_boxes = {}
         for study_id, label in self.labels.items():
-            box = widgets.Checkbox(value=True, description=label, indent=False)
+            box = widgets.Checkbox(value=True, description=label, indent=False,
+                                   description_allow_html=False)  # a study label is text, never markup
             box.add_class(f"explorer-study-{study_id}")
             self.study_boxes[study_id] = box
         self.outputs = {name: _html(name)
@@ -224,7 +226,8 @@ class Explorer:
         out = self.outputs
         out["difference"].value = f"<p><b>Versus the primary analysis.</b> {html.escape(exploration.difference)}</p>"
         out["message"].value = f"<p><b>{html.escape(exploration.message)}</b></p>" if exploration.message else ""
-        out["sentence"].value = f"<p>{html.escape(exploration.sentence)}</p>" if exploration.sentence else ""
+        # the sentence is the narrative's Markdown (data text escaped in it); the others are plain text
+        out["sentence"].value = markdown_to_html(exploration.sentence) if exploration.sentence else ""
         out["multiverse"].value = (f"<p><b>Among every defensible analysis.</b> {html.escape(exploration.multiverse)}</p>"
                                    if exploration.multiverse else "")
         figure = exploration.figure()
@@ -257,7 +260,7 @@ def _grade_html(exploration: Exploration) -> str:
     shown.insert(3, f"{grade.scale} ({level})",
                  f"{number(grade.estimate)} ({number(grade.ci_lb)} to {number(grade.ci_ub)})")
     shown["participants"] = shown["participants"].map(lambda v: MISSING if is_missing(v) else f"{int(v)}")
-    table = shown.rename(columns=_GRADE_HEADERS).to_html(index=False, border=0)
+    table = styled_table(shown.rename(columns=_GRADE_HEADERS), css_class="explorer-grade-table").to_html()
     certainty = exploration.grade.certainty
     # the table scrolls inside its own box on a phone; the text around it wraps to the screen
     return (f"<p><b>Summary of findings (GRADE): certainty {html.escape(certainty)}</b></p>"

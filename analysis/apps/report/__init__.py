@@ -20,9 +20,11 @@
 Figures are saved by the notebooks themselves (the library's save helper, into the
 ``figures_dir`` parameter), as SVG and PNG in ``reports/figures/``.
 
-Text that comes from the data is escaped: Markdown outputs are rendered with raw HTML
-escaped, and HTML outputs are cleaned so that any tag outside a small table-and-text set
-(``<script>``, ``<iframe>``, event handlers, ...) appears as text.
+Text that comes from the data is escaped where the library writes it
+(:mod:`analysis.present.safe_html`: tables, narrative Markdown, figures' alt text). As a second line,
+Markdown outputs are rendered with raw HTML escaped and images shown as their text, and HTML
+outputs are cleaned so that any tag outside a small table-and-text set (``<script>``,
+``<iframe>``, event handlers, ...) appears as text and no image but the report's own is shown.
 """
 
 from __future__ import annotations
@@ -291,6 +293,7 @@ def build_report(
 
     _check_parameter_types(parameters, declared)
     _check_plan(parameters)
+    _check_exclusions(parameters, data_dir)
 
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"{output_dir.name}_build_", dir=output_dir.parent))
@@ -349,6 +352,19 @@ def _check_plan(parameters: Mapping[str, object]) -> None:
     chosen = {name: value for name, value in parameters.items() if name in AnalysisPlan.parameter_names()}
     try:
         AnalysisPlan(**chosen)
+    except AnalysisError as error:
+        raise AnalysisError(f"parameters refused before any notebook ran: {error}") from None
+
+
+def _check_exclusions(parameters: Mapping[str, object], data_dir: Path) -> None:
+    """Refuse ``-p exclude`` names that match no study of ``data_dir`` before any notebook runs."""
+    if not parameters.get("exclude"):
+        return
+    from analysis.data import load_studies
+    from analysis.review.selection import excluded_ids
+
+    try:
+        excluded_ids(load_studies(data_dir / "studies.csv"), parameters["exclude"])
     except AnalysisError as error:
         raise AnalysisError(f"parameters refused before any notebook ran: {error}") from None
 

@@ -20,6 +20,7 @@ from analysis.apps.report.layout import (
     notebook_cells_html,
     page_document,
 )
+from analysis.present.safe_html import markdown_to_html
 
 # Tags and attributes allowed in HTML outputs (pandas tables, simple text); anything else
 # is escaped and shows as text. ``style`` is kept for pandas' scoped table CSS.
@@ -41,6 +42,21 @@ _ALLOWED_ATTRIBUTES = {
     "th": ["colspan", "rowspan", "scope"],
 }
 _ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto", "data"})
+#: The only images an HTML output may show: the report's own figure files (a relative
+#: address) or a PNG the notebook embedded. An image from anywhere else would be fetched
+#: from the network when the page opens.
+_LOCAL_IMAGE = re.compile(r"(?![a-z][a-z0-9+.-]*:|//)[^\\]*|data:image/png;base64,[A-Za-z0-9+/=\s]*", re.IGNORECASE)
+
+
+def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    """bleach's attribute filter: the allowed attributes, and images only from :data:`_LOCAL_IMAGE`."""
+    if name not in _ALLOWED_ATTRIBUTES["*"] and name not in _ALLOWED_ATTRIBUTES.get(tag, ()):
+        return False
+    if name == "src":
+        return bool(_LOCAL_IMAGE.fullmatch(value))
+    if name == "href" and value.lower().startswith("data:"):
+        return False  # a link to a data: address would open content made by the page itself
+    return True
 
 # --------------------------------------------------------------------------- HTML
 
@@ -48,8 +64,10 @@ _ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto", "data"})
 def clean_html_fragment(fragment: str) -> str:
     """Escape every tag in an HTML fragment that is not plain table-and-text markup.
 
-    Used on every HTML output of the notebooks before it is written to a page, so that
-    text from the data which happens to contain markup cannot run in the reader's browser.
+    Used on every HTML output of the notebooks before it is written to a page, as a second
+    line of defence: the library escapes text from the data where it writes HTML
+    (:mod:`analysis.present.safe_html`), and this keeps anything else from running in the reader's
+    browser or fetching from the network (images only from the report's own files).
 
     Examples
     --------
@@ -57,25 +75,19 @@ def clean_html_fragment(fragment: str) -> str:
     '<p>Smith &lt;script&gt;alert(1)&lt;/script&gt;</p>'
     >>> clean_html_fragment('<a href="javascript:x()" onclick="y()">z</a>')
     '<a>z</a>'
+    >>> clean_html_fragment('<img src="https://example.org/t.png"><img src="figures/a.svg" alt="A">')
+    '<img><img src="figures/a.svg" alt="A">'
     """
     import bleach  # a dependency of nbconvert
 
     return bleach.clean(
         fragment,
         tags=_ALLOWED_TAGS,
-        attributes=_ALLOWED_ATTRIBUTES,
+        attributes=_allowed_attribute,
         protocols=_ALLOWED_PROTOCOLS,
         strip=False,
         strip_comments=True,
     )
-
-
-def _markdown_to_html(text: str) -> str:
-    """Render Markdown with any raw HTML in it escaped (so data text shows as text)."""
-    import mistune  # a dependency of nbconvert
-
-    render = mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])
-    return render(text)
 
 
 def _clean_outputs(nb) -> None:
@@ -88,7 +100,7 @@ def _clean_outputs(nb) -> None:
             if "text/html" in data:
                 data["text/html"] = _show_missing_as_dash(clean_html_fragment(_join(data["text/html"])))
             elif "text/markdown" in data:
-                data["text/html"] = _markdown_to_html(_join(data["text/markdown"]))
+                data["text/html"] = markdown_to_html(_join(data["text/markdown"]))
             data.pop("text/markdown", None)
             # JavaScript outputs would run in the reader's browser: drop them.
             data.pop("application/javascript", None)
@@ -183,7 +195,7 @@ def _render_page(nb, title: str, banner: str) -> tuple[str, list[dict]]:
 
     Returns the HTML and the figures it shows (see :func:`layout.finish_body`).
     """
-    cells = notebook_cells_html(nb, _markdown_to_html)
+    cells = notebook_cells_html(nb, markdown_to_html)
     body, figures = finish_body(cells)
     body = link_glossary_terms(body)
     page = page_document(title, f'{banner}\n<main id="content">\n{body}\n</main>\n{_footer()}')

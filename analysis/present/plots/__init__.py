@@ -9,7 +9,7 @@ at least 8 pt at print size, and layouts are measured so that no text
 overlaps (:func:`overlapping_texts` checks it).
 """
 
-from analysis.present.plots._style import PALETTE, overlapping_texts, save_figure
+from analysis.present.plots._style import PALETTE, as_plain_text, overlapping_texts, save_figure
 from analysis.present.plots.describe import (
     FigureDescription,
     comparison_legend,
@@ -38,6 +38,7 @@ from analysis.present.plots.sensitivity import cumulative_plot, leave_one_out_pl
 from analysis.present.plots.specification_curve import specification_curve_plot
 
 __all__ = [
+    "as_plain_text",
     "PALETTE",
     "FigureDescription",
     "FigureDisplay",

@@ -132,6 +132,20 @@ def overlapping_texts(fig: Figure, tolerance: float = 0.5) -> list[tuple[str, st
     return clashes
 
 
+def as_plain_text(fig: Figure) -> Figure:
+    """Every text of ``fig`` drawn as written: no ``$...$`` mathtext, which would turn data text
+    (a study label with two dollar signs) into formulas, or fail on one it cannot parse.
+
+    >>> fig = new_figure(2, 1)
+    >>> text = fig.text(0.1, 0.5, "Noppers $x$ 2011")
+    >>> as_plain_text(fig) is fig, text.get_parse_math()
+    (True, False)
+    """
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+    return fig
+
+
 def save_figure(fig: Figure, stem: str | Path, *, formats: Iterable[str] = ("svg", "png"),
                 dpi: int = PNG_DPI) -> tuple[Path, ...]:
     """Write ``fig`` as ``<stem>.svg`` and ``<stem>.png`` (200 dpi); return the paths.
@@ -166,6 +180,7 @@ def save_figure(fig: Figure, stem: str | Path, *, formats: Iterable[str] = ("svg
     """
     import matplotlib
 
+    as_plain_text(fig)
     stem = Path(stem)
     if stem.suffix.lower() in {".svg", ".png", ".pdf"}:
         raise AnalysisError(f"save_figure takes a path without suffix, got {str(stem)!r}")

@@ -20,7 +20,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from analysis.engine._errors import AnalysisError
-from analysis.present.plots._style import PNG_DPI, save_figure
+from analysis.present.plots._style import PNG_DPI, as_plain_text, save_figure
 from analysis.present.plots.describe import FigureDescription
 
 #: File names of saved figures: lower case, digits and underscores (e.g. ``02_forest``).
@@ -121,7 +121,7 @@ def show_figure(fig: Figure, name: str, description: FigureDescription, *,
     size = (round(width_in * _CSS_PX_PER_INCH), round(height_in * _CSS_PX_PER_INCH))
     if figures_dir is None:
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=PNG_DPI, facecolor="white")
+        as_plain_text(fig).savefig(buffer, format="png", dpi=PNG_DPI, facecolor="white")
         src = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
         return FigureDisplay(name, description, src, *size)
     files = save_figure(fig, Path(figures_dir) / name)

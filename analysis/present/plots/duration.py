@@ -86,32 +86,10 @@ def duration_plot(frame, *, x: str = "window", pooled: bool = True, title: str |
     ['≤ 4 h', '1–7 days', '1–4 weeks', '≥ 8 weeks']
     """
     check_option("x", x, ("window", "hours"))
-    if hasattr(frame, "to_frame") and not isinstance(frame, pd.DataFrame):
-        frame = frame.to_frame()
-    if not isinstance(frame, pd.DataFrame):
-        raise AnalysisError("duration_plot needs analysis.review.duration.responders_over_time(...) "
-                            "or its to_frame()")
-    missing = [c for c in _REQUIRED if c not in frame.columns]
-    if missing:
-        raise AnalysisError(f"frame lacks columns {missing}")
+    frame = _checked_frame(frame)
     fontsize = max(float(fontsize), MIN_FONT_SIZE)
     small = max(fontsize - 1, MIN_FONT_SIZE)
-    arms = frame[frame["row_type"].isin(_ARMS)].copy()
-    pooled_rows = frame[frame["row_type"] == "pooled"]
-    in_window = arms["time_window"].isin(list(WINDOWS))
-    if x == "hours":
-        in_window &= arms["timepoint_hours"].notna() & (arms["timepoint_hours"] > 0)
-    left_out = arms[~in_window & (arms["row_type"] == "study")]
-    arms = arms[in_window]
-    order = {w: i for i, w in enumerate(WINDOWS)}
-    arms["_window"] = arms["time_window"].map(order)
-    arms["_arm"] = arms["row_type"].map({arm: i for i, arm in enumerate(_ARMS)})
-    # Within a window a study's ketamine points come before its control points, so the two
-    # lines do not cross each other's intervals.
-    arms = arms.sort_values(["_window", "_arm", "timepoint_hours"], kind="stable",
-                            na_position="first")
-    labels = list(dict.fromkeys(arms.loc[arms["row_type"] == "study", "label"]))
-    arms = arms[arms["label"].isin(labels)]  # a control arm is drawn with its ketamine arm
+    arms, left_out, labels = _arms_to_draw(frame, x)
     has_control = bool((arms["row_type"] == "control").any())
 
     fig = new_figure(width, height)
@@ -143,32 +121,85 @@ def duration_plot(frame, *, x: str = "window", pooled: bool = True, title: str |
     for (label, arm), rows in arms.groupby(["label", "row_type"], sort=False):
         _draw_arm(ax, rows, arm, label, *styles[label])
     if pooled:
-        for _, row in pooled_rows.iterrows():
-            window = row["time_window"]
-            if window not in WINDOWS or not np.isfinite(row["estimate"]):
-                continue
-            if not (np.isfinite(row["ci_lb"]) and np.isfinite(row.get("pi_lb", np.nan))):
-                continue  # one study (no prediction interval) is shown as itself, not pooled
-            if x == "window":
-                cx, half = order[window] + _POOLED_OFFSET, 0.07
-                ax.add_line(Line2D([cx, cx], [row["ci_lb"], row["ci_ub"]],
-                                   color=PALETTE["black"], lw=2.2, zorder=3,
-                                   gid=f"pooled-ci:{window}"))
-                verts = [(cx - half, row["estimate"]), (cx, row["estimate"] + 0.022),
-                         (cx + half, row["estimate"]), (cx, row["estimate"] - 0.022)]
-                ax.add_patch(Polygon(verts, closed=True, facecolor=PALETTE["black"], zorder=5,
-                                     gid=f"pooled-diamond:{window}"))
-            else:
-                lo_h, hi_h = WINDOWS[window][1]
-                lo_h = max(lo_h, 0.1)
-                hi_h = hi_h if hi_h is not None else 8760.0
-                ax.add_patch(Rectangle((lo_h, row["ci_lb"]), hi_h - lo_h,
-                                       row["ci_ub"] - row["ci_lb"], facecolor=PALETTE["grey"],
-                                       alpha=0.25, edgecolor="none", zorder=1,
-                                       gid=f"pooled-band:{window}"))
-                ax.add_line(Line2D([lo_h, hi_h], [row["estimate"]] * 2, color=PALETTE["black"],
-                                   lw=1.4, zorder=3, gid=f"pooled-line:{window}"))
+        _draw_pooled(ax, frame[frame["row_type"] == "pooled"], x)
+    _set_axes(ax, arms, x, fontsize, small)
+    if labels:
+        _add_legend(ax, labels, styles, has_control, pooled, x, small)
+    if note_lines:
+        fig.text(0.7 / total_w, 0.12 / height, "\n".join(note_lines), fontsize=small,
+                 ha="left", va="bottom", gid="not-drawn", parse_math=False, linespacing=1.2)
+    if title:
+        fig.text(0.12 / total_w, 1 - 0.12 / height, title, ha="left", va="top",
+                 fontsize=fontsize + 1, fontweight="bold", parse_math=False)
+    return fig
 
+
+
+def _checked_frame(frame) -> pd.DataFrame:
+    """The frame of a DurationResult (or the frame itself), refused without the columns drawn."""
+    if hasattr(frame, "to_frame") and not isinstance(frame, pd.DataFrame):
+        frame = frame.to_frame()
+    if not isinstance(frame, pd.DataFrame):
+        raise AnalysisError("duration_plot needs analysis.review.duration.responders_over_time(...) "
+                            "or its to_frame()")
+    missing = [c for c in _REQUIRED if c not in frame.columns]
+    if missing:
+        raise AnalysisError(f"frame lacks columns {missing}")
+    return frame
+
+
+def _arms_to_draw(frame: pd.DataFrame, x: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The study and control arms that can be placed on the axis (in drawing order), the
+    ketamine arms that cannot (listed under the axis), and the study labels."""
+    arms = frame[frame["row_type"].isin(_ARMS)].copy()
+    in_window = arms["time_window"].isin(list(WINDOWS))
+    if x == "hours":
+        in_window &= arms["timepoint_hours"].notna() & (arms["timepoint_hours"] > 0)
+    left_out = arms[~in_window & (arms["row_type"] == "study")]
+    arms = arms[in_window]
+    arms["_window"] = arms["time_window"].map({w: i for i, w in enumerate(WINDOWS)})
+    arms["_arm"] = arms["row_type"].map({arm: i for i, arm in enumerate(_ARMS)})
+    # Within a window a study's ketamine points come before its control points, so the two
+    # lines do not cross each other's intervals.
+    arms = arms.sort_values(["_window", "_arm", "timepoint_hours"], kind="stable",
+                            na_position="first")
+    labels = list(dict.fromkeys(arms.loc[arms["row_type"] == "study", "label"]))
+    arms = arms[arms["label"].isin(labels)]  # a control arm is drawn with its ketamine arm
+    return arms, left_out, labels
+
+
+def _draw_pooled(ax, pooled_rows: pd.DataFrame, x: str) -> None:
+    """Each window's pooled proportion: a diamond with its CI (window axis) or a band (hours)."""
+    order = {w: i for i, w in enumerate(WINDOWS)}
+    for _, row in pooled_rows.iterrows():
+        window = row["time_window"]
+        if window not in WINDOWS or not np.isfinite(row["estimate"]):
+            continue
+        if not (np.isfinite(row["ci_lb"]) and np.isfinite(row.get("pi_lb", np.nan))):
+            continue  # one study (no prediction interval) is shown as itself, not pooled
+        if x == "window":
+            cx, half = order[window] + _POOLED_OFFSET, 0.07
+            ax.add_line(Line2D([cx, cx], [row["ci_lb"], row["ci_ub"]],
+                               color=PALETTE["black"], lw=2.2, zorder=3,
+                               gid=f"pooled-ci:{window}"))
+            verts = [(cx - half, row["estimate"]), (cx, row["estimate"] + 0.022),
+                     (cx + half, row["estimate"]), (cx, row["estimate"] - 0.022)]
+            ax.add_patch(Polygon(verts, closed=True, facecolor=PALETTE["black"], zorder=5,
+                                 gid=f"pooled-diamond:{window}"))
+        else:
+            lo_h, hi_h = WINDOWS[window][1]
+            lo_h = max(lo_h, 0.1)
+            hi_h = hi_h if hi_h is not None else 8760.0
+            ax.add_patch(Rectangle((lo_h, row["ci_lb"]), hi_h - lo_h,
+                                   row["ci_ub"] - row["ci_lb"], facecolor=PALETTE["grey"],
+                                   alpha=0.25, edgecolor="none", zorder=1,
+                                   gid=f"pooled-band:{window}"))
+            ax.add_line(Line2D([lo_h, hi_h], [row["estimate"]] * 2, color=PALETTE["black"],
+                               lw=1.4, zorder=3, gid=f"pooled-line:{window}"))
+
+
+def _set_axes(ax, arms: pd.DataFrame, x: str, fontsize: float, small: float) -> None:
+    """Windows or log hours along x, the share responding (0-100 %) up y."""
     if x == "window":
         ax.set_xlim(-0.5, len(WINDOWS) - 0.5)
         ax.set_xticks(range(len(WINDOWS)))
@@ -193,30 +224,25 @@ def duration_plot(frame, *, x: str = "window", pooled: bool = True, title: str |
     ax.set_ylabel("Patients responding", fontsize=fontsize)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    if labels:
-        handles = [Line2D([], [], color=styles[s][0], marker=styles[s][1],
-                          markeredgecolor=PALETTE["black"], markeredgewidth=0.5, label=s)
-                   for s in labels]
-        if has_control:
-            handles += [Line2D([], [], color=PALETTE["black"], marker="o", label=text,
-                               **_arm_style(arm, PALETTE["grey"]))
-                        for arm, text in _ARMS.items()]
-        if pooled and x == "window":
-            handles.append(Polygon([(0, 0)], closed=True, facecolor=PALETTE["black"],
-                                   label="Pooled (k ≥ 2)"))
-        elif pooled:
-            handles.append(Rectangle((0, 0), 1, 1, facecolor=PALETTE["grey"], alpha=0.25,
-                                     label="Pooled proportion (CI)"))
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
-                  fontsize=small, frameon=False)
-    if note_lines:
-        fig.text(0.7 / total_w, 0.12 / height, "\n".join(note_lines), fontsize=small,
-                 ha="left", va="bottom", gid="not-drawn", parse_math=False, linespacing=1.2)
-    if title:
-        fig.text(0.12 / total_w, 1 - 0.12 / height, title, ha="left", va="top",
-                 fontsize=fontsize + 1, fontweight="bold", parse_math=False)
-    return fig
 
+
+def _add_legend(ax, labels, styles, has_control: bool, pooled: bool, x: str, small: float) -> None:
+    """One entry per study, the two arms' line styles (if a control arm is drawn), the pooled mark."""
+    handles = [Line2D([], [], color=styles[s][0], marker=styles[s][1],
+                      markeredgecolor=PALETTE["black"], markeredgewidth=0.5, label=s)
+               for s in labels]
+    if has_control:
+        handles += [Line2D([], [], color=PALETTE["black"], marker="o", label=text,
+                           **_arm_style(arm, PALETTE["grey"]))
+                    for arm, text in _ARMS.items()]
+    if pooled and x == "window":
+        handles.append(Polygon([(0, 0)], closed=True, facecolor=PALETTE["black"],
+                               label="Pooled (k ≥ 2)"))
+    elif pooled:
+        handles.append(Rectangle((0, 0), 1, 1, facecolor=PALETTE["grey"], alpha=0.25,
+                                 label="Pooled proportion (CI)"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              fontsize=small, frameon=False)
 
 def _arm_style(arm: str, colour: str) -> dict:
     """Filled symbol on a solid line (ketamine) or open symbol on a dashed line (control)."""

@@ -108,46 +108,12 @@ def funnel_plot(result, contours: Sequence[float] | None = (0.90, 0.95, 0.99), *
     else:
         centre = float(pooled["estimate"])  # proportions have no null
 
-    handles = []
     x_extent = [np.nanmin(all_y), np.nanmax(all_y), float(pooled["estimate"])]
     if contours:
-        levels = sorted(float(level) for level in contours)
-        if any(not 0 < level < 1 for level in levels):
-            raise AnalysisError("contours are confidence levels between 0 and 1, "
-                                "e.g. (0.90, 0.95, 0.99)")
-        z = stats.norm.isf((1 - np.asarray(levels)) / 2)
-        x_extent += [centre - z[-1] * se_max * 1.15, centre + z[-1] * se_max * 1.15]
-        lo, hi = _padded(scale, x_extent)
-        ax.set_xscale(scale.axis)
-        ax.set_facecolor(_SHADES[len(levels)] if len(levels) < len(_SHADES) else "#EDEDED")
-        # Widest band first, each narrower band painted over it.
-        for index in range(len(levels) - 1, -1, -1):
-            half = z[index] * se_max
-            verts = [(centre, 0.0), (centre - half, se_max), (centre + half, se_max)]
-            verts = [(float(scale([x])[0]), y) for x, y in verts]
-            ax.add_patch(Polygon(verts, closed=True, facecolor=_SHADES[index],
-                                 edgecolor="none", zorder=0, gid=f"contour-{levels[index]:g}"))
-        bounds = [1 - levels[0]] + [1 - lv for lv in levels]
-        labels = [f"p > {bounds[0]:.2f}"]
-        labels += [f"{1 - levels[i + 1]:.2f} < p ≤ {1 - levels[i]:.2f}"
-                   for i in range(len(levels) - 1)]
-        labels += [f"p ≤ {1 - levels[-1]:.2f}"]
-        colours = list(_SHADES[:len(levels)]) + [ax.get_facecolor()]
-        handles = [Patch(facecolor=c, edgecolor=PALETTE["grey"], linewidth=0.5, label=t)
-                   for c, t in zip(colours, labels)]
+        handles, (lo, hi) = _draw_contours(ax, scale, contours, centre, se_max, x_extent)
     else:
         level = float(getattr(fit, "confidence_level", 0.95))
-        zc = stats.norm.isf((1 - level) / 2)
-        est = float(pooled["estimate"])
-        x_extent += [est - zc * se_max, est + zc * se_max]
-        lo, hi = _padded(scale, x_extent)
-        ax.set_xscale(scale.axis)
-        ses = np.array([0.0, se_max])
-        for sign in (-1, 1):
-            ax.add_line(Line2D(scale(est + sign * zc * ses), ses, color=PALETTE["grey"],
-                               lw=0.8, ls="--", gid="funnel"))
-        handles.append(Line2D([], [], color=PALETTE["grey"], lw=0.8, ls="--",
-                              label=f"{100 * level:g}% pseudo-confidence\nlimits"))
+        handles, (lo, hi) = _draw_pseudo_confidence(ax, scale, level, float(pooled["estimate"]), se_max, x_extent)
 
     ax.add_line(Line2D([float(scale([pooled["estimate"]])[0])] * 2, [0, se_max],
                        color=PALETTE["black"], lw=1.0, ls=(0, (4, 2)), zorder=2,
@@ -184,6 +150,49 @@ def funnel_plot(result, contours: Sequence[float] | None = (0.90, 0.95, 0.99), *
                  fontweight="bold", parse_math=False)
     return fig
 
+
+
+def _draw_contours(ax, scale, contours, centre: float, se_max: float, x_extent: list) -> tuple[list, tuple]:
+    """Significance contours around ``centre``, widest first; their legend handles and x limits."""
+    levels = sorted(float(level) for level in contours)
+    if any(not 0 < level < 1 for level in levels):
+        raise AnalysisError("contours are confidence levels between 0 and 1, "
+                            "e.g. (0.90, 0.95, 0.99)")
+    z = stats.norm.isf((1 - np.asarray(levels)) / 2)
+    limits = _padded(scale, [*x_extent, centre - z[-1] * se_max * 1.15, centre + z[-1] * se_max * 1.15])
+    ax.set_xscale(scale.axis)
+    ax.set_facecolor(_SHADES[len(levels)] if len(levels) < len(_SHADES) else "#EDEDED")
+    # Widest band first, each narrower band painted over it.
+    for index in range(len(levels) - 1, -1, -1):
+        half = z[index] * se_max
+        verts = [(centre, 0.0), (centre - half, se_max), (centre + half, se_max)]
+        verts = [(float(scale([x])[0]), y) for x, y in verts]
+        ax.add_patch(Polygon(verts, closed=True, facecolor=_SHADES[index],
+                             edgecolor="none", zorder=0, gid=f"contour-{levels[index]:g}"))
+    bounds = [1 - levels[0]] + [1 - lv for lv in levels]
+    labels = [f"p > {bounds[0]:.2f}"]
+    labels += [f"{1 - levels[i + 1]:.2f} < p ≤ {1 - levels[i]:.2f}"
+               for i in range(len(levels) - 1)]
+    labels += [f"p ≤ {1 - levels[-1]:.2f}"]
+    colours = list(_SHADES[:len(levels)]) + [ax.get_facecolor()]
+    handles = [Patch(facecolor=c, edgecolor=PALETTE["grey"], linewidth=0.5, label=t)
+               for c, t in zip(colours, labels)]
+    return handles, limits
+
+
+def _draw_pseudo_confidence(ax, scale, level: float, estimate: float, se_max: float,
+                            x_extent: list) -> tuple[list, tuple]:
+    """The classic funnel: pseudo-confidence limits around the pooled estimate."""
+    zc = stats.norm.isf((1 - level) / 2)
+    limits = _padded(scale, [*x_extent, estimate - zc * se_max, estimate + zc * se_max])
+    ax.set_xscale(scale.axis)
+    ses = np.array([0.0, se_max])
+    for sign in (-1, 1):
+        ax.add_line(Line2D(scale(estimate + sign * zc * ses), ses, color=PALETTE["grey"],
+                           lw=0.8, ls="--", gid="funnel"))
+    handles = [Line2D([], [], color=PALETTE["grey"], lw=0.8, ls="--",
+                      label=f"{100 * level:g}% pseudo-confidence\nlimits")]
+    return handles, limits
 
 def reference_line_label(result) -> str:
     """The legend text of the vertical line: the pooled estimate of the model drawn.
