@@ -17,7 +17,6 @@ is tested word for word on made-up facts.
 
 from __future__ import annotations
 
-import html
 import math
 import re
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis.engine._errors import AnalysisError
+from analysis.present.safe_html import escape
 
 #: Words no plain-language text may use (issue 24): readers of the articles do not know them.
 BANNED_WORDS = ("posterior", "credible", "tau", "logit", "heterogeneity", "random-effects",
@@ -359,10 +359,10 @@ class PlainText:
         return len(re.findall(r"[A-Za-z0-9][\w'’-]*", self.text))
 
     def _repr_html_(self) -> str:
-        parts = [f'<div class="kfm-plain"><h2>{html.escape(self.title)}</h2>']
+        parts = [f'<div class="kfm-plain"><h2>{escape(self.title)}</h2>']
         for heading, paragraphs in self.sections:
-            parts.append(f"<h3>{html.escape(heading)}</h3>")
-            parts.extend(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+            parts.append(f"<h3>{escape(heading)}</h3>")
+            parts.extend(f"<p>{escape(p)}</p>" for p in paragraphs)
         return "".join(parts) + "</div>"
 
 
@@ -560,14 +560,14 @@ class ArticleAnswers:
         parts = ['<div class="kfm-plain kfm-articles"><h2>The articles you may have read</h2>']
         for article, answers in zip(self.articles, self.answers):
             published = article.published or "date not shown"
-            parts.append(f'<div class="kfm-article"><h3>{html.escape(article.title)}</h3>'
-                         f'<p class="kfm-meta">{html.escape(article.site)}, {html.escape(published)}</p>')
+            parts.append(f'<div class="kfm-article"><h3>{escape(article.title)}</h3>'
+                         f'<p class="kfm-meta">{escape(article.site)}, {escape(published)}</p>')
             for claim, answer in zip(article.claims, answers):
                 mark, words = VERDICT_MARKS[claim.verdict]
                 parts.append(
-                    f"<blockquote><p>“{html.escape(claim.quote)}”</p></blockquote>"
-                    f'<p><strong class="kfm-verdict">{mark} {html.escape(words)}.</strong> '
-                    f"{html.escape(answer)}</p>")
+                    f"<blockquote><p>“{escape(claim.quote)}”</p></blockquote>"
+                    f'<p><strong class="kfm-verdict">{mark} {escape(words)}.</strong> '
+                    f"{escape(answer)}</p>")
             parts.append("</div>")
         parts.append(f'<p><a href="{CLAIMS_PAGE}">Every claim of these articles, checked in '
                      "detail</a></p></div>")
