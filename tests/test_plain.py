@@ -26,7 +26,7 @@ NAN = math.nan
 
 # Made-up facts: three studies, one of them with a comparison arm followed to 8 weeks.
 RESPONSE = ResponseFacts(0.52, 0.31, 0.74, (
-    StudyCount("Ames 2001", 2001, 6, 10, False), StudyCount("Bell 2005", 2005, 9, 20, False),
+    StudyCount("Ames 2001", 2001, 6, 10, False), StudyCount("Bell 2005", 2005, 9, 20, False, ("bell2005",)),
     StudyCount("Cole 2010", 2010, 7, 14, True)), 50.0, 0)
 TRIAL = TrialFacts("Cole 2010", "active_placebo", "midazolam 2 mg", (
     ArmsAt(1.0, 7, 14, 2, 14), ArmsAt(168.0, 3, 14, 1, 14), ArmsAt(1344.0, 1, 14, 1, 14)))
@@ -115,6 +115,9 @@ def test_key_messages_follow_the_facts():
             ref="bell2005"),
      "The study gave ketamine to 20 people, as the article says. Of them, 9 had at least half their pain "
      "gone after it."),
+    (_claim(analysis="single_study_check", quantity="patient_count", estimate=20.0, ci=(NAN, NAN),
+            ref="nobody2000", verdict="not supported"),
+     "The study gave ketamine to 20 people."),  # no pooled study of that name: no counts made up
     (_claim(analysis="not_testable", verdict="not testable"),
      "The studies we found do not measure this, so they cannot tell."),
 ])

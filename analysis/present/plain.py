@@ -90,6 +90,8 @@ class StudyCount:
         People who responded, people counted.
     compared : bool
         True when the study also counted responders on a comparison treatment.
+    keys : tuple of str
+        Its ``study_id`` and ``cohort_id`` (what a claim's ``study_ref`` names).
     """
 
     label: str
@@ -97,6 +99,7 @@ class StudyCount:
     events: int
     n: int
     compared: bool
+    keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -502,8 +505,7 @@ def article_answer(claim: ArticleClaim, response: ResponseFacts, trials: Sequenc
 
 
 def _matches(study: StudyCount, ref: str) -> bool:
-    key = re.sub(r"[^a-z0-9]", "", study.label.lower().replace("ö", "o"))
-    return any(key == re.sub(r"[^a-z0-9]", "", r.lower()) for r in str(ref).split(";"))
+    return any(r.strip() in study.keys for r in str(ref).split(";") if r.strip())
 
 
 def _trial_answer(claim: ArticleClaim, trial: TrialFacts, gone: str) -> str:
@@ -615,7 +617,8 @@ def response_facts(result, rows: pd.DataFrame) -> ResponseFacts:
     natural = result.natural()
     studies = tuple(
         StudyCount(str(r["study_label"]), int(r["year"]), int(r["ketamine_events"]), int(r["ketamine_n"]),
-                   bool(pd.notna(r.get("control_events")) and pd.notna(r.get("control_n"))))
+                   bool(pd.notna(r.get("control_events")) and pd.notna(r.get("control_n"))),
+                   tuple(str(r[c]) for c in ("study_id", "cohort_id") if c in r and pd.notna(r[c])))
         for _, r in rows.iterrows())
     thresholds = pd.to_numeric(rows["responder_threshold_percent"], errors="coerce").dropna()
     sessions = pd.to_numeric(rows["sessions"], errors="coerce")
