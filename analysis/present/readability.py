@@ -1,9 +1,10 @@
 """Readability of the plain-language text, measured with ``textstat``.
 
-Two standard scores: the Flesch-Kincaid grade (``textstat.flesch_kincaid_grade``) and the
-Dale-Chall score. For Dale-Chall, textstat's own function counts every numeral and every
-regular inflection of a familiar word ("studies", "counted") as unfamiliar, a deviation its
-documentation states; the formula's rules (Dale & Chall 1948; Chall & Dale 1995) count
+Two standard scores: the Flesch-Kincaid grade (``textstat.flesch_kincaid_grade``; syllables
+from pyphen's dictionaries, installed with it, so nothing is downloaded) and the Dale-Chall
+score. For Dale-Chall, textstat's own function counts each unfamiliar word once however often
+it occurs, and every numeral and every regular inflection of a familiar word ("studies",
+"counted") as unfamiliar, deviations its documentation partly states; the formula's rules (Dale & Chall 1948; Chall & Dale 1995) count
 numbers and regular inflections (-s, -es, -ies, -ed, -d, -ing) of listed words as familiar.
 Text written in natural frequencies ("8 of 12 people") is full of numerals, so
 :func:`dale_chall` applies those two rules to textstat's tokens, its familiar-word list and its
@@ -53,11 +54,12 @@ class Readability:
 
 
 def _familiar(word: str) -> bool:
+    """A number, a word of textstat's Dale-Chall list, or a regular inflection of one."""
     import textstat
 
-    if _NUMBER.match(word) or not textstat.is_difficult_word(word, syllable_threshold=0):
-        return True
     lower = word.lower()
+    if _NUMBER.match(word) or not textstat.is_difficult_word(lower, syllable_threshold=0):
+        return True
     for suffix, replacement in _INFLECTIONS:
         if lower.endswith(suffix) and len(lower) > len(suffix) + 1:
             stem = lower[: -len(suffix)] + replacement
@@ -69,18 +71,22 @@ def _familiar(word: str) -> bool:
 def dale_chall(text: str) -> tuple[float, tuple[str, ...]]:
     """The Dale-Chall score of ``text`` and the words counted as unfamiliar.
 
+    Words are textstat's (``lexicon_count``: punctuation removed, split on spaces), every
+    occurrence counted.
+
     >>> score, hard = dale_chall("The cat sat on the mat. 8 of 12 dogs barked.")
     >>> round(score, 2), hard
     (0.27, ())
+    >>> dale_chall("Ketamine helped in the studies.")[1]
+    ('Ketamine',)
     """
     import textstat
 
-    unfamiliar = tuple(w for w in textstat.difficult_words_list(text, syllable_threshold=0, unique=False)
-                       if not _familiar(w))
-    words = textstat.lexicon_count(text)
+    words = textstat.remove_punctuation(text).split()
     if not words:
         return 0.0, ()
-    percent = 100.0 * len(unfamiliar) / words
+    unfamiliar = tuple(w for w in words if not _familiar(w))
+    percent = 100.0 * len(unfamiliar) / len(words)
     score = 0.1579 * percent + 0.0496 * textstat.words_per_sentence(text)
     return score + (3.6365 if percent > 5 else 0.0), unfamiliar
 
