@@ -16,7 +16,7 @@ effect's CI gives the bound of the absolute effect.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -88,7 +88,7 @@ class FindingsRow:
     certainty: str | None
     footnotes: tuple[str, ...]
     comment: str
-    downgraded: tuple[str, ...] = ()
+    downgraded: tuple[str, ...] = field(default=(), repr=False)  # the footnotes say it in words
 
 
 def risk_with_treatment(control_risk: float, relative: float, measure: str) -> float:
