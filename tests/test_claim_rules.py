@@ -86,3 +86,16 @@ def test_counts_and_shares():
     assert rules.mild_harms(0, 0) is None
     assert [rules.low_dose_share(s, 0.5).verdict for s in (0.5, 0.1, 0.0)] == [
         "supported", "partly supported", "not supported"]
+
+
+def test_reported_comparison_judges_an_effect_without_counts():
+    """Issue 20: a claim about an effect can be judged from a comparison the source reports."""
+    from analysis.review.claim_rules import reported_comparison
+    assert reported_comparison("ketamine", 0.03).verdict == "supported"
+    assert reported_comparison("ketamine", 0.05).verdict == "supported"      # P < 0.05 stated as the bound
+    assert reported_comparison("ketamine", 0.2).verdict == "partly supported"
+    assert reported_comparison("ketamine_in_part", 0.01).verdict == "partly supported"
+    assert reported_comparison("control", 0.01).verdict == "not supported"
+    assert reported_comparison("neither", math.nan).verdict == "not supported"
+    with pytest.raises(ValueError, match="favours='maybe'"):
+        reported_comparison("maybe", 0.01)

@@ -376,6 +376,33 @@ def test_provenance_problems_are_all_reported():
     ]
 
 
+def test_certainty_of_each_value():
+    """Issue 20: stated, computed (with arithmetic) and inferred (with reasoning) values; the
+    inferred ones are named on their study row for the tables and the sensitivity analysis."""
+    table = load_studies(CORPUS / "provenance_certainty/studies.csv")
+    assert table["inferred_values"].tolist() == ["", "ketamine_n"]
+    # without a certainty column in the provenance, nothing is claimed about certainty
+    assert "inferred_values" not in load_studies(CORPUS / "provenance_valid/studies.csv").columns
+
+
+def test_certainty_problems_are_all_reported():
+    with pytest.raises(DataValidationError) as caught:
+        load_studies(CORPUS / "provenance_certainty_broken/studies.csv")
+    p = f"{C}provenance_certainty_broken/provenance.csv"
+    assert [str(problem) for problem in caught.value.problems] == [
+        f"{p}:2: column 'certainty': value 'inferred': contradicts status reported, which allows only stated",
+        f"{p}:3: column 'certainty': value '': missing required value",
+        f"{p}:4: column 'derivation': value '': required when certainty is computed "
+        "(the arithmetic from the stated numbers)",
+        f"{p}:5: column 'certainty': value 'stated': contradicts status not_reported, which allows only "
+        "not_applicable",
+        f"{p}:6: column 'derivation': value '': required when certainty is inferred "
+        "(the reasoning from the source's wording)",
+        f"{p}:7: column 'certainty': value 'probable': unknown category; allowed: "
+        "stated, computed, inferred, not_applicable",
+    ]
+
+
 def test_missing_provenance_file():
     with pytest.raises(DataValidationError) as caught:
         load_studies(CORPUS / "provenance_missing/studies.csv")

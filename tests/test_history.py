@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: The template row of the synthetic trial: a parallel RCT with responders in both arms at 15 min.
 TEMPLATE_ROW = "noppers2011_responders_15min"
 SYNTHETIC = {"row_id": "synthetic2030_responders_1h", "study_id": "synthetic2030",
-             "cohort_id": "synthetic2030", "study_label": "Synthetic <b>2030</b>", "year": "2030",
+             "cohort_id": "synthetic2030", "study_label": "Synthetic 2030", "year": "2030",
              "citation": "Synthetic trial for the history test (not a real study)",
              "source_id": "https://example.org/synthetic2030", "timepoint_hours": "1",
              "timepoint_label": "one hour after the infusion",
@@ -66,6 +66,7 @@ def _add_synthetic_trial(data: Path) -> None:
             value = row[record["column"]]
             new.append(dict(record, row_id=SYNTHETIC["row_id"], source=SYNTHETIC["source_id"],
                             status="reported" if value else "not_reported",
+                            certainty="stated" if value else "not_applicable",
                             quote=f"synthetic value {value}" if value else "", derivation="",
                             note="" if value else "synthetic trial: not given"))
     _write(data / "provenance.csv", pcolumns, records + new)
@@ -106,7 +107,7 @@ def test_snapshot_records_the_headline_numbers_of_the_committed_data(snapshots):
 def test_a_new_trial_is_reported_as_added_and_the_estimates_move(snapshots):
     before, after = snapshots
     changes = history.compare(before, after)
-    assert changes.studies_added == (("synthetic2030", "Synthetic <b>2030</b>"),)
+    assert changes.studies_added == (("synthetic2030", "Synthetic 2030"),)
     assert changes.studies_removed == ()
     assert changes.pooled_added == ("synthetic2030",)
     moved = {key: (old, new) for key, old, new in changes.moved}
@@ -120,7 +121,7 @@ def test_a_new_trial_is_reported_as_added_and_the_estimates_move(snapshots):
 def test_removing_the_trial_again_is_reported_as_removed(snapshots):
     before, after = snapshots
     changes = history.compare(after, before)
-    assert changes.studies_removed == (("synthetic2030", "Synthetic <b>2030</b>"),)
+    assert changes.studies_removed == (("synthetic2030", "Synthetic 2030"),)
     assert changes.pooled_removed == ("synthetic2030",)
 
 
@@ -217,7 +218,7 @@ def test_rebuilding_after_a_new_trial_says_what_changed_on_the_index(two_version
 
     build_report(notebooks, output, after, **quiet)
     index = (output / "index.html").read_text(encoding="utf-8")
-    assert "Study added: Synthetic &lt;b&gt;2030&lt;/b&gt; (synthetic2030)" in index
+    assert "Study added: Synthetic 2030 (synthetic2030)" in index
     assert "Now in the pooled analyses: synthetic2030" in index
     assert "Pooled response rate in ketamine arms" in index
     saved = json.loads((output / history.HISTORY_FILE).read_text(encoding="utf-8"))

@@ -158,6 +158,14 @@ def test_the_data_text_is_on_the_pages_as_text(pages):
     assert quote in claims
 
 
+def test_the_librarys_own_markup_still_works(pages):
+    """Escape the data, then add the markup: links to DOIs, bold lead-ins, footnotes, figures."""
+    assert re.search(r'<a href="https://doi\.org/10\.[^"]+">10\.', pages["01_evidence_overview.html"])
+    assert "<strong>Response rate after ketamine.</strong>" in pages["00_summary.html"]
+    assert "<strong>Footnotes.</strong>" in pages["00_summary.html"]
+    assert re.search(r'<img [^>]*src="figures/02_forest_response_rates\.svg"', pages["02_response_rates.html"])
+
+
 def test_alt_text_and_the_chooser_hold_the_data_as_text(pages):
     """The escaping that held before issue 21 (alt text, the chooser's inline data) still does."""
     alts = [html.unescape(alt) for text in pages.values() for alt in re.findall(r'<img [^>]*alt="([^"]*)"', text)]

@@ -160,7 +160,8 @@ def test_rank_places_a_specification_on_the_curve(rates):
 
 def test_choices_narrow_the_multiverse(studies):
     universe = multiverse(studies, choices={"time_window": "during_or_immediate", "responder_threshold": [None],
-                                            "include_unstated_time": [True], "designs": ["all", "controlled"],
+                                            "include_unstated_time": [True], "include_inferred": [True],
+                                            "designs": ["all", "controlled"],
                                             "model": [Model("PLO", "DL", "z")], "left_out": [False]})
     frame = universe.to_frame()
     assert len(frame) == 2 and list(frame["designs"]) == ["all", "controlled"]
@@ -295,3 +296,18 @@ def test_the_package_exports_the_function(studies):
 
     universe = analysis.multiverse(studies, choices={"model": [Model("PFT", "PM", "knha")], "left_out": [False]})
     assert set(universe.to_frame()["model"]) == {"PFT, PM, Hartung-Knapp"}
+
+
+def test_inferred_values_are_a_choice(studies):
+    """Issue 20: "stated and computed values only" is a choice of the multiverse, equal to the plan's."""
+    universe = multiverse(studies, choices={"time_window": "during_or_immediate", "responder_threshold": [None],
+                                            "include_unstated_time": [True], "include_inferred": [True, False],
+                                            "designs": ["all"], "model": [Model("BAYES", tau_prior_scale=1.0)],
+                                            "left_out": [False]})
+    frame = universe.to_frame()
+    assert frame["include_inferred"].tolist() == [True, False]
+    assert frame["is_default"].tolist() == [True, False]
+    assert frame["k"].tolist() == [5, 4] and "Sörensen 1995" not in frame.loc[1, "studies"]
+    by_plan = AnalysisPlan(include_inferred=False).response_rate(studies)
+    assert frame.loc[1, "estimate"] == pytest.approx(by_plan.natural().estimate, rel=1e-9)
+    assert universe.plan(1) == AnalysisPlan(include_inferred=False)

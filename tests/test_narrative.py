@@ -284,6 +284,24 @@ def test_calibration_is_stated_only_for_the_calibrated_headline_models():
     assert describe_calibration(pool_proportions([8, 17], [12, 29])) == ""
 
 
+def test_inferred_values_left_out_word_for_word():
+    """Issue 20: the sentence says whether the headline changes, from the two results."""
+    from analysis.present.narrative import describe_inferred_left_out
+    rows = pd.DataFrame({"row_id": ["a", "b"], "study_label": ["A 2000", "B 2001"]})
+    every = pool_proportions([9, 8], [10, 10], method="PLO", tau_method="DL")
+    strict = pool_proportions([8], [10], method="PLO", tau_method="DL")
+    assert describe_inferred_left_out(every, rows, strict, rows.iloc[1:]) == (
+        "Leaving out the numbers inferred from the sources’ wording rather than stated or computed (A 2000), the "
+        "pooled response rate is 80% (95% CI 46% to 95%; 1 study) instead of 84% (95% CI 61% to 95%; 2 studies): "
+        "the headline changes: the interval includes 50% instead of lying above it.")
+    assert describe_inferred_left_out(every, rows, every, rows) == (
+        "No pooled number of the response rate is inferred from the sources’ wording (each is stated or computed "
+        "by arithmetic), so leaving inferred values out changes nothing.")
+    assert describe_inferred_left_out(every, rows, None, rows.iloc[:0]).endswith(
+        "no sample is left to pool, against 84% (95% CI 61% to 95%; 2 studies) with them: the headline cannot be "
+        "checked.")
+
+
 def test_small_study_tests_in_words_from_the_one_run_the_review_makes():
     """The sentence reads the tests the review ran (issue 19: narrative ran them a second time).
     BCG log risk ratios, 13 trials: metafor's regtest(rma(yi, vi)) p = 0.4218 and

@@ -1,12 +1,14 @@
 """The analysis plan (analysis.review.plan): one vocabulary, validated once; the protocol's row rules."""
 
+import csv
 import math
 
 import pandas as pd
 import pytest
 
 from analysis import AnalysisError
-from analysis.data import load_studies
+from analysis import pool_proportions
+from analysis.data import DATA_DIR, load_studies
 from analysis.review.plan import AnalysisPlan
 from analysis.review.protocol import NEVER_POOLED_DESIGNS
 
@@ -25,6 +27,7 @@ def studies():
     ({"time_window": "later"}, "time_window='later' is not supported"),
     ({"responder_threshold": 150}, "responder_threshold=150 must be a percent"),
     ({"include_unstated_time": "yes"}, "include_unstated_time must be True or False"),
+    ({"include_inferred": "no"}, "include_inferred must be True or False"),
     ({"exclude": "cohen2006"}, "exclude must be a list of study ids or labels"),
     ({"response_rate_threshold": 50}, "response_rate_threshold=50 must be a proportion"),
     ({"confidence_level": 95}, "confidence_level=95 must lie strictly between 0 and 1"),
@@ -142,3 +145,50 @@ def test_bayesian_models_of_the_plan(studies):
     assert one.response_rate(studies).k == 1 and one.response_rate(studies).is_bayesian
     with pytest.raises(AnalysisError, match="tau_prior_scale"):
         AnalysisPlan(tau_prior_scale=0)
+
+
+# ------------------------------------------------- sensitivity: stated and computed values only
+
+
+def test_stated_and_computed_values_only_reproduced_by_hand(studies):
+    """Issue 20: the pooled response rate without inferred numbers, reproduced from the CSV files
+    read with the csv module (not through the library's selection): the primary analysis's rows
+    minus every row whose events, patients or threshold the provenance records as inferred."""
+    with open(DATA_DIR / "provenance.csv", newline="", encoding="utf-8") as handle:
+        inferred = {record["row_id"] for record in csv.DictReader(handle)
+                    if record["certainty"] == "inferred"
+                    and record["column"] in ("ketamine_events", "ketamine_n", "responder_threshold_percent")}
+    primary = AnalysisPlan().response_rate_rows(studies)
+    kept = primary[~primary["row_id"].isin(inferred)]
+    # this data version: only Sörensen 1995's 8 of 11 is inferred among the pooled rows
+    assert sorted(set(primary["row_id"]) - set(kept["row_id"])) == ["sorensen1995_responders_immediate"]
+    assert len(kept) == 4
+    by_hand = pool_proportions([int(e) for e in kept["ketamine_events"]], [int(n) for n in kept["ketamine_n"]],
+                               method="BAYES", tau_prior_scale=1.0)
+    plan = AnalysisPlan(include_inferred=False)
+    result = plan.response_rate(studies)
+    assert result.k == 4 and result.participants == 29 + 34 + 17 + 12
+    assert result.natural().estimate == pytest.approx(by_hand.natural().estimate, rel=1e-12)
+    assert (result.natural().ci_lb, result.natural().ci_ub) == pytest.approx(
+        (by_hand.natural().ci_lb, by_hand.natural().ci_ub), rel=1e-12)
+    assert "stated and computed values only" in AnalysisPlan().response_rate_subsets(studies)
+
+
+def test_an_inferred_time_window_counts_as_unstated():
+    """A row whose window is inferred is pooled only where rows without a stated time are."""
+    rows = pd.DataFrame({
+        "row_id": ["a", "b"], "study_id": ["a", "b"], "cohort_id": ["a", "b"], "study_label": ["A", "B"],
+        "year": [2000, 2001], "design": ["rct_crossover"] * 2, "control": ["saline_placebo"] * 2,
+        "outcome": ["responders"] * 2, "time_window": ["during_or_immediate"] * 2, "timepoint_hours": [1.0, 1.0],
+        "responder_threshold_percent": [50.0, 50.0], "include_in_pooling": [True, True],
+        "ketamine_events": [5, 6], "ketamine_n": [10, 10], "control_events": [1, 2], "control_n": [10, 10],
+        "inferred_values": ["time_window", ""]})
+    assert AnalysisPlan().response_rate_rows(rows)["row_id"].tolist() == ["a", "b"]
+    assert AnalysisPlan(include_inferred=False).response_rate_rows(rows)["row_id"].tolist() == ["a", "b"]
+    assert AnalysisPlan(include_inferred=False, include_unstated_time=False).response_rate_rows(
+        rows)["row_id"].tolist() == ["b"]
+    assert AnalysisPlan(include_inferred=False).controlled_rows(rows)["row_id"].tolist() == ["b"]
+    rows.loc[1, "inferred_values"] = "control_events|time_window"
+    assert AnalysisPlan(include_inferred=False).controlled_rows(rows).empty
+    with pytest.raises(AnalysisError, match="no 'inferred_values' column"):
+        AnalysisPlan(include_inferred=False).response_rate_rows(rows.drop(columns="inferred_values"))

@@ -41,7 +41,7 @@ EVERY_NOTEBOOK = tuple(sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0
 BUILDS = {
     "frequentist comparison and study selection, every notebook": ({
         "comparison_model": "IV", "measure": "OR", "test": "z", "method": "DL", "confidence_level": 0.9,
-        "responder_threshold": 50, "exclude": ["cohen2006"],
+        "responder_threshold": 50, "exclude": ["cohen2006"], "include_inferred": False,
     }, EVERY_NOTEBOOK),
     "response-rate model, prior and time window": ({
         "proportion_model": "PFT", "proportion_test": "knha", "response_rate_threshold": 0.6,

@@ -1,5 +1,6 @@
 """Tables for readers (analysis.present.tables, analysis.present.study_tables): no code, NaN or bare DataFrame reaches a reader."""
 
+import html
 import re
 
 import pytest
@@ -16,7 +17,15 @@ from analysis.present.study_tables import (
     reference_list,
     studies_awaiting_classification,
 )
-from analysis.present.tables import MISSING, notes_list, reader_table, results_table
+from analysis.present.tables import (
+    INFERRED_MARK,
+    INFERRED_NOTE,
+    MISSING,
+    notes_list,
+    reader_table,
+    results_table,
+    study_table,
+)
 
 #: A value that looks like a code (snake_case) or a missing value leaking through.
 LEAKS = re.compile(r"\b[a-z]+_[a-z_]+\b|\bnan\b|\bNaT\b|\bNone\b|<NA>")
@@ -40,7 +49,7 @@ def test_reader_table_labels_headers_and_values(studies, dictionary):
     table = reader_table(studies, caption="Outcome rows.", dictionary=dictionary,
                          columns=["study_label", "design", "time_window", "include_in_pooling", "ketamine_n",
                                   "timepoint_hours", "responder_threshold_percent"])
-    assert table.caption == "Outcome rows."
+    assert html.unescape(table.caption) == f"Outcome rows. {INFERRED_NOTE}"  # the real data hold inferred values
     assert list(table.data.columns) == ["Study", "Design", "Time window", "Pooled", "Ketamine: patients",
                                         "Time after infusion (hours)", "Responder threshold (percent)"]
     cells = _cells(table)
@@ -56,6 +65,26 @@ def test_reader_table_never_shows_an_empty_table_and_needs_a_caption(studies, di
         reader_table(studies, caption="", columns=["study_label"])
     with pytest.raises(AnalysisError, match="no column nope"):
         reader_table(studies, caption="Rows.", columns=["nope"])
+
+
+def test_inferred_values_are_marked_and_explained(dictionary):
+    """Issue 20: a value inferred from wording carries a mark, and the caption says what it means."""
+    import pandas as pd
+    rows = pd.DataFrame({"study_label": ["A 2000", "B 2001"], "ketamine_events": [8, 5], "ketamine_n": [11, 10],
+                         "inferred_values": ["ketamine_events|time_window", ""]})
+    table = reader_table(rows, caption="Pooled rows.", columns=["study_label", "ketamine_events", "ketamine_n"],
+                         dictionary=dictionary)
+    assert table.data.iloc[:, 1].tolist() == [f"8{INFERRED_MARK}", "5"]
+    assert table.data.iloc[:, 2].tolist() == ["11", "10"]
+    assert html.unescape(table.caption) == f"Pooled rows. {INFERRED_NOTE}"
+    # a table that shows no inferred value says nothing about them
+    plain = reader_table(rows, caption="Sizes.", columns=["study_label", "ketamine_n"], dictionary=dictionary)
+    assert plain.caption == "Sizes."
+    fit = pool_proportions([8, 5], [11, 10], labels=["A 2000", "B 2001"])
+    forest = study_table(fit, caption="Per study.", rows=rows)
+    assert forest.data.iloc[:2, 1].tolist() == [f"8/11{INFERRED_MARK}", "5/10"]
+    assert html.unescape(forest.caption).endswith(INFERRED_NOTE)
+    assert study_table(fit, caption="Per study.").caption == "Per study."
 
 
 def test_results_table_is_on_the_natural_scale_with_labelled_intervals():
@@ -163,3 +192,18 @@ def test_reference_list_groups_the_excluded_and_awaiting_reports_with_an_address
                for line in awaiting)
     included = " ".join(group("Included and registered studies"))
     assert "Corriger" not in included and "J Rheumatol 1997" not in included
+
+
+def test_ongoing_studies_show_status_completion_and_overdue(studies, dictionary):
+    """Issue 20: a terminated trial says so (with the other copies' statuses); overdue is computed."""
+    from analysis.data import DATA_DIR, load_dictionary, load_registrations
+    from analysis.present.study_tables import ongoing_studies
+    from analysis.review.registrations import trial_registrations
+    trials = trial_registrations(load_registrations())
+    table = ongoing_studies(studies, dictionary, trials=trials,
+                            trial_dictionary=load_dictionary(DATA_DIR / "registrations.dictionary.csv"))
+    rows = table.data.set_index("Registry record")
+    assert rows.loc["NCT04436250", "Status"] == "Terminated (other copies: not yet recruiting, recruiting)"
+    assert rows.loc["NCT04436250", "Results overdue"] == "Yes"
+    assert rows.loc["NCT07230171", "Results overdue"] == "–"
+    assert "more than 12 months before this data version (6 December 2026)" in table.caption

@@ -58,6 +58,11 @@ from analysis.data._links import _check_links
 from analysis.data._records import (
     COLUMN_TYPES,
     DATA_DIR,
+    CERTAINTY_NEEDS,
+    CERTAINTY_OF_STATUS,
+    INFERRED_SEPARATOR,
+    INFERRED_VALUES,
+    PROVENANCE_CERTAINTIES,
     MARKUP_RULE_OFF_VARIABLE,
     PROVENANCE_KEY,
     PROVENANCE_STATUSES,
@@ -79,6 +84,8 @@ __all__ = [
     "ColumnSpec",
     "DataDictionary",
     "DataValidationError",
+    "INFERRED_SEPARATOR",
+    "INFERRED_VALUES",
     "Problem",
     "ProvenanceCoverage",
     "ValidationSummary",
@@ -89,6 +96,7 @@ __all__ = [
     "studies_dictionary",
     "load_provenance",
     "load_references",
+    "load_registrations",
     "load_studies",
     "load_table",
     "validate",
@@ -193,6 +201,7 @@ def _check_provenance(table: _Raw, dictionary: DataDictionary,
     row_of = {k: i for i, k in reversed(list(enumerate(keys)))}
     have = set()
     status_counts: Counter[str] = Counter()
+    inferred: dict[str, list[str]] = {}
     for j, line in enumerate(provenance.lines):
         row_id, column, status = prov["row_id"][j], prov["column"][j], prov["status"][j]
         if row_id not in row_of:
@@ -222,14 +231,26 @@ def _check_provenance(table: _Raw, dictionary: DataDictionary,
             problems.append(Problem(provenance.file, line, "status", status,
                                     f"contradicts {where}, which holds {_show(cell)}: a "
                                     "value the sources do not give stays empty"))
+        certainty = prov["certainty"][j] if "certainty" in prov else ""
+        contradiction = _certainty_problems(provenance.file, line, status, certainty)
+        problems += contradiction
         for needed_field, when in (("source", ("reported", "derived")),
                                    ("quote", ("reported",)),
                                    ("derivation", ("derived",)),
                                    ("note", ("not_reported",))):
             if status in when and needed_field in prov and prov[needed_field][j] == "":
+                if needed_field == "derivation" and certainty in CERTAINTY_NEEDS:
+                    continue  # the certainty's own rule below names what is missing
                 reason = " (the reason it is empty)" if needed_field == "note" else ""
                 problems.append(Problem(provenance.file, line, needed_field, "",
                                         f"required when status is {status}{reason}"))
+        if (certainty in CERTAINTY_NEEDS and not contradiction and "derivation" in prov
+                and prov["derivation"][j] == ""):
+            problems.append(Problem(provenance.file, line, "derivation", "",
+                                    f"required when certainty is {certainty} "
+                                    f"({CERTAINTY_NEEDS[certainty]})"))
+        if certainty == "inferred":
+            inferred.setdefault(row_id, []).append(column)
     covered = 0
     for i, row_id in enumerate(keys):
         if row_id == "":
@@ -247,8 +268,19 @@ def _check_provenance(table: _Raw, dictionary: DataDictionary,
         cells_needing_source=len(table) * len(needed),
         cells_with_record=covered,
         by_status={s: status_counts[s] for s in PROVENANCE_STATUSES},
+        inferred=({row_id: tuple(sorted(columns)) for row_id, columns in inferred.items()}
+                  if "certainty" in prov else None),
     )
     return problems, coverage
+
+
+def _certainty_problems(file: str, line: int, status: str, certainty: str) -> list[Problem]:
+    """A certainty that contradicts the record's status (the category itself is the dictionary's)."""
+    allowed = CERTAINTY_OF_STATUS.get(status)
+    if not certainty or certainty not in PROVENANCE_CERTAINTIES or allowed is None or certainty in allowed:
+        return []
+    return [Problem(file, line, "certainty", certainty,
+                    f"contradicts status {status}, which allows only {' or '.join(allowed)}")]
 
 
 def _studies_with_provenance(path: Path, provenance_path: Path | None
@@ -274,6 +306,10 @@ def _studies_with_provenance(path: Path, provenance_path: Path | None
     if problems:
         raise DataValidationError(problems)
     table = _typed(raw, dictionary)
+    if coverage is not None and coverage.inferred is not None:
+        inferred = coverage.inferred
+        table[INFERRED_VALUES] = [INFERRED_SEPARATOR.join(inferred.get(row_id, ()))
+                                  for row_id in table[dictionary.key]]
     summary = _summary(raw.file, table, (dictionary.key,), coverage)
     return table, summary
 
@@ -306,7 +342,10 @@ def load_studies(path: str | Path | None = None,
     Returns
     -------
     pandas.DataFrame
-        As :func:`load_table`.
+        As :func:`load_table`, plus one column computed from the provenance (when its
+        dictionary declares ``certainty``): :data:`INFERRED_VALUES`, the row's columns whose
+        value is inferred from wording, joined by ``"|"`` (empty when none), which the
+        tables flag and the sensitivity analysis "stated and computed values only" reads.
 
     Raises
     ------
@@ -317,7 +356,10 @@ def load_studies(path: str | Path | None = None,
         empty cell or a ``not_reported`` record for a cell holding a value (other than the
         category ``not_reported``), and a record missing the
         field its status needs (``source`` and ``quote`` for reported, ``source`` and
-        ``derivation`` for derived, ``note`` giving the reason for not_reported).
+        ``derivation`` for derived, ``note`` giving the reason for not_reported), a
+        ``certainty`` its status does not allow (reported is stated; not_reported is
+        not_applicable), and a computed value without its arithmetic or an inferred one
+        without its reasoning in ``derivation``.
     """
     path = DATA_DIR / "studies.csv" if path is None else Path(path)
     table, _ = _studies_with_provenance(
@@ -344,6 +386,11 @@ def studies_dictionary() -> DataDictionary:
 def load_claims(path: str | Path | None = None) -> pd.DataFrame:
     """Load ``data/claims.csv``, the checked claims of the popular articles."""
     return load_table(DATA_DIR / "claims.csv" if path is None else Path(path))
+
+
+def load_registrations(path: str | Path | None = None) -> pd.DataFrame:
+    """Load ``data/registrations.csv``: status, dates and results of each registry copy read."""
+    return load_table(DATA_DIR / "registrations.csv" if path is None else Path(path))
 
 
 def load_references(path: str | Path | None = None) -> pd.DataFrame:

@@ -29,7 +29,20 @@ DICTIONARY_COLUMNS = (
     "category_labels",
 )
 PROVENANCE_STATUSES = ("reported", "derived", "not_reported")
+#: How certain a recorded value is (``certainty`` of ``provenance.csv``): stated in the quote,
+#: computed by arithmetic from stated numbers, inferred from wording; not_applicable for
+#: not_reported cells, which hold no value.
+PROVENANCE_CERTAINTIES = ("stated", "computed", "inferred", "not_applicable")
+#: What each certainty needs in ``derivation``, in the words of the validator's message.
+CERTAINTY_NEEDS = {"computed": "the arithmetic from the stated numbers",
+                   "inferred": "the reasoning from the source's wording"}
+#: The certainty a status allows (a reported value is stated; a missing one has no certainty).
+CERTAINTY_OF_STATUS = {"reported": ("stated",), "derived": ("stated", "computed", "inferred"),
+                       "not_reported": ("not_applicable",)}
 PROVENANCE_KEY = ("row_id", "column")
+#: Column ``load_studies`` adds to the study table: the row's inferred columns, "|"-joined.
+INFERRED_VALUES = "inferred_values"
+INFERRED_SEPARATOR = "|"
 
 # A spreadsheet runs a text cell starting with one of these as a formula (OWASP "CSV
 # injection"). Numeric columns legitimately start with '-', so there the rule applies only
@@ -250,12 +263,17 @@ class ProvenanceCoverage:
         Those of them that have a provenance row.
     by_status : Mapping[str, int]
         Provenance rows for this table by status (reported, derived, not_reported).
+    inferred : Mapping[str, tuple of str] or None
+        For each ``row_id``, the columns whose recorded value is inferred from wording
+        (``certainty = inferred``); rows without any are absent. None when the provenance
+        records no certainty.
     """
 
     file: str
     cells_needing_source: int
     cells_with_record: int
     by_status: Mapping[str, int] = field(default_factory=dict)
+    inferred: Mapping[str, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)

@@ -651,6 +651,100 @@ def describe_crossover_trials(crossover: pd.DataFrame) -> str:
                    "correlation sweep cannot be run on these data.")
 
 
+
+def _side(natural, reference: float) -> str:
+    """Where an interval lies against ``reference``: above, below or including it."""
+    return "above" if natural.ci_lb > reference else "below" if natural.ci_ub < reference else "including"
+
+
+def describe_inferred_left_out(primary, primary_rows: pd.DataFrame, strict, strict_rows: pd.DataFrame, *,
+                               reference: float = 0.5) -> str:
+    """Whether the headline response rate changes when values inferred from wording are left out.
+
+    Parameters
+    ----------
+    primary, strict : ProportionResult or None
+        The pooled response rate of the plan and of the same plan with ``include_inferred=False``
+        (the sensitivity analysis "stated and computed values only"); ``strict`` is None when no
+        sample is left to pool.
+    primary_rows, strict_rows : DataFrame
+        Their rows (``row_id``, ``study_label``).
+    reference : float
+        The response rate that would change a decision (the plan's ``response_rate_threshold``):
+        the headline changes when the interval moves to another side of it.
+
+    Examples
+    --------
+    >>> from analysis.engine.proportions import pool_proportions
+    >>> rows = pd.DataFrame({"row_id": ["a", "b", "c"], "study_label": ["A 2000", "B 2001", "C 2002"]})
+    >>> every = pool_proportions([8, 17, 13], [11, 29, 34], method="PLO", tau_method="DL")
+    >>> strict = pool_proportions([17, 13], [29, 34], method="PLO", tau_method="DL")
+    >>> describe_inferred_left_out(every, rows, strict, rows.iloc[1:])
+    'Leaving out the numbers inferred from the sources’ wording rather than stated or computed (A 2000), the pooled response rate is 48% (95% CI 29% to 68%; 2 studies) instead of 54% (95% CI 35% to 72%; 3 studies): the headline does not change (both intervals include 50%).'
+    """
+    left_out = primary_rows[~primary_rows["row_id"].isin(strict_rows["row_id"])]
+    if left_out.empty and len(strict_rows) == len(primary_rows):
+        return ("No pooled number of the response rate is inferred from the sources’ wording (each is stated or "
+                "computed by arithmetic), so leaving inferred values out changes nothing.")
+    head = (f"Leaving out the numbers inferred from the sources’ wording rather than stated or computed "
+            f"({_names(left_out['study_label'])}), ")
+    natural = primary.natural()
+    before = (f"{natural.format(natural.estimate)} ({_level(primary)} {primary.interval_name} "
+              f"{natural.interval_text()}; {_studies(primary.k)})")
+    if strict is None:
+        return head + f"no sample is left to pool, against {before} with them: the headline cannot be checked."
+    after = strict.natural()
+    sides = _side(natural, reference), _side(after, reference)
+    mark = format_percent(reference)
+    verdict = (f"the headline does not change (both intervals {'include' if sides[0] == 'including' else 'lie ' + sides[0]} "
+               f"{mark})" if sides[0] == sides[1] else
+               f"the headline changes: the interval {'includes' if sides[1] == 'including' else 'lies ' + sides[1]} "
+               f"{mark} instead of {'including' if sides[0] == 'including' else 'lying ' + sides[0]} it")
+    return (head + f"the pooled response rate is {after.format(after.estimate)} ({_level(strict)} "
+            f"{strict.interval_name} {after.interval_text()}; {_studies(strict.k)}) instead of {before}: {verdict}.")
+
+
+#: A registry status in a sentence (the others read as their code with spaces).
+_STATUS_WORDS = {"unknown": "status unknown", "not_shown": "status not shown"}
+
+
+def describe_registrations(trials: pd.DataFrame, labels=None) -> str:
+    """Registered trials without results: how many have results overdue, in one sentence.
+
+    ``trials``: :func:`analysis.review.registrations.trial_registrations`; ``labels``: study
+    label by ``study_id`` (default the registry numbers).
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> trials = pd.DataFrame({"study_id": ["a", "b", "c"], "registry_id": ["NCT1", "NCT2", "NCT3"],
+    ...                        "status": ["terminated", "recruiting", "recruiting"],
+    ...                        "overdue": [True, False, None], "as_of": [date(2026, 12, 6)] * 3})
+    >>> describe_registrations(trials)
+    'Of 3 registered trials without published results, 1 has results overdue on 6 December 2026 (completion more than 12 months earlier, no results posted): NCT1 (terminated). For 1 (NCT3) no registry copy gives a completion date.'
+    """
+    labels = dict(labels or {})
+    name = lambda row: labels.get(row["study_id"], row["registry_id"])  # noqa: E731
+    overdue = trials[trials["overdue"].map(lambda v: v is True)]
+    unknown = trials[trials["overdue"].map(lambda v: v is None)]
+    as_of = trials["as_of"].max()
+    count = len(overdue)
+    text = (f"Of {_plural(len(trials), 'registered trial', 'registered trials')} without published results, "
+            f"{count} {'has' if count == 1 else 'have'} results overdue on {as_of.day} {as_of:%B %Y} (completion "
+            "more than 12 months earlier, no results posted)")
+    def with_status(row) -> str:
+        status = _STATUS_WORDS.get(row["status"], row["status"].replace("_", " "))
+        label = name(row)
+        return f"{label[:-1]}; {status})" if label.endswith(")") else f"{label} ({status})"
+
+    if count:
+        text += ": " + _names([with_status(row) for _, row in overdue.iterrows()])
+    text += "."
+    if len(unknown):
+        text += (f" For {len(unknown)} ({_names([name(row) for _, row in unknown.iterrows()])}) no registry copy "
+                 "gives a completion date.")
+    return text
+
 def describe_multiverse(summary) -> str:
     """How much the answer depends on the analytic choices, in one sentence.
 

@@ -106,17 +106,37 @@ def characteristics_of_included_studies(studies: pd.DataFrame, dictionary: DataD
     return reader_table(frame, caption=caption, columns=columns, empty="No study is included.")
 
 
-def ongoing_studies(studies: pd.DataFrame, dictionary: DataDictionary, *,
-                    caption: str = "Ongoing studies and registered trials without results"):
-    """Registered trials without results: registry number, design as registered, comparator."""
+def ongoing_studies(studies: pd.DataFrame, dictionary: DataDictionary, *, trials: pd.DataFrame | None = None,
+                    trial_dictionary: DataDictionary | None = None,
+                    caption: str = "Registered trials without results: status, completion and results"):
+    """Registered trials without results: registry number, design as registered, comparator, and,
+    given ``trials`` (:func:`analysis.review.registrations.trial_registrations`) with their
+    dictionary (``data/registrations.dictionary.csv``), the status (a terminated trial says so;
+    other copies' statuses beside it), completion date, results posted and results overdue."""
     registered = studies[studies["design"] == "registered_trial"].drop_duplicates("study_id")
     frame = pd.DataFrame({
         "Study": registered["study_label"],
         "Registry record": registered["source_id"],
         "Interventions": [_intervention(row, dictionary) for _, row in registered.iterrows()],
         "Comparator": [_comparator(row, dictionary) for _, row in registered.iterrows()],
-        "Note": [row["note"] if _given(row["note"]) else "–" for _, row in registered.iterrows()],
     })
+    if trials is not None and trial_dictionary is not None:
+        by_study = trials.set_index("study_id")
+        status = trial_dictionary["status"]
+        known = [by_study.loc[s] if s in by_study.index else None for s in registered["study_id"]]
+        frame["Status"] = [NOT_REPORTED if t is None else status.value_label(t["status"]) + (
+            f" (other copies: {', '.join(status.value_label(o).lower() for o in t['other_statuses'])})"
+            if t["other_statuses"] else "") for t in known]
+        frame["Completion"] = [NOT_REPORTED if t is None or t["completion"] is None else
+                               f"{t['completion']:%B %Y}" for t in known]
+        frame["Results posted"] = ["–" if t is None else "Yes" if t["results_posted"] else "No" for t in known]
+        frame["Results overdue"] = ["–" if t is None or t["overdue"] is None else "Yes" if t["overdue"] else "No"
+                                    for t in known]
+        as_of = trials["as_of"].max()
+        caption = (f"{caption}. Results are overdue when the completion date (the latest any registry copy "
+                   f"gives) lies more than 12 months before this data version ({as_of:%-d %B %Y}) and no results "
+                   "are posted; '–' where no completion date is given.")
+    frame["Note"] = [row["note"] if _given(row["note"]) else "–" for _, row in registered.iterrows()]
     return reader_table(frame, caption=caption, columns=list(frame.columns), empty="None found.")
 
 

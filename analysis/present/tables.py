@@ -21,13 +21,19 @@ from pandas.io.formats.style import Styler
 from analysis.engine._errors import AnalysisError
 from analysis.engine.bayesian import SENSITIVITY_PRIORS, prior_sensitivity
 from analysis.engine.contract import PooledResult
-from analysis.data import DataDictionary
+from analysis.data import INFERRED_SEPARATOR, INFERRED_VALUES, DataDictionary
 from analysis.engine.formatting import format_count, format_number, format_percent, is_missing
 from analysis.review.protocol import WINDOW
 from analysis.present.safe_html import escape_markdown, styled_table
 
 #: What a reader sees for a missing value.
 MISSING = "–"
+
+#: The mark of a value inferred from the source's wording, and what it means under a table.
+INFERRED_MARK = "†"
+INFERRED_NOTE = (f"{INFERRED_MARK} Inferred from the source's wording, not stated in it or computed from stated "
+                 "numbers (the reasoning is in data/provenance.csv). The sensitivity analysis \"stated and computed "
+                 "values only\" leaves out rows whose counts are inferred and counts an inferred time as not stated.")
 
 #: Number formats by name: how a column's values are written.
 FORMATS = {
@@ -83,6 +89,12 @@ def reader_table(frame: pd.DataFrame, *, caption: str, columns: Sequence[str] | 
     empty : str
         Shown instead of a table when ``frame`` has no rows.
 
+    Notes
+    -----
+    A value the provenance records as inferred from wording (the ``inferred_values`` column
+    of :func:`analysis.data.load_studies`) is shown with :data:`INFERRED_MARK`, and the
+    caption then ends with :data:`INFERRED_NOTE`.
+
     Returns
     -------
     pandas.io.formats.style.Styler or IPython.display.Markdown
@@ -108,13 +120,23 @@ def reader_table(frame: pd.DataFrame, *, caption: str, columns: Sequence[str] | 
     if missing:
         raise AnalysisError(f"the table has no column {', '.join(missing)}; columns: {', '.join(frame.columns)}")
     formats = dict(formats or {})
+    inferred = _inferred_columns(frame)
     shown = {}
     for name in names:
         spec = dictionary[name] if dictionary is not None and name in dictionary else None
         header = headers.get(name) or (spec.header if spec is not None else name)
         fmt = formats.get(name, _default_format(spec))
-        shown[header] = [_cell(value, spec, fmt) for value in frame[name]]
-    return styled_table(pd.DataFrame(shown), caption)
+        shown[header] = [_cell(value, spec, fmt) + (INFERRED_MARK if name in marked else "")
+                         for value, marked in zip(frame[name], inferred)]
+    marks = any(set(names) & marked for marked in inferred)
+    return styled_table(pd.DataFrame(shown), f"{caption} {INFERRED_NOTE}" if marks else caption)
+
+
+def _inferred_columns(frame: pd.DataFrame) -> list[set[str]]:
+    """Per row of ``frame``, the columns whose value is inferred (none without the column)."""
+    if INFERRED_VALUES not in frame.columns:
+        return [set() for _ in range(len(frame))]
+    return [set(str(names).split(INFERRED_SEPARATOR)) - {""} for names in frame[INFERRED_VALUES]]
 
 
 def results_table(results: Mapping[str, PooledResult], *, caption: str, primary: str | None = None) -> Styler:
@@ -154,8 +176,11 @@ def results_table(results: Mapping[str, PooledResult], *, caption: str, primary:
     return styled_table(pd.DataFrame(rows), caption)
 
 
-def study_table(result: PooledResult, *, caption: str) -> Styler:
+def study_table(result: PooledResult, *, caption: str, rows: pd.DataFrame | None = None) -> Styler:
     """The forest plot's numbers as a table: each study and the pooled row, on the natural scale.
+
+    ``rows``: the pooled rows of the study table (``study_label``, ``inferred_values``); a
+    study whose counts are inferred from wording is then marked (:data:`INFERRED_MARK`).
 
     Examples
     --------
@@ -170,24 +195,28 @@ def study_table(result: PooledResult, *, caption: str) -> Styler:
     to_natural = (lambda v: v) if result.summary_frame_scale == "natural" or scale is None else (
         lambda v: float(scale.back_transform(v)))
     label = natural.label
-    rows = []
+    counts = ("ketamine_events", "ketamine_n")
+    inferred = ({} if rows is None else
+                {study: bool(set(counts) & marked) for study, marked in zip(rows["study_label"], _inferred_columns(rows))})
+    table_rows = []
     for _, row in frame.iterrows():
         events = (f"{format_count(row['events'])}/{format_count(row['n'])}"
+                  + (INFERRED_MARK if inferred.get(row["label"]) else "")
                   if "events" in frame.columns and not is_missing(row.get("events")) else MISSING)
         estimate, lower, upper = (to_natural(row[c]) for c in ("estimate", "ci_lb", "ci_ub"))
-        rows.append({
+        table_rows.append({
             "Study": row["label"],
             "Responders / patients": events,
             label: natural.format(estimate),
             f"{100 * result.confidence_level:g}% CI": f"{natural.format(lower)} to {natural.format(upper)}",
             "Weight": f"{format_number(row['weight'], 1)}%" if not is_missing(row["weight"]) else MISSING,
         })
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(table_rows)
     if "events" not in frame.columns:
         table = table.drop(columns="Responders / patients")
     if (table["Weight"] == MISSING).all():  # the GLMM has no study weights
         table = table.drop(columns="Weight")
-    return styled_table(table, caption)
+    return styled_table(table, f"{caption} {INFERRED_NOTE}" if any(inferred.values()) else caption)
 
 
 def labelled(frame: pd.DataFrame, dictionary: DataDictionary) -> pd.DataFrame:

@@ -217,3 +217,34 @@ def low_dose_share(share: float, low_dose: float) -> Ruling:
     """
     verdict = "supported" if share >= 0.5 else ("partly supported" if share > 0 else "not supported")
     return Ruling(verdict, f"share of pooled samples with one session at <= {low_dose:g} mg/kg")
+
+
+#: Who a comparison reported by a study's own text favours (``reported_favours`` of
+#: ``data/claims.csv``); ``ketamine_in_part``: ketamine, for part of what the claim says only.
+REPORTED_FAVOURS = ("ketamine", "ketamine_in_part", "control", "neither")
+
+
+def reported_comparison(favours: str, p_below: float, alpha: float = 0.05) -> Ruling:
+    """A claim about an effect judged from a comparison with control that the source reports
+    (e.g. "reduced by ketamine ... compared with placebo (P<0.03)"), when the data hold no
+    counts to compare.
+
+    >>> reported_comparison("ketamine", 0.03)
+    Ruling(verdict='supported', rule='direction: a reported comparison with control favours ketamine (P < 0.03)')
+    >>> reported_comparison("ketamine_in_part", 0.02).verdict, reported_comparison("ketamine", math.nan).verdict
+    ('partly supported', 'partly supported')
+    >>> reported_comparison("neither", 0.5).verdict
+    'not supported'
+    """
+    if favours not in REPORTED_FAVOURS:
+        raise ValueError(f"favours={favours!r}: one of {', '.join(REPORTED_FAVOURS)}")
+    significant = _given(p_below) and p_below <= alpha
+    if favours == "ketamine" and significant:
+        return Ruling("supported", f"direction: a reported comparison with control favours ketamine (P < {p_below:g})")
+    if favours == "ketamine_in_part" and significant:
+        return Ruling("partly supported", "direction: reported comparisons with control favour ketamine for part "
+                                          f"of the claim only (P < {p_below:g})")
+    if favours in ("ketamine", "ketamine_in_part"):
+        return Ruling("partly supported", "direction: a reported comparison favours ketamine without a stated "
+                                          f"P below {alpha:g}")
+    return Ruling("not supported", "direction: the reported comparison does not favour ketamine")

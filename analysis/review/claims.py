@@ -242,6 +242,12 @@ def _claimed_text(claim) -> str:
     return "; ".join(parts)
 
 
+def _given(value) -> bool:
+    """A claim's optional cell holds a value (not missing, not empty)."""
+    return value is not None and not (isinstance(value, float) and math.isnan(value)) and not pd.isna(value) \
+        and str(value).strip() != ""
+
+
 def _when(window: str) -> str:
     """A protocol window in words for a sentence: "in the short term (1 to 7 days)"."""
     words = WINDOW[window].words
@@ -366,6 +372,8 @@ class _Checker:
 
     def direction_rule(self, claim, rows, what):
         fit, used = self.comparison(rows)
+        if fit is None and _given(claim.get("reported_favours")):
+            return self.reported_rule(claim, what)
         if fit is None:
             responders = rows[rows["ketamine_events"].notna() & (rows["outcome"].isin(_RESPONSE_OUTCOMES))]
             if responders.empty:
@@ -392,6 +400,15 @@ class _Checker:
                             f"{meaning}.{self.concerns(claim)}",
                             scale=fit.natural().label.lower(), estimate=estimate, ci=ci, pi=pi, k=fit.k,
                             evidence=evidence)
+
+    def reported_rule(self, claim, what):
+        """The comparison with control the source itself reports (``reported_*`` columns of the claim)."""
+        p_below = float(claim["reported_p_below"]) if _given(claim.get("reported_p_below")) else math.nan
+        ruling = rules.reported_comparison(str(claim["reported_favours"]), p_below)
+        return self.verdict(claim, ruling.verdict, ruling.rule,
+                            f"The source reports {what}: \u201c{claim['reported_quote']}\u201d "
+                            f"({claim['reported_source']}); the data hold no counts to compare.",
+                            k=1, evidence=str(claim["reported_quote"]))
 
     @staticmethod
     def concerns(claim) -> str:

@@ -15,6 +15,8 @@ The protocol's defensible choices (:func:`default_choices`)
 ``responder_threshold``    None (each study's own) and every threshold in the data's
                            poolable responder rows (50 and 67 in this data version)
 ``include_unstated_time``  response rates only: rows without a stated time count or not
+``include_inferred``       rows whose numbers are inferred from wording count, or only stated
+                           and computed values (:func:`analysis.review.selection.stated_and_computed`)
 ``designs``                ``all`` eligible designs; ``controlled`` (uncontrolled designs and
                            samples without a control arm left out); ``randomised`` (RCTs only)
 ``model``                  response rates: GLMM; PLO and PFT with tau² by REML, DL or PM and
@@ -55,6 +57,7 @@ import pandas as pd
 from analysis.engine._batched import BATCHED_METHODS, BATCHED_TESTS, fit_batch, stack
 from analysis.engine._errors import AnalysisError, check_option
 from analysis.engine.bayesian_binomial import pooled_proportion
+from analysis.data import INFERRED_VALUES
 from analysis.engine.formatting import format_effect, format_interval, format_percent, plain
 from analysis.review.plan import CONTROLLED_MEASURES, AnalysisPlan
 from analysis.engine.proportion_scales import back_transform_proportion, escalc_proportions
@@ -70,9 +73,10 @@ DESIGNS = DESIGN_SETS
 
 #: Names of the choices, per outcome, in the order of the frame's columns.
 CHOICE_NAMES = {
-    "response_rate": ("time_window", "responder_threshold", "include_unstated_time", "designs", "model",
-                      "left_out"),
-    "controlled": ("measure", "time_window", "responder_threshold", "designs", "model", "left_out"),
+    "response_rate": ("time_window", "responder_threshold", "include_unstated_time", "include_inferred", "designs",
+                      "model", "left_out"),
+    "controlled": ("measure", "time_window", "responder_threshold", "include_inferred", "designs", "model",
+                   "left_out"),
 }
 
 #: Half-normal prior scales on tau of the Bayesian specifications (0.5: the usual default;
@@ -86,6 +90,7 @@ CHOICE_TITLES = {
     "time_window": "Time window",
     "responder_threshold": "Responder threshold",
     "include_unstated_time": "Rows without a stated time",
+    "include_inferred": "Inferred values",
     "designs": "Designs",
     "model": "Model",
     "proportion_model": "Model",
@@ -98,10 +103,10 @@ CHOICE_TITLES = {
 
 #: Columns of the choice panel beneath the specification curve (the model in its parts).
 PANEL_COLUMNS = {
-    "response_rate": ("time_window", "responder_threshold", "include_unstated_time", "designs", "proportion_model",
-                      "method", "test", "tau_prior_scale", "left_out"),
-    "controlled": ("measure", "time_window", "responder_threshold", "designs", "comparison_model", "method", "test",
-                   "tau_prior_scale", "left_out"),
+    "response_rate": ("time_window", "responder_threshold", "include_unstated_time", "include_inferred", "designs",
+                      "proportion_model", "method", "test", "tau_prior_scale", "left_out"),
+    "controlled": ("measure", "time_window", "responder_threshold", "include_inferred", "designs", "comparison_model",
+                   "method", "test", "tau_prior_scale", "left_out"),
 }
 
 _MODEL_NAMES = {"GLMM": "GLMM", "PLO": "Logit (PLO)", "PFT": "Freeman-Tukey (PFT)", "IV": "Inverse-variance",
@@ -121,7 +126,7 @@ def value_label(column: str, value) -> str:
         return WINDOW[value].axis_label
     if column == "responder_threshold":
         return "each study's own" if missing else format_percent(float(value) / 100)
-    if column == "include_unstated_time":
+    if column in ("include_unstated_time", "include_inferred"):
         return "counted" if value else "left out"
     if column == "designs":
         return DESIGNS[value]
@@ -203,6 +208,8 @@ def default_choices(studies: pd.DataFrame, outcome: str = "response_rate") -> di
         "time_window": TIME_WINDOWS,
         "responder_threshold": (None, *_poolable_thresholds(studies)),
         "include_unstated_time": (True, False),
+        # only a table loaded with its provenance knows which values are inferred
+        "include_inferred": (True, False) if INFERRED_VALUES in studies.columns else (True,),
         "designs": tuple(DESIGNS),
         "model": default_models(outcome),
         "measure": CONTROLLED_MEASURES,
@@ -237,7 +244,7 @@ def _check_value(name: str, value, outcome: str) -> None:
     allowed = {"time_window": TIME_WINDOWS, "designs": tuple(DESIGNS), "measure": CONTROLLED_MEASURES}
     if name in allowed:
         check_option(name, value, allowed[name])
-    elif name in ("include_unstated_time", "left_out") and not isinstance(value, bool):
+    elif name in ("include_unstated_time", "include_inferred", "left_out") and not isinstance(value, bool):
         raise AnalysisError(f"multiverse choice {name!r} takes True or False, not {plain(value)}")
     elif name == "model":
         names = ("GLMM", "PLO", "PFT", "BAYES") if outcome == "response_rate" else ("IV", "BAYES")
@@ -438,6 +445,7 @@ class _Data(NamedTuple):
     responder_threshold: float | None
     include_unstated_time: bool
     designs: str
+    include_inferred: bool = True
 
 
 #: Columns the row selection reads (a narrow copy selects faster; same rows).
@@ -450,7 +458,7 @@ def _narrow(studies: pd.DataFrame) -> pd.DataFrame:
     """The columns the selection reads, as plain float and object columns: the same rows are
     selected, about three times faster than through pandas' nullable and string dtypes."""
     columns = {}
-    for name in _SELECTION_COLUMNS:
+    for name in (*_SELECTION_COLUMNS, *([INFERRED_VALUES] if INFERRED_VALUES in studies.columns else [])):
         column = studies[name]
         if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
             columns[name] = pd.Series(column.astype(float).to_numpy(), index=studies.index)
@@ -464,12 +472,14 @@ def _selections(studies, base, outcome, choices):
     """Yield ``(data choices, rows)`` for every data combination (before leaving a sample out)."""
     narrow = _narrow(studies)
     unstated = choices.get("include_unstated_time", (base.include_unstated_time,))
-    for window, threshold, include in itertools.product(choices["time_window"], choices["responder_threshold"],
-                                                        unstated):
-        plan = replace(base, time_window=window, responder_threshold=threshold, include_unstated_time=include)
+    inferred = choices.get("include_inferred", (base.include_inferred,))
+    for window, threshold, include, with_inferred in itertools.product(
+            choices["time_window"], choices["responder_threshold"], unstated, inferred):
+        plan = replace(base, time_window=window, responder_threshold=threshold, include_unstated_time=include,
+                       include_inferred=with_inferred)
         rows = plan.response_rate_rows(narrow) if outcome == "response_rate" else plan.controlled_rows(narrow)
         for designs in choices["designs"]:
-            yield _Data(window, threshold, include, designs), select_designs(rows, designs)
+            yield _Data(window, threshold, include, designs, with_inferred), select_designs(rows, designs)
 
 
 class _RowSet(NamedTuple):
@@ -529,7 +539,8 @@ class _Exclusions(NamedTuple):
         if spec.left_out is not None:
             exclude |= self.cohorts[spec.left_out]
         fields = dict(time_window=spec.data.time_window, responder_threshold=spec.data.responder_threshold,
-                      include_unstated_time=spec.data.include_unstated_time, exclude=tuple(sorted(exclude)),
+                      include_unstated_time=spec.data.include_unstated_time,
+                      include_inferred=spec.data.include_inferred, exclude=tuple(sorted(exclude)),
                       **spec.model.plan_fields(outcome))
         if spec.measure is not None:
             fields["measure"] = spec.measure
@@ -681,7 +692,7 @@ def multiverse(studies: pd.DataFrame, outcome: str = "response_rate", choices: M
     --------
     >>> from analysis.data import load_studies
     >>> universe = multiverse(load_studies(), choices={"time_window": ["during_or_immediate"],
-    ...                       "responder_threshold": [None], "include_unstated_time": [True],
+    ...                       "responder_threshold": [None], "include_unstated_time": [True], "include_inferred": [True],
     ...                       "designs": ["all"], "left_out": [False], "model": [Model("GLMM")]})
     >>> row = universe.to_frame().iloc[0]
     >>> int(row["k"]), int(row["patients"]), f"{row['estimate']:.3f}", row["side"]
@@ -715,6 +726,7 @@ def _frame(specs, estimates, base, outcome) -> pd.DataFrame:
             "time_window": spec.data.time_window,
             "responder_threshold": spec.data.responder_threshold,
             "include_unstated_time": spec.data.include_unstated_time,
+            "include_inferred": spec.data.include_inferred,
             "designs": spec.data.designs,
             "model": spec.model.label,
             ("proportion_model" if outcome == "response_rate" else "comparison_model"): spec.model.name,
@@ -746,7 +758,8 @@ def _frame(specs, estimates, base, outcome) -> pd.DataFrame:
 
 
 def _default_key(base: AnalysisPlan, outcome: str):
-    data = _Data(base.time_window, base.responder_threshold, base.include_unstated_time, "all")
+    data = _Data(base.time_window, base.responder_threshold, base.include_unstated_time, "all",
+                 base.include_inferred)
     if outcome == "response_rate":
         name = base.proportion_model
         inverse_variance = name in ("PLO", "PFT")

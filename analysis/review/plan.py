@@ -21,6 +21,9 @@ report's **parameter vocabulary**; every name has one meaning:
 ``time_window``            protocol window of the primary analyses
 ``responder_threshold``    None: each study's own threshold; a percent: only that one
 ``include_unstated_time``  response rows whose source gives no time count as primary
+``include_inferred``       rows whose numbers are inferred from wording are pooled (False:
+                           the sensitivity analysis "stated and computed values only";
+                           ``certainty`` in data/provenance.csv)
 ``exclude``                studies left out of every analysis, by study_id or label (an unknown name is refused)
 ``response_rate_threshold``  GRADE: the response rate that would change a decision
 =========================  =====================================================
@@ -50,7 +53,7 @@ from analysis.engine.pooling import TESTS, MetaAnalysisResult, meta_analysis
 from analysis.engine.proportions import METHODS as PROPORTION_MODELS
 from analysis.engine.proportions import ProportionResult, pool_proportions
 from analysis.review.protocol import PRIMARY_WINDOW, TIME_WINDOWS, UNCONTROLLED_DESIGNS
-from analysis.review.selection import controlled_rows, response_rate_rows, without
+from analysis.review.selection import controlled_rows, response_rate_rows, stated_and_computed, without
 from analysis.engine.subgroups import SubgroupPooling, subgroup_pooling
 
 #: Controlled measures of responders the plan offers.
@@ -122,6 +125,7 @@ class AnalysisPlan:
     time_window: str = PRIMARY_WINDOW
     responder_threshold: float | None = None
     include_unstated_time: bool = True
+    include_inferred: bool = True
     exclude: tuple[str, ...] = ()
     response_rate_threshold: float = 0.5
     confidence_level: float = 0.95
@@ -147,6 +151,8 @@ class AnalysisPlan:
                                 "or None for each study's own threshold")
         if not isinstance(self.include_unstated_time, bool):
             raise AnalysisError(f"include_unstated_time must be True or False, not {self.include_unstated_time!r}")
+        if not isinstance(self.include_inferred, bool):
+            raise AnalysisError(f"include_inferred must be True or False, not {self.include_inferred!r}")
         if isinstance(self.exclude, str) or not all(isinstance(s, str) for s in self.exclude):
             raise AnalysisError(f"exclude must be a list of study ids or labels, not {self.exclude!r}")
         object.__setattr__(self, "exclude", tuple(self.exclude))
@@ -175,20 +181,22 @@ class AnalysisPlan:
     # ---------------------------------------------------------------- rows
 
     def included(self, studies: pd.DataFrame) -> pd.DataFrame:
-        """Every row of ``studies`` except the excluded studies."""
-        return without(studies, self.exclude)
+        """Every row of ``studies`` except the excluded studies (and, without ``include_inferred``,
+        except rows whose numbers are inferred: :func:`analysis.review.selection.stated_and_computed`)."""
+        rows = without(studies, self.exclude)
+        return rows if self.include_inferred else stated_and_computed(rows)
 
     def response_rate_rows(self, studies: pd.DataFrame, time_window: str | None = None) -> pd.DataFrame:
         """Rows of the response-rate analysis (one per patient sample)."""
         window = time_window or self.time_window
         return response_rate_rows(studies, window, exclude=self.exclude,
                                   include_unstated_time=self.include_unstated_time and window == self.time_window,
-                                  responder_threshold=self.responder_threshold)
+                                  responder_threshold=self.responder_threshold, include_inferred=self.include_inferred)
 
     def controlled_rows(self, studies: pd.DataFrame, time_window: str | None = None) -> pd.DataFrame:
         """Rows with responders counted in both arms (one per patient sample)."""
         return controlled_rows(studies, time_window or self.time_window, exclude=self.exclude,
-                               responder_threshold=self.responder_threshold)
+                               responder_threshold=self.responder_threshold, include_inferred=self.include_inferred)
 
     # ----------------------------------------------------------- analyses
 
@@ -245,6 +253,14 @@ class AnalysisPlan:
         """Primary analysis: the pooled response rate in ketamine arms."""
         return self.pool_rates(self.response_rate_rows(studies, time_window))
 
+    def response_rate_without_inferred(self, studies: pd.DataFrame
+                                       ) -> tuple[pd.DataFrame, ProportionResult | None]:
+        """Sensitivity analysis "stated and computed values only": the rows and pooled response
+        rate of this plan with ``include_inferred=False`` (None when no sample is left)."""
+        strict = replace(self, include_inferred=False)
+        rows = strict.response_rate_rows(studies)
+        return rows, strict.pool_rates(rows) if len(rows) else None
+
     def response_rate_models(self, studies: pd.DataFrame) -> dict[str, ProportionResult]:
         """The primary rows pooled by each of :data:`SENSITIVITY_MODELS` (and the plan's model)."""
         rows = self.response_rate_rows(studies)
@@ -263,6 +279,7 @@ class AnalysisPlan:
             "intravenous route only": primary[primary["route"] == "iv"],
             "stated time point only": primary[primary["time_window"] != "not_reported"],
             "50% responder threshold only": threshold.response_rate_rows(studies),
+            "stated and computed values only": replace(self, include_inferred=False).response_rate_rows(studies),
         }
 
     def comparisons(self, rows: pd.DataFrame) -> pd.DataFrame:

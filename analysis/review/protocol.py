@@ -52,6 +52,13 @@ WINDOW = {window.name: window for window in WINDOWS}
 #: Window of the primary analyses (response rate, controlled comparison) and of claims that give none.
 PRIMARY_WINDOW = "during_or_immediate"
 
+#: The values a pooled row's numbers rest on: the sensitivity analysis "stated and computed
+#: values only" (``AnalysisPlan(include_inferred=False)``) leaves out a row when any of them is
+#: inferred from wording (``certainty`` of ``data/provenance.csv``). An inferred time window
+#: makes the row's time unstated instead (it then counts only where rows without a stated
+#: time do).
+ANALYSED_VALUES = ("ketamine_events", "ketamine_n", "control_events", "control_n", "responder_threshold_percent")
+
 #: Designs whose rows never enter a pooled analysis (protocol: case reports are described,
 #: never pooled; registered trials without results have nothing to pool).
 NEVER_POOLED_DESIGNS = ("case_report", "registered_trial")

@@ -14,17 +14,26 @@ Rules (protocol, ``data/README.md``)
   is often flagged as a sensitivity-only row.
 - Case reports are described, never pooled; registered trials without results
   have nothing to pool (:data:`analysis.review.protocol.NEVER_POOLED_DESIGNS`).
+- Sensitivity analysis "stated and computed values only" (``include_inferred=False``):
+  :func:`stated_and_computed` first.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from analysis.data import STUDY_NAMES
+from analysis.data import INFERRED_SEPARATOR, INFERRED_VALUES, STUDY_NAMES
 from analysis.engine._errors import AnalysisError, check_option
-from analysis.review.protocol import NEVER_POOLED_DESIGNS, PRIMARY_WINDOW, TIME_WINDOWS, UNCONTROLLED_DESIGNS
+from analysis.review.protocol import (
+    ANALYSED_VALUES,
+    NEVER_POOLED_DESIGNS,
+    PRIMARY_WINDOW,
+    TIME_WINDOWS,
+    UNCONTROLLED_DESIGNS,
+)
 
-__all__ = ["DESIGN_SETS", "as_flag", "controlled_rows", "response_rate_rows", "select_designs", "without"]
+__all__ = ["DESIGN_SETS", "as_flag", "controlled_rows", "inferred", "response_rate_rows", "select_designs",
+           "stated_and_computed", "without"]
 
 #: Which designs an analysis pools (the explorer's and the multiverse's choice), in the words
 #: readers see everywhere (lower case, as inside a sentence; a control capitalises the first letter).
@@ -75,6 +84,30 @@ def without(studies: pd.DataFrame, exclude=()) -> pd.DataFrame:
     return studies[~studies["study_id"].isin(excluded_ids(studies, exclude))]
 
 
+def inferred(studies: pd.DataFrame, column: str) -> pd.Series:
+    """Whether each row's ``column`` holds a value inferred from wording (provenance ``certainty``).
+
+    Needs the ``inferred_values`` column that :func:`analysis.data.load_studies` adds.
+    """
+    if INFERRED_VALUES not in studies.columns:
+        raise AnalysisError(f"the study table has no {INFERRED_VALUES!r} column, so which values are inferred "
+                            "is unknown: load it with analysis.data.load_studies (its provenance records the "
+                            "certainty of each value)")
+    return studies[INFERRED_VALUES].map(lambda names: column in str(names).split(INFERRED_SEPARATOR))
+
+
+def stated_and_computed(studies: pd.DataFrame) -> pd.DataFrame:
+    """``studies`` without inferred numbers: rows with an inferred value of
+    :data:`analysis.review.protocol.ANALYSED_VALUES` left out, an inferred time window made unstated
+    (``not_reported``), as if the reasoning behind them had not been made."""
+    keep = ~pd.concat([inferred(studies, column) for column in ANALYSED_VALUES], axis=1).any(axis=1)
+    rows = studies[keep]
+    window = inferred(rows, "time_window")
+    if window.any():
+        rows = rows.assign(time_window=rows["time_window"].astype(object).where(~window, "not_reported"))
+    return rows
+
+
 def _poolable_responders(studies: pd.DataFrame, responder_threshold: float | None) -> pd.DataFrame:
     rows = studies[(studies["outcome"] == "responders") & studies["ketamine_events"].notna()
                    & ~studies["design"].isin(NEVER_POOLED_DESIGNS)]
@@ -95,26 +128,32 @@ def _one_per_sample(rows: pd.DataFrame) -> pd.DataFrame:
 
 def response_rate_rows(studies: pd.DataFrame, time_window: str = PRIMARY_WINDOW, *,
                        include_unstated_time: bool = True, exclude=(),
-                       responder_threshold: float | None = None) -> pd.DataFrame:
+                       responder_threshold: float | None = None, include_inferred: bool = True) -> pd.DataFrame:
     """Rows pooled for the response rate in ketamine arms.
 
     Responder rows in ``time_window`` (and, with ``include_unstated_time``, rows whose
     source gives no time), minus ``exclude`` (study_ids); with ``responder_threshold``
-    (percent) only rows at that threshold; one row per patient sample; ordered by year
-    and label.
+    (percent) only rows at that threshold; without ``include_inferred``, only rows whose
+    numbers are stated or computed (:func:`stated_and_computed`); one row per patient
+    sample; ordered by year and label.
     """
     check_option("time_window", time_window, TIME_WINDOWS)
-    rows = _poolable_responders(without(studies, exclude), responder_threshold)
+    studies = without(studies, exclude)  # names are checked against every row, before any is set aside
+    studies = studies if include_inferred else stated_and_computed(studies)
+    rows = _poolable_responders(studies, responder_threshold)
     windows = [time_window, "not_reported"] if include_unstated_time else [time_window]
     rows = _one_per_sample(rows[rows["time_window"].isin(windows)])
     return rows.sort_values(["year", "study_label"])
 
 
 def controlled_rows(studies: pd.DataFrame, time_window: str = PRIMARY_WINDOW, *, exclude=(),
-                    responder_threshold: float | None = None) -> pd.DataFrame:
-    """Rows with responders counted in both arms in ``time_window``; one per patient sample."""
+                    responder_threshold: float | None = None, include_inferred: bool = True) -> pd.DataFrame:
+    """Rows with responders counted in both arms in ``time_window``; one per patient sample
+    (without ``include_inferred``, only rows whose numbers are stated or computed)."""
     check_option("time_window", time_window, TIME_WINDOWS)
-    rows = _poolable_responders(without(studies, exclude), responder_threshold)
+    studies = without(studies, exclude)  # names are checked against every row, before any is set aside
+    studies = studies if include_inferred else stated_and_computed(studies)
+    rows = _poolable_responders(studies, responder_threshold)
     rows = rows[rows["control_events"].notna() & (rows["time_window"] == time_window)]
     return _one_per_sample(rows)
 
