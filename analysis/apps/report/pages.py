@@ -258,7 +258,7 @@ def _render_index(result_runs, figures, version, code, built, parameters, change
     parts.append("</main>")
     parts.append(_footer())
     body, _ = finish_body("\n".join(parts))
-    return page_document(title, link_glossary_terms(body), description=DISCLAIMER)
+    return page_document(title, body, description=DISCLAIMER)
 
 
 #: Title of the glossary page.
