@@ -38,11 +38,10 @@ test-fast: $(STAMP)
 validate: $(STAMP)
 	$(PY) -m analysis validate
 
-# After adding a trial: record the claim verdicts and the headline numbers for review
-# (tests/snapshots/claim_verdicts.csv, tests/snapshots/headline_numbers.json).
+# After adding a trial: record the claim verdicts and the headline numbers for review, printing
+# what changed (tests/snapshots/claim_verdicts.csv, tests/snapshots/headline_numbers.json).
 snapshot: $(STAMP)
-	$(PY) -m analysis snapshot-claims
-	$(PY) tests/headline_numbers.py
+	$(PY) -m analysis snapshot
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks

@@ -118,19 +118,26 @@ def test_index_prisma_tables_and_claims_count_the_same_studies(evidence):
     by_design = design_counts(included, dictionary).data
     assert sum(int(n) for n in by_design["Studies"]) == counts.studies
     assert sum(int(n) for n in by_design["Reports"]) == counts.reports
-    # claims: a number of studies is checked against the studies with a pooled sample
-    check = check_claims(load_claims(), evidence.studies, AnalysisPlan())
-    frame = check.to_frame()
+    # claims: a number of studies is checked against the studies with a pooled sample (those
+    # published by the year of the document a claim describes, when it names one: as_of_year)
+    claims = load_claims()
+    frame = check_claims(claims, evidence.studies, AnalysisPlan()).to_frame()
+    as_of = dict(zip(claims["claim_id"], claims["as_of_year"]))
     studies_claims = frame[frame["scale"] == "studies"]
     assert len(studies_claims) > 0
-    assert (studies_claims["estimate"] == counts.pooled_studies).all()
+    pooled = included[as_flag(included["include_in_pooling"])]
+    for claim, estimate in zip(studies_claims["claim_id"], studies_claims["estimate"]):
+        year = as_of[claim]
+        counted = pooled if pd.isna(year) else pooled[pooled["year"].isna() | (pooled["year"] <= year)]
+        assert estimate == counted["cohort_id"].nunique(), claim
 
 
 def test_a_typed_count_that_disagrees_with_the_data_is_refused(evidence):
     prisma = evidence.prisma.copy()
-    prisma.loc[prisma["stage"] == "included_qualitative_synthesis", "count"] = 13
+    wrong_count = evidence.counts().studies + 2  # whatever the data hold
+    prisma.loc[prisma["stage"] == "included_qualitative_synthesis", "count"] = wrong_count
     wrong = dataclasses.replace(evidence, prisma=prisma)
-    with pytest.raises(AnalysisError, match="included_qualitative_synthesis: data/prisma.csv says 13, "
+    with pytest.raises(AnalysisError, match=f"included_qualitative_synthesis: data/prisma.csv says {wrong_count}, "
                                             f"the data count {evidence.counts().studies}"):
         wrong.flow()
 
@@ -160,3 +167,16 @@ def test_the_index_harms_note_and_the_harms_table_count_the_same_studies(evidenc
     table = harms(included).data
     describing = table[table["Adverse events (as reported)"] != "not reported"]
     assert f" {len(describing)} studies describe adverse events in words only" in rows["adverse_events"].comment
+
+
+def test_the_evidence_sentence_counts_the_same_reports_under_exclude(evidence):
+    """Issue 23: with -p exclude the index said '12 studies ... (14 reports)' and then
+    '... of the 13 reports': every count is the review's; the left-out report is named."""
+    counts = evidence.counts()
+    left_out = evidence.included().drop_duplicates("study_id").iloc[0]
+    plan = AnalysisPlan(exclude=[left_out["study_id"]])
+    sentence = describe_evidence_base(evidence, plan.included(evidence.studies))
+    assert f"({counts.reports} reports)" in sentence
+    assert f"of the {counts.reports} reports of included studies" in sentence
+    assert sentence.endswith(f"leave out 1 of these reports from every analysis: {left_out['study_label']}.")
+    assert "leave out" not in describe_evidence_base(evidence, evidence.studies)

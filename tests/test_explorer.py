@@ -10,10 +10,10 @@ from __future__ import annotations
 import dataclasses
 import html
 import itertools
-from pathlib import Path
 
 import pytest
 
+from analysis.data import DATA_DIR
 from analysis.engine._errors import AnalysisError
 from analysis.apps.explorer import MODELS, ExplorerState, ModelOption, ModelParameter, describe_changes, explore
 from analysis.apps.explorer import compute
@@ -27,7 +27,7 @@ from analysis.review.plan import AnalysisPlan
 from analysis.review.protocol import NEVER_POOLED_DESIGNS, TIME_WINDOWS, UNCONTROLLED_DESIGNS
 from analysis.present.safe_html import markdown_to_html
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = DATA_DIR  # data/, or the copy with a synthetic trial (tests/test_new_trial.py)
 LABELS = {"noppers2011": "Noppers 2011", "cohen2006": "Cohen 2006"}
 
 
@@ -202,7 +202,8 @@ def test_nothing_to_pool_gives_a_plain_message(studies):
     shown = explore(ExplorerState(exclude=everyone), studies)
     assert shown.result is None and shown.figure() is None and shown.grade_frame().empty
     assert shown.message == "No patient sample is left to pool with these choices."
-    shown = explore(ExplorerState(outcome="controlled", test="knha", exclude=("noppers2011",)), studies)
+    controlled = tuple(studies.loc[studies["control_events"].notna(), "study_id"].unique())
+    shown = explore(ExplorerState(outcome="controlled", test="knha", exclude=controlled), studies)
     assert shown.message == ("No study counts responders in both arms in the ≤ 4 h window with these "
                              "choices: nothing to compare.")
 

@@ -240,8 +240,12 @@ def test_real_outcomes_are_rated():
                                                  "ci": "control_events", "n2i": "control_n"})
     rr = meta_analysis(es["yi"], es["vi"], test="knha", labels=es["study_label"], measure="RR")
     g2 = grade_outcome("controlled_responders", rr, controlled, overrides=load_grade_overrides())
-    assert g2.start == "high" and g2.domain("inconsistency").judgement == "not assessable"
-    assert g2.domain("imprecision").downgrade == 2  # CI includes 1 and 24 participants
+    # the ratings themselves depend on the data: tests/snapshots/headline_numbers.json holds them
+    # for review (tests/test_headline_numbers.py); here only what follows from the rows
+    assert g2.start == "high"
+    assert (g2.domain("inconsistency").judgement == "not assessable") == (rr.k == 1)
+    if rr.natural().ci_lb < 1 < rr.natural().ci_ub:
+        assert g2.domain("imprecision").downgrade >= 1
     for g in (g1, g2):
         assert g.certainty in ("very low", "low", "moderate", "high")
         assert all(d.reason for d in g.domains)

@@ -10,35 +10,23 @@ from __future__ import annotations
 import csv
 import json
 import math
-import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from analysis.engine._errors import AnalysisError
-from analysis.data import validate
+from analysis.data import DATA_DIR, load_studies, validate
+from analysis.review.plan import AnalysisPlan
 from analysis.apps.report import build_report, data_version, history
+from analysis.review.evidence_base import check_data_folder
 from analysis.apps.report.history import Changes, Headline, Snapshot
-
-ROOT = Path(__file__).resolve().parent.parent
-
-#: The template row of the synthetic trial: a parallel RCT with responders in both arms at 15 min.
-TEMPLATE_ROW = "noppers2011_responders_15min"
-SYNTHETIC = {"row_id": "synthetic2030_responders_1h", "study_id": "synthetic2030",
-             "cohort_id": "synthetic2030", "study_label": "Synthetic 2030", "year": "2030",
-             "citation": "Synthetic trial for the history test (not a real study)",
-             "source_id": "https://example.org/synthetic2030", "timepoint_hours": "1",
-             "timepoint_label": "one hour after the infusion",
-             "ketamine_events": "15", "ketamine_n": "20", "control_events": "4", "control_n": "20",
-             "n_enrolled": "40", "n_randomised": "40"}
+from tests.synthetic_trial import add_synthetic_trial, copy_data
 
 
-def _copy_data(target: Path) -> Path:
-    target.mkdir()
-    for path in (ROOT / "data").glob("*.csv"):
-        shutil.copy(path, target / path.name)
-    return target
+#: The synthetic trial (tests/synthetic_trial.py: added as the README's curator adds one), with
+#: characters in its label that every page must escape (&, <).
+TRIAL, LABEL = "synthetic2031", "Synthetic & Co < 2031"
 
 
 def _read(path: Path) -> tuple[list[str], list[dict]]:
@@ -47,38 +35,14 @@ def _read(path: Path) -> tuple[list[str], list[dict]]:
         return list(reader.fieldnames), list(reader)
 
 
-def _write(path: Path, columns: list[str], rows: list[dict]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def _add_synthetic_trial(data: Path) -> None:
-    """Step 1 of the README: the trial's row, and a provenance record per sourced cell."""
-    columns, rows = _read(data / "studies.csv")
-    row = dict(next(r for r in rows if r["row_id"] == TEMPLATE_ROW), **SYNTHETIC)
-    _write(data / "studies.csv", columns, rows + [row])
-    pcolumns, records = _read(data / "provenance.csv")
-    new = []
-    for record in records:
-        if record["row_id"] == TEMPLATE_ROW:
-            value = row[record["column"]]
-            new.append(dict(record, row_id=SYNTHETIC["row_id"], source=SYNTHETIC["source_id"],
-                            status="reported" if value else "not_reported",
-                            certainty="stated" if value else "not_applicable",
-                            quote=f"synthetic value {value}" if value else "", derivation="",
-                            note="" if value else "synthetic trial: not given"))
-    _write(data / "provenance.csv", pcolumns, records + new)
-
-
 @pytest.fixture(scope="module")
 def two_versions(tmp_path_factory):
     """The committed data and a copy with the synthetic trial added (validated)."""
     root = tmp_path_factory.mktemp("history")
-    before = _copy_data(root / "before")
-    after = _copy_data(root / "after")
-    _add_synthetic_trial(after)
+    before = copy_data(root / "before")
+    after = copy_data(root / "after")
+    add_synthetic_trial(after, TRIAL, LABEL)
+    assert check_data_folder(after) == []
     validate(after / "studies.csv")  # step 2: raises on any problem
     return before, after
 
@@ -92,28 +56,34 @@ def snapshots(two_versions):
 
 def test_snapshot_records_the_headline_numbers_of_the_committed_data(snapshots):
     before, _ = snapshots
-    assert before.data_version == data_version(ROOT / "data")
+    assert before.data_version == data_version(DATA_DIR)
     assert "noppers2011" in before.studies and before.studies["noppers2011"] == "Noppers 2011"
     assert "noppers2011" in before.pooled
     rate = before.headlines["response_rate"]
     assert rate.ci_lb < rate.estimate < rate.ci_ub and rate.k == len(before.pooled)
     rr = before.headlines["controlled_rr"]
-    assert rr.k == 1 and rr.ci_lb < rr.estimate < rr.ci_ub
-    # Noppers 2011 at 15 min is the only controlled row: 8/12 vs 3/12, RR = 8/3.
-    assert rr.estimate == pytest.approx(8 / 3, rel=1e-12)
-    assert set(before.verdicts) == {r["claim_id"] for r in _read(ROOT / "data" / "claims.csv")[1]}
+    plan = AnalysisPlan()
+    studies = load_studies(DATA_DIR / "studies.csv")
+    assert rr.k == len(plan.controlled_rows(studies)) and rr.ci_lb < rr.estimate < rr.ci_ub
+    # the plan's own result, with its model and interval named as the plan has them
+    primary = plan.controlled(studies).primary
+    assert rr.estimate == pytest.approx(primary.natural().estimate, rel=1e-12)
+    assert rr.model == f"{primary.natural().label.lower()}, {primary.model_label}, ≤ 4 h"
+    assert rr.interval == f"95% {primary.interval_name}"
+    assert rate.model == f"{plan.response_rate(studies).model_label}, ≤ 4 h"
+    assert set(before.verdicts) == {r["claim_id"] for r in _read(DATA_DIR / "claims.csv")[1]}
 
 
 def test_a_new_trial_is_reported_as_added_and_the_estimates_move(snapshots):
     before, after = snapshots
     changes = history.compare(before, after)
-    assert changes.studies_added == (("synthetic2030", "Synthetic 2030"),)
+    assert changes.studies_added == ((TRIAL, LABEL),)
     assert changes.studies_removed == ()
-    assert changes.pooled_added == ("synthetic2030",)
+    assert changes.pooled_added == (TRIAL,)
     moved = {key: (old, new) for key, old, new in changes.moved}
     assert set(moved) == {"response_rate", "controlled_rr"}
     assert moved["response_rate"][1].k == moved["response_rate"][0].k + 1
-    assert moved["controlled_rr"][1].k == 2
+    assert moved["controlled_rr"][1].k == moved["controlled_rr"][0].k + 1
     # 15/20 responders pull the pooled rate up.
     assert moved["response_rate"][1].estimate > moved["response_rate"][0].estimate
 
@@ -121,8 +91,8 @@ def test_a_new_trial_is_reported_as_added_and_the_estimates_move(snapshots):
 def test_removing_the_trial_again_is_reported_as_removed(snapshots):
     before, after = snapshots
     changes = history.compare(after, before)
-    assert changes.studies_removed == (("synthetic2030", "Synthetic 2030"),)
-    assert changes.pooled_removed == ("synthetic2030",)
+    assert changes.studies_removed == ((TRIAL, LABEL),)
+    assert changes.pooled_removed == (TRIAL,)
 
 
 def test_identical_data_versions_report_no_change(snapshots):
@@ -134,7 +104,7 @@ def test_identical_data_versions_report_no_change(snapshots):
 
 def _snap(version, verdicts, estimate=0.5, studies=None):
     return Snapshot(version, "2026-01-01 10:00 UTC", "abc", studies or {"s1": "Study 1"}, ("s1",),
-                    {"response_rate": Headline(estimate, estimate - 0.1, estimate + 0.1, 1),
+                    {"response_rate": Headline(estimate, estimate - 0.1, estimate + 0.1, 1, "GLMM, ≤ 4 h"),
                      "controlled_rr": Headline(math.nan, math.nan, math.nan, 0)}, verdicts)
 
 
@@ -158,6 +128,18 @@ def test_noise_below_the_tolerance_is_not_a_move():
     moved = _snap("sha256:new", {}, estimate=0.51)
     ((key, before, after),) = history.compare(old, moved).moved
     assert key == "response_rate" and (before.estimate, after.estimate) == (0.5, 0.51)
+
+
+def test_moved_numbers_are_labelled_with_the_plan_model_and_interval():
+    """Issue 23: the Bayesian headline was labelled 'GLMM ... 95 % CI' from a fixed table."""
+    old = _snap("sha256:old", {}, estimate=0.5)
+    new = _snap("sha256:new", {}, estimate=0.6)
+    new.headlines["response_rate"] = Headline(0.6, 0.4, 0.8, 2, "Bayesian binomial-normal (half-normal 1), ≤ 4 h",
+                                              "95% CrI")
+    page = history.render_changes(history.compare(old, new))
+    assert ("Pooled response rate in ketamine arms (Bayesian binomial-normal (half-normal 1), ≤ 4 h): "
+            "0.5 (95% CI 0.4 to 0.6; k = 1; GLMM, ≤ 4 h) &rarr; 0.6 (95% CrI 0.4 to 0.8; k = 2)") in page
+    assert "REML" not in page and "Hartung" not in page
 
 
 def test_rendered_changes_escape_labels_from_the_data():
@@ -218,9 +200,11 @@ def test_rebuilding_after_a_new_trial_says_what_changed_on_the_index(two_version
 
     build_report(notebooks, output, after, **quiet)
     index = (output / "index.html").read_text(encoding="utf-8")
-    assert "Study added: Synthetic 2030 (synthetic2030)" in index
-    assert "Now in the pooled analyses: synthetic2030" in index
-    assert "Pooled response rate in ketamine arms" in index
+    assert f"Study added: Synthetic &amp; Co &lt; 2031 ({TRIAL})" in index
+    assert f"Now in the pooled analyses: {TRIAL}" in index
+    assert "Pooled response rate in ketamine arms (Bayesian binomial-normal" in index
+    # near the top: before the headline findings
+    assert index.index("What changed since the previous data version") < index.index("Headline findings")
     saved = json.loads((output / history.HISTORY_FILE).read_text(encoding="utf-8"))
     assert [e["data_version"] for e in saved["entries"]] == [data_version(before), data_version(after)]
 

@@ -18,6 +18,14 @@ def studies():
     return load_studies()
 
 
+@pytest.fixture(scope="module")
+def one_trial(studies):
+    """Noppers 2011 alone: one sample per window, no control responders at 1 week (8/12 vs 3/12,
+    6/12 vs 2/12, 2/12 vs 0/12, 0/12 vs 0/12). Its own fixture, so a new trial in data/ leaves
+    these k = 1 tests as they are."""
+    return studies[studies["study_id"] == "noppers2011"].reset_index(drop=True)
+
+
 @pytest.mark.parametrize("choices, message", [
     ({"proportion_model": "XX"}, "proportion_model='XX' is not supported"),
     ({"measure": "HR"}, "measure='HR' is not supported"),
@@ -74,8 +82,10 @@ def test_exclude_leaves_a_study_out_of_every_analysis(studies):
     plan = AnalysisPlan(exclude=("noppers2011",))
     assert "noppers2011" not in set(plan.response_rate_rows(studies)["study_id"])
     assert "noppers2011" not in set(plan.included(studies)["study_id"])
+    assert "noppers2011" not in set(plan.controlled_rows(studies)["study_id"])
+    controlled = tuple(studies.loc[studies["control_events"].notna(), "study_id"].unique())
     with pytest.raises(AnalysisError, match="no study counts responders in both arms"):
-        plan.controlled(studies)
+        AnalysisPlan(exclude=controlled).controlled(studies)
 
 
 def test_exclude_takes_the_label_readers_see(studies):
@@ -92,15 +102,15 @@ def test_exclude_refuses_a_name_that_matches_no_study(studies):
         AnalysisPlan(exclude=("Nobody 1999",)).response_rate(studies)
 
 
-def test_one_sample_is_shown_as_itself_not_as_a_glmm(studies):
+def test_one_sample_is_shown_as_itself_not_as_a_glmm(one_trial):
     plan = AnalysisPlan(proportion_model="GLMM", time_window="short_term", include_unstated_time=False)
-    rate = plan.response_rate(studies)
+    rate = plan.response_rate(one_trial)
     assert rate.k == 1 and rate.method == "PLO"
     assert rate.notes[0].startswith("one sample only: nothing is pooled and the GLMM cannot be fitted")
     assert not rate.has_prediction_interval
 
 
-def test_the_bayesian_default_pools_one_sample_with_its_prior(studies):
+def test_the_bayesian_default_pools_one_sample_with_its_prior(one_trial):
     """The protocol amendment's headline model works at k = 1: the prior on tau carries the spread.
 
     Its posterior predictive interval then is the prior's, not the evidence's: kept in the
@@ -108,14 +118,14 @@ def test_the_bayesian_default_pools_one_sample_with_its_prior(studies):
     stated for one study)."""
     plan = AnalysisPlan(time_window="short_term", include_unstated_time=False)
     assert plan.proportion_model == "BAYES"
-    rate = plan.response_rate(studies)
+    rate = plan.response_rate(one_trial)
     assert rate.k == 1 and rate.is_bayesian and not rate.has_prediction_interval
     assert rate.prop_pi_lb < rate.prop_ci_lb < rate.prop < rate.prop_ci_ub < rate.prop_pi_ub
     assert math.isnan(rate.natural().pi_lb)
 
 
-def test_undefined_mantel_haenszel_is_a_reason_not_a_crash(studies):
-    controlled = AnalysisPlan(time_window="short_term").controlled(studies)
+def test_undefined_mantel_haenszel_is_a_reason_not_a_crash(one_trial):
+    controlled = AnalysisPlan(time_window="short_term").controlled(one_trial)
     assert controlled.mantel_haenszel is None
     assert "no events in the control arm" in controlled.mantel_haenszel_note
     assert controlled.random_effects.k == 1
@@ -132,7 +142,7 @@ def test_the_plan_uses_its_options(studies):
     assert isinstance(plan.controlled(studies).comparisons, pd.DataFrame)
 
 
-def test_bayesian_models_of_the_plan(studies):
+def test_bayesian_models_of_the_plan(studies, one_trial):
     plan = AnalysisPlan(proportion_model="BAYES", comparison_model="BAYES", tau_prior_scale=0.5)
     rate = plan.response_rate(studies)
     assert rate.is_bayesian and rate.tau_prior.label == "half-normal 0.5"
@@ -142,7 +152,7 @@ def test_bayesian_models_of_the_plan(studies):
     assert controlled.bayesian.natural().label == "Risk ratio"
     # one sample is a proper posterior with a proper prior on tau: shown as such, not replaced
     one = AnalysisPlan(proportion_model="BAYES", time_window="short_term", include_unstated_time=False)
-    assert one.response_rate(studies).k == 1 and one.response_rate(studies).is_bayesian
+    assert one.response_rate(one_trial).k == 1 and one.response_rate(one_trial).is_bayesian
     with pytest.raises(AnalysisError, match="tau_prior_scale"):
         AnalysisPlan(tau_prior_scale=0)
 
@@ -160,14 +170,14 @@ def test_stated_and_computed_values_only_reproduced_by_hand(studies):
                     and record["column"] in ("ketamine_events", "ketamine_n", "responder_threshold_percent")}
     primary = AnalysisPlan().response_rate_rows(studies)
     kept = primary[~primary["row_id"].isin(inferred)]
-    # this data version: only Sörensen 1995's 8 of 11 is inferred among the pooled rows
+    # among the pooled rows only Sörensen 1995's 8 of 11 is inferred (a new trial's stated rows stay)
     assert sorted(set(primary["row_id"]) - set(kept["row_id"])) == ["sorensen1995_responders_immediate"]
-    assert len(kept) == 4
+    assert len(kept) == len(primary) - 1
     by_hand = pool_proportions([int(e) for e in kept["ketamine_events"]], [int(n) for n in kept["ketamine_n"]],
                                method="BAYES", tau_prior_scale=1.0)
     plan = AnalysisPlan(include_inferred=False)
     result = plan.response_rate(studies)
-    assert result.k == 4 and result.participants == 29 + 34 + 17 + 12
+    assert result.k == len(kept) and result.participants == sum(int(n) for n in kept["ketamine_n"])
     assert result.natural().estimate == pytest.approx(by_hand.natural().estimate, rel=1e-12)
     assert (result.natural().ci_lb, result.natural().ci_ub) == pytest.approx(
         (by_hand.natural().ci_lb, by_hand.natural().ci_ub), rel=1e-12)

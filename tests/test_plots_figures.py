@@ -19,6 +19,7 @@ from analysis.present.plots import (  # noqa: E402
     cumulative_plot,
     duration_plot,
     describe_funnel_plot,
+    describe_leave_one_out_plot,
     funnel_plot,
     leave_one_out_plot,
     overlapping_texts,
@@ -476,3 +477,21 @@ def test_funnel_of_logit_proportions_is_drawn_on_the_logit_scale():
                                rtol=0, atol=POSITION_TOLERANCE)
     (polygon,) = _tagged(fig, "contour-0.95")
     assert polygon.get_xy()[0, 0] == pytest.approx(plo.pooled.estimate, abs=POSITION_TOLERANCE)
+
+
+def test_freeman_tukey_refits_are_drawn_with_their_own_sample_sizes():
+    # Issue 23: '-p proportion_model PFT' stopped notebook 05, because a PFT refit cannot be
+    # back-transformed without the sample sizes of its studies; each refit now carries its
+    # own natural() values, and the plot and its description draw those.
+    pft = pool_proportions([4, 9, 2, 7, 5], [10, 12, 9, 11, 30], method="PFT",
+                           labels=list("ABCDE"))
+    frame = leave_one_out(pft)
+    fig = leave_one_out_plot(frame, pft)
+    squares = sorted(_tagged(fig, "study-square"), key=lambda a: a.get_ydata()[0])
+    np.testing.assert_allclose([s.get_xdata()[0] for s in squares],
+                               [pft.subset([j for j in range(5) if j != i]).prop for i in range(5)],
+                               rtol=0, atol=POSITION_TOLERANCE)
+    (diamond,) = _tagged(fig, "pooled-diamond")
+    assert diamond.get_xy()[1, 0] == pytest.approx(pft.prop, abs=POSITION_TOLERANCE)
+    assert "omitting" in describe_leave_one_out_plot(frame, pft).alt
+    assert cumulative_plot(cumulative(pft), pft) is not None

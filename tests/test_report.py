@@ -169,7 +169,8 @@ def test_index_opens_with_the_plain_layer_before_anything_technical(built):
     first = main.find(["section", "h2", "div"])
     assert first.name == "section" and "kfm-plain-layer" in first["class"]
     headings = [h.get_text(" ", strip=True) for h in main.find_all("h2")]
-    assert headings[:3] == ["Key messages", "The articles you may have read", "Headline findings"]
+    assert headings[:2] == ["Key messages", "The articles you may have read"]
+    assert "Headline findings" in headings[2:]
     layer = first.get_text(" ", strip=True)
     assert "We are very uncertain" in layer and "8 of 12 people who had ketamine" in layer
     assert len(first.select(".kfm-article")) == 5

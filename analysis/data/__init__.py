@@ -55,9 +55,11 @@ import pandas as pd
 from analysis.data._cells import _check_cells, _check_header, _sorted, _typed
 from analysis.data._csv import _Raw, _read_csv
 from analysis.data._links import _check_links
+from analysis.data._rules import check_rows
 from analysis.data._records import (
     COLUMN_TYPES,
     DATA_DIR,
+    FILL_MARKER,
     CERTAINTY_NEEDS,
     CERTAINTY_OF_STATUS,
     INFERRED_SEPARATOR,
@@ -80,6 +82,7 @@ from analysis.data.dictionary import dictionary_path_for, load_dictionary
 __all__ = [
     "COLUMN_TYPES",
     "DATA_DIR",
+    "FILL_MARKER",
     "MARKUP_RULE_OFF_VARIABLE",
     "ColumnSpec",
     "DataDictionary",
@@ -127,8 +130,39 @@ def _validate_raw(path: Path, dictionary_path: Path | None,
     problems = raw.problems + _check_header(raw, dictionary)
     problems += _check_cells(raw, dictionary,
                              key=(dictionary.key,) if key is None else tuple(key))
-    problems += _check_links(raw, path)
+    problems += _check_links(raw, path) + check_rows(raw)
+    problems = _marked_to_fill(raw, problems)
     return raw, dictionary, _sorted(problems, {raw.file: raw.header})
+
+
+def _marked_to_fill(raw: _Raw, problems: list[Problem]) -> list[Problem]:
+    """One message per row for the cells ``python -m analysis new-study`` marked to fill.
+
+    Other rules say nothing about a marked cell: its value is not one yet.
+    """
+    marked: dict[int, list[str]] = {}
+    for column, cells in raw.columns.items():
+        for line, cell in zip(raw.lines, cells):
+            if cell == FILL_MARKER:
+                marked.setdefault(line, []).append(column)
+    if not marked:
+        return problems
+    kept = [p for p in problems
+            if not (p.file == raw.file and p.column in marked.get(p.line, ()))]
+    order = {name: i for i, name in enumerate(raw.header)}
+    runs: list[tuple[list[int], list[str]]] = []  # consecutive rows marked in the same columns
+    for line, columns in sorted(marked.items()):
+        columns.sort(key=order.get)
+        if runs and runs[-1][1] == columns and raw.lines.index(line) == raw.lines.index(runs[-1][0][-1]) + 1:
+            runs[-1][0].append(line)
+        else:
+            runs.append(([line], columns))
+    for lines, columns in runs:
+        cells = f"{len(columns)} cell{'s' if len(columns) != 1 else ''}"
+        rows = f"rows {lines[0]} to {lines[-1]} ({len(lines)} rows): {cells} each" if len(lines) > 1 else cells
+        kept.append(Problem(raw.file, lines[0], None, None,
+                            f"{rows} still marked {FILL_MARKER}: {', '.join(columns)}"))
+    return kept
 
 
 def load_table(path: str | Path, dictionary_path: str | Path | None = None, *,
@@ -201,13 +235,13 @@ def _check_provenance(table: _Raw, dictionary: DataDictionary,
     row_of = {k: i for i, k in reversed(list(enumerate(keys)))}
     have = set()
     status_counts: Counter[str] = Counter()
+    unknown: dict[str, list[int]] = {}  # row_id -> provenance lines naming it
     inferred: dict[str, list[str]] = {}
     for j, line in enumerate(provenance.lines):
         row_id, column, status = prov["row_id"][j], prov["column"][j], prov["status"][j]
         if row_id not in row_of:
             if row_id != "":
-                problems.append(Problem(provenance.file, line, "row_id", row_id,
-                                        f"no row with this {key} in {table.file}"))
+                unknown.setdefault(row_id, []).append(line)
             continue
         if column not in dictionary:
             if column != "":
@@ -251,6 +285,7 @@ def _check_provenance(table: _Raw, dictionary: DataDictionary,
                                     f"({CERTAINTY_NEEDS[certainty]})"))
         if certainty == "inferred":
             inferred.setdefault(row_id, []).append(column)
+    problems += _unknown_row_problems(unknown, table, provenance.file, key)
     covered = 0
     for i, row_id in enumerate(keys):
         if row_id == "":
@@ -274,6 +309,28 @@ def _check_provenance(table: _Raw, dictionary: DataDictionary,
     return problems, coverage
 
 
+def _unknown_row_problems(unknown: dict[str, list[int]], table: _Raw, file: str,
+                          key: str) -> list[Problem]:
+    """One message per row_id that provenance names and the table lacks (one cause: a row
+    renamed or deleted), with a hint when the table repeats a key (a row_id typed over)."""
+    counts = Counter(table.columns.get(key, []))
+    repeated = [(k, [line for line, v in zip(table.lines, table.columns[key]) if v == k][1])
+                for k, n in counts.items() if n > 1 and k != ""]
+    hint = "".join(f"; {table.file}:{line} repeats {key} {k!r}: was this row's {key} typed over?"
+                   for k, line in repeated)
+    problems = []
+    for row_id, lines in unknown.items():
+        more = (f"; and {len(lines) - 1} more row{'s' if len(lines) > 2 else ''} that refer to it"
+                if len(lines) > 1 else "")
+        problems.append(Problem(file, lines[0], "row_id", row_id,
+                                f"no row with this {key} in {table.file}{more}{hint}"))
+    return problems
+
+
+def _structure_broken(raw: _Raw, problems: Sequence[Problem]) -> bool:
+    """Rows were left out or the header is wrong: cross-checks would list only knock-ons."""
+    return raw.dropped > 0 or any(p.file == raw.file and p.line == 1 and p.column is not None
+                                  for p in problems)
 def _certainty_problems(file: str, line: int, status: str, certainty: str) -> list[Problem]:
     """A certainty that contradicts the record's status (the category itself is the dictionary's)."""
     allowed = CERTAINTY_OF_STATUS.get(status)
@@ -298,7 +355,12 @@ def _studies_with_provenance(path: Path, provenance_path: Path | None
             prov_raw, prov_dictionary, prov_problems = _validate_raw(
                 provenance_path, None, PROVENANCE_KEY)
             problems += prov_problems
-            if raw is not None and prov_raw is not None and all(
+            if raw is not None and prov_raw is not None and (
+                    _structure_broken(raw, problems) or _structure_broken(prov_raw, prov_problems)):
+                problems.append(Problem(prov_raw.file, 1, None, None,
+                                        f"provenance coverage of {raw.file} not checked until "
+                                        "the problems with the columns or rows above are fixed"))
+            elif raw is not None and prov_raw is not None and all(
                     c in prov_raw.columns for c in ("row_id", "column", "status")):
                 more, coverage = _check_provenance(raw, dictionary, prov_raw)
                 problems = _sorted(problems + more, {raw.file: raw.header,

@@ -255,6 +255,8 @@ def _typed(raw: _Raw, dictionary: DataDictionary) -> pd.DataFrame:
         else:
             column = pd.array([v if v else None for v in texts], dtype="str")
         columns[spec.column] = column
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(raw)))
+    table = pd.DataFrame(columns, index=pd.RangeIndex(len(raw)))
+    table.attrs.update(file=raw.file, lines=list(raw.lines))  # where each row is, for messages
+    return table
 
 

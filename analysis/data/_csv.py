@@ -25,6 +25,7 @@ class _Raw:
     columns: dict[str, list[str]]  # one entry per *distinct* header name
     lines: list[int]  # spreadsheet line of each kept row
     problems: list[Problem]
+    dropped: int = 0  # rows left out because their number of fields differs from the header's
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -52,6 +53,14 @@ def _read_csv(path: Path) -> _Raw | list[Problem]:
     # surrogateescape keeps every undecodable byte, so the problem can name the byte and
     # the cell it sits in instead of failing on the whole file.
     text = data.decode("utf-8", errors="surrogateescape")
+    delimiter = _other_delimiter(text)
+    if delimiter is not None:
+        # a spreadsheet's export in a locale whose list separator is not a comma: every
+        # later message (quotes, columns, unknown ids) would be a knock-on of this one
+        return [*problems, Problem(file, 1, None, None,
+                                   f"the header is separated by {delimiter}, not commas: save the "
+                                   "file as comma-separated CSV (in a spreadsheet: CSV UTF-8, "
+                                   "comma-delimited)")]
     records: list[list[str]] = []
     try:
         for record in csv.reader(io.StringIO(text, newline=""), strict=True):
@@ -80,21 +89,59 @@ def _read_csv(path: Path) -> _Raw | list[Problem]:
     if not any(cell.strip() for row in body for cell in row):
         problems.append(Problem(file, 1, None, None, "file has a header but no data rows"))
         body = []
+    ragged: dict[int, list[int]] = {}  # fields -> lines of rows with that many
     for line, row in enumerate(body, start=2):
         if not any(cell.strip() for cell in row):
             # a blank spreadsheet row: editing residue, with no key to refer to it by
             problems.append(Problem(file, line, None, None, "empty row; delete it"))
             continue
         if len(row) != len(header):
-            problems.append(Problem(file, line, None, None,
-                                    f"row has {len(row)} fields but the header has "
-                                    f"{len(header)}"))
+            ragged.setdefault(len(row), []).append(line)
             continue
         kept_rows.append(row)
         kept_lines.append(line)
+    problems += _ragged_problems(file, ragged, len(header), len(body))
     positions = {name: header.index(name) for name in counts if name != ""}
     columns = {name: [row[i] for row in kept_rows] for name, i in positions.items()}
-    return _Raw(file, header, columns, kept_lines, problems)
+    return _Raw(file, header, columns, kept_lines, problems,
+                dropped=sum(len(lines) for lines in ragged.values()))
+
+
+#: Up to this many rows with a wrong number of fields are listed one by one; more are one message.
+_RAGGED_LISTED = 3
+
+_DELIMITERS = {";": "semicolons (';')", "\t": "tabs"}
+
+
+def _other_delimiter(text: str) -> str | None:
+    """How the header is separated when it is not by commas (None: commas, or one column)."""
+    first = text.split("\n", 1)[0]
+    if "," in first:
+        return None
+    for delimiter, name in _DELIMITERS.items():
+        if delimiter in first:
+            return name
+    return None
+
+
+def _ragged_problems(file: str, ragged: dict[int, list[int]], width: int,
+                     rows: int) -> list[Problem]:
+    """Rows whose number of fields differs from the header's: each listed when few, else one
+    message per field count (a header with a column too many or too few is one cause)."""
+    problems = []
+    for fields, lines in ragged.items():
+        if len(lines) <= _RAGGED_LISTED:
+            problems += [Problem(file, line, None, None,
+                                 f"row has {fields} fields but the header has {width}")
+                         for line in lines]
+            continue
+        cause = ("the header names a column the rows do not have" if fields < width
+                 else "the rows have a field the header does not name")
+        share = "every data row" if len(lines) == rows else f"{len(lines)} rows"
+        problems.append(Problem(file, lines[0], None, None,
+                                f"{share} (lines {lines[0]} to {lines[-1]}) {'has' if share == 'every data row' else 'have'} "
+                                f"{fields} fields but the header has {width}: {cause}"))
+    return problems
 
 
 def _bad_bytes_rule(text: str) -> str:

@@ -4,7 +4,9 @@
 - A table with ``source`` and ``quote`` columns: a ``source`` written as a relative path
   (``data/search.md``; not a web address or ``doi:...``) must be a file of this repository,
   and the row's ``quote`` must be in it
-  verbatim (whitespace collapsed, as the data README says quotes are stored).
+  verbatim (whitespace collapsed, as the data README says quotes are stored). A path in
+  ``data/`` is read in the table's own folder when it is there (a copy of ``data/`` quotes its
+  own ``search.md``), else in this repository.
 - A table with a ``study_id`` column, other than ``studies.csv`` itself, whose folder holds a
   ``studies.csv``: every ``study_id`` it names must be a ``study_id`` there.
 """
@@ -33,14 +35,18 @@ def _file_text(path: Path, mtime: float) -> str:
     return _collapse(path.read_text(encoding="utf-8", errors="replace"))
 
 
-def _check_quotes(raw: _Raw) -> list[Problem]:
+def _check_quotes(raw: _Raw, table: Path) -> list[Problem]:
     if "source" not in raw.columns or "quote" not in raw.columns:
         return []
     problems = []
+    folder = table.resolve().parent
     for line, source, quote in zip(raw.lines, raw.columns["source"], raw.columns["quote"]):
         if not _PATH.fullmatch(source):
             continue
-        path = REPO_ROOT / source
+        # 'data/search.md' is the one beside the table: a copy of data/ quotes its own
+        top, _, rest = source.partition("/")
+        beside = folder / rest
+        path = beside if top == "data" and beside.is_file() else REPO_ROOT / source
         if not path.is_file():
             problems.append(Problem(raw.file, line, "source", source,
                                     "no such file in the repository"))
@@ -55,7 +61,10 @@ def _check_study_ids(raw: _Raw, path: Path) -> list[Problem]:
     if "study_id" not in raw.columns or path.name == "studies.csv" or not studies.is_file():
         return []
     with studies.open(encoding="utf-8", errors="replace", newline="") as handle:
-        known = {row.get("study_id") for row in csv.DictReader(handle)}
+        reader = csv.DictReader(handle)
+        if "study_id" not in (reader.fieldnames or ()):
+            return []  # the studies table's own problems say why it cannot be read
+        known = {row.get("study_id") for row in reader}
     return [Problem(raw.file, line, "study_id", value, f"no such study_id in {_display(studies)}")
             for line, value in zip(raw.lines, raw.columns["study_id"])
             if value and value not in known]
@@ -63,4 +72,4 @@ def _check_study_ids(raw: _Raw, path: Path) -> list[Problem]:
 
 def _check_links(raw: _Raw, path: Path) -> list[Problem]:
     """Every cross-file problem of ``raw`` (read from ``path``)."""
-    return _check_quotes(raw) + _check_study_ids(raw, path)
+    return _check_quotes(raw, path) + _check_study_ids(raw, path)

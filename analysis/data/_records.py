@@ -28,6 +28,10 @@ DICTIONARY_COLUMNS = (
     "label",
     "category_labels",
 )
+#: What ``python -m analysis new-study`` writes in a cell the curator must fill from the
+#: source; validation lists every such cell, row by row, until none is left.
+FILL_MARKER = "TO_FILL"
+
 PROVENANCE_STATUSES = ("reported", "derived", "not_reported")
 #: How certain a recorded value is (``certainty`` of ``provenance.csv``): stated in the quote,
 #: computed by arithmetic from stated numbers, inferred from wording; not_applicable for

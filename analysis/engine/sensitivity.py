@@ -31,6 +31,11 @@ REFIT_COLUMNS = (
     "q", "q_p", "tau2", "i2", "h2", "pi_lb", "pi_ub",
 )
 
+#: The refit's estimate and CI back on the natural scale (``natural()`` of each refit), so a
+#: plot never back-transforms a refit it cannot: a Freeman-Tukey (PFT) refit needs the sample
+#: sizes of its own studies.
+NATURAL_COLUMNS = ("natural_estimate", "natural_ci_lb", "natural_ci_ub")
+
 
 def _refit_frame(res, index_sets, labels) -> tuple[pd.DataFrame, list]:
     """Refit ``res`` on each set of study positions; one row per refit.
@@ -51,6 +56,7 @@ def _refit_frame(res, index_sets, labels) -> tuple[pd.DataFrame, list]:
             "label": labels,
             "k": [indices.size for indices in index_sets],
             **{column: [_refit_value(fit, column) for fit in fits] for column in REFIT_COLUMNS},
+            **{column: [_natural_value(fit, column) for fit in fits] for column in NATURAL_COLUMNS},
         }
     )
     frame.attrs.update(res.fit_options(), measure=res.measure, notes=notes)
@@ -64,6 +70,13 @@ def _refit_value(fit, column: str) -> float:
         return np.nan
     value = getattr(fit, column, None)
     return np.nan if value is None else float(value)
+
+
+def _natural_value(fit, column: str) -> float:
+    """A refit's back-transformed estimate or CI bound (NaN if it failed)."""
+    if fit is None:
+        return np.nan
+    return float(getattr(fit.natural(), column.removeprefix("natural_")))
 
 
 def _require_studies(res: MetaAnalysisResult, minimum: int, what: str) -> None:
@@ -88,7 +101,9 @@ def leave_one_out(res: MetaAnalysisResult | ProportionResult) -> pd.DataFrame:
         (the study left out), ``k`` (studies in the refit), ``estimate, se,
         statistic`` (z, or t under ``test="knha"``), ``df`` (NaN for z),
         ``pval, ci_lb, ci_ub, q, q_p, tau2, i2`` (percent), ``h2`` and the
-        prediction interval ``pi_lb, pi_ub`` of the refit. ``frame.attrs``
+        prediction interval ``pi_lb, pi_ub`` of the refit, and its estimate and CI
+        on the natural scale ``natural_estimate, natural_ci_lb, natural_ci_ub``
+        (as its ``natural()``; a proportion, or a ratio). ``frame.attrs``
         holds the fit options (``measure``, ``method``, ``test``, ...), so plots
         know the scale.
 

@@ -505,12 +505,17 @@ def describe_evidence_base(evidence: EvidenceBase, studies: pd.DataFrame | None 
     """The evidence base and its limits in two sentences, counted from the data.
 
     The counts are :meth:`analysis.review.evidence_base.EvidenceBase.counts`, the same as the PRISMA
-    diagram's and the study tables' (one definition of report and study); ``studies`` (e.g. the
-    plan's rows) narrows which reports the limitation sentence reads.
+    diagram's and the study tables' (one definition of report and study), and every number
+    counts the review's reports; ``studies`` (e.g. the plan's rows, after ``exclude``) adds a
+    sentence naming the included reports that the analyses leave out.
     """
     counts = evidence.counts()
-    reports = evidence.included(studies).drop_duplicates("study_id")
+    reports = evidence.included().drop_duplicates("study_id")
     abstracts = int(reports["source_access"].isin(["abstract", "review_table", "first_page_only"]).sum())
+    left_out = [] if studies is None else sorted(
+        set(reports["study_label"]) - set(evidence.included(studies)["study_label"]))
+    left_out_text = (f" This build's options leave out {len(left_out)} of these reports from every "
+                     f"analysis: {', '.join(left_out)}." if left_out else "")
     return (
         f"The review includes {_studies(counts.studies)} of ketamine for fibromyalgia "
         f"({_plural(counts.reports, 'report', 'reports')}); in {counts.pooled_studies} of them the responders of "
@@ -522,6 +527,7 @@ def describe_evidence_base(evidence: EvidenceBase, studies: pd.DataFrame | None 
         f"Limitations: {abstracts} of the {len(reports)} reports of included studies could be read only as an "
         "abstract, a review table or a first page (no full text was accessible), and the search (data/search.md) "
         "covered stored public copies of bibliographic databases, trial registries and web pages, not every database."
+        + left_out_text
     )
 
 

@@ -180,6 +180,21 @@ def share_responding(events: int, n: int) -> Ruling:
     return Ruling(verdict, "pain score without a number: share of patients responding")
 
 
+def published_by(years, as_of_year) -> list[bool]:
+    """Which studies a fixed document of ``as_of_year`` could count: those published by then.
+
+    A claim about what a past review contained ("6 trials involving 115 patients") is about that
+    document; a trial published after it must not change its verdict. Without a year (a claim
+    about the evidence as it stands) every study counts; a study without a year is counted.
+
+    >>> published_by([2011, 2026, None], 2024), published_by([2011, 2026], None)
+    ([True, False, True], [True, True])
+    """
+    if as_of_year is None or as_of_year != as_of_year:  # None or NaN: no fixed document
+        return [True for _ in years]
+    return [year is None or year != year or year <= as_of_year for year in years]
+
+
 def study_count(claimed: float, samples: int, reports: int) -> Ruling:
     """A number of studies: the studies with a pooled sample (supported) or their reports (partly).
 

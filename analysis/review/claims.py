@@ -110,7 +110,8 @@ NOT_MILD_WORDS = ("withdrawal", "serious", "severe")
 #: an analgesic infusion of at most 0.5 mg/kg is well below an anaesthetic dose.
 LOW_DOSE_MG_PER_KG = 0.5
 
-#: Where the verdicts on the committed data are kept for review (``python -m analysis snapshot-claims``).
+#: Where the verdicts on the committed data are kept for review (``python -m analysis snapshot``;
+#: ``analysis.review.snapshots``).
 SNAPSHOT_PATH = SNAPSHOTS_DIR / "claim_verdicts.csv"
 
 #: Columns of the snapshot.
@@ -614,7 +615,12 @@ class _Checker:
                                 f"in the data. All registered trials in the data: {listing}.",
                                 scale="registered studies", estimate=found, k=found)
         samples = self.pooled_samples()
+        as_of = claim.get("as_of_year")
+        as_of = None if pd.isna(as_of) else int(as_of)
+        # a fixed past document counts the studies published by its year (claim_rules.published_by)
+        samples = samples[rules.published_by([None if pd.isna(y) else int(y) for y in samples["year"]], as_of)]
         with_data = samples[samples["ketamine_n"].notna()]
+        unit_text = "" if as_of is None else f" published by {as_of} (the document's year)"
         n_samples = with_data["cohort_id"].nunique()
         n_reports = with_data["study_id"].nunique()
         if unit == "studies":
@@ -623,7 +629,7 @@ class _Checker:
             design_text = ", ".join(f"{count} {name}" for name, count in designs.items())
             return self.verdict(claim, ruling.verdict, ruling.rule,
                                 f"Claimed {value:g}; the data hold {n_reports} reports of {n_samples} studies with "
-                                f"a pooled sample ({design_text}).",
+                                f"a pooled sample{unit_text} ({design_text}).",
                                 scale="studies", estimate=n_samples, k=n_samples,
                                 evidence=", ".join(sorted(with_data["study_id"].unique())))
         if unit == "patients":
@@ -635,8 +641,8 @@ class _Checker:
             total = sum(per_sample.values())
             ruling = rules.equal_count(total, value, "sum of patients analysed (else enrolled) over the samples")
             return self.verdict(claim, ruling.verdict, ruling.rule,
-                                f"Claimed {value:g}; the {len(per_sample)} pooled samples (one per study) "
-                                f"have {total} patients.", scale="patients", estimate=total, k=len(per_sample),
+                                f"Claimed {value:g}; the {len(per_sample)} pooled samples (one per study)"
+                                f"{unit_text} have {total} patients.", scale="patients", estimate=total, k=len(per_sample),
                                 evidence="; ".join(f"{c}: {n}" for c, n in per_sample.items()))
         return self.verdict(claim, "not testable", "unit not counted", f"No count in the data for unit {unit!r}.")
 

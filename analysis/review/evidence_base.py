@@ -30,7 +30,8 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.engine._errors import AnalysisError
-from analysis.data import DATA_DIR, DataDictionary, load_dictionary, load_studies, load_table
+from analysis.data import (DATA_DIR, DataDictionary, DataValidationError, Problem, load_dictionary,
+                           load_references, load_studies, load_table)
 from analysis.review.selection import as_flag
 
 #: Review status of a report, in the order tables list them.
@@ -49,6 +50,7 @@ STAGES = ("identified_databases", "identified_other_sources", "duplicates_remove
           "included_quantitative_controlled")
 
 _DATABASES = "databases_registers"
+_FROM_SCREENING = ("records_screened", "excluded_at_screening", "reports_sought_for_retrieval")
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,10 @@ class EvidenceBase:
             differs from the data's (naming both numbers), or ``data/prisma.csv`` types a stage
             the data count.
         """
-        self._check_typed_counts()
+        wrong = self.problems()
+        if wrong:
+            raise AnalysisError("the PRISMA counts disagree with the data (see analysis.review.evidence_base):\n"
+                                + "\n".join(map(str, wrong)))
         screening = self._screening_rows()
         typed = self.prisma.assign(
             route=self.prisma["route"].astype(object).where(self.prisma["route"].notna(), ""),
@@ -164,12 +169,6 @@ class EvidenceBase:
                         "unit": "reports", "reason": "", "reason_label": "",
                         "detail": "Reports of the included studies (data/studies.csv)"})
         columns = ["stage", "route", "count", "unit", "reason", "reason_label", "detail"]
-        typed_keys = set(zip(typed["stage"].astype(str), typed["route"]))
-        twice = sorted({f"{r['stage']} ({r['route'] or 'included'})" for r in counted}
-                       & {f"{stage} ({route or 'included'})" for stage, route in typed_keys})
-        if twice:
-            raise AnalysisError(f"data/prisma.csv types {', '.join(twice)}, which the flow counts from "
-                                "the data files (see analysis.review.evidence_base); delete those rows")
         flow = pd.concat([typed[columns], pd.DataFrame(counted, columns=columns)], ignore_index=True)
         order = flow["stage"].astype(str).map({stage: i for i, stage in enumerate(STAGES)})
         return flow.iloc[order.argsort(kind="stable")].reset_index(drop=True)
@@ -191,18 +190,80 @@ class EvidenceBase:
                      "reason": "", "reason_label": "", "detail": "data/screening.csv"})
         return rows
 
-    def _check_typed_counts(self) -> None:
+    def problems(self) -> list[Problem]:
+        """Where ``data/prisma.csv`` disagrees with the data, each with the row to change.
+
+        The typed counts of included, pooled, controlled and ongoing studies must be the data's
+        (studies are ``cohort_id`` values); a stage the flow counts from the data files must not
+        be typed; the records screened must be those identified minus the duplicates removed,
+        and the reports assessed those sought minus those not retrieved, per route.
+        """
         counts = self.counts()
-        expected = {"included_qualitative_synthesis": counts.studies,
-                    "included_quantitative_synthesis": counts.pooled_studies,
-                    "included_quantitative_controlled": counts.controlled_studies,
-                    "registered_studies_without_results": counts.ongoing_studies}
-        typed = self.prisma.groupby("stage", observed=True)["count"].sum()
-        wrong = [f"{stage}: data/prisma.csv says {int(typed[stage])}, the data count {count}"
-                 for stage, count in expected.items() if stage in typed and int(typed[stage]) != count]
-        if wrong:
-            raise AnalysisError("the PRISMA counts disagree with data/studies.csv (studies are "
-                                "cohort_id values; see analysis.review.evidence_base): " + "; ".join(wrong))
+        expected = {"included_qualitative_synthesis": (counts.studies, "included studies"),
+                    "included_quantitative_synthesis": (counts.pooled_studies, "studies with a pooled sample"),
+                    "included_quantitative_controlled": (counts.controlled_studies,
+                                                         "pooled studies with control-arm responders"),
+                    "registered_studies_without_results": (counts.ongoing_studies, "registered trials without results")}
+        problems = []
+        for stage, (count, what) in expected.items():
+            rows = self._typed(stage)
+            typed = sum(int(self.prisma.at[i, "count"]) for i in rows)
+            if rows and typed != count:
+                problems.append(self._problem(rows[0], "count", typed,
+                                              f"{stage}: data/prisma.csv says {typed}, the data count {count} "
+                                              f"({what} in studies.csv); write {count - typed + int(self.prisma.at[rows[0], 'count'])}"))
+        for stage in COUNTED_STAGES:
+            # the screening table counts the databases' column only; the others every route
+            for i in self._typed(stage, _DATABASES if stage in _FROM_SCREENING else None):
+                route = self.prisma.at[i, "route"]
+                problems.append(self._problem(i, "stage", stage,
+                                              f"types {stage} ({route if pd.notna(route) else 'included'}), "
+                                              "which the flow counts from the data files; delete this row"))
+        screened = len(self.screening)
+        identified = self._sum("identified_databases", _DATABASES)
+        duplicates = self._sum("duplicates_removed", _DATABASES)
+        if identified is not None and screened != identified - (duplicates or 0):
+            first = self._typed("identified_databases", _DATABASES)[0]
+            problems.append(self._problem(
+                first, "count", int(self.prisma.at[first, "count"]),
+                f"records identified ({identified}) minus duplicates removed ({duplicates or 0}) should be "
+                f"the records screened, the {screened} rows of screening.csv: add the new search's records "
+                "here and its duplicates to duplicates_removed (data/search.md counts them)"))
+        not_retrieved = self.awaiting["identified_via"].astype(str).value_counts()
+        sought = {_DATABASES: int((self.screening["decision"].astype(str) == "sought_for_retrieval").sum())}
+        for i in self._typed("reports_sought_for_retrieval"):
+            sought[str(self.prisma.at[i, "route"])] = int(self.prisma.at[i, "count"])
+        for i in self._typed("reports_assessed_for_eligibility"):
+            route = str(self.prisma.at[i, "route"])
+            if route in sought:
+                count = sought[route] - int(not_retrieved.get(route, 0))
+                typed = int(self.prisma.at[i, "count"])
+                if typed != count:
+                    problems.append(self._problem(
+                        i, "count", typed,
+                        f"reports assessed ({route}) should be those sought ({sought[route]}) minus those not "
+                        f"retrieved ({int(not_retrieved.get(route, 0))}, awaiting_classification.csv): write {count}"))
+        return sorted(problems, key=lambda problem: problem.line)
+
+    def _typed(self, stage: str, route: str | None = None) -> list:
+        """Index labels of the rows of ``data/prisma.csv`` typing ``stage`` (on ``route``)."""
+        rows = self.prisma["stage"].astype(str) == stage
+        if route is not None:
+            rows &= self.prisma["route"].astype(str) == route
+        return list(self.prisma.index[rows])
+
+    def _sum(self, stage: str, route: str) -> int | None:
+        rows = self._typed(stage, route)
+        return sum(int(self.prisma.at[i, "count"]) for i in rows) if rows else None
+
+    def _problem(self, index, column: str, value, rule: str) -> Problem:
+        """A problem located in ``data/prisma.csv`` (the line where the loader read the row)."""
+        lines = self.prisma.attrs.get("lines")
+        position = self.prisma.index.get_loc(index)
+        line = lines[position] if lines and position < len(lines) else position + 2
+        row_id = self.prisma.at[index, "row_id"] if "row_id" in self.prisma else None
+        where = f"row {row_id}: " if row_id is not None and pd.notna(row_id) else ""
+        return Problem(self.prisma.attrs.get("file", "data/prisma.csv"), line, column, str(value), where + rule)
 
 
 def _label(dictionary: DataDictionary, column: str, value) -> str:
@@ -234,3 +295,38 @@ def load_evidence_base(data_dir: str | Path | None = None) -> EvidenceBase:
                         awaiting=load_table(folder / "awaiting_classification.csv"),
                         screening=load_table(folder / "screening.csv"),
                         prisma=load_table(folder / "prisma.csv"), dictionaries=dictionaries)
+
+
+def check_data_folder(data_dir: str | Path | None = None) -> list[Problem]:
+    """What ``python -m analysis validate`` checks beyond each table: the review as a whole.
+
+    The PRISMA counts of ``data/prisma.csv`` against the data (:meth:`EvidenceBase.problems`),
+    and a reference in ``data/references.csv`` for every report of ``data/studies.csv`` (the
+    report's reference list is built from it). Tables that do not validate are left to their
+    own messages: nothing here is checked until every table reads.
+
+    Returns
+    -------
+    list of Problem
+        Empty when the data folder is consistent.
+    """
+    folder = DATA_DIR if data_dir is None else Path(data_dir)
+    try:
+        evidence = load_evidence_base(folder)
+        references = load_references(folder / "references.csv")
+    except DataValidationError:
+        return []
+    problems = evidence.problems()
+    cited = set(references["study_id"].dropna())
+    studies = evidence.studies
+    lines = studies.attrs.get("lines", [])
+    for position, (study_id, label) in enumerate(zip(studies["study_id"], studies["study_label"])):
+        if study_id in cited:
+            continue
+        cited.add(study_id)  # one message per report, at its first row
+        line = lines[position] if position < len(lines) else position + 2
+        problems.append(Problem(studies.attrs.get("file", "data/studies.csv"), line, "study_id", study_id,
+                                f"no reference in references.csv for this report ({label}): add a row with "
+                                f"ref_id and study_id {study_id}, kind study_report (or registry_record) "
+                                "and its citation, or the reference list leaves it out"))
+    return problems

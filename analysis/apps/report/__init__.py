@@ -188,7 +188,7 @@ def data_version(data_dir: Path | str) -> str:
 
 
 def _validate_data(data_dir: Path) -> None:
-    """Validate every table in ``data_dir`` against its dictionary (as ``analysis validate``).
+    """Validate every table in ``data_dir`` and the folder as a whole (as ``analysis validate``).
 
     Raises
     ------
@@ -212,6 +212,10 @@ def _validate_data(data_dir: Path) -> None:
             problems.append(str(exc))
         except (OSError, UnicodeError) as exc:
             problems.append(f"{path.name}: cannot be read ({exc})")
+    if not problems:  # the review as a whole, as `python -m analysis validate` checks it
+        from analysis.review.evidence_base import check_data_folder
+
+        problems = [str(p) for p in check_data_folder(data_dir)]
     if problems:
         raise AnalysisError(
             f"the data are not valid ({len(problems)} problem"

@@ -7,10 +7,11 @@ every claim. The file is carried over from the previous report when the new buil
 the index can say what changed since the previous data version: studies added or removed,
 estimates and intervals that moved, claim verdicts that changed.
 
-The numbers are those of the primary analyses with the project's defaults (binomial-normal GLMM
-for the response rate in the primary window; risk ratio, REML with Hartung-Knapp intervals for
-the controlled comparison; claims checked with the same defaults), whatever parameters a build
-was given: they describe the data version, not one build's options. Code never writes to
+The numbers are those of the primary analyses of the analysis plan with its defaults
+(:class:`analysis.plan.AnalysisPlan`; claims checked under the same plan), whatever parameters a
+build was given: they describe the data version, not one build's options. Each number is
+recorded with the model, window and interval that gave it, taken from the plan's result, so the
+index names them as the plan had them when the number was computed. Code never writes to
 ``data/``; the history lives beside the report it describes.
 """
 
@@ -25,6 +26,7 @@ from pathlib import Path
 
 
 from analysis.engine._errors import AnalysisError
+from analysis.review.protocol import WINDOW
 
 #: File name of the history inside the report folder.
 HISTORY_FILE = "history.json"
@@ -36,10 +38,11 @@ SCHEMA = 1
 #: re-run on other hardware, far below the 3 significant digits the report prints).
 RELATIVE_TOLERANCE = 1e-6
 
-#: The headline analyses recorded per data version, with their labels on the index.
+#: The headline analyses recorded per data version, with what they measure on the index (the
+#: model, window and interval come from the plan's result, see :class:`Headline`).
 HEADLINES = {
-    "response_rate": "Pooled response rate in ketamine arms (GLMM, <= 4 h)",
-    "controlled_rr": "Risk ratio of responding, ketamine vs control (REML, Hartung-Knapp, <= 4 h)",
+    "response_rate": "Pooled response rate in ketamine arms",
+    "controlled_rr": "Responders, ketamine vs control",
 }
 
 
@@ -54,23 +57,40 @@ class Headline:
         hold no study for the analysis.
     k : int
         Number of patient samples pooled.
+    model : str
+        The plan's measure, model and window, e.g. ``"risk ratio, Bayesian RE (half-normal 1), ≤ 4 h"``
+        (empty in entries written before it was recorded).
+    interval : str
+        The interval's level and kind, e.g. ``"95% CrI"`` or ``"95% CI"``.
     """
 
     estimate: float
     ci_lb: float
     ci_ub: float
     k: int
+    model: str = ""
+    interval: str = "95% CI"
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready fields (NaN written as null)."""
         return {name: _json_number(getattr(self, name)) for name in ("estimate", "ci_lb", "ci_ub")} | {
-            "k": int(self.k)}
+            "k": int(self.k), "model": self.model, "interval": self.interval}
 
     @classmethod
     def from_dict(cls, values: dict) -> "Headline":
         """Inverse of :meth:`to_dict`."""
         return cls(*(_number(values.get(name)) for name in ("estimate", "ci_lb", "ci_ub")),
-                   int(values.get("k", 0)))
+                   int(values.get("k", 0)), str(values.get("model", "")),
+                   str(values.get("interval", "95% CI")))
+
+    @classmethod
+    def of(cls, result, k: int, window: str) -> "Headline":
+        """The headline of a pooled result (any model of the contract) of ``k`` samples."""
+        natural = result.natural()
+        what = "" if natural.is_proportion else f"{natural.label.lower()}, "
+        return cls(natural.estimate, natural.ci_lb, natural.ci_ub, k,
+                   f"{what}{result.model_label}, {WINDOW[window].axis_label}",
+                   f"{100 * result.confidence_level:g}% {result.interval_name}")
 
 
 @dataclass(frozen=True)
@@ -195,13 +215,11 @@ def snapshot(data_dir: Path | str, *, data_version: str, built: str = "", code: 
     plan = AnalysisPlan()
     headlines = {name: Headline(math.nan, math.nan, math.nan, 0) for name in HEADLINES}
     with contextlib.suppress(AnalysisError):  # nothing to pool: recorded as missing
-        rate = plan.response_rate(studies).natural()
-        headlines["response_rate"] = Headline(rate.estimate, rate.ci_lb, rate.ci_ub,
-                                              len(plan.response_rate_rows(studies)))
+        headlines["response_rate"] = Headline.of(plan.response_rate(studies),
+                                                 len(plan.response_rate_rows(studies)), plan.time_window)
     with contextlib.suppress(AnalysisError):
         controlled = plan.controlled(studies)
-        ratio = controlled.primary.natural()
-        headlines["controlled_rr"] = Headline(ratio.estimate, ratio.ci_lb, ratio.ci_ub, len(controlled.rows))
+        headlines["controlled_rr"] = Headline.of(controlled.primary, len(controlled.rows), plan.time_window)
 
     verdicts = {}
     claims_path = data_dir / "claims.csv"
@@ -340,7 +358,8 @@ def render_changes(changes: Changes) -> str:
         items.append("Now in the pooled analyses: " + esc(", ".join(changes.pooled_added)))
     if changes.pooled_removed:
         items.append("No longer in the pooled analyses: " + esc(", ".join(changes.pooled_removed)))
-    items += [f"{esc(HEADLINES.get(key, key))}: {esc(_describe(before))} &rarr; {esc(_describe(after))}"
+    items += [f"{esc(_headline_label(key, after if after.model else before))}: "
+              f"{esc(_describe(before, after))} &rarr; {esc(_describe(after))}"
               for key, before, after in changes.moved]
     items += [f"Claim {esc(claim)}: {esc(before or 'not in the data')} &rarr; "
               f"{esc(after or 'not in the data')}" for claim, before, after in changes.verdicts_changed]
@@ -388,10 +407,17 @@ def _same(a: Headline, b: Headline) -> bool:
     return a.k == b.k and all(_close(getattr(a, n), getattr(b, n)) for n in ("estimate", "ci_lb", "ci_ub"))
 
 
-def _describe(h: Headline) -> str:
+def _headline_label(key: str, headline: Headline) -> str:
+    name = HEADLINES.get(key, key)
+    return f"{name} ({headline.model})" if headline.model else name
+
+
+def _describe(h: Headline, then: Headline | None = None) -> str:
+    """The number in words; ``then`` (the newer headline) adds ``h``'s model if they differ."""
     if h.k == 0 or math.isnan(h.estimate):
         return "no studies"
-    return f"{h.estimate:.3g} (95% CI {h.ci_lb:.3g} to {h.ci_ub:.3g}; k = {h.k})"
+    other = f"; {h.model}" if then is not None and then.model and h.model and h.model != then.model else ""
+    return f"{h.estimate:.3g} ({h.interval} {h.ci_lb:.3g} to {h.ci_ub:.3g}; k = {h.k}{other})"
 
 
 def _json_number(x: float) -> float | None:

@@ -226,9 +226,11 @@ def _render_index(result_runs, figures, version, code, built, parameters, change
                      f"{html.escape(shown)}</p>")
     parts += ["</header>", '<main id="content">']
     plain = [f for run in result_runs if run.name == SUMMARY_NOTEBOOK for f in run.plain_html]
-    if plain:  # the plain-language layer (analysis.present.plain) opens the page
+    if plain:  # the plain-language layer (analysis.present.plain) opens the page, before anything technical
         parts.append('<section class="kfm-plain-layer" aria-label="In plain words">'
                      + "".join(plain) + "</section>")
+    if changes_html:  # analysis.apps.report.history.render_changes (already escaped): where a returning reader looks
+        parts.append(changes_html)
     parts.append("<h2>Headline findings</h2>")
     if headline:
         parts.extend(f'<section class="kfm-headline">{fragment}</section>' for fragment in headline)
@@ -237,8 +239,6 @@ def _render_index(result_runs, figures, version, code, built, parameters, change
             "<p>No headline findings were produced (the summary notebook has no output "
             f"tagged <code>{HEADLINE_TAG}</code>).</p>"
         )
-    if changes_html:  # analysis.apps.report.history.render_changes (already escaped)
-        parts.append(changes_html)
     parts.append('<h2>Reports</h2><ul class="kfm-reports">')
     for run in result_runs:
         summary = f"<br><small>{html.escape(run.summary)}</small>" if run.summary else ""

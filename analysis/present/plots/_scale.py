@@ -133,3 +133,39 @@ def finite(values) -> np.ndarray:
 
 def is_finite(value) -> bool:
     return value is not None and math.isfinite(float(value))
+
+
+def refit_values(frame, result=None, measure: str | None = None):
+    """The axis of a leave-one-out or cumulative frame and the values it draws.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        As ``analysis.sensitivity.leave_one_out`` or ``cumulative`` return it.
+    result : pooled result, optional
+        The fit with every study.
+    measure : str, optional
+        The scale when neither ``result`` nor ``frame.attrs`` names it.
+
+    Returns
+    -------
+    scale : AxisScale
+    refits : pandas.DataFrame
+        ``estimate, ci_lb, ci_ub`` of each refit, as ``scale`` takes them: the refits' own
+        back-transformed ``natural_*`` columns when the frame has them (a Freeman-Tukey
+        refit is back-transformed with its own studies' sample sizes), else the analysis
+        scale.
+    pooled : tuple of float or None
+        The full fit's estimate and CI on the same footing (None without ``result``).
+    """
+    names = ("estimate", "ci_lb", "ci_ub")
+    natural = all(f"natural_{name}" in frame.columns for name in names)
+    scale = scale_for(getattr(result, "measure", None) or measure or frame.attrs.get("measure"),
+                      frame_is_natural=natural)
+    refits = frame[[f"natural_{name}" if natural else name for name in names]].set_axis(
+        list(names), axis=1)
+    pooled = None
+    if result is not None:
+        full = result.natural() if natural else result
+        pooled = (full.estimate, full.ci_lb, full.ci_ub)
+    return scale, refits, pooled

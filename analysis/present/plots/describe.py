@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.present.plots._scale import is_finite, scale_for, scale_of
+from analysis.present.plots._scale import is_finite, refit_values, scale_for, scale_of
 
 #: Readable protocol windows (as the duration figure labels them).
 WINDOW_NAMES = {
@@ -159,8 +159,8 @@ def describe_cumulative_plot(frame: pd.DataFrame, result) -> FigureDescription:
 
 
 def _describe_refits(frame, result, kind, template, what) -> FigureDescription:
-    scale = scale_for(getattr(result, "measure", None) or frame.attrs.get("measure"))
-    estimates = scale(frame["estimate"].to_numpy(float))
+    scale, refits, pooled = refit_values(frame, result)
+    estimates = scale(refits["estimate"].to_numpy(float))
     fitted = [(value, label) for value, label in zip(estimates, frame["label"])
               if is_finite(value)]
     name = scale.label.lower()
@@ -175,8 +175,7 @@ def _describe_refits(frame, result, kind, template, what) -> FigureDescription:
         text += f"; {_count(unfitted, 'refit', 'refits')} without an estimate"
     sentences = [text + "."]
     if result is not None:
-        row = pd.Series({"estimate": result.estimate, "ci_lb": result.ci_lb,
-                         "ci_ub": result.ci_ub})
+        row = pd.Series(dict(zip(("estimate", "ci_lb", "ci_ub"), pooled)))
         sentences.append(f"With all studies ({result.model_label}): "
                          f"{_interval(row, scale, _level(result), prediction=False)}.")
     caption = (f"{what} ({scale.label.lower()}, with {_percent(_level(result))} confidence "

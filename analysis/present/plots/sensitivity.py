@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.engine._errors import AnalysisError
-from analysis.present.plots._scale import is_finite, scale_for
+from analysis.present.plots._scale import is_finite, refit_values
 from analysis.engine.formatting import format_number
 from analysis.present.plots._style import FONT_SIZE
 from analysis.present.plots._table import Column, Row, draw_table
@@ -25,8 +25,9 @@ def leave_one_out_plot(frame: pd.DataFrame, result=None, *, measure: str | None 
     frame : pandas.DataFrame
         One row per omitted study, as ``analysis.engine.sensitivity.leave_one_out``
         returns it: ``label`` (the study left out), ``estimate``, ``ci_lb``,
-        ``ci_ub`` on the analysis scale; ``i2``, ``tau2`` and ``k`` are shown
-        as columns when present.
+        ``ci_ub`` on the analysis scale (the refits' own ``natural_*`` values
+        are drawn when the frame has them); ``i2``, ``tau2`` and ``k`` are
+        shown as columns when present.
     result : MetaAnalysisResult, optional
         The fit with all studies: drawn as a diamond at the bottom and used for
         the axis scale.
@@ -94,17 +95,15 @@ def _sensitivity_plot(frame, result, measure, template, header, favours, xlim, d
     if missing:
         raise AnalysisError(f"frame lacks columns {missing}; expected at least "
                             f"{', '.join(_REQUIRED)}")
-    # refits are on the model's scale (logit for a GLMM), and so is the full fit's row below
-    scale = scale_for(getattr(result, "measure", None) or measure or frame.attrs.get("measure"))
+    scale, refits, pooled = refit_values(frame, result, measure)
     if scale.null is None:
         favours = None
     extra = [(key, head, d) for key, head, d in (("k", "k", 0), ("tau2", "τ²", 3),
                                                   ("i2", "I² (%)", 1)) if key in frame.columns]
     rows = []
-    for _, record in frame.iterrows():
+    for (_, record), values in zip(frame.iterrows(), refits.itertuples(index=False)):
         row = Row("study", label=template.format(record["label"]))
-        row.estimate, row.ci_lb, row.ci_ub = scale([record["estimate"], record["ci_lb"],
-                                                    record["ci_ub"]])
+        row.estimate, row.ci_lb, row.ci_ub = scale(list(values))
         # a refit the model could not make (see frame.attrs["notes"]) is a row without an interval
         row.cells["estimate"] = _interval_text(row, digits) if is_finite(row.estimate) else "no fit"
         for key, _, places in extra:
@@ -113,7 +112,7 @@ def _sensitivity_plot(frame, result, measure, template, header, favours, xlim, d
         rows.append(row)
     if result is not None:
         row = Row("pooled", label=f"All studies: {result.model_label}", bold=True)
-        row.estimate, row.ci_lb, row.ci_ub = scale([result.estimate, result.ci_lb, result.ci_ub])
+        row.estimate, row.ci_lb, row.ci_ub = scale(list(pooled))
         row.cells["estimate"] = _interval_text(row, digits)
         for key, _, places in extra:
             value = getattr(result, key, None)
