@@ -47,11 +47,13 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks
 
 # The explorer as a web app without code (Voila) on 127.0.0.1; Ctrl-C stops it.
-# EXPLORE_PORT=0 takes a free port. tests/test_explorer_browser.py runs this same command.
+# EXPLORE_PORT=0 takes a free port; EXPLORE_POOL kernels are preheated (0: none).
+# tests/test_explorer_browser.py runs this same command.
 EXPLORE_PORT ?= 8866
+EXPLORE_POOL ?= 6
 .PHONY: explore
 explore: $(STAMP)
-	$(PY) -m analysis.apps.explorer.serve --port $(EXPLORE_PORT)
+	$(PY) -m analysis.apps.explorer.serve --port $(EXPLORE_PORT) --pool $(EXPLORE_POOL)
 
 benchmark: $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[benchmark]"

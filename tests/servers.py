@@ -67,8 +67,15 @@ def wait_until_up(url: str, server: subprocess.Popen, log: Path, timeout: float 
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5):
+            # once connected, wait for the answer up to the deadline: a Voilà with preheated kernels
+            # answers the first request when a pooled kernel has run the notebook (another request
+            # would only take another kernel from the pool)
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}),
+                                        timeout=max(5.0, deadline - time.monotonic())):
                 return
+        except TimeoutError:
+            raise AssertionError(f"the server at {url} did not answer in {timeout:.0f} s:\n"
+                                 f"{log.read_text()[-3000:]}") from None
         except (urllib.error.URLError, ConnectionError):
             if server.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"the server at {url} did not start:\n{log.read_text()[-3000:]}") from None

@@ -151,7 +151,53 @@ def _expect(page, state: ExplorerState, studies) -> dict:
 
 def test_make_explore_runs_the_command_this_test_runs():
     recipe = (ROOT / "Makefile").read_text().split("\nexplore:", 1)[1].split("\n\n", 1)[0]
-    assert "$(PY) -m analysis.apps.explorer.serve --port $(EXPLORE_PORT)" in recipe
+    assert "$(PY) -m analysis.apps.explorer.serve --port $(EXPLORE_PORT) --pool $(EXPLORE_POOL)" in recipe
+    assert "EXPLORE_POOL ?= 6" in (ROOT / "Makefile").read_text()  # the serve module's default, as run here
+
+
+#: JavaScript: every visible control, label, checkbox, output paragraph and the figure that
+#: reaches past either edge of the window, and every label cut short (its text wider than it).
+_CUT_OFF = """() => {
+  const width = window.innerWidth, found = [];
+  const shown = '.explorer select, .explorer input, .explorer .widget-label, .explorer .widget-checkbox, '
+              + '.explorer-figure svg, .explorer-outputs p, .explorer-outputs .explorer-table-scroll';
+  for (const node of document.querySelectorAll(shown)) {
+    const box = node.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;  // a control hidden because it does not apply
+    if (box.left < -0.5 || box.right > width + 0.5)
+      found.push(`${node.className || node.tagName} spans ${Math.round(box.left)} to ${Math.round(box.right)}`);
+    if (node.classList.contains('widget-label') && node.scrollWidth > node.clientWidth + 1)
+      found.push(`label cut short: ${node.textContent}`);
+  }
+  return found;
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_every_control_and_the_figure_fit_the_screen(app, chromium, width):
+    url, log = app
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium))
+        try:
+            tab = browser.new_page(viewport={"width": width, "height": 844})
+            tab.goto(url)
+            try:
+                tab.locator(".explorer-figure svg").wait_for(timeout=FIRST_RENDER_MS)
+            except PlaywrightTimeout:
+                pytest.fail(f"the explorer did not render at {width} px:\n{log.read_text()[-3000:]}")
+            assert tab.evaluate("document.documentElement.scrollWidth") <= width
+            assert tab.evaluate(_CUT_OFF) == []
+            figure = tab.locator(".explorer-figure svg").bounding_box()
+            assert figure["width"] > 0.8 * min(width, 900) - 60  # drawn at the screen's width, not shrunk away
+            for name in ("outcome", "window", "threshold", "designs", "model"):
+                select = tab.locator(f".explorer-{name} select").bounding_box()
+                assert select["width"] >= (0.7 * width - 40 if width < 600 else 150), name
+            if width < 600:  # on a phone the outputs come below the controls, as wide as the screen
+                controls = tab.locator(".explorer-controls").bounding_box()
+                outputs = tab.locator(".explorer-outputs").bounding_box()
+                assert outputs["y"] >= controls["y"] + controls["height"] - 1
+        finally:
+            browser.close()
 
 
 def test_the_page_shows_the_primary_analysis_without_code(page, studies):

@@ -161,6 +161,41 @@ def test_headline_findings_on_the_index(built):
     assert "No headline findings" not in index
 
 
+def test_index_opens_with_the_plain_layer_before_anything_technical(built):
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup((built["output"] / "index.html").read_text(encoding="utf-8"), "html.parser")
+    main = soup.find("main")
+    first = main.find(["section", "h2", "div"])
+    assert first.name == "section" and "kfm-plain-layer" in first["class"]
+    headings = [h.get_text(" ", strip=True) for h in main.find_all("h2")]
+    assert headings[:2] == ["Key messages", "The articles you may have read"]
+    assert "Headline findings" in headings[2:]
+    layer = first.get_text(" ", strip=True)
+    assert "We are very uncertain" in layer and "8 of 12 people who had ketamine" in layer
+    assert len(first.select(".kfm-article")) == 5
+    assert [f.find("img")["src"] for f in first.find_all("figure")] == [
+        "figures/00_icons_response.svg", "figures/00_icons_trial_1.svg"]
+    for figure in first.find_all("figure"):
+        assert "people" in figure.find("img")["alt"]
+    assert first.find("a", href="06_claims_check.html#every-claim-and-its-verdict")
+
+
+def test_glossary_page_and_first_uses_linked_on_the_technical_pages(built):
+    from analysis.present.glossary import TERMS
+
+    output = built["output"]
+    glossary = (output / "glossary.html").read_text(encoding="utf-8")
+    for term in TERMS:
+        assert f'id="{term.anchor}"' in glossary, term.key
+    index = (output / "index.html").read_text(encoding="utf-8")
+    assert 'href="glossary.html"' in index
+    page = (output / "02_response_rates.html").read_text(encoding="utf-8")
+    linked = re.findall(r'<a class="kfm-term" href="glossary.html#(term-[a-z-]+)">', page)
+    assert len(linked) == len(set(linked))  # the first use only
+    assert {"term-bayesian", "term-interval", "term-response"} <= set(linked)
+
+
 def test_claims_page_gives_a_verdict_per_claim(built):
     page = (built["output"] / "06_claims_check.html").read_text(encoding="utf-8")
     with (ROOT / "data" / "claims.csv").open(newline="", encoding="utf-8") as handle:

@@ -16,7 +16,7 @@ effect's CI gives the bound of the absolute effect.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -72,6 +72,8 @@ class FindingsRow:
     comment : str
     interval : str
         What every interval of the row is, ``"95% CrI"`` or ``"95% CI"`` ("" without one).
+    downgraded : tuple of str
+        The GRADE domains that lowered the certainty (keys of :data:`analysis.review.grade.DOMAINS`).
     """
 
     key: str
@@ -91,6 +93,7 @@ class FindingsRow:
     footnotes: tuple[str, ...]
     comment: str
     interval: str = ""
+    downgraded: tuple[str, ...] = field(default=(), repr=False)  # the footnotes say it in words
 
 
 def risk_with_treatment(control_risk: float, relative: float, measure: str) -> float:
@@ -123,6 +126,10 @@ def _footnotes(assessment: GradeAssessment) -> tuple[str, ...]:
     return tuple(f"{d.domain.replace('_', ' ').capitalize()} ({d.judgement}"
                  f"{', curator' if d.overridden else ''}): {d.reason}."
                  for d in assessment.domains if d.downgrade)
+
+
+def _downgraded(assessment: GradeAssessment) -> tuple[str, ...]:
+    return tuple(d.domain for d in assessment.domains if d.downgrade)
 
 
 def _controlled_row(plan: AnalysisPlan, studies: pd.DataFrame, key, words, window, follow_up, overrides):
@@ -178,6 +185,7 @@ def _comparison_row(plan: AnalysisPlan, rows: pd.DataFrame, key, words, follow_u
         key, words, follow_up, fit.k, assessment.participants, relative,
         PER * control, *(PER * r for r in risks), *(PER * (r - control) for r in risks),
         assessment.certainty, _footnotes(assessment), " ".join(comments), _interval(fit),
+        _downgraded(assessment),
     )
 
 
@@ -208,6 +216,7 @@ def _response_rate_row(plan: AnalysisPlan, studies: pd.DataFrame, overrides, thr
                   f"{control}{timing}",
                   *_probability(fit, threshold, f"the response rate exceeds {format_percent(threshold)}")]),
         _interval(fit),
+        _downgraded(assessment),
     )
 
 

@@ -35,7 +35,23 @@ from analysis.present.safe_html import markdown_to_html, styled_table
 #: Dropdown keys of the responder thresholds (a dropdown value cannot be None).
 _THRESHOLD_KEYS = {"own" if value is None else f"{value:g}": value for value in THRESHOLDS}
 
-_STYLE = {"description_width": "9em"}
+_STYLE = {"description_width": "11em"}
+
+#: The explorer's own small stylesheet. On a phone (narrow screen) each control's label goes
+#: above it, full width, so that neither the label nor the dropdown is cut off; the figure
+#: scales to the screen (see ``compute.figure_svg``).
+PHONE_CSS = """<style>
+@media (max-width: 40em) {
+  .explorer .widget-inline-hbox { flex-wrap: wrap; height: auto; }
+  .explorer .widget-inline-hbox > .widget-label { width: 100% !important; max-width: 100%;
+    text-align: left; white-space: normal; overflow: visible; }
+  .explorer .widget-dropdown > select, .explorer .widget-slider .slider-container { flex: 1 1 0; min-width: 0; }
+  .explorer .widget-checkbox label { white-space: normal; }
+}
+.explorer-outputs, .explorer-outputs > .widget-html, .explorer-outputs .widget-html-content { max-width: 100%; min-width: 0; }
+.explorer-table-scroll { max-width: 100%; overflow-x: auto; }
+.explorer-outputs p { overflow-wrap: anywhere; }
+</style>"""
 
 
 def _control_layout() -> widgets.Layout:
@@ -136,10 +152,16 @@ class Explorer:
         studies = widgets.VBox([widgets.HTML("<b>Studies included</b> (untick to leave one out)"),
                                 *self.study_boxes.values()])
         studies.add_class("explorer-studies")
+        # Side by side on a wide screen; on a phone the outputs wrap below the controls, and
+        # neither is ever wider than the screen (min_width 0 lets a flex item shrink).
         controls = widgets.VBox([*self.controls.values(), *self.parameters.values(), studies],
-                                layout=widgets.Layout(width="34em", flex="0 0 auto"))
-        outputs = widgets.VBox(list(self.outputs.values()), layout=widgets.Layout(flex="1 1 auto"))
-        box = widgets.HBox([controls, outputs])
+                                layout=widgets.Layout(flex="0 1 32em", max_width="100%", min_width="0"))
+        controls.add_class("explorer-controls")
+        outputs = widgets.VBox(list(self.outputs.values()),
+                               layout=widgets.Layout(flex="1 1 28em", min_width="0"))
+        outputs.add_class("explorer-outputs")
+        box = widgets.HBox([widgets.HTML(PHONE_CSS), controls, outputs],
+                           layout=widgets.Layout(flex_flow="row wrap", width="100%"))
         box.add_class("explorer")
         return box
 
@@ -240,5 +262,7 @@ def _grade_html(exploration: Exploration) -> str:
     shown["participants"] = shown["participants"].map(lambda v: MISSING if is_missing(v) else f"{int(v)}")
     table = styled_table(shown.rename(columns=_GRADE_HEADERS), css_class="explorer-grade-table").to_html()
     certainty = exploration.grade.certainty
-    return (f"<p><b>Summary of findings (GRADE): certainty {html.escape(certainty)}</b></p>{table}"
+    # the table scrolls inside its own box on a phone; the text around it wraps to the screen
+    return (f"<p><b>Summary of findings (GRADE): certainty {html.escape(certainty)}</b></p>"
+            f'<div class="explorer-table-scroll">{table}</div>'
             f"<p>{html.escape(frame['reasons'].iloc[0])}</p>")

@@ -34,6 +34,7 @@ import ast
 import contextlib
 import datetime as _dt
 import hashlib
+import html
 import os
 import shutil
 import subprocess
@@ -62,7 +63,14 @@ from analysis.apps.report.execution import (
     _swap_into_place,
 )
 from analysis.apps.report.layout import copy_stylesheet
-from analysis.apps.report.pages import _banner, _render_index, clean_html_fragment
+from analysis.apps.report.pages import (
+    GLOSSARY_TITLE,
+    _banner,
+    _render_glossary,
+    _render_index,
+    clean_html_fragment,
+)
+from analysis.present.glossary import GLOSSARY_PAGE
 
 __all__ = [
     "DISCLAIMER",
@@ -328,7 +336,9 @@ def build_report(
         (tmp / "index.html").write_text(
             _render_index(runs, figures, version, code, built, parameters,
                           changes_html=history.render_changes(changes)), encoding="utf-8")
-        log(f"wrote index.html ({len(runs)} reports, {len(figures)} figure files)")
+        (tmp / GLOSSARY_PAGE).write_text(
+            _render_glossary(banner.replace("{title}", html.escape(GLOSSARY_TITLE))), encoding="utf-8")
+        log(f"wrote index.html ({len(runs)} reports, {len(figures)} figure files) and {GLOSSARY_PAGE}")
         _swap_into_place(tmp, output_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -29,6 +29,10 @@ SUMMARY_NOTEBOOK = "00_summary"
 #: Cell tag marking the outputs that form the headline findings.
 HEADLINE_TAG = "headline"
 
+#: Cell tag marking the plain-language outputs (key messages, icon arrays, the articles answered)
+#: that open the index, before anything technical.
+PLAIN_TAG = "plain"
+
 #: Parameters the build itself injects into every notebook that declares them.
 BUILD_PARAMETERS = ("data_dir", "figures_dir")
 
@@ -61,6 +65,8 @@ class NotebookRun:
     figures : tuple of dict
         The figures the page shows, in order: ``number``, ``id`` (anchor on the page),
         ``caption`` and ``src`` (for the index's list of figures).
+    plain_html : tuple of str
+        Cleaned HTML fragments from cells tagged ``plain`` (the top of the index page).
     """
 
     name: str
@@ -70,6 +76,7 @@ class NotebookRun:
     seconds: float
     headline_html: tuple[str, ...] = ()
     figures: tuple[dict, ...] = ()
+    plain_html: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from analysis.apps.report._common import (
     CELL_TIMEOUT_SECONDS,
     KERNEL_NAME,
     KERNEL_START_TIMEOUT_SECONDS,
+    PLAIN_TAG,
     SUMMARY_NOTEBOOK,
     BuildError,
     NotebookRun,
@@ -95,7 +96,9 @@ def _execute_and_render(job: dict) -> NotebookRun:
     nb = nbformat.read(str(executed), as_version=4)
     title, summary = _notebook_title_and_summary(nb, source.stem)
     _clean_outputs(nb)
-    headline = _headline_fragments(nb) if source.stem == SUMMARY_NOTEBOOK else ()
+    summary_page = source.stem == SUMMARY_NOTEBOOK
+    headline = _headline_fragments(nb) if summary_page else ()
+    plain = _headline_fragments(nb, PLAIN_TAG) if summary_page else ()
     page, figures = _render_page(nb, title, job["banner"].replace("{title}", html.escape(title)))
     Path(job["html"]).write_text(page, encoding="utf-8")
     return NotebookRun(
@@ -105,6 +108,7 @@ def _execute_and_render(job: dict) -> NotebookRun:
         html_file=Path(job["html"]).name,
         seconds=time.perf_counter() - start,
         headline_html=headline,
+        plain_html=plain,
         figures=tuple(figures),
     )
 

@@ -304,3 +304,60 @@ def _unique(candidate: str, used: set[str]) -> str:
         name = f"{candidate}-{n}"
     used.add(name)
     return name
+
+
+# --------------------------------------------------------------------------- glossary
+
+#: Elements whose text is never linked to the glossary (headings, links, code, the chooser's
+#: controls, table headers and captions, quotations).
+_NO_GLOSSARY_LINKS = frozenset({"a", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "script", "style",
+                                "select", "option", "label", "button", "caption", "th", "summary",
+                                "title", "head", "blockquote"})
+
+
+def link_glossary_terms(body: str, terms=None) -> str:
+    """Link the first use of each glossary term in ``body`` to its entry on the glossary page.
+
+    Only running text is linked (not headings, links, code, table headers or captions); the link
+    is a plain relative ``<a>``, so it works offline, in print and on a phone.
+
+    Examples
+    --------
+    >>> html_text = ("<h2>Bayesian model</h2><p>A Bayesian model; the Bayesian interval.</p>"
+    ...              "<p>95% CI 42% to 75%</p>")
+    >>> print(link_glossary_terms(html_text))  # doctest: +NORMALIZE_WHITESPACE
+    <h2>Bayesian model</h2><p>A <a class="kfm-term" href="glossary.html#term-bayesian">Bayesian</a>
+    model; the Bayesian interval.</p><p>95% <a class="kfm-term"
+    href="glossary.html#term-interval">CI</a> 42% to 75%</p>
+    """
+    from bs4 import BeautifulSoup, NavigableString
+
+    from analysis.present.glossary import TERMS
+
+    soup = BeautifulSoup(body, "html.parser")
+    for term in TERMS if terms is None else terms:
+        pattern = term.pattern()
+        for text in soup.find_all(string=pattern.search):
+            if not isinstance(text, NavigableString) or type(text) is not NavigableString:
+                continue  # comments, doctype
+            if any(parent.name in _NO_GLOSSARY_LINKS for parent in text.parents):
+                continue
+            match = pattern.search(str(text))
+            before, word, after = str(text)[:match.start()], match.group(0), str(text)[match.end():]
+            link = soup.new_tag("a", attrs={"class": "kfm-term", "href": term.href})
+            link.string = word
+            text.replace_with(before, link, after) if before or after else text.replace_with(link)
+            break
+    return str(soup)
+
+
+def glossary_body() -> str:
+    """The glossary as HTML: a heading, a sentence and one entry per term (anchored)."""
+    from analysis.present.glossary import TERMS
+
+    entries = "".join(f'<dt id="{term.anchor}">{html.escape(term.word)}</dt>'
+                      f"<dd>{html.escape(term.meaning)}</dd>" for term in TERMS)
+    return ("<p>The technical pages of this report use some words that statisticians use. Here is "
+            "what each one means, in everyday words. On each page, the first use of a word is "
+            "linked here.</p>"
+            f'<dl class="kfm-glossary">{entries}</dl>')

@@ -6,6 +6,7 @@ import html
 import re
 from pathlib import Path
 
+from analysis.present.glossary import GLOSSARY_PAGE
 from analysis.apps.report._common import (
     DISCLAIMER,
     HEADLINE_TAG,
@@ -14,6 +15,8 @@ from analysis.apps.report._common import (
 from analysis.apps.report.layout import (
     MISSING_ALT,
     finish_body,
+    glossary_body,
+    link_glossary_terms,
     notebook_cells_html,
     page_document,
 )
@@ -120,11 +123,11 @@ def _join(value) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
-def _headline_fragments(nb) -> tuple[str, ...]:
-    """HTML for the outputs of cells tagged ``headline`` (already cleaned)."""
+def _headline_fragments(nb, tag: str = HEADLINE_TAG) -> tuple[str, ...]:
+    """HTML for the outputs of cells tagged ``tag`` (already cleaned)."""
     fragments = []
     for cell in nb.cells:
-        if HEADLINE_TAG not in cell.get("metadata", {}).get("tags", []):
+        if tag not in cell.get("metadata", {}).get("tags", []):
             continue
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream" and output.get("name") == "stdout":
@@ -194,6 +197,7 @@ def _render_page(nb, title: str, banner: str) -> tuple[str, list[dict]]:
     """
     cells = notebook_cells_html(nb, markdown_to_html)
     body, figures = finish_body(cells)
+    body = link_glossary_terms(body)
     page = page_document(title, f'{banner}\n<main id="content">\n{body}\n</main>\n{_footer()}')
     return page, figures
 
@@ -221,6 +225,10 @@ def _render_index(result_runs, figures, version, code, built, parameters, change
         parts.append(f'<p class="kfm-meta">Parameters changed for this build: '
                      f"{html.escape(shown)}</p>")
     parts += ["</header>", '<main id="content">']
+    plain = [f for run in result_runs if run.name == SUMMARY_NOTEBOOK for f in run.plain_html]
+    if plain:  # the plain-language layer (analysis.present.plain) opens the page, before anything technical
+        parts.append('<section class="kfm-plain-layer" aria-label="In plain words">'
+                     + "".join(plain) + "</section>")
     if changes_html:  # analysis.apps.report.history.render_changes (already escaped): where a returning reader looks
         parts.append(changes_html)
     parts.append("<h2>Headline findings</h2>")
@@ -240,6 +248,9 @@ def _render_index(result_runs, figures, version, code, built, parameters, change
             f' <small>(<a href="{html.escape(notebook)}">executed notebook</a>)</small>'
             f"{summary}</li>"
         )
+    parts.append(f'<li><a href="{GLOSSARY_PAGE}">{html.escape(GLOSSARY_TITLE)}</a>'
+                 "<br><small>The words of the technical pages, each in one or two everyday sentences."
+                 "</small></li>")
     parts.append("</ul>")
     parts.append(EXPLORE_HINT)
     parts.append("<h2>Figures</h2>")
@@ -248,6 +259,17 @@ def _render_index(result_runs, figures, version, code, built, parameters, change
     parts.append(_footer())
     body, _ = finish_body("\n".join(parts))
     return page_document(title, body, description=DISCLAIMER)
+
+
+#: Title of the glossary page.
+GLOSSARY_TITLE = "Glossary: the technical words in plain language"
+
+
+def _render_glossary(banner: str) -> str:
+    """The glossary page (:mod:`analysis.present.glossary`), with the report's banner and footer."""
+    body, _ = finish_body(f"<h1>{html.escape(GLOSSARY_TITLE)}</h1>{glossary_body()}")
+    return page_document(GLOSSARY_TITLE,
+                         f'{banner}\n<main id="content">\n{body}\n</main>\n{_footer()}')
 
 
 def _figure_list(result_runs, files) -> str:

@@ -12,6 +12,8 @@ overlaps (:func:`overlapping_texts` checks it).
 from analysis.present.plots._style import PALETTE, as_plain_text, overlapping_texts, save_figure
 from analysis.present.plots.describe import (
     FigureDescription,
+    comparison_legend,
+    describe_comparison_icon_array,
     describe_cumulative_plot,
     describe_duration_plot,
     describe_forest_plot,
@@ -19,13 +21,16 @@ from analysis.present.plots.describe import (
     describe_leave_one_out_plot,
     describe_posterior_plot,
     describe_prisma_plot,
+    describe_response_icon_array,
     describe_risk_of_bias_plot,
     describe_specification_curve,
+    icon_array_legend,
 )
 from analysis.present.plots.display import FigureDisplay, show_figure
 from analysis.present.plots.duration import duration_plot
 from analysis.present.plots.forest import forest_plot, heterogeneity_text, subgroup_difference_text
 from analysis.present.plots.funnel import funnel_plot
+from analysis.present.plots.icon_array import comparison_icon_array, response_icon_array
 from analysis.present.plots.posterior import posterior_plot
 from analysis.present.plots.prisma import prisma_plot
 from analysis.present.plots.risk_of_bias import risk_of_bias_plot
@@ -37,6 +42,12 @@ __all__ = [
     "PALETTE",
     "FigureDescription",
     "FigureDisplay",
+    "comparison_icon_array",
+    "comparison_legend",
+    "describe_comparison_icon_array",
+    "describe_response_icon_array",
+    "icon_array_legend",
+    "response_icon_array",
     "cumulative_plot",
     "describe_cumulative_plot",
     "describe_duration_plot",

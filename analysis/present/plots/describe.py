@@ -407,3 +407,109 @@ def describe_specification_curve(universe, *, measure: str | None = None) -> Fig
                "analysis. Each time window is a different question; the panel beneath marks the window too. "
                "Beneath, a mark in each row shows the choices each specification made.")
     return FigureDescription(caption, alt)
+
+
+def icon_array_legend(response) -> tuple[str, str, str]:
+    """The legend lines of :func:`analysis.present.plots.icon_array.response_icon_array`.
+
+    >>> from analysis.present.plain import ResponseFacts
+    >>> icon_array_legend(ResponseFacts(0.576, 0.415, 0.752, (), 50.0, 0))
+    ('58 had at least half their pain gone (best estimate)', 'The true number could be anywhere in the shaded band: 42 to 75', '42 did not')
+    """
+    from analysis.present.plain import pain_gone
+    from analysis.present.plots.icon_array import PEOPLE, _counts
+
+    estimate, low, high = _counts(response)
+    return (f"{estimate} had {pain_gone(response.threshold_percent)} (best estimate)",
+            f"The true number could be anywhere in the shaded band: {low} to {high}",
+            f"{PEOPLE - estimate} did not")
+
+
+def comparison_legend(response) -> tuple[str, str]:
+    """The legend lines of :func:`analysis.present.plots.icon_array.comparison_icon_array`.
+
+    >>> from analysis.present.plain import ResponseFacts
+    >>> comparison_legend(ResponseFacts(0.5, 0.4, 0.6, (), 50.0, 0))
+    ('had at least half their pain gone', 'did not')
+    """
+    from analysis.present.plain import pain_gone
+
+    return f"had {pain_gone(response.threshold_percent)}", "did not"
+
+
+def describe_response_icon_array(response) -> FigureDescription:
+    """Caption and alt text of the 100-person icon array of the pooled response rate.
+
+    >>> from analysis.present.plain import ResponseFacts, StudyCount
+    >>> facts = ResponseFacts(0.576, 0.415, 0.752, (StudyCount("A 2000", 2000, 8, 11, False),
+    ...                       StudyCount("B 2011", 2011, 8, 12, True)), 50.0, 0)
+    >>> print(describe_response_icon_array(facts).caption)  # doctest: +NORMALIZE_WHITESPACE
+    Out of 100 people like those studied, about 58 had at least half their pain gone after
+    ketamine (dark figures). The shaded band shows how sure we can be: the true number could be
+    anywhere from 42 to 75. Only 1 of the 2 studies also counted people on a dummy treatment, so
+    some of these people would have got better anyway, without ketamine. Based on 2 studies with 23
+    people.
+    """
+    from analysis.present.plain import pain_gone
+    from analysis.present.plots.icon_array import PEOPLE, _counts
+
+    estimate, low, high = _counts(response)
+    gone = pain_gone(response.threshold_percent)
+    k = len(response.studies)
+    if response.compared == k:
+        control = "Every study also counted people on a dummy treatment; this picture shows only ketamine."
+    else:
+        control = ((f"Only {response.compared} of the {k} studies also counted" if response.compared
+                    else "None of the studies counted") + " people on a dummy treatment, so some of these "
+                   "people would have got better anyway, without ketamine.")
+    caption = (f"Out of {PEOPLE} people like those studied, about {estimate} had {gone} after ketamine "
+               f"(dark figures). The shaded band shows how sure we can be: the true number could be "
+               f"anywhere from {low} to {high}. {control} Based on {_count(k, 'study', 'studies')} with "
+               f"{response.people} people.")
+    alt = (f"Icon array of {PEOPLE} people: {estimate} dark figures had {gone}, {PEOPLE - estimate} grey "
+           f"figures did not; a light band behind people {low + 1} to {high} shows the range of "
+           "uncertainty.")
+    return FigureDescription(caption, alt)
+
+
+def describe_comparison_icon_array(trial, threshold_percent: float = 50.0) -> FigureDescription:
+    """Caption and alt text of the icon array of one trial's arms over time.
+
+    ``threshold_percent`` is the responder threshold (pain reduction) the figures are shaded by.
+
+    >>> from analysis.present.plain import ArmsAt, TrialFacts
+    >>> t = TrialFacts("N 2011", "active_placebo", "midazolam", (ArmsAt(0.25, 8, 12, 3, 12),
+    ...                ArmsAt(1344, 2, 12, 2, 12)))
+    >>> d = describe_comparison_icon_array(t, 50)
+    >>> print(d.caption)  # doctest: +NORMALIZE_WHITESPACE
+    One study (N 2011) gave some people ketamine and others a dummy treatment. The dummy treatment
+    was midazolam, a drug that makes people calm and sleepy, so people could not easily tell which
+    drug they had (an active placebo). Each figure is one person in the study; dark figures had at
+    least half their pain gone. 15 minutes after: 8 of 12 with ketamine, 3 of 12 with the dummy
+    treatment. 8 weeks after: 2 of 12 with ketamine, 2 of 12 with the dummy treatment. This is one
+    small study, so chance plays a large part.
+    >>> print(d.alt)  # doctest: +NORMALIZE_WHITESPACE
+    Icon arrays of the 12 people given ketamine and the 12 given the dummy treatment in N 2011, at 2
+    times: 15 minutes after, 8 of 12 and 3 of 12 had at least half their pain gone; 8 weeks after, 2
+    of 12 and 2 of 12.
+    """
+    from analysis.present.plain import comparison_explained, comparison_name, pain_gone, when
+
+    gone = pain_gone(threshold_percent)
+    other = comparison_name(trial)
+    active = " (an active placebo)" if trial.control == "active_placebo" else ""
+    explained = comparison_explained(trial)
+    explained = explained[:-1] + active + "." if explained else ""
+    times = " ".join(f"{when(a.hours).capitalize()} after: {a.ketamine_events} of {a.ketamine_n} with ketamine, "
+                     f"{a.control_events} of {a.control_n} with {other}." for a in trial.times)
+    some = "another painkiller" if trial.control == "other_analgesic" else "a dummy treatment"
+    caption = (f"One study ({trial.label}) gave some people ketamine and others {some}. "
+               f"{explained} Each figure is one person in the study; dark figures had {gone}. {times} "
+               "This is one small study, so chance plays a large part.")
+    first = trial.times[0]
+    counts = "; ".join(
+        (f"{when(a.hours)} after, {a.ketamine_events} of {a.ketamine_n} and {a.control_events} of "
+         f"{a.control_n}" + (f" had {gone}" if i == 0 else "")) for i, a in enumerate(trial.times))
+    alt = (f"Icon arrays of the {first.ketamine_n} people given ketamine and the {first.control_n} given "
+           f"{other} in {trial.label}, at {len(trial.times)} times: {counts}.")
+    return FigureDescription(" ".join(caption.split()), alt)

@@ -1,0 +1,241 @@
+"""The plain-language layer: key messages and article answers, word for word on made-up facts;
+banned words and readability on made-up facts and on the real data; the adapters on the real data."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from analysis.engine._errors import AnalysisError
+from analysis.present import plain
+from analysis.present.plain import (
+    ArmsAt,
+    ArticleClaim,
+    ArticleFacts,
+    CertaintyFacts,
+    HarmsFacts,
+    ResponseFacts,
+    StudyCount,
+    TrialFacts,
+)
+from analysis.present.readability import MAX_DALE_CHALL, MAX_GRADE, readability
+
+NAN = math.nan
+
+# Made-up facts: three studies, one of them with a comparison arm followed to 8 weeks.
+RESPONSE = ResponseFacts(0.52, 0.31, 0.74, (
+    StudyCount("Ames 2001", 2001, 6, 10, False), StudyCount("Bell 2005", 2005, 9, 20, False, ("bell2005",)),
+    StudyCount("Cole 2010", 2010, 7, 14, True)), 50.0, 0)
+TRIAL = TrialFacts("Cole 2010", "active_placebo", "midazolam 2 mg", (
+    ArmsAt(1.0, 7, 14, 2, 14), ArmsAt(168.0, 3, 14, 1, 14), ArmsAt(1344.0, 1, 14, 1, 14)))
+HARMS = HarmsFacts(counted=0, described=2, withdrawals_counted=0)
+CERTAINTY = (CertaintyFacts("how many people respond", "very low", ("imprecision", "risk_of_bias")),
+             CertaintyFacts("how ketamine compares with a dummy treatment soon after", "low",
+                            ("imprecision",)))
+
+
+def _claim(claim_id="C1", analysis="pooled_response_rate", quantity="response_rate", verdict="supported",
+           value=NAN, lower=NAN, upper=NAN, estimate=0.52, ci=(0.31, 0.74), ref="", quote="Half get better."):
+    return ArticleClaim(claim_id, quote, analysis, quantity, "unspecified", verdict, value, lower, upper,
+                        estimate, *ci, ref)
+
+
+def test_key_messages_word_for_word():
+    messages = plain.key_messages(RESPONSE, (TRIAL,), HARMS, CERTAINTY, ongoing=2)
+    assert messages.title == "Key messages"
+    assert messages.sections == (
+        ("What did we want to find out?",
+         ("We wanted to know if ketamine eases the pain of fibromyalgia, for how many people, "
+          "and for how long.",)),
+        ("What did we find?", (
+            "In 3 studies with 44 people, about 5 in 10 had at least half their pain gone after "
+            "ketamine (it could be between about 3 and 7 in 10). Only 1 study also counted how many got better with "
+            "a dummy treatment, so we cannot tell how much was due to ketamine.",
+            "In that study, 7 of 14 people who had ketamine and 2 of 14 who had the dummy treatment had "
+            "at least half their pain gone 1 hour after. After 1 week it was 3 of 14 and 1 of 14; after "
+            "8 weeks, 1 of 14 in both groups. The dummy treatment was midazolam, a drug that makes people "
+            "calm and sleepy, so people could not easily tell which drug they had.",
+            "No study counted side effects or people who stopped early in each group; 2 studies only "
+            "describe the side effects.")),
+        ("How sure are we?", (
+            "We are not sure about how ketamine compares with a dummy treatment soon after. We are very "
+            "uncertain about how many people respond. The studies were few and small. Some studies had "
+            "flaws in how they were run.",)),
+        ("What is still unknown?", (
+            "We do not know if ketamine works better than a dummy treatment, how long any relief lasts, "
+            "if repeated doses help more, or how often side effects happen. 2 registered studies have "
+            "not yet shared results.",)),
+    )
+
+
+def test_key_messages_follow_the_facts():
+    """One level of certainty for all outcomes, no uncontrolled study, harms counted, nothing ongoing,
+    a second trial and repeated doses: the sentences change with the facts."""
+    response = ResponseFacts(0.8, 0.7, 0.9, (StudyCount("Cole 2010", 2010, 7, 14, True),
+                                             StudyCount("Dunn 2012", 2012, 9, 10, True)), 67.0, 1)
+    second = TrialFacts("Dunn 2012", "saline_placebo", "saline", (ArmsAt(2400.0, 9, 10, 1, 10),))
+    certainty = (CertaintyFacts("how many people respond", "moderate", ("inconsistency",)),)
+    text = plain.key_messages(response, (TRIAL, second), HarmsFacts(1, 0, 1), certainty).text
+    assert ("In 2 studies with 24 people, about 8 in 10 had at least two thirds of their pain gone "
+            "after ketamine (it could be between about 7 and 9 in 10).") in text
+    assert "counted how many got better with a dummy treatment" not in text
+    assert "In the study Dunn 2012, 9 of 10 people who had ketamine and 1 of 10 who had the dummy " \
+           "treatment had at least two thirds of their pain gone 14 weeks after. The dummy treatment " \
+           "was a drip of salt water." in text
+    assert "1 study counted side effects in each group; the technical pages give the numbers." in text
+    assert "We are fairly sure about these results. The studies' results differed a lot." in text
+    assert "The main questions have clear answers." in text
+    assert "registered" not in text
+
+
+@pytest.mark.parametrize(("claim", "answer"), [
+    (_claim(value=0.5),
+     "In 3 studies, about 5 in 10 people had at least half their pain gone after ketamine "
+     "(it could be between about 3 and 7 in 10). That fits the article's number."),
+    (_claim(lower=0.5, verdict="partly supported"),
+     "In 3 studies, about 5 in 10 people had at least half their pain gone after ketamine "
+     "(it could be between about 3 and 7 in 10). So the article may be right, but fewer could also be true."),
+    (_claim(analysis="controlled_rr", value=1 / 3, estimate=0.5, ci=(0.23, 0.77), verdict="not supported"),
+     "In that study (Cole 2010), 7 of 14 people who had ketamine had at least half their pain gone 1 hour after: "
+     "about 5 in 10, not 3 in 10. With the dummy treatment it was 2 of 14."),
+    (_claim(analysis="controlled_rr", quantity="direction_of_effect", verdict="partly supported"),
+     "In the one study that compared them, 7 of 14 people who had ketamine and 2 of 14 who had the dummy "
+     "treatment had at least half their pain gone 1 hour after. With so few people, this difference "
+     "could be chance."),
+    (_claim(analysis="duration", quantity="duration_hours", upper=2.0, verdict="partly supported"),
+     "In the one study with a dummy treatment, 3 of 14 people who had ketamine and 1 of 14 who had the "
+     "dummy treatment still had at least half their pain gone 1 week after. After 8 weeks it was 1 of 14 in "
+     "both groups. Some benefit may have lasted longer, but with so few people this could be chance."),
+    (_claim(analysis="duration", quantity="duration_hours", upper=1344.0),
+     "In the one study with a dummy treatment, 1 of 14 people who had ketamine and 1 of 14 who had the "
+     "dummy treatment still had at least half their pain gone 8 weeks after. So the benefit was gone by then."),
+    (_claim(analysis="single_study_check", quantity="patient_count", estimate=20.0, ci=(NAN, NAN),
+            ref="bell2005"),
+     "The study gave ketamine to 20 people, as the article says. Of them, 9 had at least half their pain "
+     "gone after it."),
+    (_claim(analysis="single_study_check", quantity="patient_count", estimate=20.0, ci=(NAN, NAN),
+            ref="nobody2000", verdict="not supported"),
+     "The study gave ketamine to 20 people."),  # no pooled study of that name: no counts made up
+    (_claim(analysis="not_testable", verdict="not testable"),
+     "The studies we found do not measure this, so they cannot tell."),
+])
+def test_article_answers_word_for_word(claim, answer):
+    assert plain.article_answer(claim, RESPONSE, (TRIAL,)) == answer
+
+
+def test_a_claim_without_plain_wording_is_refused_with_what_to_do():
+    claim = _claim(analysis="study_characteristics", quantity="study_characteristics")
+    with pytest.raises(AnalysisError, match=r"claim C1: no plain wording for analysis 'study_characteristics'"
+                                            r".*data/references.csv \(column key_claims\)"):
+        plain.article_answer(claim, RESPONSE, (TRIAL,))
+
+
+def test_article_blocks_quote_the_article_escaped_with_a_mark_and_a_link():
+    article = ArticleFacts("Ketamine <b>works</b>", "A site", "", (
+        _claim(value=0.5, quote='It helps <script>alert(1)</script> "half"'),))
+    page = plain.article_answers((article,), RESPONSE, (TRIAL,))._repr_html_()
+    assert "<h3>Ketamine &lt;b&gt;works&lt;/b&gt;</h3>" in page
+    assert '<p class="kfm-meta">A site, date not shown</p>' in page
+    assert "“It helps &lt;script&gt;alert(1)&lt;/script&gt; &quot;half&quot;”" in page
+    assert '<strong class="kfm-verdict">✔ Backed by the studies.</strong>' in page
+    assert f'<a href="{plain.CLAIMS_PAGE}">' in page
+    assert "<script" not in page
+
+
+def test_every_verdict_has_a_mark_in_words():
+    from analysis.review.claim_rules import VERDICTS
+
+    assert set(plain.VERDICT_MARKS) == set(VERDICTS)
+
+
+def test_banned_words_are_found_as_words_only():
+    assert plain.banned_words_in("The 95% CI and the posterior median; tau2 and a GLMM") == [
+        "posterior", "GLMM", "CI"]
+    assert plain.banned_words_in("A civic taupe: the Bayesians' credibility") == []
+    assert plain.banned_words_in("random-effects, Random effects, inverse-variance") == [
+        "random-effects", "random effects", "inverse-variance"]
+
+
+def test_readability_check_can_fail():
+    technical = ("The between-study standard deviation on the logit scale had a posterior median of 0.47, "
+                 "with a credible interval whose bounds were estimated by numerical integration.")
+    scores = readability(technical)
+    assert scores.flesch_kincaid_grade > MAX_GRADE and scores.dale_chall > MAX_DALE_CHALL
+
+
+def test_made_up_words_are_plain_and_readable():
+    texts = [plain.key_messages(RESPONSE, (TRIAL,), HARMS, CERTAINTY, ongoing=2).text,
+             plain.article_answers((ArticleFacts("T", "S", "", (_claim(value=0.5),)),),
+                                   RESPONSE, (TRIAL,)).text]
+    for text in texts:
+        assert plain.banned_words_in(text) == []
+        scores = readability(text)
+        assert scores.flesch_kincaid_grade <= MAX_GRADE and scores.dale_chall <= MAX_DALE_CHALL, scores
+
+
+# ----------------------------------------------------------------------------- real data
+
+@pytest.fixture(scope="module")
+def real():
+    """The plain layer of the committed data, built as the summary notebook builds it."""
+    from analysis.data import load_claims, load_references, load_studies
+    from analysis.review.claims import check_claims
+    from analysis.review.evidence_base import load_evidence_base
+    from analysis.review.findings import summary_of_findings
+    from analysis.review.grade import load_grade_overrides
+    from analysis.review.plan import AnalysisPlan
+
+    plan, studies, evidence = AnalysisPlan(), load_studies(), load_evidence_base()
+    findings = summary_of_findings(plan, evidence.included(studies), load_grade_overrides())
+    response = plain.response_facts(plan.response_rate(studies), plan.response_rate_rows(studies))
+    trials = plain.trial_facts(plan.duration(studies), studies)
+    messages = plain.key_messages(response, trials, plain.harms_facts(findings, evidence.included(studies)),
+                                  plain.certainty_facts(findings), ongoing=evidence.counts().ongoing_studies)
+    claims = load_claims()
+    articles = plain.article_facts(claims, check_claims(claims, studies, plan), load_references())
+    return {"messages": messages, "answers": plain.article_answers(articles, response, trials),
+            "trials": trials, "claims": claims, "plan": plan, "studies": studies}
+
+
+def test_real_key_messages_are_150_to_250_plain_readable_words(real):
+    messages = real["messages"]
+    assert 150 <= messages.words <= 250, messages.words
+    assert plain.banned_words_in(messages.text) == []
+    scores = readability(messages.text)
+    assert scores.flesch_kincaid_grade <= MAX_GRADE, scores
+    assert scores.dale_chall <= MAX_DALE_CHALL, scores
+
+
+def test_real_article_answers_are_plain_and_readable(real):
+    answers = real["answers"]
+    assert len(answers.articles) == 5  # one block per popular article of data/references.csv
+    assert plain.banned_words_in(answers.text) == []
+    scores = readability(answers.text)
+    assert scores.flesch_kincaid_grade <= MAX_GRADE, scores
+    assert scores.dale_chall <= MAX_DALE_CHALL, scores
+
+
+def test_real_trial_is_counted_as_the_data_give_it(real):
+    # data/studies.csv, rows noppers2011_responders_15min, _180min, _week1, _week8 (Noppers 2011
+    # abstract: responders 8 vs 3 at 15 min, 6 vs 2 at t=180 min, 2 vs 0 at week 1, 2 vs 2 at week 8)
+    (trial,) = real["trials"]
+    assert trial.label == "Noppers 2011" and trial.control == "active_placebo"
+    assert [(a.ketamine_events, a.ketamine_n, a.control_events, a.control_n) for a in trial.times] == [
+        (8, 12, 3, 12), (6, 12, 2, 12), (2, 12, 0, 12), (2, 12, 2, 12)]
+    assert "8 of 12 people who had ketamine and 3 of 12 who had the dummy treatment" in real["messages"].text
+
+
+def test_a_key_claim_of_another_article_is_an_error_naming_file_row_column_value(real):
+    from analysis.data import load_references
+    from analysis.review.claims import check_claims
+
+    references = load_references().copy()
+    row = references["ref_id"] == "seed002_painnewsnetwork"
+    references.loc[row, "key_claims"] = "C06"
+    check = check_claims(real["claims"], real["studies"], real["plan"])
+    with pytest.raises(AnalysisError, match=r"data/references.csv: row 'seed002_painnewsnetwork': column "
+                                            r"'key_claims': value 'C06': not a claim of 002_d8ab"):
+        plain.article_facts(real["claims"], check, references)
+    assert isinstance(references, pd.DataFrame)
