@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from frozen_data import FROZEN, frozen_check, frozen_studies
 
 from analysis.engine._errors import AnalysisError
 from analysis.review.claims import SNAPSHOT_PATH, VERDICTS, check_claims, snapshot_differences
@@ -37,6 +38,12 @@ def studies():
 @pytest.fixture(scope="module")
 def check(claims, studies):
     return check_claims(claims, load_evidence_base().in_review(studies))
+
+
+@pytest.fixture(scope="module")
+def frozen():
+    """The claims check of the data version whose facts the issue-22 tests state (tests/frozen_data.py)."""
+    return frozen_check()
 
 
 def test_verdicts_on_the_committed_data_match_the_reviewed_snapshot(check):
@@ -189,11 +196,11 @@ def test_checks_are_a_table_of_small_named_functions():
     assert all(callable(f) and f.__name__.startswith("_") for f in CHECKS.values())
 
 
-def test_an_uncontrolled_number_comes_with_its_comparison_arm(check):
+def test_an_uncontrolled_number_comes_with_its_comparison_arm(frozen):
     """Finding 6: "about 50 % of his patients" against an uncontrolled pooled 58 %: compatible, not
     supported, with the midazolam arm's 3/12 beside it and the time it was measured."""
     for claim_id in ("C06", "C36"):
-        v = check.verdict(claim_id)
+        v = frozen.verdict(claim_id)
         assert v.verdict == "compatible"
         assert "3/12 (active placebo: midazolam" in v.explanation and "25% responded" in v.explanation
         assert "Measured during or immediately after the infusion (up to 4 h)" in v.explanation
@@ -211,16 +218,16 @@ def test_every_part_of_a_claim_is_weighed(check):
     assert "other part: C35b: supported" in third.explanation and "other part: C35: not supported" in lasting.explanation
 
 
-def test_no_residual_benefit_from_a_time_without_data(check):
+def test_no_residual_benefit_from_a_time_without_data(frozen):
     """Finding 6: "after two weeks ... residual benefit": no two-week data; at 8 weeks 2/12 vs 2/12."""
-    v = check.verdict("C40")
+    v = frozen.verdict("C40")
     assert v.verdict == "not supported"
     assert "No measurement at 2 wk; the nearest after it is at 8 wk" in v.explanation
 
 
-def test_both_patient_counts_are_explained(check):
+def test_both_patient_counts_are_explained(frozen):
     """Finding 6/7: 115 patients in the studies, 103 in the response rate's ketamine arms: both said."""
-    v = check.verdict("C22")
+    v = frozen.verdict("C22")
     assert v.verdict == "supported" and v.estimate == 115
     assert "The pooled response rate counts 103 of them: its ketamine arms only" in v.explanation
 
@@ -245,11 +252,11 @@ def test_one_summary_per_article_under_its_real_title(claims, check):
     assert table["Claims"].astype(int).sum() == len(claims)
 
 
-def test_the_claims_check_counts_the_samples_the_summary_of_findings_counts(claims, studies, check):
+def test_the_claims_check_counts_the_samples_the_summary_of_findings_counts(frozen):
     """Finding 7: a claim counted 7 samples with adverse events where the summary of findings
     counted 6 (Sörensen 1997 awaits classification)."""
     from analysis.review.findings import summary_of_findings
 
-    evidence = load_evidence_base()
-    harms = summary_of_findings(AnalysisPlan(), evidence.included(studies))[4]
-    assert check.verdict("C24").k == 6 and "6 studies describe adverse events" in harms.comment
+    evidence = load_evidence_base(FROZEN)
+    harms = summary_of_findings(AnalysisPlan(), evidence.included(frozen_studies()))[4]
+    assert frozen.verdict("C24").k == 6 and "6 studies describe adverse events" in harms.comment

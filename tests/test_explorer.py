@@ -12,6 +12,7 @@ import html
 import itertools
 
 import pytest
+from frozen_data import frozen_studies
 
 from analysis.data import DATA_DIR
 from analysis.engine._errors import AnalysisError
@@ -313,8 +314,8 @@ def test_each_control_redraws_in_place(studies):
     assert app.outputs == outputs  # the same widgets, updated
 
 
-def test_switching_outcome_shows_the_controls_that_apply(studies):
-    app = Explorer(studies)
+def test_switching_outcome_shows_the_controls_that_apply():
+    app = Explorer(frozen_studies())  # one trial: the data version of tests/frozen_data.py
     assert app.controls["method"].disabled and app.controls["test"].disabled  # the Bayesian model
     assert app.controls["comparison_model"].layout.display == "none"
     app.controls["outcome"].value = "controlled"

@@ -125,14 +125,16 @@ def _expect(page, state: ExplorerState, studies) -> dict:
     # Each output is its own widget, updated by its own message: wait for all of them.
     try:
         page.wait_for_function(
-            """([sentence, figure, grade]) => {
+            """([sentence, figure, grade, difference, message]) => {
                 const text = selector => document.querySelector(selector).innerText.trim();
                 const shown = Array.from(document.querySelectorAll(".explorer-figure svg text"), n => n.textContent);
                 return text(".explorer-sentence") === sentence && JSON.stringify(shown) === JSON.stringify(figure)
+                    && text(".explorer-difference") === difference && text(".explorer-message") === message
                     && (grade.length === 1 ? text(".explorer-grade") === grade[0]
                         : text(".explorer-grade").startsWith(grade[0]) && text(".explorer-grade").includes(grade[1]));
             }""",
-            arg=[expected.sentence, figure, grade], timeout=REDRAW_MS)
+            arg=[expected.sentence, figure, grade, f"Versus the primary analysis. {expected.difference}",
+                 expected.message], timeout=REDRAW_MS)
     except PlaywrightTimeout:
         pass  # the asserts below say what differs
     shown = _shown(page)

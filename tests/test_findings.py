@@ -5,6 +5,7 @@ import math
 import pandas as pd
 
 import pytest
+from frozen_data import frozen_studies
 
 from analysis.data import load_studies
 from analysis.present.findings_table import findings_table
@@ -111,7 +112,7 @@ def test_bayesian_rows_state_their_posterior_probabilities(studies, rows):
 
 
 def test_each_row_is_the_questions_one_answer_with_its_interval_named():
-    studies = load_studies()
+    studies = frozen_studies()
     plan = AnalysisPlan()
     rows = {row.key: row for row in summary_of_findings(plan, studies)}
     for key, window in (("responders_immediate", "during_or_immediate"), ("responders_1_week", "short_term"),
@@ -143,7 +144,7 @@ def test_the_zero_cell_correction_is_stated_where_it_is_used():
 def test_the_response_rate_row_puts_the_comparison_arm_beside_it():
     """Finding 6/8: an uncontrolled rate comes with the control arm there is (midazolam 3/12), and
     every arm's rate includes placebo response, not only the uncontrolled ones."""
-    row = summary_of_findings(AnalysisPlan(), load_studies())[0]
+    row = summary_of_findings(AnalysisPlan(), frozen_studies())[0]
     assert "Control arm among these samples: Noppers 2011 (Fifteen min after termination of infusion): 3/12 (25%)" in row.comment
     assert "A response rate in any arm includes placebo response" in row.comment
     assert "Cohen 2006 and Guedj 2007a give no time point; the protocol counts them in this window only" in row.comment
@@ -151,6 +152,6 @@ def test_the_response_rate_row_puts_the_comparison_arm_beside_it():
 
 def test_the_comparison_treatment_is_named():
     """Finding 8: the comparison treatment (midazolam, an active placebo) was never named."""
-    rows = {r.key: r for r in summary_of_findings(AnalysisPlan(), load_studies())}
+    rows = {r.key: r for r in summary_of_findings(AnalysisPlan(), frozen_studies())}
     for key in ("responders_immediate", "responders_1_week", "responders_8_weeks"):
         assert rows[key].comment.startswith("Control: active placebo (midazolam 5 mg IV over 30 min), Noppers 2011.")

@@ -264,10 +264,10 @@ def test_a_single_infusion_is_indirect_at_every_follow_up():
 
 def test_a_credible_interval_is_named_as_such_in_the_footnotes():
     """Issue 22, finding 4: the summary of findings' footnotes called a posterior's CrI "the CI"."""
-    from analysis.data import load_studies
+    from frozen_data import frozen_studies
     from analysis.review.plan import AnalysisPlan
 
-    studies = load_studies()
+    studies = frozen_studies()
     fit = AnalysisPlan().controlled(studies).primary
     reason = grade_outcome("x", fit, AnalysisPlan().controlled_rows(studies)).domain("imprecision").reason
     assert reason.startswith("the CrI (0.25 to 28.27) includes 1")

@@ -330,10 +330,10 @@ def test_small_study_tests_in_words_from_the_one_run_the_review_makes():
 def test_the_uncontrolled_caveat_says_every_arm_includes_placebo_response_and_names_the_comparison():
     """Issue 22, finding 8: "2 of 5 studies have no control group: their response rates include
     placebo response" implied the other arms' did not; the comparison treatment was never named."""
-    from analysis.data import load_studies
+    from frozen_data import frozen_studies
     from analysis.review.plan import AnalysisPlan
 
-    studies = load_studies()
+    studies = frozen_studies()  # the data version whose facts it states
     plan = AnalysisPlan()
     rows = plan.response_rate_rows(studies)
     text = summarise(plan.pool_rates(rows), rows)

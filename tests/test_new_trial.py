@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: The tests that read the committed data (data/ or tests/snapshots/), re-run on the copy with the
 #: synthetic trial. Whole modules, or single tests of modules that are otherwise self-contained.
 RERUN = ("test_claims.py", "test_evidence_base.py", "test_explorer.py", "test_findings.py", "test_grade.py",
-         "test_headline_numbers.py", "test_multiverse.py", "test_plan.py", "test_snapshots.py", "test_tables.py",
+         "test_headline_numbers.py", "test_multiverse.py", "test_narrative.py", "test_plain.py", "test_plan.py",
+         "test_plots_describe.py", "test_snapshots.py", "test_tables.py",
          "test_cli.py::test_validate_without_file_checks_the_project_data_from_any_directory",
          "test_data_validation.py::test_real_studies_table_is_valid",
          "test_data_validation.py::test_real_data_tables_are_all_valid",
@@ -43,6 +44,7 @@ RERUN = ("test_claims.py", "test_evidence_base.py", "test_explorer.py", "test_fi
 
 #: Library modules whose examples (doctests) read the committed data, re-run the same way.
 RERUN_DOCTESTS = ("analysis/review/multiverse.py", "analysis/present/plots/specification_curve.py",
+                  "analysis/present/narrative.py",
                   "analysis/apps/explorer/compute.py")
 
 #: Modules that read the committed data but are not re-run, and why.

@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 import pytest
+from frozen_data import FROZEN
 
 from analysis.engine._errors import AnalysisError
 from analysis.present import plain
@@ -179,7 +180,8 @@ def test_made_up_words_are_plain_and_readable():
 
 @pytest.fixture(scope="module")
 def real():
-    """The plain layer of the committed data, built as the summary notebook builds it."""
+    """The plain layer of the data version of tests/frozen_data.py (its trial and counts are stated
+    below word for word), built as the summary notebook builds it."""
     from analysis.data import load_claims, load_references, load_studies
     from analysis.review.claims import check_claims
     from analysis.review.evidence_base import load_evidence_base
@@ -187,14 +189,15 @@ def real():
     from analysis.review.grade import load_grade_overrides
     from analysis.review.plan import AnalysisPlan
 
-    plan, studies, evidence = AnalysisPlan(), load_studies(), load_evidence_base()
-    findings = summary_of_findings(plan, evidence.included(studies), load_grade_overrides())
+    plan, studies, evidence = AnalysisPlan(), load_studies(FROZEN / "studies.csv"), load_evidence_base(FROZEN)
+    findings = summary_of_findings(plan, evidence.included(studies), load_grade_overrides(FROZEN / "grade_overrides.csv"))
     response = plain.response_facts(plan.response_rate(studies), plan.response_rate_rows(studies))
     trials = plain.trial_facts(plan.duration(studies), studies)
     messages = plain.key_messages(response, trials, plain.harms_facts(findings, evidence.included(studies)),
                                   plain.certainty_facts(findings), ongoing=evidence.counts().ongoing_studies)
-    claims = load_claims()
-    articles = plain.article_facts(claims, check_claims(claims, studies, plan), load_references())
+    claims = load_claims(FROZEN / "claims.csv")
+    articles = plain.article_facts(claims, check_claims(claims, evidence.in_review(studies), plan),
+                                   load_references(FROZEN / "references.csv"))
     return {"messages": messages, "answers": plain.article_answers(articles, response, trials),
             "trials": trials, "claims": claims, "plan": plan, "studies": studies}
 

@@ -5,6 +5,7 @@ import math
 
 import pandas as pd
 import pytest
+from frozen_data import frozen_studies
 
 from analysis import AnalysisError
 from analysis import pool_proportions
@@ -172,9 +173,10 @@ def test_rows_without_a_stated_time_belong_to_one_window_only(studies, primary_w
     assert {"cohen2006", "guedj2007a"} <= set(plan.response_rate_rows(studies, UNSTATED_TIME_WINDOW)["study_id"])
 
 
-def test_one_time_point_per_sample_and_window_everywhere(studies):
+def test_one_time_point_per_sample_and_window_everywhere():
     """Finding 1: "immediately after" is Noppers' 15-min row on every page: the response rate,
     the controlled comparison, the control risk and the duration page."""
+    studies = frozen_studies()  # one controlled trial: the data version of tests/frozen_data.py
     plan = AnalysisPlan()
     rate, controlled = plan.answer(studies, "response_rate"), plan.answer(studies, "controlled")
     noppers = rate.rows[rate.rows["cohort_id"] == "noppers2011"]

@@ -246,11 +246,11 @@ def test_duration_alt_gives_the_control_arms_word_for_word():
 
 def test_credible_intervals_are_not_called_confidence_intervals():
     """Issue 22, finding 4: the forest plot's alt text called a posterior's interval "95 % CI"."""
-    from analysis.data import load_studies
+    from frozen_data import frozen_studies
     from analysis.review.plan import AnalysisPlan
     from analysis.present.plots import describe_duration_plot, describe_forest_plot
 
-    studies = load_studies()
+    studies = frozen_studies()  # the data version whose facts it states
     plan = AnalysisPlan()
     bayes = plan.response_rate(studies)
     described = describe_forest_plot(bayes)

@@ -197,11 +197,11 @@ def test_reference_list_groups_the_excluded_and_awaiting_reports_with_an_address
 def test_each_time_point_is_compared_by_the_plans_model_with_its_interval_named():
     """Issue 22, finding 4: page 04 gave Noppers' week-1 RR a Wald CI (0.27 to 94.34) while the
     summary of findings and the claims check gave the plan's CrI (0.14 to 174.65), both "95% CI"."""
-    from analysis.data import load_studies
+    from frozen_data import frozen_studies
     from analysis.review.plan import AnalysisPlan
     from analysis.present.study_tables import ratios_at_time_points
 
-    studies = load_studies()
+    studies = frozen_studies()
     plan = AnalysisPlan()
     rows = studies[(studies["outcome"] == "responders") & studies["timepoint_hours"].notna()]
     table = ratios_at_time_points(rows, plan).data.set_index("Time point")
@@ -215,10 +215,10 @@ def test_each_time_point_is_compared_by_the_plans_model_with_its_interval_named(
 
 def test_one_study_shows_no_i2_and_no_hartung_knapp_label():
     """Issue 22, finding 8: "I² = 0 %" for one study, and "Hartung-Knapp" on a normal-theory interval."""
-    from analysis.data import load_studies
+    from frozen_data import frozen_studies
     from analysis.review.plan import AnalysisPlan
 
-    analysis = AnalysisPlan().controlled(load_studies())
+    analysis = AnalysisPlan().controlled(frozen_studies())
     table = results_table(analysis.models(), caption="c").data.set_index("Model")
     assert (table["I²"] == "–").all()
     assert "Hartung-Knapp" not in " ".join(table.index) + " ".join(table.iloc[:, 0].astype(str))
