@@ -52,7 +52,7 @@ def test_direction(natural, state, verdict):
 
 
 @pytest.mark.parametrize("states, verdict", [
-    ([], "supported"), (["none"], "supported"), (["none", "favours"], "partly supported"),
+    ([], "supported"), (["none"], "compatible"), (["none", "favours"], "partly supported"),
     (["favours", "significant"], "not supported"),
 ])
 def test_benefit_gone_by(states, verdict):
@@ -70,7 +70,8 @@ def test_benefit_lasts_until(states, responders, verdict):
 
 
 @pytest.mark.parametrize("early, late, verdict", [
-    ("significant", "none", "supported"), ("favours", "none", "partly supported"),
+    # no benefit left in the long term is only compatible while the interval holds one
+    ("significant", "none", "compatible"), ("favours", "none", "compatible"),
     # every part weighed: one part holds, the other does not
     ("significant", "favours", "partly supported"), ("none", "none", "partly supported"),
     ("none", "significant", "not supported"),

@@ -195,13 +195,20 @@ def direction(state: str) -> Ruling:
 def benefit_gone_by(states: list[str]) -> Ruling:
     """"Relief is gone by U": the states of the controlled comparisons at or after U.
 
-    >>> benefit_gone_by(["none", "favours"]).verdict
-    'partly supported'
+    No more responders with ketamine than with control after U is compatible with the claim, not
+    support for it: the interval still holds a benefit (absence of evidence is not evidence of
+    absence; issue 22).
+
+    >>> benefit_gone_by(["none", "favours"]).verdict, benefit_gone_by(["none"]).verdict
+    ('partly supported', 'compatible')
     """
     if "significant" in states:
         return Ruling("not supported", "upper bound: a benefit with interval excluding no difference after it")
     if "favours" in states:
         return Ruling("partly supported", "upper bound: responders favour ketamine after it, interval includes no difference")
+    if states:
+        return Ruling("compatible", "upper bound: no more responders with ketamine than with control after it, "
+                                    "but the interval still holds a benefit")
     return Ruling("supported", "upper bound: no benefit over control after it")
 
 
@@ -232,7 +239,7 @@ def short_term_only(early: str, late: str) -> Ruling:
     (:func:`benefit_gone_by` of the late state).
 
     >>> short_term_only("significant", "none").verdict, short_term_only("none", "none").verdict
-    ('supported', 'partly supported')
+    ('compatible', 'partly supported')
     """
     return combine([direction(early), benefit_gone_by([late])])
 
