@@ -73,37 +73,8 @@ def draw_table(rows: list[Row], columns: list[Column], scale: AxisScale, *,
     small = max(fontsize - 0.5, MIN_FONT_SIZE)  # notes and favours labels
     line = fontsize * _LINE
     fig = new_figure()
-
-    label_col = Column("label", columns[0].header if columns and columns[0].key == "label"
-                       else "", "left", "left")
-    other = [c for c in columns if c.key != "label"]
-    left_cols = [label_col] + [c for c in other if c.side == "left"]
-    right_cols = [c for c in other if c.side == "right"]
-
-    def cell(row: Row, col: Column) -> str:
-        if col.key == "label":
-            return "" if row.kind == "note" else _wrap(row.label, wrap)
-        return str(row.cells.get(col.key, ""))
-
-    def weight_of(row: Row, col: Column) -> str:
-        return "bold" if (row.bold or row.kind in ("header", "pooled")) and col.key == "label" \
-            else "normal"
-
-    # Column widths from measured text.
-    widths = {}
-    for col in left_cols + right_cols:
-        w = text_size(fig, col.header, fontsize, "bold")[0]
-        for row in rows:
-            w = max(w, text_size(fig, cell(row, col), fontsize, weight_of(row, col))[0])
-        widths[col.key] = w
-    left_width = sum(widths[c.key] for c in left_cols) + _COLUMN_GAP * (len(left_cols) - 1)
-    note_width = max([text_size(fig, r.label, small, style="italic")[0]
-                      for r in rows if r.kind == "note"] or [0.0])
-    if note_width > left_width:
-        widths["label"] += note_width - left_width
-        left_width = note_width
-    right_width = (sum(widths[c.key] for c in right_cols)
-                   + _COLUMN_GAP * max(len(right_cols) - 1, 0))
+    left_cols, right_cols = _split_columns(columns)
+    widths, left_width, right_width = _column_widths(fig, rows, left_cols, right_cols, fontsize, small, wrap)
 
     # Panel width: wide enough for the two "favours" labels side by side.
     fav_widths = [text_size(fig, f, small)[0] for f in (favours or ("", ""))]
@@ -114,12 +85,8 @@ def draw_table(rows: list[Row], columns: list[Column], scale: AxisScale, *,
         fig_width = max(fig_width, text_size(fig, title, fontsize + 1, "bold")[0] + 2 * _MARGIN)
 
     # Row heights from line counts.
-    def n_lines(row: Row) -> int:
-        texts = [cell(row, c) for c in left_cols + right_cols]
-        return max([t.count("\n") + 1 for t in texts] + [1])
-
-    heights = [(n_lines(r) + _ROW_PAD) * line if r.kind != "blank" else 0.5 * line
-               for r in rows]
+    heights = [(_line_count(r, left_cols + right_cols, wrap) + _ROW_PAD) * line if r.kind != "blank"
+               else 0.5 * line for r in rows]
     header_lines = max([c.header.count("\n") + 1 for c in left_cols + right_cols] + [1])
     header_h = (header_lines + _ROW_PAD) * line
     title_h = (text_size(fig, title, fontsize + 1, "bold")[1] + 0.5 * line) if title else 0.0
@@ -130,36 +97,12 @@ def draw_table(rows: list[Row], columns: list[Column], scale: AxisScale, *,
     fig.set_size_inches(fig_width, fig_height)
 
     panel_left = _MARGIN + left_width + _PANEL_GAP
-    ax = fig.add_axes([panel_left / fig_width, bottom_h / fig_height,
-                       panel / fig_width, body_h / fig_height])
-    ax.set_ylim(body_h, 0)
-    ax.set_yticks([])
-    for side in ("left", "right", "top"):
-        ax.spines[side].set_visible(False)
-    ax.patch.set_alpha(0)
+    ax = _panel(fig, panel_left, panel, fig_width, fig_height, bottom_h, body_h)
     trans = blended_transform_factory(fig.dpi_scale_trans, ax.transData)
-
     centres = np.cumsum(heights) - np.asarray(heights) / 2
+    anchors = _column_anchors(left_cols, right_cols, widths, panel_left + panel + _PANEL_GAP)
 
-    # Column x anchors in inches.
-    anchors = {}
-    x = _MARGIN
-    for col in left_cols:
-        anchors[col.key] = _anchor(x, widths[col.key], col.align)
-        x += widths[col.key] + _COLUMN_GAP
-    x = panel_left + panel + _PANEL_GAP
-    for col in right_cols:
-        anchors[col.key] = _anchor(x, widths[col.key], col.align)
-        x += widths[col.key] + _COLUMN_GAP
-
-    # Header.
-    header_y = -header_h / 2
-    for col in left_cols + right_cols:
-        if col.header:
-            _text(fig, anchors[col.key], header_y, col.header, trans, col.align, fontsize,
-                  "bold", gid=f"header:{col.key}")
-    fig.add_artist(Line2D([_MARGIN, fig_width - _MARGIN], [0, 0], transform=trans,
-                          color=PALETTE["black"], lw=0.6))
+    _draw_header(fig, left_cols + right_cols, anchors, header_h, trans, fontsize, fig_width)
     if title:
         fig.text(_MARGIN, fig_height - _MARGIN, title, transform=fig.dpi_scale_trans,
                  ha="left", va="top", fontsize=fontsize + 1, fontweight="bold",
@@ -169,8 +112,101 @@ def draw_table(rows: list[Row], columns: list[Column], scale: AxisScale, *,
     ax.set_xscale(scale.axis)
     lo, hi = _limits(rows, scale, xlim)
     ax.set_xlim(lo, hi)
+    _draw_rows(fig, ax, rows, centres, heights, left_cols + right_cols, anchors, trans, (lo, hi),
+               fontsize, small, line, wrap)
+    if scale.null is not None and lo <= scale.null <= hi:
+        ax.axvline(scale.null, color=PALETTE["grey"], lw=0.8, zorder=0, gid="null-line")
 
-    # Row texts and marks.
+    _set_ticks(ax, fig, scale, lo, hi, panel, fontsize)
+    _draw_axis_labels(fig, scale, (lo, hi), panel_left, panel, fig_width, bottom_h - tick_h - 0.6 * line,
+                      favours, fav_widths, xlabel, fontsize, small, line)
+    return fig
+
+
+def _split_columns(columns: list[Column]) -> tuple[list[Column], list[Column]]:
+    """The label column and the other left-hand columns; the right-hand columns."""
+    label_col = Column("label", columns[0].header if columns and columns[0].key == "label"
+                       else "", "left", "left")
+    other = [c for c in columns if c.key != "label"]
+    return [label_col] + [c for c in other if c.side == "left"], [c for c in other if c.side == "right"]
+
+
+def _cell(row: Row, col: Column, wrap) -> str:
+    if col.key == "label":
+        return "" if row.kind == "note" else _wrap(row.label, wrap)
+    return str(row.cells.get(col.key, ""))
+
+
+def _weight(row: Row, col: Column) -> str:
+    return "bold" if (row.bold or row.kind in ("header", "pooled")) and col.key == "label" else "normal"
+
+
+def _line_count(row: Row, cols: list[Column], wrap) -> int:
+    texts = [_cell(row, c, wrap) for c in cols]
+    return max([t.count("\n") + 1 for t in texts] + [1])
+
+
+def _column_widths(fig, rows, left_cols, right_cols, fontsize, small, wrap) -> tuple[dict, float, float]:
+    """Each column's width from its measured text; the left block (wide enough for the notes)
+    and the right block."""
+    widths = {}
+    for col in left_cols + right_cols:
+        w = text_size(fig, col.header, fontsize, "bold")[0]
+        for row in rows:
+            w = max(w, text_size(fig, _cell(row, col, wrap), fontsize, _weight(row, col))[0])
+        widths[col.key] = w
+    left_width = sum(widths[c.key] for c in left_cols) + _COLUMN_GAP * (len(left_cols) - 1)
+    note_width = max([text_size(fig, r.label, small, style="italic")[0]
+                      for r in rows if r.kind == "note"] or [0.0])
+    if note_width > left_width:
+        widths["label"] += note_width - left_width
+        left_width = note_width
+    right_width = (sum(widths[c.key] for c in right_cols)
+                   + _COLUMN_GAP * max(len(right_cols) - 1, 0))
+    return widths, left_width, right_width
+
+
+def _panel(fig, panel_left, panel, fig_width, fig_height, bottom_h, body_h):
+    """The plotting panel between the column blocks, y running down the rows."""
+    ax = fig.add_axes([panel_left / fig_width, bottom_h / fig_height,
+                       panel / fig_width, body_h / fig_height])
+    ax.set_ylim(body_h, 0)
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.patch.set_alpha(0)
+    return ax
+
+
+def _column_anchors(left_cols, right_cols, widths, right_start: float) -> dict[str, float]:
+    """Each column's x anchor in inches (left block from the margin, right block after the panel)."""
+    anchors = {}
+    x = _MARGIN
+    for col in left_cols:
+        anchors[col.key] = _anchor(x, widths[col.key], col.align)
+        x += widths[col.key] + _COLUMN_GAP
+    x = right_start
+    for col in right_cols:
+        anchors[col.key] = _anchor(x, widths[col.key], col.align)
+        x += widths[col.key] + _COLUMN_GAP
+    return anchors
+
+
+def _draw_header(fig, cols, anchors, header_h, trans, fontsize, fig_width) -> None:
+    """Column headers above the rows, and the rule under them."""
+    header_y = -header_h / 2
+    for col in cols:
+        if col.header:
+            _text(fig, anchors[col.key], header_y, col.header, trans, col.align, fontsize,
+                  "bold", gid=f"header:{col.key}")
+    fig.add_artist(Line2D([_MARGIN, fig_width - _MARGIN], [0, 0], transform=trans,
+                          color=PALETTE["black"], lw=0.6))
+
+
+def _draw_rows(fig, ax, rows, centres, heights, cols, anchors, trans, limits, fontsize, small, line, wrap) -> None:
+    """Every row's texts, and its mark: a square and interval (study), a diamond (pooled), a bar
+    (prediction interval)."""
+    lo, hi = limits
     sizes = np.array([r.size for r in rows if r.kind == "study"], dtype=float)
     max_size = np.nanmax(sizes) if np.isfinite(sizes).any() else math.nan
     side_max = min(0.75 * line, 0.16) * 72  # points
@@ -181,11 +217,11 @@ def draw_table(rows: list[Row], columns: list[Column], scale: AxisScale, *,
             _text(fig, _MARGIN, y, row.label, trans, "left", small,
                   "normal", gid=row.gid, style="italic")
             continue
-        for col in left_cols + right_cols:
-            text = cell(row, col)
+        for col in cols:
+            text = _cell(row, col, wrap)
             if text:
                 _text(fig, anchors[col.key], y, text, trans, col.align, fontsize,
-                      weight_of(row, col), gid=f"{col.key}:{row.kind}")
+                      _weight(row, col), gid=f"{col.key}:{row.kind}")
         if row.kind == "study":
             _draw_interval(ax, row, y, lo, hi, fontsize)
             if lo <= row.estimate <= hi:
@@ -206,16 +242,14 @@ def draw_table(rows: list[Row], columns: list[Column], scale: AxisScale, *,
             _draw_interval(ax, row, y, lo, hi, fontsize, gid="prediction-interval",
                            lw=2.2, colour=PALETTE["grey"])
 
-    if scale.null is not None and lo <= scale.null <= hi:
-        ax.axvline(scale.null, color=PALETTE["grey"], lw=0.8, zorder=0, gid="null-line")
 
-    _set_ticks(ax, fig, scale, lo, hi, panel, fontsize)
-
-    # Favours labels, then the axis label, below the tick labels.
+def _draw_axis_labels(fig, scale, limits, panel_left, panel, fig_width, y_fav, favours, fav_widths,
+                      xlabel, fontsize, small, line) -> None:
+    """The two "favours" labels either side of the null, then the axis label, below the ticks."""
+    lo, hi = limits
     null_x = None
     if scale.null is not None and lo <= scale.null <= hi:
         null_x = panel_left + panel * _fraction(scale, lo, hi, scale.null)
-    y_fav = bottom_h - tick_h - 0.6 * line
     if favours:
         centre = null_x if null_x is not None else panel_left + panel / 2
         gap = 0.08
@@ -233,7 +267,6 @@ def draw_table(rows: list[Row], columns: list[Column], scale: AxisScale, *,
                                                              if scale.axis == "log" else "")
     fig.text(panel_left + panel / 2, y_label, label, transform=fig.dpi_scale_trans,
              ha="center", va="center", fontsize=fontsize, gid="xlabel", parse_math=False)
-    return fig
 
 
 def _anchor(x: float, width: float, align: str) -> float:
