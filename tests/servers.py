@@ -93,3 +93,14 @@ def running(command: list[str], log: Path, *, cwd: Path, **popen):
     finally:
         family |= descendants(server.pid)
         stop(server, family)
+
+
+def open_explorer(page, url: str, log: Path, timeout_ms: float) -> None:
+    """Open the explorer's page in a Playwright ``page`` and wait for its first figure; fail with
+    the page's text and the server's log if it never comes."""
+    page.goto(url)
+    try:
+        page.locator(".explorer-figure svg").wait_for(timeout=timeout_ms)
+    except Exception:  # Playwright's TimeoutError
+        raise AssertionError(f"the explorer did not render:\n{page.inner_text('body')[:2000]}\n"
+                             f"{log.read_text()[-3000:]}") from None

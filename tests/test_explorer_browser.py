@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
-from servers import running, wait_until_up
+from servers import open_explorer, running, wait_until_up
 
 from analysis.data import DATA_DIR, load_studies
 from analysis.apps.explorer import MODELS, ExplorerState, explore
@@ -75,12 +75,7 @@ def page(app, chromium):
         browser = playwright.chromium.launch(executable_path=str(chromium))
         try:
             tab = browser.new_page(viewport={"width": 1500, "height": 1000})
-            tab.goto(url)
-            try:
-                tab.locator(".explorer-figure svg").wait_for(timeout=FIRST_RENDER_MS)
-            except PlaywrightTimeout:
-                pytest.fail(f"the explorer did not render:\n{tab.inner_text('body')[:2000]}\n"
-                            f"{log.read_text()[-3000:]}")
+            open_explorer(tab, url, log, FIRST_RENDER_MS)
             yield tab
         finally:
             browser.close()

@@ -43,7 +43,7 @@ from hostile_data import (
     hostile_values,
 )
 from report_build import BROWSER_SKIP_PREFIX, markup_rule_off
-from servers import running, wait_until_up
+from servers import open_explorer, running, wait_until_up
 
 #: The label of the issue's example, which several pages and figures show.
 LABEL = next(row["value"] for row in hostile_values()
@@ -284,12 +284,7 @@ def test_the_explorer_creates_no_element_request_or_dialog_from_the_data(browser
     page = browser.new_page(viewport={"width": 1500, "height": 1000})
     try:
         _watch(page, requests, dialogs, (url, "data:", "about:", "blob:"))
-        page.goto(url)
-        try:
-            page.locator(".explorer-figure svg").wait_for(timeout=FIRST_RENDER_MS)
-        except Exception:
-            pytest.fail(f"the explorer did not render:\n{page.inner_text('body')[:2000]}\n"
-                        f"{log.read_text()[-3000:]}")
+        open_explorer(page, url, log, FIRST_RENDER_MS)
         assert LABEL in page.inner_text(".explorer-studies") if page.query_selector(".explorer-studies") \
             else LABEL in page.inner_text("body")
         before = page.evaluate(FIND_INJECTED_JS)
