@@ -13,10 +13,12 @@ import pytest
 from report_build import BROWSER_SKIP_PREFIX, build_real_report
 
 
-#: Test modules whose tests build the report, run notebooks, serve apps or drive a browser.
+#: Test modules whose tests build the report, run notebooks, serve apps, drive a browser or
+#: re-run part of the suite on other data.
 BUILD_MODULES = frozenset({
     "test_report.py", "test_report_overrides.py", "test_report_browser.py", "test_history.py",
-    "test_explorer_browser.py", "test_explorer_server.py", "test_lab.py",
+    "test_explorer_browser.py", "test_explorer_server.py", "test_lab.py", "test_hostile_data.py",
+    "test_new_trial.py",
 })
 
 
