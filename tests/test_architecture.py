@@ -90,3 +90,45 @@ def test_no_public_name_shadows_a_module():
     for name in analysis.__all__:
         with pytest.raises(ModuleNotFoundError):
             importlib.import_module(f"analysis.{name}")
+
+
+#: The longest function body (code lines: no docstring, blank or comment line) a module may hold.
+MAX_FUNCTION_LINES = 80
+
+
+def _code_lines(function: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str]) -> int:
+    """Lines of ``function``'s body that hold code (its docstring, blanks and comments aside)."""
+    body = function.body
+    first = body[0]
+    if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+            and isinstance(first.value.value, str)):
+        start = first.end_lineno + 1
+    else:
+        start = first.lineno
+    return sum(1 for line in lines[start - 1:function.end_lineno]
+               if line.strip() and not line.strip().startswith("#"))
+
+
+def _long_functions(path: Path) -> list[str]:
+    source = path.read_text(encoding="utf-8")
+    lines = source.splitlines()
+    return [f"{node.name} (line {node.lineno}): {n} lines"
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and (n := _code_lines(node, lines)) > MAX_FUNCTION_LINES]
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE.parent)))
+def test_no_function_is_longer_than_80_lines_of_code(path):
+    assert _long_functions(path) == []
+
+
+def test_the_length_check_counts_code_not_docstrings(tmp_path):
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
+    doc = '    """' + "\n    words" * 50 + '\n    """\n'
+    fine = tmp_path / "fine.py"
+    fine.write_text(f"def f():\n{doc}    # a comment\n\n{body}\n")
+    assert _long_functions(fine) == []
+    long = tmp_path / "long.py"
+    long.write_text(f"def g():\n{doc}{body}\n    return x0\n")
+    assert _long_functions(long) == [f"g (line 1): {MAX_FUNCTION_LINES + 1} lines"]

@@ -38,14 +38,13 @@ validate
     Validate one file and summarise it (used by ``python -m analysis validate``).
 
 Modules: ``dictionary`` (reading and checking dictionaries), ``_csv`` (strict CSV
-reading), ``_cells`` (header and cell rules, typing), ``_records`` (constants, problems,
-summaries); this module loads tables and checks provenance.
+reading), ``_cells`` (header and cell rules, typing), ``_provenance`` (a table against its
+provenance file), ``_records`` (constants, problems, summaries); this module loads tables.
 """
 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -55,19 +54,16 @@ import pandas as pd
 from analysis.data._cells import _check_cells, _check_header, _sorted, _typed
 from analysis.data._csv import _Raw, _read_csv
 from analysis.data._links import _check_links
+from analysis.data._provenance import _check_provenance
 from analysis.data._rules import check_rows
 from analysis.data._records import (
     COLUMN_TYPES,
     DATA_DIR,
     FILL_MARKER,
-    CERTAINTY_NEEDS,
-    CERTAINTY_OF_STATUS,
     INFERRED_SEPARATOR,
     INFERRED_VALUES,
-    PROVENANCE_CERTAINTIES,
     MARKUP_RULE_OFF_VARIABLE,
     PROVENANCE_KEY,
-    PROVENANCE_STATUSES,
     ColumnSpec,
     DataDictionary,
     DataValidationError,
@@ -75,7 +71,6 @@ from analysis.data._records import (
     ProvenanceCoverage,
     ValidationSummary,
     _display,
-    _show,
 )
 from analysis.data.dictionary import dictionary_path_for, load_dictionary
 
@@ -223,121 +218,10 @@ def load_table(path: str | Path, dictionary_path: str | Path | None = None, *,
 # ---------------------------------------------------------------------- provenance
 
 
-def _check_provenance(table: _Raw, dictionary: DataDictionary,
-                      provenance: _Raw) -> tuple[list[Problem], ProvenanceCoverage]:
-    """Every needs_source cell has a provenance row; every provenance row points at a cell."""
-    problems: list[Problem] = []
-    prov = provenance.columns
-    needed = [spec.column for spec in dictionary.columns
-              if spec.needs_source and spec.column in table.columns]
-    key = dictionary.key
-    keys = table.columns.get(key, [])
-    row_of = {k: i for i, k in reversed(list(enumerate(keys)))}
-    have = set()
-    status_counts: Counter[str] = Counter()
-    unknown: dict[str, list[int]] = {}  # row_id -> provenance lines naming it
-    inferred: dict[str, list[str]] = {}
-    for j, line in enumerate(provenance.lines):
-        row_id, column, status = prov["row_id"][j], prov["column"][j], prov["status"][j]
-        if row_id not in row_of:
-            if row_id != "":
-                unknown.setdefault(row_id, []).append(line)
-            continue
-        if column not in dictionary:
-            if column != "":
-                problems.append(Problem(provenance.file, line, "column", column,
-                                        f"not a column of {table.file}"))
-            continue
-        have.add((row_id, column))
-        if status in PROVENANCE_STATUSES:
-            status_counts[status] += 1
-        if column not in table.columns:
-            continue
-        i = row_of[row_id]
-        cell = table.columns[column][i]
-        where = f"{table.file}:{table.lines[i]} column '{column}'"
-        if status in ("reported", "derived") and cell == "":
-            problems.append(Problem(provenance.file, line, "status", status,
-                                    f"contradicts {where}, which is empty: fill the cell "
-                                    "or record not_reported"))
-        elif status == "not_reported" and cell not in ("", "not_reported"):
-            # a category may spell out "not_reported"; any other value contradicts the status
-            problems.append(Problem(provenance.file, line, "status", status,
-                                    f"contradicts {where}, which holds {_show(cell)}: a "
-                                    "value the sources do not give stays empty"))
-        certainty = prov["certainty"][j] if "certainty" in prov else ""
-        contradiction = _certainty_problems(provenance.file, line, status, certainty)
-        problems += contradiction
-        for needed_field, when in (("source", ("reported", "derived")),
-                                   ("quote", ("reported",)),
-                                   ("derivation", ("derived",)),
-                                   ("note", ("not_reported",))):
-            if status in when and needed_field in prov and prov[needed_field][j] == "":
-                if needed_field == "derivation" and certainty in CERTAINTY_NEEDS:
-                    continue  # the certainty's own rule below names what is missing
-                reason = " (the reason it is empty)" if needed_field == "note" else ""
-                problems.append(Problem(provenance.file, line, needed_field, "",
-                                        f"required when status is {status}{reason}"))
-        if (certainty in CERTAINTY_NEEDS and not contradiction and "derivation" in prov
-                and prov["derivation"][j] == ""):
-            problems.append(Problem(provenance.file, line, "derivation", "",
-                                    f"required when certainty is {certainty} "
-                                    f"({CERTAINTY_NEEDS[certainty]})"))
-        if certainty == "inferred":
-            inferred.setdefault(row_id, []).append(column)
-    problems += _unknown_row_problems(unknown, table, provenance.file, key)
-    covered = 0
-    for i, row_id in enumerate(keys):
-        if row_id == "":
-            continue
-        for column in needed:
-            if (row_id, column) in have:
-                covered += 1
-            else:
-                problems.append(Problem(table.file, table.lines[i], column,
-                                        table.columns[column][i],
-                                        f"no provenance row in {provenance.file} "
-                                        f"for {key} {row_id!r}"))
-    coverage = ProvenanceCoverage(
-        file=provenance.file,
-        cells_needing_source=len(table) * len(needed),
-        cells_with_record=covered,
-        by_status={s: status_counts[s] for s in PROVENANCE_STATUSES},
-        inferred=({row_id: tuple(sorted(columns)) for row_id, columns in inferred.items()}
-                  if "certainty" in prov else None),
-    )
-    return problems, coverage
-
-
-def _unknown_row_problems(unknown: dict[str, list[int]], table: _Raw, file: str,
-                          key: str) -> list[Problem]:
-    """One message per row_id that provenance names and the table lacks (one cause: a row
-    renamed or deleted), with a hint when the table repeats a key (a row_id typed over)."""
-    counts = Counter(table.columns.get(key, []))
-    repeated = [(k, [line for line, v in zip(table.lines, table.columns[key]) if v == k][1])
-                for k, n in counts.items() if n > 1 and k != ""]
-    hint = "".join(f"; {table.file}:{line} repeats {key} {k!r}: was this row's {key} typed over?"
-                   for k, line in repeated)
-    problems = []
-    for row_id, lines in unknown.items():
-        more = (f"; and {len(lines) - 1} more row{'s' if len(lines) > 2 else ''} that refer to it"
-                if len(lines) > 1 else "")
-        problems.append(Problem(file, lines[0], "row_id", row_id,
-                                f"no row with this {key} in {table.file}{more}{hint}"))
-    return problems
-
-
 def _structure_broken(raw: _Raw, problems: Sequence[Problem]) -> bool:
     """Rows were left out or the header is wrong: cross-checks would list only knock-ons."""
     return raw.dropped > 0 or any(p.file == raw.file and p.line == 1 and p.column is not None
                                   for p in problems)
-def _certainty_problems(file: str, line: int, status: str, certainty: str) -> list[Problem]:
-    """A certainty that contradicts the record's status (the category itself is the dictionary's)."""
-    allowed = CERTAINTY_OF_STATUS.get(status)
-    if not certainty or certainty not in PROVENANCE_CERTAINTIES or allowed is None or certainty in allowed:
-        return []
-    return [Problem(file, line, "certainty", certainty,
-                    f"contradicts status {status}, which allows only {' or '.join(allowed)}")]
 
 
 def _studies_with_provenance(path: Path, provenance_path: Path | None

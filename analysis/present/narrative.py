@@ -406,95 +406,142 @@ def caveats(result, data: pd.DataFrame | None = None, *, small_study=None, compa
     _check_result(result)
     rows = _check_data(result, data)
     labels = list(result.labels)
+    out = [*_few_studies_caveat(result), *_boundary_caveats(result)]
+    if rows is not None:
+        out += [*_uncontrolled_caveat(rows, labels), *_threshold_caveat(rows, labels),
+                *_unstated_time_caveat(rows, labels)]
+    out += _small_study_caveat(result.k, small_study)
+    out += _zero_cell_caveat(result, labels)
+    if rows is not None and "es_correction" in rows.columns:
+        corrected = ~rows["es_correction"].astype(str).isin(["none", "", "nan"])
+        out += [f"{escape_markdown(labels[i])}: {escape_markdown(rows['es_correction'].iloc[i])}."
+                for i in np.flatnonzero(corrected.to_numpy())]
+    if compare is not None:
+        out.append(_model_comparison(result, compare))
+    return tuple(out)
+
+
+def _few_studies_caveat(result) -> list[str]:
+    """One study, or fewer than :data:`FEW_STUDIES`."""
     k = result.k
-    out: list[str] = []
     if k == 1 and result.is_bayesian:
-        out.append("Only one study: the posterior rests on it and on the prior for the between-study spread, "
-                   "so its interval allows for a next study that differs.")
-    elif k == 1:
-        out.append("Only one study: the result is that study's own estimate; nothing is pooled.")
-    elif k < FEW_STUDIES:
-        out.append(f"Only {k} studies: the between-study variance, I² and the prediction interval "
-                   "are estimated imprecisely.")
+        return ["Only one study: the posterior rests on it and on the prior for the between-study "
+                "spread, so its interval allows for a next study that differs."]
+    if k == 1:
+        return ["Only one study: the result is that study's own estimate; nothing is pooled."]
+    if k < FEW_STUDIES:
+        return [f"Only {k} studies: the between-study variance, I² and the prediction interval "
+                "are estimated imprecisely."]
+    return []
+
+
+def _boundary_caveats(result) -> list[str]:
+    """The interval's measured coverage, and tau² estimated at 0."""
+    out = []
     calibration = describe_calibration(result)
     if calibration:
         out.append(calibration)
     if result.tau2_at_boundary:
         out.append(f"tau² is estimated at 0 (on the boundary): this does not show that the studies "
-                       f"agree, only that {k} studies cannot tell their differences from chance.")
-    if rows is not None:
-        if "design" in rows.columns or "control" in rows.columns:
-            design = rows["design"].astype(str) if "design" in rows.columns else pd.Series([""] * k)
-            control = rows["control"].astype(str) if "control" in rows.columns else pd.Series([""] * k)
-            uncontrolled = design.isin(UNCONTROLLED_DESIGNS) | (control == "none")
-            m = int(uncontrolled.sum())
-            if m:
-                which = _names([labels[i] for i in np.flatnonzero(uncontrolled.to_numpy())])
-                out.append(
-                    "Every ketamine arm's response rate includes placebo response and the natural fluctuation "
-                    f"of pain; {m} of {k} studies ({which}) have no control group to show how large that part "
-                    f"is, so the pooled rate cannot be attributed to ketamine alone.{_control_arms_text(rows)}"
-                )
-        if "responder_threshold_percent" in rows.columns:
-            thresholds = pd.to_numeric(rows["responder_threshold_percent"], errors="coerce")
-            known = thresholds.dropna()
-            missing = thresholds.isna()
-            if known.nunique() > 1 or (known.size and missing.any()):
-                counts = []
-                for value in sorted(known.unique()):
-                    members = [labels[i] for i in np.flatnonzero((thresholds == value).to_numpy())]
-                    detail = f" ({_names(members)})" if len(members) < known.size / 2 else ""
-                    counts.append(f"at least {value:g}% pain reduction in {_studies(len(members))}{detail}")
-                if missing.any():
-                    members = [labels[i] for i in np.flatnonzero(missing.to_numpy())]
-                    counts.append(f"not stated in {_studies(len(members))} ({_names(members)})")
-                out.append("Responder thresholds differ: " + "; ".join(counts) + ".")
-        if "time_window" in rows.columns:
-            unstated = rows["time_window"].astype(str) == "not_reported"
-            if unstated.any():
-                members = [labels[i] for i in np.flatnonzero(unstated.to_numpy())]
-                out.append(f"{_names(members)} do{'es' if len(members) == 1 else ''} not state when "
-                           "response was assessed after ketamine; the protocol counts "
-                           f"{'it' if len(members) == 1 else 'them'} in the window "
-                           f"{WINDOW[UNSTATED_TIME_WINDOW].axis_label.replace('≤', 'up to')} and in no other.")
+                   f"agree, only that {result.k} studies cannot tell their differences from chance.")
+    return out
+
+
+def _uncontrolled_caveat(rows: pd.DataFrame, labels: list[str]) -> list[str]:
+    """Studies without a control group: their rate includes placebo response."""
+    if "design" not in rows.columns and "control" not in rows.columns:
+        return []
+    k = len(labels)
+    design = rows["design"].astype(str) if "design" in rows.columns else pd.Series([""] * k)
+    control = rows["control"].astype(str) if "control" in rows.columns else pd.Series([""] * k)
+    uncontrolled = design.isin(UNCONTROLLED_DESIGNS) | (control == "none")
+    m = int(uncontrolled.sum())
+    if not m:
+        return []
+    which = _names([labels[i] for i in np.flatnonzero(uncontrolled.to_numpy())])
+    return ["Every ketamine arm's response rate includes placebo response and the natural fluctuation "
+            f"of pain; {m} of {k} studies ({which}) have no control group to show how large that part "
+            f"is, so the pooled rate cannot be attributed to ketamine alone.{_control_arms_text(rows)}"]
+
+
+def _threshold_caveat(rows: pd.DataFrame, labels: list[str]) -> list[str]:
+    """Responder thresholds that differ between studies (or are not stated)."""
+    if "responder_threshold_percent" not in rows.columns:
+        return []
+    thresholds = pd.to_numeric(rows["responder_threshold_percent"], errors="coerce")
+    known = thresholds.dropna()
+    missing = thresholds.isna()
+    if not (known.nunique() > 1 or (known.size and missing.any())):
+        return []
+    counts = []
+    for value in sorted(known.unique()):
+        members = [labels[i] for i in np.flatnonzero((thresholds == value).to_numpy())]
+        detail = f" ({_names(members)})" if len(members) < known.size / 2 else ""
+        counts.append(f"at least {value:g}% pain reduction in {_studies(len(members))}{detail}")
+    if missing.any():
+        members = [labels[i] for i in np.flatnonzero(missing.to_numpy())]
+        counts.append(f"not stated in {_studies(len(members))} ({_names(members)})")
+    return ["Responder thresholds differ: " + "; ".join(counts) + "."]
+
+
+def _unstated_time_caveat(rows: pd.DataFrame, labels: list[str]) -> list[str]:
+    """Studies that do not say when response was assessed, and the one window they count in."""
+    if "time_window" not in rows.columns:
+        return []
+    unstated = rows["time_window"].astype(str) == "not_reported"
+    if not unstated.any():
+        return []
+    members = [labels[i] for i in np.flatnonzero(unstated.to_numpy())]
+    one = len(members) == 1
+    return [f"{_names(members)} do{'es' if one else ''} not state when "
+            "response was assessed after ketamine; the protocol counts "
+            f"{'it' if one else 'them'} in the window "
+            f"{WINDOW[UNSTATED_TIME_WINDOW].axis_label.replace('≤', 'up to')} and in no other."]
+
+
+def _small_study_caveat(k: int, small_study) -> list[str]:
+    """Small-study tests with little power, or not run (fewer than 10 studies)."""
     if small_study is not None:
         if small_study.low_power:
-            out.append(f"Small-study tests: {small_study.note} (fewer than "
-                       f"{MIN_STUDIES_FOR_SMALL_STUDY_TESTS}); funnel-plot asymmetry cannot be judged "
-                       "reliably.")
-    elif k < MIN_STUDIES_FOR_SMALL_STUDY_TESTS:
-        out.append(f"With {_studies(k)}, small-study (publication bias) tests have little power and were "
-                   f"not run; the protocol runs them only with at least {MIN_STUDIES_FOR_SMALL_STUDY_TESTS} "
-                   "studies.")
-    corrected = getattr(result, "corrected", None)  # proportions: studies with 0 or all events
-    if corrected is not None and np.any(corrected):
-        which = _names([labels[i] for i in np.flatnonzero(result.corrected)])
-        if result.method == "GLMM":
-            out.append(f"{which} had 0 or all events: the GLMM uses the counts as they are, but I² uses "
-                       "logits with 1/2 added to events and non-events.")
-        elif result.method in ("PLO", "PR"):
-            out.append(f"{which} had 0 or all events: 1/2 was added to events and non-events "
-                       "(metafor's escalc default).")
-    if rows is not None and "es_correction" in rows.columns:
-        corrected = ~rows["es_correction"].astype(str).isin(["none", "", "nan"])
-        for i in np.flatnonzero(corrected.to_numpy()):
-            out.append(f"{escape_markdown(labels[i])}: {escape_markdown(rows['es_correction'].iloc[i])}.")
-    if compare is not None:
-        _check_result(compare)
-        ours, theirs = result.natural(), compare.natural()
-        if not (ours.is_proportion and theirs.is_proportion):
-            raise AnalysisError("compare is for two pooled proportions of the same studies.")
-        difference = 100.0 * abs(theirs.estimate - ours.estimate)
-        verdict = ("the choice of model matters here" if difference > MODEL_DIFFERENCE_POINTS
-                   else "the choice of model changes little")
-        out.append(
-            f"The {compare.model_description} gives {theirs.format(theirs.estimate)} ({_level(compare)} CI "
+            return [f"Small-study tests: {small_study.note} (fewer than "
+                    f"{MIN_STUDIES_FOR_SMALL_STUDY_TESTS}); funnel-plot asymmetry cannot be judged "
+                    "reliably."]
+        return []
+    if k < MIN_STUDIES_FOR_SMALL_STUDY_TESTS:
+        return [f"With {_studies(k)}, small-study (publication bias) tests have little power and were "
+                f"not run; the protocol runs them only with at least {MIN_STUDIES_FOR_SMALL_STUDY_TESTS} "
+                "studies."]
+    return []
+
+
+def _zero_cell_caveat(result, labels: list[str]) -> list[str]:
+    """Pooled proportions with 0 or all events: what the model did with them."""
+    corrected = getattr(result, "corrected", None)
+    if corrected is None or not np.any(corrected):
+        return []
+    which = _names([labels[i] for i in np.flatnonzero(result.corrected)])
+    if result.method == "GLMM":
+        return [f"{which} had 0 or all events: the GLMM uses the counts as they are, but I² uses "
+                "logits with 1/2 added to events and non-events."]
+    if result.method in ("PLO", "PR"):
+        return [f"{which} had 0 or all events: 1/2 was added to events and non-events "
+                "(metafor's escalc default)."]
+    return []
+
+
+def _model_comparison(result, compare) -> str:
+    """The same studies under another model, and whether the choice of model matters."""
+    _check_result(compare)
+    ours, theirs = result.natural(), compare.natural()
+    if not (ours.is_proportion and theirs.is_proportion):
+        raise AnalysisError("compare is for two pooled proportions of the same studies.")
+    difference = 100.0 * abs(theirs.estimate - ours.estimate)
+    verdict = ("the choice of model matters here" if difference > MODEL_DIFFERENCE_POINTS
+               else "the choice of model changes little")
+    return (f"The {compare.model_description} gives {theirs.format(theirs.estimate)} ({_level(compare)} CI "
             f"{theirs.interval_text()}) against "
             f"{ours.format(ours.estimate)} from the {result.model_description}: a difference of "
-            f"{difference:.0f} percentage point{'s' if round(difference) != 1 else ''}, so {verdict}."
-        )
-    return tuple(out)
-
+            f"{difference:.0f} percentage point{'s' if round(difference) != 1 else ''}, so {verdict}.")
 
 def summarise(result, data: pd.DataFrame | None = None, *, outcome: str = "response rate",
               benefit: str = "higher", small_study=None, compare=None) -> str:

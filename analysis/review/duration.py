@@ -190,6 +190,39 @@ def responders_over_time(
     """
     check_option("method", method, METHODS)
     check_option("interval", interval, ("clopper-pearson", "wilson"))
+    rows = _rows_with_counts(data, outcomes)
+    studies = _study_rows(rows, confidence_level, interval)
+    poolable = _poolable(studies, rows)
+    candidates = _choose_rows(studies, poolable, windows)
+    duplicate = candidates.index.difference(studies.index[studies["used_in_pool"]])
+    studies.loc[duplicate, "note"] = (f"same sample already in this window (the {TIMEPOINT_IN_WINDOW} "
+                                      "time point is pooled)")
+    # the rows each window pools, in the order of the caller's selection (same sums, same fit)
+    fitted_rows = {w: rows.loc[pd.Index(windows.get(w, [])).intersection(studies.index[studies["pooled_in"] == w],
+                                                                        sort=False)]
+                   if windows is not None else rows.loc[studies.index[studies["pooled_in"] == w]]
+                   for w in TIME_WINDOWS}
+    studies = studies.sort_values(["window_order", "timepoint_hours", "label"], kind="stable").reset_index(drop=True)
+
+    pooled_rows, fits = [], {}
+    for window in TIME_WINDOWS:
+        used = studies[studies["pooled_in"] == window]
+        row, fit = _pool_window(window, used, fitted_rows[window], method, confidence_level, interval,
+                                pool, model_options)
+        pooled_rows.append(row)
+        if fit is not None:
+            fits[window] = fit
+    n_dropped = int((~poolable).sum())
+    notes = ((f"{n_dropped} row(s) with counts are shown but not pooled (see their note).",)
+             if n_dropped else ())
+    return DurationResult(
+        studies=studies, pooled=pd.DataFrame(pooled_rows), fits=fits, method=method, interval=interval,
+        confidence_level=confidence_level, notes=notes,
+    )
+
+
+def _rows_with_counts(data: pd.DataFrame, outcomes) -> pd.DataFrame:
+    """The rows of the chosen ``outcomes`` with both ketamine counts, checked."""
     missing = [c for c in REQUIRED_COLUMNS if c not in data.columns]
     if missing:
         raise AnalysisError(f"data lacks the column(s) {', '.join(missing)} (names as in data/studies.csv).")
@@ -203,6 +236,13 @@ def responders_over_time(
     n = rows["ketamine_n"].to_numpy(dtype=float)
     if np.any(events < 0) or np.any(events > n) or np.any(n <= 0):
         raise AnalysisError("Every row needs 0 <= ketamine_events <= ketamine_n and ketamine_n > 0.")
+    return rows
+
+
+def _study_rows(rows: pd.DataFrame, confidence_level: float, interval: str) -> pd.DataFrame:
+    """One row per input row: both arms' proportions and intervals, nothing pooled yet."""
+    events = rows["ketamine_events"].to_numpy(dtype=float)
+    n = rows["ketamine_n"].to_numpy(dtype=float)
     lower, upper = study_intervals(events, n, confidence_level, interval)
     control_events, control_n = _column(rows, "control_events"), _column(rows, "control_n")
     has_control = np.isfinite(control_events) & np.isfinite(control_n) & (control_n > 0)
@@ -211,7 +251,7 @@ def responders_over_time(
         control_lower[has_control], control_upper[has_control] = study_intervals(
             control_events[has_control], control_n[has_control], confidence_level, interval)
     order = {w: i for i, w in enumerate(TIME_WINDOWS)}
-    studies = pd.DataFrame({
+    return pd.DataFrame({
         "study_id": rows["study_id"].astype(str).to_numpy(),
         "label": (rows["study_label"] if "study_label" in rows.columns else rows["study_id"]).astype(str).to_numpy(),
         "cohort_id": (rows["cohort_id"] if "cohort_id" in rows.columns else rows["study_id"]).astype(str).to_numpy(),
@@ -232,6 +272,10 @@ def responders_over_time(
         "pooled_in": "",
         "note": "",
     }, index=rows.index)
+
+
+def _poolable(studies: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """Which rows may be pooled at all; the others get the reason in ``note``."""
     poolable = np.ones(len(studies), dtype=bool)
     if "include_in_pooling" in rows.columns:
         flag = rows["include_in_pooling"].map(lambda v: str(v).strip().lower() == "true").to_numpy()
@@ -239,10 +283,14 @@ def responders_over_time(
         poolable &= flag
     outside = ~studies["time_window"].isin(TIME_WINDOWS).to_numpy()
     studies.loc[outside & poolable, "note"] = "time point not in a protocol window"
-    poolable &= ~outside
+    return poolable & ~outside
 
+
+def _choose_rows(studies: pd.DataFrame, poolable: np.ndarray,
+                 windows: Mapping[str, pd.Index] | None) -> pd.DataFrame:
+    """Set ``pooled_in`` and ``used_in_pool``: the caller's ``windows``, else one row per sample
+    and window (the earliest time point, the protocol's one rule); return the poolable rows."""
     if windows is None:
-        # One row per sample and window: the earliest time point (the protocol's one rule).
         candidates = studies[poolable].copy()
         candidates = candidates.assign(_h=candidates["timepoint_hours"].fillna(np.inf)).sort_values("_h", kind="stable")
         chosen = candidates.drop_duplicates(["cohort_id", "time_window"])
@@ -259,56 +307,42 @@ def responders_over_time(
             studies.loc[unstated, "note"] = (f"no stated time: counted in the window "
                                              f"{WINDOW[window].axis_label} only (protocol)")
     studies["used_in_pool"] = studies["pooled_in"] != ""
-    duplicate = candidates.index.difference(studies.index[studies["used_in_pool"]])
-    studies.loc[duplicate, "note"] = (f"same sample already in this window (the {TIMEPOINT_IN_WINDOW} "
-                                      "time point is pooled)")
-    # the rows each window pools, in the order of the caller's selection (same sums, same fit)
-    fitted_rows = {w: rows.loc[pd.Index(windows.get(w, [])).intersection(studies.index[studies["pooled_in"] == w],
-                                                                        sort=False)]
-                   if windows is not None else rows.loc[studies.index[studies["pooled_in"] == w]]
-                   for w in TIME_WINDOWS}
-    studies = studies.sort_values(["window_order", "timepoint_hours", "label"], kind="stable").reset_index(drop=True)
+    return candidates
 
-    pooled_rows, fits, notes = [], {}, []
-    for window in TIME_WINDOWS:
-        used = studies[studies["pooled_in"] == window]
-        k = len(used)
-        row = {"time_window": window, "window_order": order[window], "k": k,
-               "events": int(used["events"].sum()), "n": int(used["n"].sum()), "method": method,
-               "prop": np.nan, "prop_ci_lb": np.nan, "prop_ci_ub": np.nan, "prop_pi_lb": np.nan,
-               "prop_pi_ub": np.nan, "tau2": np.nan, "i2": np.nan, "note": ""}
-        if k == 0:
-            row.update(method="not pooled", note="no study reports responders in this window")
-        elif pool is not None:
-            fit = pool(fitted_rows[window])
-            fits[window] = fit
-            row.update(method=fit.method, prop=fit.prop, prop_ci_lb=fit.prop_ci_lb, prop_ci_ub=fit.prop_ci_ub,
-                       prop_pi_lb=fit.prop_pi_lb if fit.has_prediction_interval else np.nan,
-                       prop_pi_ub=fit.prop_pi_ub if fit.has_prediction_interval else np.nan,
-                       tau2=fit.tau2, i2=getattr(fit, "i2", np.nan) if k > 1 else np.nan,
-                       note="; ".join(fit.notes))
-        elif k == 1:
-            only = used.iloc[0]
-            row.update(method="single study", prop=only["proportion"], prop_ci_lb=only["ci_lb"],
-                       prop_ci_ub=only["ci_ub"],
-                       note=f"one study ({only['label']}): its own proportion and {interval} interval, not pooled")
-        else:
-            try:
-                fit = pool_proportions(used["events"], used["n"], method=method,
-                                       confidence_level=confidence_level, labels=used["label"],
-                                       interval=interval, **model_options)
-            except AnalysisError as error:
-                row["note"] = f"not pooled: {error}"
-            else:
-                fits[window] = fit
-                row.update(prop=fit.prop, prop_ci_lb=fit.prop_ci_lb, prop_ci_ub=fit.prop_ci_ub,
-                           prop_pi_lb=fit.prop_pi_lb, prop_pi_ub=fit.prop_pi_ub, tau2=fit.tau2, i2=fit.i2,
-                           note="; ".join(fit.notes))
-        pooled_rows.append(row)
-    n_dropped = int((~poolable).sum())
-    if n_dropped:
-        notes.append(f"{n_dropped} row(s) with counts are shown but not pooled (see their note).")
-    return DurationResult(
-        studies=studies, pooled=pd.DataFrame(pooled_rows), fits=fits, method=method, interval=interval,
-        confidence_level=confidence_level, notes=tuple(notes),
-    )
+
+def _pool_window(window: str, used: pd.DataFrame, fitted_rows: pd.DataFrame, method: str,
+                 confidence_level: float, interval: str, pool, model_options) -> tuple[dict, object]:
+    """The pooled row of one window (and its fit, None when nothing was fitted)."""
+    k = len(used)
+    row = {"time_window": window, "window_order": TIME_WINDOWS.index(window), "k": k,
+           "events": int(used["events"].sum()), "n": int(used["n"].sum()), "method": method,
+           "prop": np.nan, "prop_ci_lb": np.nan, "prop_ci_ub": np.nan, "prop_pi_lb": np.nan,
+           "prop_pi_ub": np.nan, "tau2": np.nan, "i2": np.nan, "note": ""}
+    if k == 0:
+        row.update(method="not pooled", note="no study reports responders in this window")
+        return row, None
+    if pool is not None:
+        fit = pool(fitted_rows)
+        row.update(method=fit.method, prop=fit.prop, prop_ci_lb=fit.prop_ci_lb, prop_ci_ub=fit.prop_ci_ub,
+                   prop_pi_lb=fit.prop_pi_lb if fit.has_prediction_interval else np.nan,
+                   prop_pi_ub=fit.prop_pi_ub if fit.has_prediction_interval else np.nan,
+                   tau2=fit.tau2, i2=getattr(fit, "i2", np.nan) if k > 1 else np.nan,
+                   note="; ".join(fit.notes))
+        return row, fit
+    if k == 1:
+        only = used.iloc[0]
+        row.update(method="single study", prop=only["proportion"], prop_ci_lb=only["ci_lb"],
+                   prop_ci_ub=only["ci_ub"],
+                   note=f"one study ({only['label']}): its own proportion and {interval} interval, not pooled")
+        return row, None
+    try:
+        fit = pool_proportions(used["events"], used["n"], method=method,
+                               confidence_level=confidence_level, labels=used["label"],
+                               interval=interval, **model_options)
+    except AnalysisError as error:
+        row["note"] = f"not pooled: {error}"
+        return row, None
+    row.update(prop=fit.prop, prop_ci_lb=fit.prop_ci_lb, prop_ci_ub=fit.prop_ci_ub,
+               prop_pi_lb=fit.prop_pi_lb, prop_pi_ub=fit.prop_pi_ub, tau2=fit.tau2, i2=fit.i2,
+               note="; ".join(fit.notes))
+    return row, fit

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -140,79 +141,127 @@ def forest_plot(results, *, data: pd.DataFrame | None = None,
         elif len(favours) != 2:
             raise AnalysisError("favours must be a pair (left of the null, right of the null)")
     overall = [] if subgroups is not None and results is None else _as_list(results)
-    lookup = _data_lookup(data, columns, label_column, blocks)
-
-    # A one-study subgroup has no subtotal, so its own "100%" says nothing.
-    has_weights = any(_has_weights(fit) for name, fits in blocks for fit in fits
-                      if _has_subtotal(name, fits))
-    weights = weights and has_weights
-    n_weight = (len(overall) if subgroups is not None and overall else
-                max(len(fits) for _, fits in blocks)) if weights else 0
-    overall_weights = (_weights_by_label(overall[0])
-                       if subgroups is not None and overall and _has_weights(overall[0])
-                       else None)
-    if overall_weights is not None:
-        n_weight = 1 if weights else 0
+    layout = _weight_layout(blocks, overall, by_subgroup=subgroups is not None, weights=weights)
+    cells = _StudyCells(layout, digits, counts_header,
+                        _data_lookup(data, columns, label_column, blocks))
 
     rows: list[Row] = []
     for name, fits in blocks:
-        if name is not None:
-            rows.append(Row("header", label=str(name), bold=True))
-        frames = [_frame(fit) for fit in fits]
-        _check_same_studies(frames, fits)
-        studies = frames[0][frames[0]["row_type"] == "study"]
-        member_weights = []
-        for position, (_, study) in enumerate(studies.iterrows()):
-            row = Row("study", label=str(study["label"]))
-            row.estimate, row.ci_lb, row.ci_ub = scale([study["estimate"], study["ci_lb"],
-                                                        study["ci_ub"]])
-            if overall_weights is not None:
-                w = [overall_weights.get(row.label, math.nan)]
-            elif _has_subtotal(name, fits):
-                w = [_study_weight(f, position) for f in frames]
-            else:
-                w = [math.nan] * len(frames)
-            member_weights.append(w[0])
-            row.size = w[0]
-            if weights:
-                for j, value in enumerate(w[:n_weight]):
-                    row.cells[f"weight{j}"] = (format_number(value, 1) + "%"
-                                               if is_finite(value) else "")
-            row.cells["estimate"] = _interval_text(row, digits)
-            if counts_header and {"events", "n"} <= set(study.index):
-                row.cells["counts"] = f"{_plain(study['events'])}/{_plain(study['n'])}"
-            if lookup is not None:
-                row.cells.update(lookup(name, position, row.label))
-            rows.append(row)
-        subtotal_weight = (float(np.nansum(member_weights)) if overall_weights is not None
-                           else None)
-        if _has_subtotal(name, fits):
-            rows.extend(_pooled_rows(fits, frames, scale, digits,
-                                     prediction and subgroups is None, heterogeneity,
-                                     subtotal=name is not None,
-                                     weight_text=subtotal_weight, n_weight=n_weight,
-                                     highlight=name is None))
-        if name is not None:
-            rows.append(Row("blank"))
+        rows.extend(_block_rows(name, fits, scale, cells, prediction=prediction and subgroups is None,
+                                heterogeneity=heterogeneity))
     if subgroups is not None and overall:
         frames = [_frame(fit) for fit in overall]
         rows.extend(_pooled_rows(overall, frames, scale, digits, prediction, heterogeneity,
-                                 subtotal=False, weight_text=(100.0 if overall_weights is not None
+                                 subtotal=False, weight_text=(100.0 if layout.overall is not None
                                                          else None),
-                                 n_weight=n_weight, highlight=True))
+                                 n_weight=layout.columns, highlight=True))
     if subgroup_test is not None and heterogeneity:
         text = subgroup_difference_text(subgroup_test)
         if text:
             rows.append(Row("note", label=text))
+    cols = _columns(blocks, overall, first, scale, layout, label_header=label_header,
+                    counts_header=counts_header, data_headers=list(columns or {}))
+    return draw_table(rows, cols, scale, xlim=xlim, favours=favours, title=title,
+                      plot_width=plot_width, fontsize=fontsize, wrap=wrap, xlabel=xlabel)
 
+
+@dataclass(frozen=True)
+class _WeightLayout:
+    """How many weight columns the plot prints and where study weights come from.
+
+    ``overall`` maps each study label to the overall fit's weight when subgroups are drawn
+    beside an overall fit (RevMan's weights); else each block's own fits give them.
+    """
+
+    shown: bool
+    columns: int
+    overall: dict | None
+
+
+def _weight_layout(blocks, overall, *, by_subgroup: bool, weights: bool) -> _WeightLayout:
+    """The weight columns: none without weights, one per fit, or one from the overall fit."""
+    # A one-study subgroup has no subtotal, so its own "100%" says nothing.
+    has_weights = any(_has_weights(fit) for name, fits in blocks for fit in fits
+                      if _has_subtotal(name, fits))
+    shown = weights and has_weights
+    columns = (len(overall) if by_subgroup and overall else
+               max(len(fits) for _, fits in blocks)) if shown else 0
+    by_label = (_weights_by_label(overall[0])
+                if by_subgroup and overall and _has_weights(overall[0]) else None)
+    if by_label is not None:
+        columns = 1 if shown else 0
+    return _WeightLayout(shown, columns, by_label)
+
+
+@dataclass(frozen=True)
+class _StudyCells:
+    """What a study row prints beside its label: weights, estimate, counts, data columns."""
+
+    layout: _WeightLayout
+    digits: int
+    counts_header: str | None
+    lookup: Callable | None
+
+
+def _block_rows(name, fits, scale: AxisScale, cells: _StudyCells, *, prediction: bool,
+                heterogeneity: bool) -> list[Row]:
+    """One block's rows: its title (a subgroup's), its studies, its subtotal, a blank line."""
+    rows = [Row("header", label=str(name), bold=True)] if name is not None else []
+    frames = [_frame(fit) for fit in fits]
+    _check_same_studies(frames, fits)
+    studies = frames[0][frames[0]["row_type"] == "study"]
+    subtotal = _has_subtotal(name, fits)
+    member_weights = []
+    for position, (_, study) in enumerate(studies.iterrows()):
+        row = _study_row(name, position, study, frames, scale, cells, subtotal=subtotal)
+        member_weights.append(row.size)
+        rows.append(row)
+    layout = cells.layout
+    subtotal_weight = float(np.nansum(member_weights)) if layout.overall is not None else None
+    if subtotal:
+        rows.extend(_pooled_rows(fits, frames, scale, cells.digits, prediction, heterogeneity,
+                                 subtotal=name is not None, weight_text=subtotal_weight,
+                                 n_weight=layout.columns, highlight=name is None))
+    if name is not None:
+        rows.append(Row("blank"))
+    return rows
+
+
+def _study_row(name, position: int, study: pd.Series, frames, scale: AxisScale,
+               cells: _StudyCells, *, subtotal: bool) -> Row:
+    """A study's row: its interval on the axis scale, its square's weight and its cells."""
+    row = Row("study", label=str(study["label"]))
+    row.estimate, row.ci_lb, row.ci_ub = scale([study["estimate"], study["ci_lb"], study["ci_ub"]])
+    layout = cells.layout
+    if layout.overall is not None:
+        w = [layout.overall.get(row.label, math.nan)]
+    elif subtotal:
+        w = [_study_weight(f, position) for f in frames]
+    else:
+        w = [math.nan] * len(frames)
+    row.size = w[0]
+    if layout.shown:
+        for j, value in enumerate(w[:layout.columns]):
+            row.cells[f"weight{j}"] = format_number(value, 1) + "%" if is_finite(value) else ""
+    row.cells["estimate"] = _interval_text(row, cells.digits)
+    if cells.counts_header and {"events", "n"} <= set(study.index):
+        row.cells["counts"] = f"{_plain(study['events'])}/{_plain(study['n'])}"
+    if cells.lookup is not None:
+        row.cells.update(cells.lookup(name, position, row.label))
+    return row
+
+
+def _columns(blocks, overall, first, scale: AxisScale, layout: _WeightLayout, *,
+             label_header: str, counts_header: str | None, data_headers: list[str]) -> list[Column]:
+    """The table's columns: label, counts, data columns, weights, estimate with its interval."""
     cols = [Column("label", label_header, "left")]
     if counts_header and any({"events", "n"} <= set(_frame(fit).columns)
                              for _, fits in blocks for fit in fits):
         cols.append(Column("counts", counts_header, "center"))
-    for header in (columns or {}):
+    for header in data_headers:
         cols.append(Column(f"data:{header}", header, "center"))
-    for j in range(n_weight):
-        if overall_weights is not None or n_weight == 1:
+    for j in range(layout.columns):
+        if layout.overall is not None or layout.columns == 1:
             header = "Weight"
         else:
             header = f"Weight\n({_model_name(blocks[0][1][j])})"
@@ -223,9 +272,7 @@ def forest_plot(results, *, data: pd.DataFrame | None = None,
     interval = "CI; pooled CrI" if posterior else "CI"
     cols.append(Column("estimate", f"{scale.short} [{_percent(level)} {interval}]", "right",
                        side="right"))
-    return draw_table(rows, cols, scale, xlim=xlim, favours=favours, title=title,
-                      plot_width=plot_width, fontsize=fontsize, wrap=wrap, xlabel=xlabel)
-
+    return cols
 
 def _as_list(results) -> list:
     if results is None:
