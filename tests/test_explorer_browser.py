@@ -2,9 +2,9 @@
 
 The app is started with the Makefile's own command (``python -m analysis.apps.explorer.serve``,
 checked against the ``explore`` recipe) on a free loopback port; Playwright drives Debian's
-chromium (``/usr/bin/chromium``, or ``$CHROMIUM_PATH``; Playwright's own browser download is
-not used). Without it the browser tests skip, saying why; with ``REQUIRE_BROWSER_TESTS=1``
-(CI) they fail instead, as the report's browser tests do. Each step
+chromium (the ``browser`` fixture of ``tests/conftest.py``: ``/usr/bin/chromium``, or
+``$CHROMIUM_PATH``). Without it the browser tests skip, saying why; with
+``REQUIRE_BROWSER_TESTS=1`` (CI) they fail instead, as the report's browser tests do. Each step
 changes a control the way a reader does (untick a study, pick a window, pick a model) and
 checks that the sentence, the line on the primary analysis, every text of the forest plot and
 the GRADE row become what the library computes in this process for the same choices.
@@ -12,14 +12,12 @@ the GRADE row become what the library computes in this process for the same choi
 
 from __future__ import annotations
 
-import os
 import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import sync_playwright
 from servers import open_explorer, running, wait_until_up
 
 from analysis.data import DATA_DIR, load_studies
@@ -31,9 +29,6 @@ from analysis.review.multiverse import multiverse
 from analysis.review.protocol import WINDOW
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
-#: Start of the skip reason, as the report's browser tests word it (the run's summary counts them).
-BROWSER_SKIP_PREFIX = "browser tests did not run"
 #: The first page render starts a kernel and runs the notebook (about 5 s here).
 FIRST_RENDER_MS = 120_000
 #: A redraw takes well under a second in-process (README); the browser round trip adds little.
@@ -48,18 +43,7 @@ def _figure_texts(svg: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Path:
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        problem = (f"no Chromium at {CHROMIUM}: install it (Debian/Ubuntu: apt-get install chromium) "
-                   "or set CHROMIUM_PATH to the browser's executable")
-        if os.environ.get("REQUIRE_BROWSER_TESTS") == "1":
-            pytest.fail(f"REQUIRE_BROWSER_TESTS=1 but {problem}")
-        pytest.skip(f"{BROWSER_SKIP_PREFIX}: {problem}")
-    return CHROMIUM
-
-
-@pytest.fixture(scope="module")
-def app(chromium, tmp_path_factory):
+def app(browser, tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("explore") / "server.log"
     with running([sys.executable, "-m", "analysis.apps.explorer.serve", "--port", str(port)], log, cwd=ROOT) as server:
@@ -68,17 +52,15 @@ def app(chromium, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(app, chromium):
-
+def page(app, browser):
     url, log = app
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium))
-        try:
-            tab = browser.new_page(viewport={"width": 1500, "height": 1000})
-            open_explorer(tab, url, log, FIRST_RENDER_MS)
-            yield tab
-        finally:
-            browser.close()
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    try:
+        tab = context.new_page()
+        open_explorer(tab, url, log, FIRST_RENDER_MS)
+        yield tab
+    finally:
+        context.close()
 
 
 @pytest.fixture(scope="module")
@@ -171,30 +153,29 @@ _CUT_OFF = """() => {
 
 
 @pytest.mark.parametrize("width", [390, 1280])
-def test_every_control_and_the_figure_fit_the_screen(app, chromium, width):
+def test_every_control_and_the_figure_fit_the_screen(app, browser, width):
     url, log = app
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium))
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    try:
+        tab = context.new_page()
+        tab.goto(url)
         try:
-            tab = browser.new_page(viewport={"width": width, "height": 844})
-            tab.goto(url)
-            try:
-                tab.locator(".explorer-figure svg").wait_for(timeout=FIRST_RENDER_MS)
-            except PlaywrightTimeout:
-                pytest.fail(f"the explorer did not render at {width} px:\n{log.read_text()[-3000:]}")
-            assert tab.evaluate("document.documentElement.scrollWidth") <= width
-            assert tab.evaluate(_CUT_OFF) == []
-            figure = tab.locator(".explorer-figure svg").bounding_box()
-            assert figure["width"] > 0.8 * min(width, 900) - 60  # drawn at the screen's width, not shrunk away
-            for name in ("outcome", "window", "threshold", "designs", "model"):
-                select = tab.locator(f".explorer-{name} select").bounding_box()
-                assert select["width"] >= (0.7 * width - 40 if width < 600 else 150), name
-            if width < 600:  # on a phone the outputs come below the controls, as wide as the screen
-                controls = tab.locator(".explorer-controls").bounding_box()
-                outputs = tab.locator(".explorer-outputs").bounding_box()
-                assert outputs["y"] >= controls["y"] + controls["height"] - 1
-        finally:
-            browser.close()
+            tab.locator(".explorer-figure svg").wait_for(timeout=FIRST_RENDER_MS)
+        except PlaywrightTimeout:
+            pytest.fail(f"the explorer did not render at {width} px:\n{log.read_text()[-3000:]}")
+        assert tab.evaluate("document.documentElement.scrollWidth") <= width
+        assert tab.evaluate(_CUT_OFF) == []
+        figure = tab.locator(".explorer-figure svg").bounding_box()
+        assert figure["width"] > 0.8 * min(width, 900) - 60  # drawn at the screen's width, not shrunk away
+        for name in ("outcome", "window", "threshold", "designs", "model"):
+            select = tab.locator(f".explorer-{name} select").bounding_box()
+            assert select["width"] >= (0.7 * width - 40 if width < 600 else 150), name
+        if width < 600:  # on a phone the outputs come below the controls, as wide as the screen
+            controls = tab.locator(".explorer-controls").bounding_box()
+            outputs = tab.locator(".explorer-outputs").bounding_box()
+            assert outputs["y"] >= controls["y"] + controls["height"] - 1
+    finally:
+        context.close()
 
 
 def test_the_page_shows_the_primary_analysis_without_code(page, studies):

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import pytest
 
-from analysis.engine._errors import AnalysisError
 from analysis.data import (
     MARKUP_RULE_OFF_VARIABLE,
     DataValidationError,
@@ -42,7 +41,7 @@ from hostile_data import (
     hostile_copy,
     hostile_values,
 )
-from report_build import BROWSER_SKIP_PREFIX, markup_rule_off
+from report_build import markup_rule_off
 from servers import open_explorer, running, wait_until_up
 
 #: The label of the issue's example, which several pages and figures show.
@@ -196,23 +195,6 @@ def test_the_printed_document_holds_no_element_from_the_data(hostile):
 
 
 # -------------------------------------------------------------------------- in Chromium
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-
-        from analysis.apps.report.pdf import chromium_path
-        path = chromium_path()
-    except (ImportError, AnalysisError) as error:
-        if os.environ.get("REQUIRE_BROWSER_TESTS") == "1":
-            pytest.fail(f"REQUIRE_BROWSER_TESTS=1 but {error}")
-        pytest.skip(f"{BROWSER_SKIP_PREFIX}: {error}")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(path))
-        yield launched
-        launched.close()
 
 
 def _watch(page, requests: list[str], dialogs: list[str], allowed: tuple[str, ...]) -> None:

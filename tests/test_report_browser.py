@@ -1,10 +1,11 @@
 """The built report opened in a real browser, as a reader opens it (issue 11).
 
 Playwright (from PyPI) drives Debian's Chromium (``/usr/bin/chromium``, or the browser at
-``$CHROMIUM_PATH``) over the session's one build of the real notebooks (``built_report``
-in ``tests/conftest.py``). Every page is opened once at a phone width (390 px) and once at
-a desktop width (1280 px); what the tests check is measured in the page by JavaScript and
-collected first, so that each page loads only once per width:
+``$CHROMIUM_PATH``: the ``browser`` fixture of ``tests/conftest.py``) over the session's one
+build of the real notebooks (``built_report`` in ``tests/conftest.py``). Every page is opened
+once at a phone width (390 px) and once at a desktop width (1280 px); what the tests check is
+measured in the page by JavaScript and collected first, so that each page loads only once per
+width:
 
 - no sideways scroll of the page (``scrollWidth <= innerWidth``);
 - every image loads (``naturalWidth > 0``) and has alt text written from its result;
@@ -22,16 +23,14 @@ fail instead.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from analysis.engine._errors import AnalysisError
 from analysis.apps.report.layout import MISSING_ALT, STYLESHEET
-from report_build import BROWSER_SKIP_PREFIX, markup_rule_off
+from report_build import markup_rule_off
 
 #: Viewport widths in CSS pixels: a common phone, a laptop.
 WIDTHS = (390, 1280)
@@ -158,39 +157,6 @@ PRINT_JS = r"""
 
 
 # ---------------------------------------------------------------------------- fixtures
-
-
-def _browser_problem() -> str | None:
-    """Why no browser can be launched here, or None."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return ("Playwright is not installed; run 'make test' (it installs the pinned "
-                "dependencies) or pip install -c constraints.txt -e .")
-    from analysis.apps.report.pdf import chromium_path
-
-    try:
-        chromium_path()
-    except AnalysisError as error:
-        return str(error)
-    return None
-
-
-@pytest.fixture(scope="session")
-def browser():
-    problem = _browser_problem()
-    if problem:
-        if os.environ.get("REQUIRE_BROWSER_TESTS") == "1":
-            pytest.fail(f"REQUIRE_BROWSER_TESTS=1 but {problem}")
-        pytest.skip(f"{BROWSER_SKIP_PREFIX}: {problem}")
-    from playwright.sync_api import sync_playwright
-
-    from analysis.apps.report.pdf import chromium_path
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(chromium_path()))
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="session")
