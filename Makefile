@@ -26,8 +26,10 @@ pdf: $(STAMP)
 	$(PY) -m analysis pdf
 
 # pytest exits 5 when it collects nothing: a test run that ran no test is a failure.
+# TEST_PROCESSES test processes share the work (pytest-xdist; tests/conftest.py groups it).
+TEST_PROCESSES ?= 2
 test: $(STAMP)
-	@$(PY) -m pytest --doctest-modules --nbval-lax analysis tests notebooks; status=$$?; \
+	@$(PY) -m pytest -n $(TEST_PROCESSES) --doctest-modules --nbval-lax analysis tests notebooks; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests"; exit 1; fi; exit $$status
 
 # The fast loop: every unit, reference and doctest test, without building the report (< 1 min).

@@ -15,6 +15,11 @@ from pathlib import Path
 #: Seconds a server may take to answer its first request (a kernel start on a busy machine).
 START_TIMEOUT_SECONDS = 120
 
+#: Preheated kernels of the explorers tests start (``--pool``): one, so that the first page comes
+#: from the pool as a reader's does, without preheating kernels no test opens (each one runs
+#: the notebook: a few seconds of CPU, and Voilà refills the pool after every page).
+EXPLORER_POOL = 1
+
 
 def descendants(pid: int) -> set[int]:
     """Every living process below ``pid`` (children, their children, ...), read from /proc."""

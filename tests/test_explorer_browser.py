@@ -1,7 +1,8 @@
 """The explorer served as `make explore` serves it, driven in a real browser (issue 13).
 
 The app is started with the Makefile's own command (``python -m analysis.apps.explorer.serve``,
-checked against the ``explore`` recipe) on a free loopback port; Playwright drives Debian's
+checked against the ``explore`` recipe) on a free loopback port, with one preheated kernel
+(``tests/servers.EXPLORER_POOL``) instead of the readers' six; Playwright drives Debian's
 chromium (the ``browser`` fixture of ``tests/conftest.py``: ``/usr/bin/chromium``, or
 ``$CHROMIUM_PATH``). Without it the browser tests skip, saying why; with
 ``REQUIRE_BROWSER_TESTS=1`` (CI) they fail instead, as the report's browser tests do. Each step
@@ -18,13 +19,13 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from servers import open_explorer, running, wait_until_up
+from servers import EXPLORER_POOL, open_explorer, running, wait_until_up
 
 from analysis.data import DATA_DIR, load_studies
 from analysis.apps.explorer import MODELS, ExplorerState, explore
 from analysis.apps.explorer.choices import study_choices
 from analysis.apps.explorer.compute import figure_svg
-from analysis.apps.explorer.serve import address, free_port
+from analysis.apps.explorer.serve import POOL_SIZE, address, free_port
 from analysis.review.multiverse import multiverse
 from analysis.review.protocol import WINDOW
 
@@ -46,7 +47,8 @@ def _figure_texts(svg: str) -> list[str]:
 def app(browser, tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("explore") / "server.log"
-    with running([sys.executable, "-m", "analysis.apps.explorer.serve", "--port", str(port)], log, cwd=ROOT) as server:
+    command = [sys.executable, "-m", "analysis.apps.explorer.serve", "--port", str(port), "--pool", str(EXPLORER_POOL)]
+    with running(command, log, cwd=ROOT) as server:
         wait_until_up(address(port), server, log)
         yield address(port), log
 
@@ -131,7 +133,7 @@ def _expect(page, state: ExplorerState, studies) -> dict:
 def test_make_explore_runs_the_command_this_test_runs():
     recipe = (ROOT / "Makefile").read_text().split("\nexplore:", 1)[1].split("\n\n", 1)[0]
     assert "$(PY) -m analysis.apps.explorer.serve --port $(EXPLORE_PORT) --pool $(EXPLORE_POOL)" in recipe
-    assert "EXPLORE_POOL ?= 6" in (ROOT / "Makefile").read_text()  # the serve module's default, as run here
+    assert f"EXPLORE_POOL ?= {POOL_SIZE}" in (ROOT / "Makefile").read_text()  # the serve module's default
 
 
 #: JavaScript: every visible control, label, checkbox, output paragraph and the figure that

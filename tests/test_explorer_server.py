@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from servers import alive, descendants, running
+from servers import EXPLORER_POOL, alive, descendants, running
 
 from analysis.apps.explorer.serve import address, free_port
 
@@ -30,7 +30,8 @@ def test_the_address_is_printed_once_it_listens_and_ctrl_c_stops_everything(tmp_
     log = tmp_path / "server.log"
     line = ADDRESS_LINE.format(address(port))
     popen = {"preexec_fn": _ignore_sigint} if inherited == "SIGINT ignored" else {}
-    with running([sys.executable, "-m", "analysis.apps.explorer.serve", "--port", str(port)], log,
+    with running([sys.executable, "-m", "analysis.apps.explorer.serve", "--port", str(port),
+                  "--pool", str(EXPLORER_POOL)], log,
                  cwd=ROOT, **popen) as server:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while line not in log.read_text():

@@ -42,7 +42,7 @@ from hostile_data import (
     hostile_values,
 )
 from report_build import markup_rule_off
-from servers import open_explorer, running, wait_until_up
+from servers import EXPLORER_POOL, open_explorer, running, wait_until_up
 
 #: The label of the issue's example, which several pages and figures show.
 LABEL = next(row["value"] for row in hostile_values()
@@ -254,7 +254,7 @@ def explorer(browser, hostile, tmp_path_factory):
     notebook = explorer_folder(root / "app", hostile["data"])
     port = free_port()
     log = root / "server.log"
-    with running(voila_command(port, notebook), log, cwd=notebook.parent,
+    with running(voila_command(port, notebook, pool=EXPLORER_POOL), log, cwd=notebook.parent,
                  env={**os.environ, MARKUP_RULE_OFF_VARIABLE: "1"}) as server:
         wait_until_up(address(port), server, log)
         yield address(port), log

@@ -19,7 +19,9 @@ import pytest
 from analysis.apps import report
 from analysis.apps.report import DISCLAIMER, main
 
+from analysis.review.plan import AnalysisPlan
 from report_build import MALICIOUS, build_dirs as _build_dirs, copy_data as _copy_data
+from tests.one_answer import check_one_answer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +39,13 @@ def _pages(output: Path) -> list[Path]:
 
 def test_build_succeeds(built):
     assert built["status"] == 0, built["stderr"]
+
+
+def test_the_build_gives_one_answer_per_question(built):
+    """Issue 22 on the real data (``-p method DL``; one label carries markup, so only the numbers
+    are compared): each question's number, interval and model are the same on every page."""
+    assert built["status"] == 0
+    check_one_answer(built["output"], AnalysisPlan(method="DL"), ROOT / "data")
 
 
 def test_index_links_every_report(built):

@@ -17,7 +17,6 @@ further checks of the same builds cost no build.
 from __future__ import annotations
 
 import contextlib
-import html
 import io
 import re
 import shutil
@@ -25,16 +24,14 @@ from pathlib import Path
 
 import pytest
 
-from analysis import AnalysisError
 from analysis.apps.report import main
 from analysis.data import load_claims, load_studies
 from analysis.present.narrative import describe_claim_counts, describe_estimate, describe_multiverse
 from analysis.review.claims import check_claims
 from analysis.review.evidence_base import load_evidence_base
-from analysis.review.findings import CONTROLLED_OUTCOMES
 from analysis.review.multiverse import multiverse
 from analysis.review.plan import AnalysisPlan
-from analysis.review.protocol import PRIMARY_WINDOW, TIME_WINDOWS
+from tests.one_answer import answer_fragment, check_one_answer, page_text
 from tests.synthetic_trial import add_synthetic_trial, copy_data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,13 +90,6 @@ def override_build(request, tmp_path_factory, synthetic_data) -> tuple[Path, Ana
     return output, AnalysisPlan(**parameters)
 
 
-def _text(page: Path) -> str:
-    """The visible text of a page, tags removed, entities decoded, whitespace collapsed."""
-    raw = page.read_text(encoding="utf-8")
-    raw = re.sub(r"<(script|style)\b.*?</\1>", " ", raw, flags=re.DOTALL)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", raw)).split())
-
-
 def _build(tmp_path: Path, data: Path, parameters: dict, notebooks) -> Path:
     folder = tmp_path / "notebooks"
     folder.mkdir()
@@ -126,73 +116,13 @@ def _expected_sentences(plan: AnalysisPlan, data: Path) -> dict[str, str]:
     }
 
 
-def _fragment(answer) -> str:
-    """How every page writes an answer's number: ``"2.67 (95% CrI 0.25 to 28.27"`` (estimate, level,
-    the interval's true name, bounds); sentences and table cells go on differently after it."""
-    return f"{answer.estimate_text()} ({answer.interval_text()}"
-
-
-def _expected_answers(plan: AnalysisPlan, data: Path) -> dict[str, list]:
-    """Page -> the answers (analysis.review.answer.Answer) that page must give, each exactly as answered."""
-    studies = load_studies(data / "studies.csv")
-
-    def answer(outcome, window):
-        try:
-            return plan.answer(studies, outcome, window)
-        except AnalysisError:  # nothing to answer in that window with these choices
-            return None
-
-    rate = answer("response_rate", plan.time_window)
-    controlled = {window: answer("controlled", window) for window in TIME_WINDOWS}
-    per_window_rates = [answer("response_rate", window) for window in TIME_WINDOWS]
-    one_row = [a for a in controlled.values() if a is not None and len(a.rows) == 1]
-    pages = {
-        "02_response_rates": [rate],
-        "03_controlled_trials": [controlled[plan.time_window]],
-        # the duration page: every window's response rate, and each time point's comparison
-        "04_duration_of_relief": per_window_rates + one_row,
-        # the summary of findings: the response rate and the three follow-ups against control
-        "00_summary": [rate] + [controlled[window] for _, _, window, _ in CONTROLLED_OUTCOMES],
-        # claims about the pooled rate (C06) and short-term efficacy against control (C10)
-        "06_claims_check": [rate, controlled[PRIMARY_WINDOW]],
-    }
-    return {page: [a for a in answers if a is not None] for page, answers in pages.items()}
-
-
-def _check_one_answer(output: Path, plan: AnalysisPlan, data: Path) -> None:
-    """Issue 22: each question's number, interval, interval name and model are the same on every
-    page that gives it: the pages, the summary of findings, the claims verdicts."""
-    for page, answers in _expected_answers(plan, data).items():
-        if not (output / f"{page}.html").exists():
-            continue  # a build of some notebooks only
-        text = _text(output / f"{page}.html")
-        for answer in answers:
-            assert _fragment(answer) in text, (page, answer.outcome, answer.time_window, _fragment(answer))
-            # the same interval under the other name (sensitivity models give other intervals, named)
-            wrong = "CI" if answer.interval_type == "CrI" else "CrI"
-            misnamed = f"{answer.estimate_text()} ({100 * plan.confidence_level:g}% {wrong} {answer.natural.interval_text()}"
-            assert misnamed not in text, (page, "interval misnamed", misnamed)
-    studies = load_studies(data / "studies.csv")
-    models = {"02_response_rates": plan.answer(studies, "response_rate").fit.model_description,
-              "03_controlled_trials": plan.answer(studies, "controlled").fit.model_description}
-    for page, model in models.items():
-        assert model in _text(output / f"{page}.html"), (page, model)
-
-
 def test_index_and_pages_agree_under_the_overrides(override_build, synthetic_data):
     output, plan = override_build
-    index = _text(output / "index.html")
+    index = page_text(output / "index.html")
     for page, sentence in _expected_sentences(plan, synthetic_data).items():
-        assert sentence in _text(output / f"{page}.html"), (page, sentence)
+        assert sentence in page_text(output / f"{page}.html"), (page, sentence)
         assert sentence in index, ("index", page, sentence)
-    _check_one_answer(output, plan, synthetic_data)
-
-
-def test_the_default_build_gives_one_answer_per_question(built_report):
-    """The shared real build (tests/report_build.py: -p method DL; one label carries markup, so
-    only the numbers are compared, on the committed data): one answer per question on every page."""
-    assert built_report["status"] == 0
-    _check_one_answer(built_report["output"], AnalysisPlan(method="DL"), ROOT / "data")
+    check_one_answer(output, plan, synthetic_data)
 
 
 def test_the_explorers_default_view_gives_the_plans_answer():
@@ -204,14 +134,14 @@ def test_the_explorers_default_view_gives_the_plans_answer():
     for outcome in ("response_rate", "controlled"):
         shown = explore(ExplorerState.primary(outcome), studies)
         answer = AnalysisPlan().answer(studies, outcome)
-        assert _fragment(answer) in shown.sentence, (outcome, shown.sentence)
+        assert answer_fragment(answer) in shown.sentence, (outcome, shown.sentence)
         assert shown.result.model_description == answer.fit.model_description
 
 
 def test_the_index_counts_agree_with_themselves_under_the_overrides(override_build):
     """Issue 23: under -p exclude the index said '12 studies ... (14 reports)' and then
     '13 of the 13 reports'."""
-    index = _text(override_build[0] / "index.html")
+    index = page_text(override_build[0] / "index.html")
     (reports,) = re.findall(r"The review includes \d+ studies of ketamine for fibromyalgia \((\d+) reports\)", index)
     (of,) = re.findall(r"\d+ of the (\d+) reports of included studies", index)
     assert of == reports
