@@ -87,7 +87,9 @@ def _markup_rule(text: str) -> str | None:
     >>> _markup_rule("Noppers\u202e 2011")
     'holds the invisible character U+202E (RIGHT-TO-LEFT OVERRIDE), which can reorder or hide text; delete it'
     """
-    hidden = next((c for c in text if _invisible(c)), None)
+    hidden = None
+    if not (text.isascii() and text.isprintable()):  # printable ASCII hides nothing: no scan
+        hidden = next((c for c in text if _invisible(c)), None)
     if hidden is not None:
         name = unicodedata.name(hidden, "a control character")
         return (f"holds the invisible character U+{ord(hidden):04X} ({name}), which can reorder "
