@@ -35,8 +35,10 @@ def test_headline_numbers_hold_the_evidence_counts_and_the_grade_of_each_domain(
 
 def test_make_snapshot_prints_verdict_changes_first_with_the_claims_words(tmp_path):
     """A snapshot that differs from the data: the printout leads with the claim's words."""
-    verdicts, numbers = claim_verdicts().astype(str), json.loads(json.dumps(headline_numbers()))
-    claim = verdicts.iloc[0]
+    current_verdicts = claim_verdicts().astype(str)
+    current_numbers = json.loads(json.dumps(headline_numbers()))
+    verdicts, numbers = current_verdicts.copy(), dict(current_numbers)
+    claim = current_verdicts.iloc[0]
     other = "not supported" if claim["verdict"] != "not supported" else "supported"
     verdicts.loc[0, "verdict"], verdicts.loc[0, "k"] = other, "99"
     verdicts.to_csv(tmp_path / VERDICTS_FILE, index=False)
@@ -48,12 +50,12 @@ def test_make_snapshot_prints_verdict_changes_first_with_the_claims_words(tmp_pa
     assert report[1] == f'  {claim["claim_id"]} ("{quote}"): verdict {other} -> {claim["verdict"]}'
     assert report[2:4] == ["Claims' numbers that changed:", f'  {claim["claim_id"]}: k 99 -> {claim["k"]}']
     assert report[4] == "Headline numbers that changed:"
-    assert report[5] == f"  evidence/studies: 99 -> {headline_numbers()['evidence/studies']}"
+    assert report[5] == f"  evidence/studies: 99 -> {current_numbers['evidence/studies']}"
     assert report[6].startswith("wrote claim_verdicts.csv")
     # written: a second run finds nothing to report
     again = write_snapshots(snapshot_dir=tmp_path)
     assert again[:2] == ["No claim verdict changed.", "No headline number changed."]
-    assert read_numbers(tmp_path) == json.loads(json.dumps(headline_numbers()))
+    assert read_numbers(tmp_path) == current_numbers
 
 
 def test_the_command_writes_both_files(tmp_path, monkeypatch, capsys):
