@@ -16,6 +16,7 @@ from analysis.present.plain import (
     ArticleClaim,
     ArticleFacts,
     CertaintyFacts,
+    ComparisonFacts,
     HarmsFacts,
     ResponseFacts,
     StudyCount,
@@ -73,18 +74,22 @@ def test_key_messages_word_for_word():
 
 def test_key_messages_follow_the_facts():
     """One level of certainty for all outcomes, no uncontrolled study, harms counted, nothing ongoing,
-    a second trial and repeated doses: the sentences change with the facts."""
+    a second trial (its comparison rated moderate) and repeated doses: the sentences change with the facts."""
     response = ResponseFacts(0.8, 0.7, 0.9, (StudyCount("Cole 2010", 2010, 7, 14, True),
                                              StudyCount("Dunn 2012", 2012, 9, 10, True)), 67.0, 1)
     second = TrialFacts("Dunn 2012", "saline_placebo", "saline", (ArmsAt(2400.0, 9, 10, 1, 10),))
     certainty = (CertaintyFacts("how many people respond", "moderate", ("inconsistency",)),)
-    text = plain.key_messages(response, (TRIAL, second), HarmsFacts(1, 0, 1), certainty).text
+    compared = (ComparisonFacts("long_term", 2, 2 / 24, 0.45, 0.2, 0.8, 10, 24, 2, 24, "moderate"),)
+    text = plain.key_messages(response, (TRIAL, second), HarmsFacts(1, 0, 1), certainty,
+                              comparisons=compared).text
     assert ("In 2 studies with 24 people, about 8 in 10 had at least two thirds of their pain gone "
             "after ketamine (it could be between about 7 and 9 in 10).") in text
     assert "counted how many got better with a dummy treatment" not in text
-    assert "In the study Dunn 2012, 9 of 10 people who had ketamine and 1 of 10 who had the dummy " \
-           "treatment had at least two thirds of their pain gone 14 weeks after. The dummy treatment " \
-           "was a drip of salt water." in text
+    assert ("2 studies also gave a dummy treatment (midazolam, a drug that makes people calm and sleepy, in "
+            "1 study; a drip of salt water in 1 study), to see how much was due to ketamine. In them, about 5 "
+            "in 10 people who had ketamine and about 1 in 10 who had the dummy treatment had at least two "
+            "thirds of their pain gone after 8 weeks or more (with ketamine it could be between about 2 and "
+            "8 in 10).") in text
     assert "1 study counted side effects in each group; the technical pages give the numbers." in text
     assert "We are fairly sure about these results. The studies' results differed a lot." in text
     assert "The main questions have clear answers." in text
