@@ -4,10 +4,13 @@ banned words and readability on made-up facts and on the real data; the adapters
 from __future__ import annotations
 
 import math
+import re
+import shutil
 
 import pandas as pd
 import pytest
 from frozen_data import FROZEN
+from synthetic_trial import add_synthetic_trial
 
 from analysis.engine._errors import AnalysisError
 from analysis.present import plain
@@ -36,6 +39,16 @@ HARMS = HarmsFacts(counted=0, described=2, withdrawals_counted=0)
 CERTAINTY = (CertaintyFacts("how many people respond", "very low", ("imprecision", "risk_of_bias")),
              CertaintyFacts("how ketamine compares with a dummy treatment soon after", "low",
                             ("imprecision",)))
+
+
+# Made-up facts with more trials: Dunn 2012 (salt water) beside Cole 2010, summed up per time as the
+# summary of findings gives them (no responder on the dummy treatment at 1 to 7 days: no share with
+# ketamine follows from a ratio, so the ketamine arms' own share is said).
+DUNN = TrialFacts("Dunn 2012", "saline_placebo", "saline", (ArmsAt(2.0, 9, 10, 1, 10), ArmsAt(72.0, 1, 10, 0, 10)),
+                  ("dunn2012",))
+COMPARISONS = (ComparisonFacts("during_or_immediate", 2, 3 / 24, 0.56, 0.21, 1.0, 16, 24, 3, 24, "low"),
+               ComparisonFacts("short_term", 2, 0.0, NAN, NAN, NAN, 4, 24, 0, 24, "very low"),
+               ComparisonFacts("long_term", 1, 1 / 14, 0.09, 0.01, 0.6, 1, 14, 1, 14, "very low"))
 
 
 def _claim(claim_id="C1", analysis="pooled_response_rate", quantity="response_rate", verdict="supported",
@@ -94,6 +107,86 @@ def test_key_messages_follow_the_facts():
     assert "We are fairly sure about these results. The studies' results differed a lot." in text
     assert "The main questions have clear answers." in text
     assert "registered" not in text
+
+
+def test_two_trials_are_summed_up_per_time_word_for_word():
+    messages = plain.key_messages(RESPONSE, (TRIAL, DUNN), HARMS, CERTAINTY, ongoing=2, comparisons=COMPARISONS)
+    assert dict(messages.sections)["What did we find?"] == (
+        "In 3 studies with 44 people, about 5 in 10 had at least half their pain gone after ketamine (it could be "
+        "between about 3 and 7 in 10).",
+        "Only 2 studies also gave a dummy treatment (midazolam, a drug that makes people calm and sleepy, in 1 "
+        "study; a drip of salt water in 1 study), to see how much was due to ketamine. In them, about 6 in 10 "
+        "people who had ketamine and about 1 in 10 who had the dummy treatment had at least half their pain gone "
+        "in the first 4 hours (with ketamine it could be between about 2 and 10 in 10). After 1 to 7 days it was "
+        "about 2 in 10 and none; after 8 weeks or more (1 study), about 1 in 10 in both groups.",
+        "No study counted side effects or people who stopped early in each group; 2 studies only describe the "
+        "side effects.")
+    # the comparison is rated low: still unknown whether ketamine works better
+    assert "We do not know if ketamine works better than a dummy treatment" in messages.text
+
+
+def test_two_trials_need_their_comparisons():
+    with pytest.raises(AnalysisError, match=r"2 trials compared ketamine .*comparison_facts\(findings, plan, studies\)"):
+        plain.key_messages(RESPONSE, (TRIAL, DUNN), HARMS, CERTAINTY)
+
+
+@pytest.mark.parametrize(("trials", "level", "unknown"), [
+    ((TRIAL,), "high", True),  # one trial: never known
+    ((TRIAL, DUNN), "low", True),  # few, small or disagreeing trials: GRADE rates their comparison low
+    ((TRIAL, DUNN), "very low", True),
+    ((TRIAL, DUNN), "moderate", False),
+])
+def test_whether_ketamine_works_better_is_known_from_two_trials_rated_moderate_or_high(trials, level, unknown):
+    first = ComparisonFacts(*[*COMPARISONS[0].__dict__.values()][:-1], level)
+    text = plain.key_messages(RESPONSE, trials, HARMS, CERTAINTY, comparisons=(first,)).text
+    assert ("if ketamine works better than a dummy treatment" in text) is unknown
+
+
+def test_the_comparison_certainty_says_each_time_once_and_the_least_sure_as_the_rest():
+    """Outcomes rated differently per time (as more trials make likely) do not lengthen the text by a
+    clause each."""
+    certainty = tuple(CertaintyFacts(plain.OUTCOME_WORDS[key], level, ("imprecision",)) for key, level in (
+        ("response_rate", "very low"), ("responders_immediate", "low"), ("responders_1_week", "low"),
+        ("responders_8_weeks", "very low")))
+    text = plain.key_messages(RESPONSE, (TRIAL, DUNN), HARMS, certainty, comparisons=COMPARISONS).text
+    assert ("We are not sure about how ketamine compares with a dummy treatment in the first 4 hours and after 1 "
+            "to 7 days. We are very uncertain about the other results. The studies were few and small.") in text
+
+
+def test_mixed_comparison_treatments_are_named_together():
+    painkiller = TrialFacts("Eve 2020", "other_analgesic", "morphine", (ArmsAt(1.0, 5, 10, 4, 10),))
+    text = plain.key_messages(RESPONSE, (TRIAL, painkiller), HARMS, CERTAINTY, comparisons=COMPARISONS[:1]).text
+    assert ("Only 2 studies also gave a dummy treatment or another painkiller (midazolam, a drug that makes people "
+            "calm and sleepy, in 1 study), to see how much was due to ketamine. In them, about 6 in 10 people who "
+            "had ketamine and about 1 in 10 who had the other treatment had") in text
+    # no sentence that only repeats the kind ("Another painkiller was another painkiller.")
+    assert plain.comparison_explained(painkiller) == ""
+
+
+@pytest.mark.parametrize(("claim", "answer"), [
+    (_claim(analysis="controlled_rr", quantity="direction_of_effect", verdict="partly supported", ref="review2024"),
+     "In the 2 studies that compared them, about 6 in 10 people who had ketamine and about 1 in 10 who had the "
+     "dummy treatment had at least half their pain gone in the first 4 hours (with ketamine it could be between "
+     "about 2 and 10 in 10). With so few people, this difference could be chance."),
+    (_claim(analysis="controlled_rr", quantity="direction_of_effect", verdict="partly supported", ref="dunn2012"),
+     "In that study (Dunn 2012), 9 of 10 people who had ketamine and 1 of 10 who had the dummy treatment had at "
+     "least half their pain gone 2 hours after. With so few people, this difference could be chance."),
+    (_claim(analysis="controlled_rr", value=0.5, estimate=0.67, ci=(0.4, 0.9), verdict="not supported"),
+     "In the 2 studies that compared them, about 7 in 10 people who had ketamine had at least half their pain "
+     "gone in the first 4 hours, not 5 in 10. With the dummy treatment it was about 1 in 10."),
+    (_claim(analysis="duration", quantity="duration_hours", upper=1344.0, ref="dunn2012"),
+     "In that study (Dunn 2012), 1 of 10 people who had ketamine and 0 of 10 who had the dummy treatment still "
+     "had at least half their pain gone 3 days after. So the benefit was gone by then."),
+    (_claim(analysis="duration", quantity="duration_hours", upper=48.0, verdict="partly supported"),
+     "In Cole 2010, 3 of 14 people who had ketamine and 1 of 14 who had the dummy treatment still had at least "
+     "half their pain gone 1 week after. After 8 weeks it was 1 of 14 in both groups. In Dunn 2012, 1 of 10 "
+     "people who had ketamine and 0 of 10 who had the dummy treatment still had at least half their pain gone "
+     "3 days after. Some benefit may have lasted longer, but with so few people this could be chance."),
+])
+def test_article_answers_with_two_trials_word_for_word(claim, answer):
+    """A claim naming a trial is answered with that trial; one naming none, with all of them (as the
+    claims check weighs it: together, or the duration rule trial by trial)."""
+    assert plain.article_answer(claim, RESPONSE, (TRIAL, DUNN), COMPARISONS) == answer
 
 
 @pytest.mark.parametrize(("claim", "answer"), [

@@ -539,10 +539,10 @@ def _comparators_words(trials: Sequence[TrialFacts]) -> str:
                      for what in kinds)
 
 
-def _in_ten_words(proportion: float) -> str:
-    """A share as :func:`in_ten` says it, without "about 0 in 10" or "about 10 in 10".
+def share_words(proportion: float) -> str:
+    """A share as the key messages say it: :func:`in_ten`, without "about 0 in 10" or "about 10 in 10".
 
-    >>> [_in_ten_words(p) for p in (0.0, 0.03, 0.25, 0.97, 1.0)]
+    >>> [share_words(p) for p in (0.0, 0.03, 0.25, 0.97, 1.0)]
     ['none', 'fewer than 1 in 10', 'about 3 in 10', 'more than 9 in 10', 'all']
     """
     if proportion in (0.0, 1.0):
@@ -557,8 +557,8 @@ def _arms_in_ten(c: ComparisonFacts) -> tuple[str, str, str]:
     comparison arms responded, no share with ketamine follows from a ratio: the ketamine arms'
     own share is given then, without a range."""
     if math.isnan(c.ketamine_risk):
-        return _in_ten_words(c.ketamine_events / c.ketamine_n), _in_ten_words(c.control_risk), ""
-    return (_in_ten_words(c.ketamine_risk), _in_ten_words(c.control_risk),
+        return share_words(c.ketamine_events / c.ketamine_n), share_words(c.control_risk), ""
+    return (share_words(c.ketamine_risk), share_words(c.control_risk),
             _range_words(c.ketamine_low, c.ketamine_high))
 
 
@@ -608,8 +608,10 @@ def _certainty_sentence(certainty: Sequence[CertaintyFacts]) -> str:
     if len(levels) == 1:
         text = f"{CERTAINTY_WORDS[levels[0]]} these results."
     else:
-        text = " ".join(f"{CERTAINTY_WORDS[lv]} {_outcomes([c.outcome for c in rated if c.level == lv])}."
-                        for lv in levels)
+        said = [f"{CERTAINTY_WORDS[lv]} {_outcomes([c.outcome for c in rated if c.level == lv])}." for lv in levels]
+        if sum(c.level == levels[-1] for c in rated) > 1:  # the least sure of several: "the other results"
+            said[-1] = f"{CERTAINTY_WORDS[levels[-1]]} the other results."
+        text = " ".join(said)
     return text + "".join(f" {r[0].upper()}{r[1:]}." for r in reasons)
 
 
@@ -709,6 +711,20 @@ _DIRECTION_WORDS = {
 }
 
 
+_DURATION_WORDS = {
+    "supported": "So the benefit was gone by then.",
+    "partly supported": "Some benefit may have lasted longer, but with so few people this could be chance.",
+    "compatible": "The benefit may have been gone by then, but with so few people we cannot be sure.",
+    "not supported": "So some benefit lasted longer than the article says.",
+}
+
+
+def _after(trial: TrialFacts, bound: float, gone: str) -> str:
+    """A trial's first and last counts at or after ``bound`` hours (its last when none is)."""
+    later = [a for a in trial.times if a.hours >= bound] or [trial.times[-1]]
+    return _time_sentence(trial, [later[0]] + ([later[-1]] if len(later) > 1 else []), gone, "still had")
+
+
 def _trial_answer(claim: ArticleClaim, trial: TrialFacts, gone: str, only: bool = True) -> str:
     """A claim about one trial: ``only`` when it is the one trial with a comparison treatment."""
     other = comparison_name(trial)
@@ -721,18 +737,8 @@ def _trial_answer(claim: ArticleClaim, trial: TrialFacts, gone: str, only: bool 
         text += f", not {claimed} in 10." if claimed != share else ", as the article says."
         return text + f" With {other} it was {of(first.control_events, first.control_n)}."
     if claim.analysis == "duration" and not math.isnan(claim.claimed_upper):
-        bound = claim.claimed_upper
-        later = [a for a in trial.times if a.hours >= bound] or [trial.times[-1]]
         intro = "In the one study with a dummy treatment, " if only else f"In that study ({trial.label}), "
-        text = intro + _time_sentence(
-            trial, [later[0]] + ([later[-1]] if len(later) > 1 else []), gone, "still had")
-        return text + " " + {
-            "supported": "So the benefit was gone by then.",
-            "partly supported": "Some benefit may have lasted longer, but with so few people "
-                                "this could be chance.",
-            "compatible": "The benefit may have been gone by then, but with so few people we cannot be sure.",
-            "not supported": "So some benefit lasted longer than the article says.",
-        }[claim.verdict]
+        return intro + _after(trial, claim.claimed_upper, gone) + " " + _DURATION_WORDS[claim.verdict]
     intro = "In the one study that compared them, " if only else f"In that study ({trial.label}), "
     text = (f"{intro}{of(first.ketamine_events, first.ketamine_n)} "
             f"people who had ketamine and {of(first.control_events, first.control_n)} who had {other} "
@@ -744,8 +750,9 @@ def _trials_answer(claim: ArticleClaim, trials: Sequence[TrialFacts], comparison
                    gone: str) -> str:
     """A claim about controlled trials that names none of several: all of them, as the claims check
     weighs them (the duration rule trial by trial, the others on the trials together)."""
-    if claim.analysis == "duration":
-        return " ".join(f"In {t.label}, " + _time_sentence(t, t.times, gone) for t in trials)
+    if claim.analysis == "duration" and not math.isnan(claim.claimed_upper):
+        return " ".join([*(f"In {t.label}, " + _after(t, claim.claimed_upper, gone) for t in trials),
+                         _DURATION_WORDS[claim.verdict]])
     if not comparisons:
         raise AnalysisError(f"claim {claim.claim_id}: {len(trials)} trials compared ketamine with another "
                             "treatment; pass comparisons=comparison_facts(findings, plan, studies)")
