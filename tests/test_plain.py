@@ -276,10 +276,9 @@ def test_made_up_words_are_plain_and_readable():
 
 # ----------------------------------------------------------------------------- real data
 
-@pytest.fixture(scope="module")
-def real():
-    """The plain layer of the data version of tests/frozen_data.py (its trial and counts are stated
-    below word for word), built as the summary notebook builds it."""
+def _plain_layer(folder):
+    """The plain layer of the data folder ``folder``, built as the summary notebook builds it, with
+    the facts it was written from."""
     from analysis.data import load_claims, load_references, load_studies
     from analysis.review.claims import check_claims
     from analysis.review.evidence_base import load_evidence_base
@@ -287,17 +286,28 @@ def real():
     from analysis.review.grade import load_grade_overrides
     from analysis.review.plan import AnalysisPlan
 
-    plan, studies, evidence = AnalysisPlan(), load_studies(FROZEN / "studies.csv"), load_evidence_base(FROZEN)
-    findings = summary_of_findings(plan, evidence.included(studies), load_grade_overrides(FROZEN / "grade_overrides.csv"))
+    plan, studies, evidence = AnalysisPlan(), load_studies(folder / "studies.csv"), load_evidence_base(folder)
+    findings = summary_of_findings(plan, evidence.included(studies), load_grade_overrides(folder / "grade_overrides.csv"))
     response = plain.response_facts(plan.response_rate(studies), plan.response_rate_rows(studies))
     trials = plain.trial_facts(plan.duration(studies), studies)
-    messages = plain.key_messages(response, trials, plain.harms_facts(findings, evidence.included(studies)),
-                                  plain.certainty_facts(findings), ongoing=evidence.counts().ongoing_studies)
-    claims = load_claims(FROZEN / "claims.csv")
+    comparisons = plain.comparison_facts(findings, plan, evidence.included(studies))
+    harms, ongoing = plain.harms_facts(findings, evidence.included(studies)), evidence.counts().ongoing_studies
+    certainty = plain.certainty_facts(findings)
+    messages = plain.key_messages(response, trials, harms, certainty, ongoing=ongoing, comparisons=comparisons)
+    claims = load_claims(folder / "claims.csv")
     articles = plain.article_facts(claims, check_claims(claims, evidence.in_review(studies), plan),
-                                   load_references(FROZEN / "references.csv"))
-    return {"messages": messages, "answers": plain.article_answers(articles, response, trials),
-            "trials": trials, "claims": claims, "plan": plan, "studies": studies}
+                                   load_references(folder / "references.csv"))
+    return {"messages": messages, "answers": plain.article_answers(articles, response, trials, comparisons),
+            "trials": trials, "claims": claims, "plan": plan, "studies": studies, "response": response,
+            "comparisons": comparisons, "findings": findings, "harms": harms, "ongoing": ongoing,
+            "certainty": certainty}
+
+
+@pytest.fixture(scope="module")
+def real():
+    """The plain layer of the data version of tests/frozen_data.py (its trial and counts are stated
+    below word for word)."""
+    return _plain_layer(FROZEN)
 
 
 def test_real_key_messages_are_150_to_250_plain_readable_words(real):
@@ -340,3 +350,137 @@ def test_a_key_claim_of_another_article_is_an_error_naming_file_row_column_value
                                             r"'key_claims': value 'C06': not a claim of 002_d8ab"):
         plain.article_facts(real["claims"], check, references)
     assert isinstance(references, pd.DataFrame)
+
+
+# ----------------------------------------------------------------------------- more trials
+
+#: Responders (ketamine, control; of 20 each) of made-up trials per time of the template: one where the
+#: dummy treatment does better, one without a difference, beside tests/synthetic_trial.py's own.
+DUMMY_BETTER = {"15min": ("6", "9"), "180min": ("5", "7"), "week1": ("2", "3"), "week8": ("1", "2")}
+NO_DIFFERENCE = {"15min": ("7", "7"), "180min": ("5", "5"), "week1": ("2", "2"), "week8": ("1", "1")}
+
+
+@pytest.fixture(scope="module", params=[1, 3], ids=["one more trial", "three more trials"])
+def more_trials(request, tmp_path_factory):
+    """The frozen data with one synthetic trial (the README's path), or three that disagree."""
+    folder = tmp_path_factory.mktemp("plain") / "data"
+    shutil.copytree(FROZEN, folder)
+    add_synthetic_trial(folder)
+    if request.param == 3:
+        add_synthetic_trial(folder, "synthetic2031", "Synthetic 2031", events=DUMMY_BETTER)
+        add_synthetic_trial(folder, "synthetic2032", "Synthetic 2032", events=NO_DIFFERENCE)
+    layer = _plain_layer(folder)
+    assert len(layer["trials"]) == 1 + request.param
+    return layer
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(n) for n in re.findall(r"\d+", text)]
+
+
+def _numbers_the_facts_give(response, trials, harms, certainty, comparisons, ongoing) -> set[int]:
+    """Every number the key messages of two or more trials may print, from the facts: counts of
+    studies (all, by kind of comparison) and people, shares as about N in 10 (1 and 9 of "fewer than 1
+    in 10" and "more than 9 in 10" at the ends), the protocol's times in words."""
+    numbers = {10, len(response.studies), response.people, len(trials), harms.counted, harms.described, ongoing,
+               *(plain.in_ten(p) for p in (response.estimate, response.low, response.high))}
+    numbers.update(_numbers(plain.pain_gone(response.threshold_percent)))
+    numbers.update(n for c in certainty for n in _numbers(c.outcome))
+    numbers.update(pd.Series([plain.comparison_explained(t) for t in trials]).value_counts())
+    for c in comparisons:
+        shares = [c.control_risk, *((c.ketamine_events / c.ketamine_n,) if math.isnan(c.ketamine_risk) else
+                                    (c.ketamine_risk, c.ketamine_low, c.ketamine_high))]
+        numbers.update(_numbers(" ".join(plain.share_words(p) for p in shares)))
+        numbers.update([c.studies, *_numbers(plain.TIME_WORDS[c.window])])
+    return numbers
+
+
+def _check_summed_up(messages, response, trials, harms, certainty, comparisons, ongoing):
+    text = messages.text
+    assert 150 <= messages.words <= 250, messages.words
+    assert plain.banned_words_in(text) == []
+    scores = readability(text)
+    assert scores.flesch_kincaid_grade <= MAX_GRADE and scores.dale_chall <= MAX_DALE_CHALL, scores
+    assert set(_numbers(text)) <= _numbers_the_facts_give(response, trials, harms, certainty, comparisons,
+                                                          ongoing), text
+    # each time says the shares its facts give, in order
+    gone, other = plain.pain_gone(response.threshold_percent), plain.other_name(trials)
+    first, *rest = comparisons
+    shares = [(plain.share_words(c.ketamine_events / c.ketamine_n if math.isnan(c.ketamine_risk) else c.ketamine_risk),
+               plain.share_words(c.control_risk)) for c in comparisons]
+    assert (f"In them, {shares[0][0]} people who had ketamine and {shares[0][1]} who had {other} had {gone} "
+            f"{plain.TIME_WORDS[first.window]}") in text
+    for c, (ketamine, control) in zip(rest, shares[1:]):
+        said = f"{ketamine} in both groups" if ketamine == control else f"{ketamine} and {control}"
+        assert re.search(rf"{plain.TIME_WORDS[c.window]}( \(\d+ stud(y|ies)\))?( it was|,) {said}[;.]", text,
+                         re.IGNORECASE), (c, text)
+    # one paragraph for the trials, whatever their number; no trial named
+    assert not any(t.label in text for t in trials)
+
+
+def test_key_messages_with_more_trials_stay_short_plain_and_from_the_facts(more_trials):
+    layer = more_trials
+    _check_summed_up(layer["messages"], layer["response"], layer["trials"], layer["harms"], layer["certainty"],
+                     layer["comparisons"], layer["ongoing"])
+
+
+def test_the_trials_summed_up_are_the_summary_of_findings(more_trials):
+    """The comparisons are the summary of findings' rows (per 1000 there) and the counts of each trial's
+    earliest time in each window, summed."""
+    from analysis.review.findings import CONTROLLED_OUTCOMES, PER
+    from analysis.review.protocol import WINDOW
+
+    rows = {row.key: row for row in more_trials["findings"]}
+    keys = {window: key for key, _, window, _ in CONTROLLED_OUTCOMES}
+    assert [c.window for c in more_trials["comparisons"]] == ["during_or_immediate", "short_term", "long_term"]
+    for c in more_trials["comparisons"]:
+        row = rows[keys[c.window]]
+        assert (c.studies, c.certainty) == (row.studies, row.certainty)
+        assert [PER * x for x in (c.control_risk, c.ketamine_risk, c.ketamine_low, c.ketamine_high)] == pytest.approx(
+            [row.control_risk, row.ketamine_risk, row.ketamine_lb, row.ketamine_ub], nan_ok=True)
+        low, high = WINDOW[c.window].hours
+        earliest = [next(a for a in t.times if low <= a.hours <= high) for t in more_trials["trials"]]
+        assert (c.ketamine_events, c.ketamine_n, c.control_events, c.control_n) == tuple(
+            sum(getattr(a, f) for a in earliest) for f in ("ketamine_events", "ketamine_n", "control_events", "control_n"))
+        assert c.control_risk == c.control_events / c.control_n
+
+
+def test_article_answers_with_more_trials_name_the_trial_the_claim_names(more_trials):
+    answers = more_trials["answers"]
+    assert "In the one study" not in answers.text  # there are several now
+    assert "In that study (Noppers 2011), 8 of 12 people who had ketamine" in answers.text
+    assert plain.banned_words_in(answers.text) == []
+    scores = readability(answers.text)
+    assert scores.flesch_kincaid_grade <= MAX_GRADE and scores.dale_chall <= MAX_DALE_CHALL, scores
+
+
+def _made_up_trial(number: int, control: str, detail: str, counts) -> TrialFacts:
+    return TrialFacts(f"Trial {number}", control, detail,
+                      tuple(ArmsAt(hours, *arms) for hours, arms in zip((1.0, 72.0, 1344.0), counts)))
+
+
+@pytest.mark.parametrize("trials", [2, 5])
+def test_made_up_trials_are_summed_up_short_plain_and_from_the_facts(trials):
+    """Made-up trials of every kind of comparison, some for ketamine, some against, some without a
+    later time; comparisons as the summary of findings would give them, rated differently per time."""
+    made_up = [_made_up_trial(1, "active_placebo", "midazolam", ((9, 15, 3, 15), (4, 15, 1, 15), (2, 15, 1, 15))),
+               _made_up_trial(2, "saline_placebo", "saline", ((12, 30, 14, 30), (6, 30, 7, 30), (3, 30, 4, 30))),
+               _made_up_trial(3, "other_analgesic", "morphine", ((5, 10, 4, 10), (2, 10, 0, 10))),
+               _made_up_trial(4, "active_placebo", "midazolam", ((20, 40, 8, 40),)),
+               _made_up_trial(5, "saline_placebo", "", ((7, 25, 7, 25), (5, 25, 2, 25), (1, 25, 0, 25)))][:trials]
+    response = ResponseFacts(0.55, 0.4, 0.7, tuple(StudyCount(t.label, 2020, t.times[0].ketamine_events,
+                                                              t.times[0].ketamine_n, True) for t in made_up)
+                             + (StudyCount("Open 2019", 2019, 9, 12, False),), 50.0, 1)
+    comparisons = tuple(ComparisonFacts(window, studies, control, ketamine, low, high, *counts, level)
+                        for window, studies, control, ketamine, low, high, counts, level in (
+                            ("during_or_immediate", trials, 0.26, 0.51, 0.3, 0.97, (53, 120, 36, 120), "low"),
+                            ("short_term", min(trials, 4), 0.0, NAN, NAN, NAN, (17, 80, 0, 80), "very low"),
+                            ("long_term", min(trials, 3), 0.1, 0.12, 0.02, 0.5, (6, 65, 5, 65), "very low"))
+                        [:1 + (trials > 2) * 2])
+    certainty = tuple(CertaintyFacts(plain.OUTCOME_WORDS[key], level, ("imprecision", "risk_of_bias"))
+                      for key, level in (("response_rate", "very low"), ("responders_immediate", "low"),
+                                         ("responders_1_week", "very low"), ("responders_8_weeks", "very low")))
+    harms = HarmsFacts(2, 0, 1)
+    messages = plain.key_messages(response, made_up, harms, certainty, ongoing=4, comparisons=comparisons)
+    _check_summed_up(messages, response, made_up, harms, certainty, comparisons, 4)
+    assert "Only" in messages.text and "We do not know if ketamine works better" in messages.text
