@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -170,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     snapshot = commands.add_parser(
         "snapshot", aliases=["snapshot-claims"],
         help="record the claim verdicts and headline numbers of the data for review",
-        description="Write tests/snapshots/claim_verdicts.csv and headline_numbers.csv (the "
+        description="Write tests/snapshots/claim_verdicts.csv and headline_numbers.json (the "
                     "expectations the tests compare with) and print what changed: claim verdicts "
                     "first, each with the claim's words, then numbers.")
     snapshot.add_argument("--data", metavar="DIR", help="the data folder (default: data/)")
@@ -192,5 +193,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return args.handler(args)
 
 
+def run() -> int:
+    """:func:`main` for the shell: a reader that stops early (``| head``) ends it quietly."""
+    try:
+        status = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at /dev/null so that it cannot fail too
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return status
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

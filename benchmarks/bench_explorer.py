@@ -88,24 +88,16 @@ _SHOWN = """() => [document.querySelector(".explorer-sentence").innerText,
 def browser_redraws():
     from playwright.sync_api import sync_playwright
 
-    from analysis.apps.explorer.serve import address, free_port
+    from analysis.apps.explorer.serve import POOL_SIZE
     from analysis.review.protocol import WINDOW
 
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "analysis.apps.explorer.serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(address(port), timeout=5).close()
-                break
-            except OSError:
-                time.sleep(0.5)
+    with _server(POOL_SIZE) as (url, _):
+        _wait_for_port(url)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
             page = browser.new_page(viewport={"width": 1500, "height": 1000})
             start = time.perf_counter()
-            page.goto(address(port))
+            page.goto(url)
             page.locator(".explorer-figure svg").wait_for(timeout=120_000)
             print(f"browser: page with the first figure after {time.perf_counter() - start:.1f} s (kernel start)")
             box = page.locator(".explorer-study-noppers2011 input[type=checkbox]")
@@ -128,9 +120,6 @@ def browser_redraws():
             print(f"browser, all {len(everything)} redraws: median {statistics.median(everything):.3f} s, "
                   f"max {max(everything):.3f} s")
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 #: Seconds to let a new server settle: every preheated kernel starts and runs the notebook
@@ -220,6 +209,8 @@ def opening(pool: int, arrivals: int = ARRIVALS) -> None:
 
 
 if __name__ == "__main__":
+    # stopped by a time-out (SIGTERM): unwind, so that every server started here is stopped too
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     arguments = sys.argv[1:]
     if "--open" in arguments:
         opening(6)

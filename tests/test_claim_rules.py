@@ -52,7 +52,7 @@ def test_direction(natural, state, verdict):
 
 
 @pytest.mark.parametrize("states, verdict", [
-    ([], "supported"), (["none"], "compatible"), (["none", "favours"], "partly supported"),
+    ([], "not testable"), (["none"], "compatible"), (["none", "favours"], "partly supported"),
     (["favours", "significant"], "not supported"),
 ])
 def test_benefit_gone_by(states, verdict):

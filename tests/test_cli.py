@@ -39,6 +39,14 @@ def test_validate_valid_file_prints_summary_and_exits_0():
         "(3 reported, 1 derived, 2 not_reported)\n")
 
 
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """``python -m analysis validate | head -1``: the pipe closes before the output ends."""
+    shell = subprocess.run(f"'{sys.executable}' -m analysis validate | head -c 10 >/dev/null",
+                           shell=True, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert shell.returncode == 0
+    assert shell.stderr == ""
+
+
 def test_validate_invalid_file_lists_every_problem_on_stderr_and_exits_1():
     result = run("validate", "tests/data_corpus/sd_not_positive.csv",
                  "--dictionary", "tests/data_corpus/valid.dictionary.csv")

@@ -272,6 +272,28 @@ def test_duration_sentences_give_the_control_arm_where_one_exists():
                        "(95% CI 2% to 48%); in its control arm 2/12 = 17%.")
 
 
+def test_a_one_sample_window_puts_the_control_arm_beside_the_ketamine_arms_own_count():
+    """The model's 14% beside the control's 2/12 = 17% read as fewer responders with ketamine,
+    when both arms had 2 of 12: the observed counts go side by side."""
+    from analysis.review.duration import responders_over_time
+    from analysis.review.plan import AnalysisPlan
+    from analysis.present.narrative import describe_duration
+
+    data = pd.DataFrame({
+        "study_id": ["a", "a", "b"], "study_label": ["A 2011", "A 2011", "B 2000"],
+        "timepoint_hours": [0.5, 1344.0, 1.0],
+        "time_window": ["during_or_immediate", "long_term", "during_or_immediate"],
+        "ketamine_events": [8, 2, 17], "ketamine_n": [12, 12, 29],
+        "control_events": [3, 2, None], "control_n": [12, 12, None]})
+    duration = responders_over_time(data, pool=AnalysisPlan().pool_rates)
+    long_term = describe_duration(duration).splitlines()[3]
+    fit = duration.fits["long_term"]
+    assert format_percent(fit.prop) != "17%"  # the model's estimate is not the observed proportion
+    assert long_term.startswith(f"- In the long term (8 weeks or more): responders {format_percent(fit.prop)} (")
+    assert long_term.endswith("; observed: ketamine arm 2/12 = 17%, control arm 2/12 = 17%.")
+    assert "; control arms:" in describe_duration(duration).splitlines()[0]  # pooled windows list them
+
+
 def test_calibration_is_stated_only_for_the_calibrated_headline_models():
     from analysis import bayesian_meta_analysis
     from analysis.present.narrative import describe_calibration

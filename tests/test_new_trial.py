@@ -187,6 +187,21 @@ def test_a_semicolon_separated_file_is_named_as_such_in_one_line(tmp_path, capsy
         "1 problem in 1 file; nothing was changed"]
 
 
+def test_a_merge_conflict_is_one_message_naming_its_lines(tmp_path, capsys):
+    """Two curators' branches merged by git with a conflict in one row: one cause, one message."""
+    data = copy_data(tmp_path / "data")
+    lines = (data / "studies.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    theirs = lines[5].replace("Noppers", "Nopers", 1)
+    lines[5:6] = ["<<<<<<< HEAD\n", lines[5], "=======\n", theirs, ">>>>>>> curator-branch\n"]
+    (data / "studies.csv").write_text("".join(lines), encoding="utf-8")
+    status, errors = _validate(data, capsys)
+    assert status == 1 and errors == [
+        f"{data}/studies.csv:6: a merge conflict left by git (lines 6 to 10, from '<<<<<<< HEAD' to "
+        "'>>>>>>> curator-branch'): keep one version of the rows between the markers and delete the "
+        "marker lines",
+        "1 problem in 1 file; nothing was changed"]
+
+
 def test_an_extra_header_column_is_named_first_not_after_a_thousand_knock_ons(tmp_path, capsys):
     data = copy_data(tmp_path / "data")
     text = (data / "provenance.csv").read_text(encoding="utf-8")

@@ -61,6 +61,14 @@ def _read_csv(path: Path) -> _Raw | list[Problem]:
                                    f"the header is separated by {delimiter}, not commas: save the "
                                    "file as comma-separated CSV (in a spreadsheet: CSV UTF-8, "
                                    "comma-delimited)")]
+    conflicts = _merge_conflicts(text)
+    if conflicts:
+        # two versions of some rows: every later message would be a knock-on of that
+        return [*problems, *(Problem(file, start, None, None,
+                                     f"a merge conflict left by git (lines {start} to {end}, from "
+                                     f"{first!r} to {last!r}): keep one version of the rows between "
+                                     "the markers and delete the marker lines")
+                             for start, end, first, last in conflicts)]
     records: list[list[str]] = []
     try:
         for record in csv.reader(io.StringIO(text, newline=""), strict=True):
@@ -122,6 +130,26 @@ def _other_delimiter(text: str) -> str | None:
         if delimiter in first:
             return name
     return None
+
+
+def _merge_conflicts(text: str) -> list[tuple[int, int, str, str]]:
+    """Each block git leaves in a file it could not merge: (first line, last line, the opening
+    marker, the closing marker), lines counted from 1.
+
+    >>> _merge_conflicts("a,b\\n<<<<<<< HEAD\\n1,2\\n=======\\n1,3\\n>>>>>>> other\\n4,5\\n")
+    [(2, 6, '<<<<<<< HEAD', '>>>>>>> other')]
+    """
+    blocks, start = [], None
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        if line.startswith("<<<<<<<") and start is None:
+            start = number
+        elif line.startswith(">>>>>>>") and start is not None:
+            blocks.append((start, number, lines[start - 1].strip(), line.strip()))
+            start = None
+    if start is not None:  # an opening marker without its end
+        blocks.append((start, len(lines), lines[start - 1].strip(), lines[-1].strip()))
+    return blocks
 
 
 def _ragged_problems(file: str, ragged: dict[int, list[int]], width: int,

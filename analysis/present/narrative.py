@@ -673,7 +673,8 @@ def describe_duration(result: DurationResult) -> str:
                 f"- {head}: responders {format_percent(fit.prop)} ({level} {fit.interval_name} "
                 f"{format_percent(fit.prop_ci_lb)} "
                 f"to {format_percent(fit.prop_ci_ub)}; {_studies(fit.k)}, {fit.participants} patients; "
-                f"{fit.model_description}){_unstated(used)}{_control_arms(used)}."
+                f"{fit.model_description}){_unstated(used)}"
+                f"{_observed(used) if len(used) == 1 else _control_arms(used)}."
             )
         else:
             lines.append(f"- {head}: {_studies(int(row.k))}, {escape_markdown(row.note)}.")
@@ -704,6 +705,18 @@ def _unstated(used: pd.DataFrame) -> str:
         return ""
     return (f"; {_names(list(unstated['label']))} without a stated time (counted in this window only, "
             "as the protocol assigns them)")
+
+
+def _observed(used: pd.DataFrame) -> str:
+    """"; observed: ketamine arm 2/12 = 17%, control arm 2/12 = 17%" for a window of one sample
+    whose model estimate is shown: the control arm beside the ketamine arm's own count, not
+    beside the model's estimate (14% beside 2/12 read as fewer responders with ketamine)."""
+    only = used.iloc[0]
+    text = f"; observed: ketamine arm {int(only['events'])}/{int(only['n'])} = {format_percent(only['proportion'])}"
+    if pd.notna(only["control_events"]) and pd.notna(only["control_n"]):
+        text += (f", control arm {int(only['control_events'])}/{int(only['control_n'])} = "
+                 f"{format_percent(only['control_events'] / only['control_n'])}")
+    return text
 
 
 def _control_arms(used: pd.DataFrame) -> str:

@@ -199,8 +199,12 @@ def benefit_gone_by(states: list[str]) -> Ruling:
     support for it: the interval still holds a benefit (absence of evidence is not evidence of
     absence; issue 22).
 
+    With no controlled comparison after U there is nothing to test the claim against.
+
     >>> benefit_gone_by(["none", "favours"]).verdict, benefit_gone_by(["none"]).verdict
     ('partly supported', 'compatible')
+    >>> benefit_gone_by([]).verdict
+    'not testable'
     """
     if "significant" in states:
         return Ruling("not supported", "upper bound: a benefit with interval excluding no difference after it")
@@ -209,7 +213,7 @@ def benefit_gone_by(states: list[str]) -> Ruling:
     if states:
         return Ruling("compatible", "upper bound: no more responders with ketamine than with control after it, "
                                     "but the interval still holds a benefit")
-    return Ruling("supported", "upper bound: no benefit over control after it")
+    return Ruling("not testable", "upper bound: no controlled comparison after it")
 
 
 def benefit_lasts_until(states: list[str], any_responders: bool) -> Ruling:
