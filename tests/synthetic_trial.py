@@ -51,8 +51,11 @@ def _write(path: Path, columns: list[str], rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
-def add_synthetic_trial(folder: Path, study_id: str = STUDY_ID, label: str = "Synthetic 2030") -> None:
-    """Add the synthetic trial to the data copy ``folder`` (valid afterwards)."""
+def add_synthetic_trial(folder: Path, study_id: str = STUDY_ID, label: str = "Synthetic 2030",
+                        events: dict[str, tuple[str, str]] | None = None) -> None:
+    """Add the synthetic trial to the data copy ``folder`` (valid afterwards); ``events`` gives other
+    responders than :data:`EVENTS` (ketamine, control; of 20 each) per time of the template."""
+    events_at = EVENTS if events is None else events
     own = dict(OWN_VALUES, study_label=label, source_id=f"https://example.org/{study_id}")
     source = own["source_id"]
     new_study(study_id, like=LIKE, data_dir=folder)
@@ -64,7 +67,7 @@ def add_synthetic_trial(folder: Path, study_id: str = STUDY_ID, label: str = "Sy
             continue
         suffix = row["row_id"].removeprefix(study_id)
         template = templates[suffix]
-        events = EVENTS[suffix.rsplit("_", 1)[-1]]
+        events = events_at[suffix.rsplit("_", 1)[-1]]
         for column, value in row.items():
             if value == FILL_MARKER:
                 row[column] = own.get(column, template[column])

@@ -26,6 +26,7 @@ import pandas as pd
 
 from analysis.engine._errors import AnalysisError
 from analysis.present.safe_html import escape
+from analysis.review.findings import CONTROLLED_OUTCOMES, PER
 
 #: Words no plain-language text may use (issue 24): readers of the articles do not know them.
 BANNED_WORDS = ("posterior", "credible", "tau", "logit", "heterogeneity", "random-effects",
@@ -63,13 +64,27 @@ REASONS = {
 
 #: What a kind of comparison treatment is, in plain words (``control`` of data/studies.csv).
 CONTROL_WORDS = {
-    "active_placebo": "so people could not easily tell which drug they had",
+    "active_placebo": "another drug",
     "saline_placebo": "a drip of salt water",
     "other_analgesic": "another painkiller",
 }
 
+#: Why a trial gives a drug as its dummy treatment (an active placebo).
+ACTIVE_PLACEBO_WHY = "so people could not easily tell which drug they had"
+
 #: Drugs used as comparison treatments, named in plain words when ``control_detail`` names one.
 DRUG_WORDS = {"midazolam": "midazolam, a drug that makes people calm and sleepy"}
+
+#: The protocol's time windows as the key messages say them (the summary of findings' follow-up).
+TIME_WORDS = {
+    "during_or_immediate": "in the first 4 hours",
+    "short_term": "after 1 to 7 days",
+    "medium_term": "after 1 to 4 weeks",
+    "long_term": "after 8 weeks or more",
+}
+
+#: How the certainty of a comparison of ketamine with control begins (:data:`OUTCOME_WORDS`).
+COMPARES = "how ketamine compares with a dummy treatment"
 
 _FRACTIONS = {50: "half", 67: "two thirds", 66: "two thirds", 75: "three quarters", 33: "a third",
               30: "a third", 25: "a quarter"}
@@ -158,12 +173,49 @@ class TrialFacts:
         The comparison treatment in the source's words (only a known drug name is used).
     times : tuple of ArmsAt
         In time order.
+    keys : tuple of str
+        Its ``study_id`` and ``cohort_id`` (what a claim's ``study_ref`` names).
     """
 
     label: str
     control: str
     control_detail: str
     times: tuple[ArmsAt, ...]
+    keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ComparisonFacts:
+    """Ketamine against the comparison treatments at one time, all trials together (one row of
+    the summary of findings, read by :func:`comparison_facts`).
+
+    Attributes
+    ----------
+    window : str
+        The protocol's time window (a key of :data:`TIME_WORDS`).
+    studies : int
+    control_risk : float
+        Responders over people in the comparison arms, all trials together (0 to 1).
+    ketamine_risk, ketamine_low, ketamine_high : float
+        The share with ketamine that the pooled relative effect gives at that control risk, and its
+        interval (0 to 1; NaN when no one in the comparison arms responded, so that no share follows).
+    ketamine_events, ketamine_n, control_events, control_n : int
+        Responders and people in the arms of the trials compared (summed).
+    certainty : str or None
+        GRADE certainty of the comparison (as :class:`CertaintyFacts`).
+    """
+
+    window: str
+    studies: int
+    control_risk: float
+    ketamine_risk: float
+    ketamine_low: float
+    ketamine_high: float
+    ketamine_events: int
+    ketamine_n: int
+    control_events: int
+    control_n: int
+    certainty: str | None
 
 
 @dataclass(frozen=True)
@@ -310,16 +362,23 @@ def comparison_explained(trial: TrialFacts) -> str:
     >>> comparison_explained(TrialFacts("Y", "saline_placebo", "saline", ()))
     'The dummy treatment was a drip of salt water.'
     """
+    what = _comparator(trial)
+    if not what:
+        return ""
+    why = f", {ACTIVE_PLACEBO_WHY}" if trial.control == "active_placebo" else ""
+    return f"{_capital(comparison_name(trial))} was {what}{why}."
+
+
+def _comparator(trial: TrialFacts) -> str:
+    """The comparison treatment as the data name it: a known drug, else its kind in words ("" when
+    that is only its name again: "another painkiller", or a kind without words)."""
+    drug = next((words for name, words in DRUG_WORDS.items() if name in trial.control_detail.lower()), "")
     kind = CONTROL_WORDS.get(trial.control, "")
-    drug = next((words for name, words in DRUG_WORDS.items()
-                 if name in trial.control_detail.lower()), "")
-    subject = comparison_name(trial)
-    subject = subject[0].upper() + subject[1:]
-    if drug and trial.control == "active_placebo":
-        return f"{subject} was {drug}, {kind}."
-    if drug or kind:
-        return f"{subject} was {drug or kind}."
-    return ""
+    return drug or ("" if kind == comparison_name(trial) else kind)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _time_sentence(trial: TrialFacts, arms: Sequence[ArmsAt], gone: str, verb: str = "had") -> str:
@@ -371,7 +430,8 @@ class PlainText:
 
 
 def key_messages(response: ResponseFacts, trials: Sequence[TrialFacts], harms: HarmsFacts,
-                 certainty: Sequence[CertaintyFacts], *, ongoing: int = 0) -> PlainText:
+                 certainty: Sequence[CertaintyFacts], *, ongoing: int = 0,
+                 comparisons: Sequence[ComparisonFacts] = ()) -> PlainText:
     """The key messages of the index, in the Cochrane plain-language-summary shape.
 
     Parameters
@@ -385,43 +445,148 @@ def key_messages(response: ResponseFacts, trials: Sequence[TrialFacts], harms: H
         One per outcome of the summary of findings that has data.
     ongoing : int
         Registered studies without results.
+    comparisons : sequence of ComparisonFacts
+        Ketamine against the comparison treatments per time, all trials together (needed with two
+        or more trials).
 
     Returns
     -------
     PlainText
-        About 150-250 words (tested), no word of :data:`BANNED_WORDS`.
+        About 150-250 words (tested), no word of :data:`BANNED_WORDS`. One trial is told time by
+        time in counts ("8 of 12"); two or more are summed up per time of ``comparisons`` (the
+        summary of findings' absolute effects, "about 7 in 10"), so the text does not grow with
+        the number of trials.
+
+    Raises
+    ------
+    AnalysisError
+        With two or more trials and no ``comparisons``.
     """
-    gone = pain_gone(response.threshold_percent)
-    k = len(response.studies)
-    found = [f"In {_count(k, 'study', 'studies')} with {response.people} people, "
-             f"about {in_ten(response.estimate)} in 10 had {gone} after ketamine "
-             f"(it could be {_range_words(response.low, response.high)})."]
-    if response.compared < k:
-        found.append((f"Only {_count(response.compared, 'study', 'studies')} also counted"
-                      if response.compared else "No study counted")
-                     + " how many got better with a dummy treatment, so we cannot tell how much "
-                       "was due to ketamine.")
-    paragraphs = [" ".join(found)]
-    for trial in trials:
-        arms = [a for a in trial.times]
-        if not arms:
-            continue
-        intro = ("In that study, " if len(trials) == 1 and response.compared == 1
-                 else f"In the study {trial.label}, ")
-        sentence = _time_sentence(trial, arms, gone)
-        paragraphs.append(" ".join(p for p in (intro + sentence, comparison_explained(trial)) if p))
-    if not trials:
-        paragraphs.append("No study compared ketamine with a dummy treatment in a way we could count.")
-    paragraphs.append(_harms_sentence(harms))
+    if len(trials) > 1 and not comparisons:
+        raise AnalysisError(f"key_messages: {len(trials)} trials compared ketamine with another treatment; "
+                            "pass comparisons=comparison_facts(findings, plan, studies) to sum them up")
+    paragraphs = (*_found(response, trials, comparisons), _harms_sentence(harms))
     sections = [
         ("What did we want to find out?",
          ("We wanted to know if ketamine eases the pain of fibromyalgia, for how many people, "
           "and for how long.",)),
         ("What did we find?", tuple(paragraphs)),
         ("How sure are we?", (_certainty_sentence(certainty),)),
-        ("What is still unknown?", (_unknown_sentence(response, trials, harms, certainty, ongoing),)),
+        ("What is still unknown?", (_unknown_sentence(response, trials, harms, certainty, ongoing,
+                                                        comparisons),)),
     ]
     return PlainText("Key messages", tuple(sections))
+
+
+def _found(response: ResponseFacts, trials: Sequence[TrialFacts],
+           comparisons: Sequence[ComparisonFacts]) -> tuple[str, ...]:
+    """"What did we find?" but its harms: the response rate, then the one trial time by time, or
+    two or more trials summed up per time of ``comparisons``."""
+    gone = pain_gone(response.threshold_percent)
+    k = len(response.studies)
+    found = [f"In {_count(k, 'study', 'studies')} with {response.people} people, "
+             f"about {in_ten(response.estimate)} in 10 had {gone} after ketamine "
+             f"(it could be {_range_words(response.low, response.high)})."]
+    if len(trials) > 1:  # the trials' paragraph says how many compared, and why
+        given = _join(list(dict.fromkeys(_INDEFINITE[comparison_name(t)] for t in trials)), "or")
+        what = _comparators_words(trials)
+        return (" ".join(found),
+                f"{'Only ' if len(trials) < k else ''}{len(trials)} studies also gave {given}"
+                f"{f' ({what})' if what else ''}, to see how much was due to ketamine. In them, "
+                + _across_trials(trials, comparisons, gone))
+    if response.compared < k:
+        found.append((f"Only {_count(response.compared, 'study', 'studies')} also counted"
+                      if response.compared else "No study counted")
+                     + " how many got better with a dummy treatment, so we cannot tell how much "
+                       "was due to ketamine.")
+    if not trials:
+        return " ".join(found), "No study compared ketamine with a dummy treatment in a way we could count."
+    trial = trials[0]
+    if not trial.times:
+        return (" ".join(found),)
+    intro = "In that study, " if response.compared == 1 else f"In the study {trial.label}, "
+    sentence = _time_sentence(trial, trial.times, gone)
+    return " ".join(found), " ".join(p for p in (intro + sentence, comparison_explained(trial)) if p)
+
+
+#: A comparison treatment's name (:func:`comparison_name`, :func:`other_name`) introduced.
+_INDEFINITE = {"the dummy treatment": "a dummy treatment", "another painkiller": "another painkiller",
+               "the other treatment": "another treatment"}
+
+
+def other_name(trials: Sequence[TrialFacts]) -> str:
+    """The comparison treatment of all ``trials`` ("the dummy treatment"; "the other treatment" when
+    they differ in kind)."""
+    names = {comparison_name(t) for t in trials}
+    return names.pop() if len(names) == 1 else "the other treatment"
+
+
+def _comparators_words(trials: Sequence[TrialFacts]) -> str:
+    """What the trials' comparison treatments were, each once (in how many studies when they differ).
+
+    >>> mid, salt = (TrialFacts(x, c, d, ()) for x, c, d in (("A", "active_placebo", "midazolam"),
+    ...                                                        ("B", "saline_placebo", "saline")))
+    >>> _comparators_words([mid, mid])
+    'midazolam, a drug that makes people calm and sleepy'
+    >>> _comparators_words([mid, salt, salt])
+    'midazolam, a drug that makes people calm and sleepy, in 1 study; a drip of salt water in 2 studies'
+    """
+    named = [_comparator(t) for t in trials]
+    kinds = list(dict.fromkeys(n for n in named if n))
+    if len(kinds) == 1 and len(named) == named.count(kinds[0]):
+        return kinds[0]
+    return "; ".join(f"{what}{',' if ',' in what else ''} in {_count(named.count(what), 'study', 'studies')}"
+                     for what in kinds)
+
+
+def share_words(proportion: float) -> str:
+    """A share as the key messages say it: :func:`in_ten`, without "about 0 in 10" or "about 10 in 10".
+
+    >>> [share_words(p) for p in (0.0, 0.03, 0.25, 0.97, 1.0)]
+    ['none', 'fewer than 1 in 10', 'about 3 in 10', 'more than 9 in 10', 'all']
+    """
+    if proportion in (0.0, 1.0):
+        return "none" if proportion == 0 else "all"
+    tenths = in_ten(proportion)
+    return {0: "fewer than 1 in 10", 10: "more than 9 in 10"}.get(tenths, f"about {tenths} in 10")
+
+
+def _arms_in_ten(c: ComparisonFacts) -> tuple[str, str, str]:
+    """The share with ketamine and with the comparison treatment in words, and the range of the
+    first ("about 7 in 10", "about 2 in 10", "between about 3 and 10 in 10"). Where no one in the
+    comparison arms responded, no share with ketamine follows from a ratio: the ketamine arms'
+    own share is given then, without a range."""
+    if math.isnan(c.ketamine_risk):
+        return share_words(c.ketamine_events / c.ketamine_n), share_words(c.control_risk), ""
+    return (share_words(c.ketamine_risk), share_words(c.control_risk),
+            _range_words(c.ketamine_low, c.ketamine_high))
+
+
+def _across_trials(trials: Sequence[TrialFacts], comparisons: Sequence[ComparisonFacts], gone: str) -> str:
+    """"about 7 in 10 people who had ketamine and about 2 in 10 who had the dummy treatment had ...
+    in the first 4 hours (with ketamine it could be between about 3 and 10 in 10). After 1 to 7
+    days it was about 2 in 10 and about 0 in 10; ..." (a time without every trial says how many
+    studies it has)."""
+    other = other_name(trials)
+
+    def time(c: ComparisonFacts) -> str:
+        return TIME_WORDS[c.window] + ("" if c.studies == len(trials) else
+                                       f" ({_count(c.studies, 'study', 'studies')})")
+
+    def could_be(words: str) -> str:
+        return f" (with ketamine it could be {words})" if words else ""
+
+    first, rest = comparisons[0], comparisons[1:]
+    ketamine, control, spread = _arms_in_ten(first)
+    sentence = (f"{ketamine} people who had ketamine and {control} who had {other} had {gone} "
+                f"{time(first)}{could_be(spread)}.")
+    later = []
+    for i, c in enumerate(rest):
+        ketamine, control, _ = _arms_in_ten(c)  # the range once, for the first time: 250 words at most
+        counts = f"{ketamine} in both groups" if ketamine == control else f"{ketamine} and {control}"
+        when_ = time(c)
+        later.append(f"{when_[0].upper()}{when_[1:]} it was {counts}" if not i else f"{when_}, {counts}")
+    return sentence + (" " + "; ".join(later) + "." if later else "")
 
 
 def _harms_sentence(harms: HarmsFacts) -> str:
@@ -443,14 +608,30 @@ def _certainty_sentence(certainty: Sequence[CertaintyFacts]) -> str:
     if len(levels) == 1:
         text = f"{CERTAINTY_WORDS[levels[0]]} these results."
     else:
-        text = " ".join(f"{CERTAINTY_WORDS[lv]} {_join([c.outcome for c in rated if c.level == lv])}."
-                        for lv in levels)
+        said = [f"{CERTAINTY_WORDS[lv]} {_outcomes([c.outcome for c in rated if c.level == lv])}." for lv in levels]
+        if sum(c.level == levels[-1] for c in rated) > 1:  # the least sure of several: "the other results"
+            said[-1] = f"{CERTAINTY_WORDS[levels[-1]]} the other results."
+        text = " ".join(said)
     return text + "".join(f" {r[0].upper()}{r[1:]}." for r in reasons)
 
 
-def _unknown_sentence(response, trials, harms, certainty, ongoing) -> str:
+def _outcomes(outcomes: Sequence[str]) -> str:
+    """Outcomes joined, the comparisons at several times said once (so that more trials, rated
+    differently per time, do not lengthen the text by a clause each).
+
+    >>> _outcomes(["how many people respond", f"{COMPARES} soon after", f"{COMPARES} after 1 week"])
+    'how many people respond and how ketamine compares with a dummy treatment soon after and after 1 week'
+    """
+    times = [o.removeprefix(COMPARES).strip() for o in outcomes if o.startswith(COMPARES)]
+    others = [o for o in outcomes if not o.startswith(COMPARES)]
+    return _join(others + ([f"{COMPARES} {_join(times)}"] if times else []))
+
+
+def _unknown_sentence(response, trials, harms, certainty, ongoing, comparisons=()) -> str:
     unknown = []
-    if len(trials) < 2:
+    # known only from two or more trials whose comparison soon after the dose GRADE rates
+    # moderate or high: few, small or disagreeing trials leave it unknown
+    if len(trials) < 2 or not comparisons or comparisons[0].certainty not in ("high", "moderate"):
         unknown.append("if ketamine works better than a dummy treatment")
     if not any(a.hours >= 1344 for t in trials for a in t.times) or any(
             c.level in ("low", "very low") for c in certainty):
@@ -469,8 +650,13 @@ def _unknown_sentence(response, trials, harms, certainty, ongoing) -> str:
 # ----------------------------------------------------------------------------- articles
 
 
-def article_answer(claim: ArticleClaim, response: ResponseFacts, trials: Sequence[TrialFacts]) -> str:
+def article_answer(claim: ArticleClaim, response: ResponseFacts, trials: Sequence[TrialFacts],
+                   comparisons: Sequence[ComparisonFacts] = ()) -> str:
     """What the evidence shows about one claim, in one or two plain sentences.
+
+    A claim about a trial it names (``study_ref``) is answered with that trial's counts; with
+    several trials and none named, with all of them (``comparisons``, as the claims check weighs
+    them).
 
     Raises
     ------
@@ -478,7 +664,6 @@ def article_answer(claim: ArticleClaim, response: ResponseFacts, trials: Sequenc
         For a claim whose analysis has no plain wording here (choose another key claim).
     """
     gone = pain_gone(response.threshold_percent)
-    trial = trials[0] if trials else None
     if claim.verdict == "not testable":
         return "The studies we found do not measure this, so they cannot tell."
     if claim.analysis == "pooled_response_rate":
@@ -491,8 +676,11 @@ def article_answer(claim: ArticleClaim, response: ResponseFacts, trials: Sequenc
             "compatible": "The article's number fits in that range, but so do many others.",
             "not supported": "That does not fit the article's number.",
         }[claim.verdict]
-    if claim.analysis in ("controlled_rr", "duration") and trial is not None:
-        return _trial_answer(claim, trial, gone)
+    if claim.analysis in ("controlled_rr", "duration") and trials:
+        named = next((t for t in trials if _names(claim.study_ref, t.keys)), None)
+        if named is None and len(trials) > 1:
+            return _trials_answer(claim, trials, comparisons, gone)
+        return _trial_answer(claim, named or trials[0], gone, only=len(trials) == 1)
     if claim.analysis == "single_study_check" and claim.quantity == "patient_count":
         study = next((s for s in response.studies if _matches(s, claim.study_ref)), None)
         count = f"{claim.estimate:.0f}"
@@ -507,10 +695,38 @@ def article_answer(claim: ArticleClaim, response: ResponseFacts, trials: Sequenc
 
 
 def _matches(study: StudyCount, ref: str) -> bool:
-    return any(r.strip() in study.keys for r in str(ref).split(";") if r.strip())
+    return _names(ref, study.keys)
 
 
-def _trial_answer(claim: ArticleClaim, trial: TrialFacts, gone: str) -> str:
+def _names(ref: str, keys: Sequence[str]) -> bool:
+    """True when a claim's ``study_ref`` ("a; b") names one of ``keys``."""
+    return any(r.strip() in keys for r in str(ref).split(";") if r.strip())
+
+
+_DIRECTION_WORDS = {
+    "supported": "This difference is unlikely to be chance.",
+    "partly supported": "With so few people, this difference could be chance.",
+    "compatible": "With so few people, we cannot be sure either way.",
+    "not supported": "Ketamine did no better.",
+}
+
+
+_DURATION_WORDS = {
+    "supported": "So the benefit was gone by then.",
+    "partly supported": "Some benefit may have lasted longer, but with so few people this could be chance.",
+    "compatible": "The benefit may have been gone by then, but with so few people we cannot be sure.",
+    "not supported": "So some benefit lasted longer than the article says.",
+}
+
+
+def _after(trial: TrialFacts, bound: float, gone: str) -> str:
+    """A trial's first and last counts at or after ``bound`` hours (its last when none is)."""
+    later = [a for a in trial.times if a.hours >= bound] or [trial.times[-1]]
+    return _time_sentence(trial, [later[0]] + ([later[-1]] if len(later) > 1 else []), gone, "still had")
+
+
+def _trial_answer(claim: ArticleClaim, trial: TrialFacts, gone: str, only: bool = True) -> str:
+    """A claim about one trial: ``only`` when it is the one trial with a comparison treatment."""
     other = comparison_name(trial)
     first = trial.times[0]
     if claim.quantity == "response_rate":  # a claimed share of the ketamine arm
@@ -521,26 +737,33 @@ def _trial_answer(claim: ArticleClaim, trial: TrialFacts, gone: str) -> str:
         text += f", not {claimed} in 10." if claimed != share else ", as the article says."
         return text + f" With {other} it was {of(first.control_events, first.control_n)}."
     if claim.analysis == "duration" and not math.isnan(claim.claimed_upper):
-        bound = claim.claimed_upper
-        later = [a for a in trial.times if a.hours >= bound] or [trial.times[-1]]
-        text = "In the one study with a dummy treatment, " + _time_sentence(
-            trial, [later[0]] + ([later[-1]] if len(later) > 1 else []), gone, "still had")
-        return text + " " + {
-            "supported": "So the benefit was gone by then.",
-            "partly supported": "Some benefit may have lasted longer, but with so few people "
-                                "this could be chance.",
-            "compatible": "The benefit may have been gone by then, but with so few people we cannot be sure.",
-            "not supported": "So some benefit lasted longer than the article says.",
-        }[claim.verdict]
-    text = (f"In the one study that compared them, {of(first.ketamine_events, first.ketamine_n)} "
+        intro = "In the one study with a dummy treatment, " if only else f"In that study ({trial.label}), "
+        return intro + _after(trial, claim.claimed_upper, gone) + " " + _DURATION_WORDS[claim.verdict]
+    intro = "In the one study that compared them, " if only else f"In that study ({trial.label}), "
+    text = (f"{intro}{of(first.ketamine_events, first.ketamine_n)} "
             f"people who had ketamine and {of(first.control_events, first.control_n)} who had {other} "
             f"had {gone} {when(first.hours)} after.")
-    return text + " " + {
-        "supported": "This difference is unlikely to be chance.",
-        "partly supported": "With so few people, this difference could be chance.",
-        "compatible": "With so few people, we cannot be sure either way.",
-        "not supported": "Ketamine did no better.",
-    }[claim.verdict]
+    return text + " " + _DIRECTION_WORDS[claim.verdict]
+
+
+def _trials_answer(claim: ArticleClaim, trials: Sequence[TrialFacts], comparisons: Sequence[ComparisonFacts],
+                   gone: str) -> str:
+    """A claim about controlled trials that names none of several: all of them, as the claims check
+    weighs them (the duration rule trial by trial, the others on the trials together)."""
+    if claim.analysis == "duration" and not math.isnan(claim.claimed_upper):
+        return " ".join([*(f"In {t.label}, " + _after(t, claim.claimed_upper, gone) for t in trials),
+                         _DURATION_WORDS[claim.verdict]])
+    if not comparisons:
+        raise AnalysisError(f"claim {claim.claim_id}: {len(trials)} trials compared ketamine with another "
+                            "treatment; pass comparisons=comparison_facts(findings, plan, studies)")
+    c = next((c for c in comparisons if c.window == claim.time_window), comparisons[0])
+    intro = f"In the {len(trials)} studies that compared them, "
+    if claim.quantity == "response_rate":  # a claimed share of the ketamine arms (pooled by the check)
+        share, claimed = in_ten(claim.estimate), in_ten(claim.claimed_value)
+        return (f"{intro}about {share} in 10 people who had ketamine had {gone} {TIME_WORDS[c.window]}"
+                + (f", not {claimed} in 10." if claimed != share else ", as the article says.")
+                + f" With {other_name(trials)} it was about {in_ten(c.control_risk)} in 10.")
+    return intro + _across_trials(trials, (c,), gone) + " " + _DIRECTION_WORDS[claim.verdict]
 
 
 @dataclass(frozen=True)
@@ -581,9 +804,9 @@ class ArticleAnswers:
 
 
 def article_answers(articles: Sequence[ArticleFacts], response: ResponseFacts,
-                    trials: Sequence[TrialFacts]) -> ArticleAnswers:
+                    trials: Sequence[TrialFacts], comparisons: Sequence[ComparisonFacts] = ()) -> ArticleAnswers:
     """Each article's key claims, quoted, with the verdict and a plain answer."""
-    answers = tuple(tuple(article_answer(c, response, trials) for c in a.claims) for a in articles)
+    answers = tuple(tuple(article_answer(c, response, trials, comparisons) for c in a.claims) for a in articles)
     return ArticleAnswers(tuple(articles), answers)
 
 
@@ -608,9 +831,8 @@ def banned_words_in(text: str) -> list[str]:
 #: Outcomes of the summary of findings (``FindingsRow.key``) in plain words.
 OUTCOME_WORDS = {
     "response_rate": "how many people respond",
-    "responders_immediate": "how ketamine compares with a dummy treatment soon after",
-    "responders_1_week": "how ketamine compares with a dummy treatment after 1 week",
-    "responders_8_weeks": "how ketamine compares with a dummy treatment after 8 weeks",
+    # the times as "What did we find?" says them
+    **{key: f"{COMPARES} {TIME_WORDS[window]}" for key, _, window, _ in CONTROLLED_OUTCOMES},
     "adverse_events": "side effects",
     "withdrawals": "people stopping early",
 }
@@ -641,8 +863,28 @@ def trial_facts(duration, studies: pd.DataFrame) -> tuple[TrialFacts, ...]:
                              int(r["control_events"]), int(r["control_n"]))
                       for _, r in group.sort_values("timepoint_hours").iterrows())
         detail = source["control_detail"] if isinstance(source["control_detail"], str) else ""
-        trials.append(TrialFacts(str(group["label"].iloc[0]), str(source["control"]), detail, times))
+        keys = tuple(str(source[c]) for c in ("study_id", "cohort_id") if c in source and pd.notna(source[c]))
+        trials.append(TrialFacts(str(group["label"].iloc[0]), str(source["control"]), detail, times, keys))
     return tuple(trials)
+
+
+def comparison_facts(findings, plan, studies: pd.DataFrame) -> tuple[ComparisonFacts, ...]:
+    """Ketamine against control per time of the summary of findings (rows with data), all trials
+    together: the row's absolute effects (per 1000 there, proportions here) and the arms' counts of
+    the rows the plan compared for that time (``plan.controlled_rows``). ``studies`` are the rows
+    the summary of findings was built from."""
+    windows = {key: window for key, _, window, _ in CONTROLLED_OUTCOMES}
+    facts = []
+    for row in findings:
+        if row.key not in windows or not row.studies:
+            continue
+        arms = plan.controlled_rows(studies, windows[row.key])
+        facts.append(ComparisonFacts(
+            windows[row.key], row.studies, row.control_risk / PER, row.ketamine_risk / PER,
+            row.ketamine_lb / PER, row.ketamine_ub / PER,
+            *(int(arms[column].sum()) for column in ("ketamine_events", "ketamine_n", "control_events", "control_n")),
+            row.certainty))
+    return tuple(facts)
 
 
 def harms_facts(findings, included: pd.DataFrame) -> HarmsFacts:
