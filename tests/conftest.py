@@ -22,14 +22,14 @@ from report_build import BROWSER_SKIP_PREFIX, build_real_report
 #: Test modules whose tests build the report, run notebooks, serve apps, drive a browser or
 #: re-run part of the suite on other data, the slowest first (see :func:`_rank`).
 BUILD_MODULES = (
-    "test_hostile_data.py", "test_new_trial.py", "test_report.py", "test_report_browser.py",
-    "test_report_overrides.py", "test_explorer_browser.py", "test_explorer_server.py",
-    "test_history.py", "test_lab.py",
+    "test_report.py", "test_report_browser.py", "test_hostile_data.py", "test_report_overrides.py",
+    "test_new_trial.py", "test_explorer_browser.py", "test_explorer_server.py", "test_history.py",
+    "test_lab.py",
 )
 
 #: The files whose tests use the session's one report build (``built_report``): one group, so
 #: that one process builds it once.
-BUILT_REPORT_FILES = ("test_report.py", "test_report_browser.py")
+BUILT_REPORT_FILES = ("test_report.py", "test_report_browser.py", "test_hostile_data.py")
 BUILT_REPORT_GROUP = "built_report"
 
 

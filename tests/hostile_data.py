@@ -1,4 +1,5 @@
-"""The hostile-data corpus applied to a copy of ``data/``, and one report built from it.
+"""The hostile-data corpus applied to a copy of ``data/`` (the session's report build,
+``tests/report_build.py``, is built from it).
 
 ``tests/data_corpus/hostile/values.csv`` lists cells to overwrite (file, the rows it matches,
 column, value, whether the validator refuses it, what the value tries): markup, script end
@@ -13,14 +14,12 @@ The report is built with the validator's markup rule switched off
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 import re
 import shutil
 from pathlib import Path
 
-from report_build import copy_data, markup_rule_off
+from report_build import copy_data
 
 ROOT = Path(__file__).resolve().parent.parent
 VALUES = ROOT / "tests" / "data_corpus" / "hostile" / "values.csv"
@@ -66,6 +65,12 @@ def hostile_values() -> list[dict[str, str]]:
     return rows
 
 
+def hostile_label(study_id: str = "noppers2011") -> str:
+    """The hostile label the corpus gives a study (Noppers 2011's: the issue's example)."""
+    return next(row["value"] for row in hostile_values()
+                if row["column"] == "study_label" and row["match_value"] == study_id)
+
+
 def hostile_copy(target: Path) -> Path:
     """Copy ``data/*.csv`` into the new folder ``target`` with every corpus value written in."""
     copy_data(target)
@@ -87,20 +92,6 @@ def hostile_copy(target: Path) -> Path:
             writer.writeheader()
             writer.writerows(rows)
     return target
-
-
-def build_hostile_report(root: Path) -> dict:
-    """Build the real notebooks from the hostile copy into ``root / "reports"``."""
-    from analysis.apps.report import main
-
-    data = hostile_copy(root / "data")
-    output = root / "reports"
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with markup_rule_off(), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        status = main(["--notebooks", str(ROOT / "notebooks"), "--data", str(data),
-                       "--output", str(output)])
-    return {"status": status, "output": output, "data": data,
-            "stdout": stdout.getvalue(), "stderr": stderr.getvalue()}
 
 
 def explorer_folder(root: Path, data: Path) -> Path:

@@ -21,6 +21,7 @@ def page_text(page: Path) -> str:
     """The visible text of a page, tags removed, entities decoded, whitespace collapsed."""
     raw = page.read_text(encoding="utf-8")
     raw = re.sub(r"<(script|style)\b.*?</\1>", " ", raw, flags=re.DOTALL)
+    raw = re.sub(r"<wbr\s*/?>", "", raw)  # a place to break a long run adds no character
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", raw)).split())
 
 

@@ -1,9 +1,12 @@
-"""One real build of the report, shared by ``test_report.py`` and ``test_report_browser.py``.
+"""One real build of the report, shared by ``test_report.py``, ``test_report_browser.py`` and
+``test_hostile_data.py``.
 
-The build runs the real notebooks on a copy of the real data in which one study label
-carries markup (``MALICIOUS``), with ``-p method DL``, over a folder that holds a stale
-page from an "old" report. The validator refuses markup, so the build switches its markup
-rule off (:func:`markup_rule_off`, for tests only): the pages must be safe by escaping alone.
+The build runs the real notebooks on the hostile copy of the real data (``tests/hostile_data.py``:
+markup, script end tags, Markdown, invisible characters and a very long string in labels, notes,
+quotes and titles), with ``-p method DL``, over a folder that holds a stale page from an "old"
+report. The validator refuses markup, so the build switches its markup rule off
+(:func:`markup_rule_off`, for tests only): the pages must be safe by escaping alone, and every
+other check of the report holds with such data too.
 """
 
 from __future__ import annotations
@@ -18,10 +21,6 @@ from analysis.apps.report import main
 from analysis.data import MARKUP_RULE_OFF_VARIABLE
 
 ROOT = Path(__file__).resolve().parent.parent
-
-#: A study label an attacker (or a careless copy-paste) might put in the data.
-MALICIOUS = "<script>alert(1)</script>"
-MALICIOUS_LABEL = f"Noppers 2011 {MALICIOUS}"
 
 #: Start of the skip reason of every browser test when no Chromium can be launched
 #: (``tests/conftest.py`` repeats it at the end of the run).
@@ -57,12 +56,12 @@ def build_dirs(output: Path) -> list[Path]:
 
 
 def build_real_report(root: Path) -> dict:
-    """Build the real notebooks into ``root / "reports"``; return status, folder and output."""
-    data = copy_data(root / "data")
-    studies = data / "studies.csv"
-    text = studies.read_text(encoding="utf-8")
-    assert text.count(",Noppers 2011,") >= 1
-    studies.write_text(text.replace(",Noppers 2011,", f",{MALICIOUS_LABEL},"), encoding="utf-8")
+    """Build the real notebooks from the hostile copy of the data (``tests/hostile_data.py``) into
+    ``root / "reports"``, over a stale page of an "old" report, with ``-p method DL``; return
+    status, folder, data folder and output."""
+    from hostile_data import hostile_copy
+
+    data = hostile_copy(root / "data")
     output = root / "reports"
     output.mkdir()
     (output / "stale_page.html").write_text("from the previous build")
@@ -70,5 +69,5 @@ def build_real_report(root: Path) -> dict:
     with markup_rule_off(), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         status = main(["--notebooks", str(ROOT / "notebooks"), "--data", str(data),
                        "--output", str(output), "-p", "method", "DL"])
-    return {"status": status, "output": output, "stdout": stdout.getvalue(),
+    return {"status": status, "output": output, "data": data, "stdout": stdout.getvalue(),
             "stderr": stderr.getvalue()}

@@ -36,8 +36,8 @@ from analysis.data import (
 from hostile_data import (
     FIND_INJECTED_JS,
     MARKER,
-    build_hostile_report,
     explorer_folder,
+    hostile_label,
     hostile_copy,
     hostile_values,
 )
@@ -45,8 +45,7 @@ from report_build import markup_rule_off
 from servers import EXPLORER_POOL, open_explorer, running, wait_until_up
 
 #: The label of the issue's example, which several pages and figures show.
-LABEL = next(row["value"] for row in hostile_values()
-             if row["column"] == "study_label" and row["match_value"] == "noppers2011")
+LABEL = hostile_label()
 
 #: How the markup rule's messages begin (``analysis.data``): a tag, an address, a control character.
 MARKUP_RULES = ("looks like an HTML tag", "holds a javascript: or data: address", "holds the invisible character")
@@ -59,9 +58,10 @@ FIRST_RENDER_MS = 120_000
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory) -> dict:
-    """The report built once from the hostile copy of the data, markup rule off."""
-    return build_hostile_report(tmp_path_factory.mktemp("hostile"))
+def hostile(built_report) -> dict:
+    """The session's report build (``tests/report_build.py``): the hostile copy of the data,
+    markup rule off."""
+    return built_report
 
 
 @pytest.fixture(scope="module")
@@ -145,14 +145,19 @@ def test_no_page_holds_an_element_from_the_data(pages):
     assert not {name: tags for name, tags in found.items() if tags}
 
 
+def _text(page: str) -> str:
+    """A page's text as a reader copies it: ``<wbr>`` (a place to break a long run) adds nothing."""
+    return " ".join("".join(_parse(page).text).split())
+
+
 def test_the_data_text_is_on_the_pages_as_text(pages):
-    overview = " ".join(" ".join(_parse(pages["01_evidence_overview.html"]).text).split())
+    overview = _text(pages["01_evidence_overview.html"])
     for row in hostile_values():
         if row["file"] == "studies.csv" and row["column"] in ("study_label", "adverse_events"):
             assert " ".join(row["value"].split()) in overview, row["attack"]
     citation = next(r["value"] for r in hostile_values() if r["column"] == "citation")
     assert " ".join(citation.split()) in overview
-    claims = " ".join(" ".join(_parse(pages["06_claims_check.html"]).text).split())
+    claims = _text(pages["06_claims_check.html"])
     quote = next(r["value"] for r in hostile_values() if r["file"] == "claims.csv" and r["column"] == "quote")
     assert quote in claims
 

@@ -11,7 +11,8 @@ HTML or Markdown, so that no table, sentence or app can forget:
   images shown as their text and ``javascript:``/``data:`` links disabled (the report pages
   and the explorer);
 - :func:`styled_table`: the one rendering path of a table for readers (pandas ``Styler`` with
-  every cell, header and the caption escaped).
+  every cell, header and the caption escaped, long unbroken runs of a cell given places to
+  break: :func:`breakable`).
 
 Markup the library itself writes (bold lead-ins, bullets, reference links) is added around
 text that is already escaped: escape the data, then add the markup.
@@ -111,6 +112,38 @@ def markdown_to_html(text: str) -> str:
     return _renderer()(text)
 
 
+#: A run of this many characters without a space gets places to break (``<wbr>``).
+LONG_RUN = 16
+_BREAK_AFTER = re.compile(r"(?<=[/?&=,;:._)\]-])")
+
+
+def breakable(value) -> str:
+    """``value`` escaped for HTML, with a place to break (``<wbr>``) inside every run of more than
+    :data:`LONG_RUN` characters without a space: after ``/ ? & = , ; : . _ - ) ]``, else every
+    :data:`LONG_RUN` characters. One address or token from the data then cannot widen a table
+    past a phone's screen or a printed page; words of ordinary length are never broken.
+
+    >>> breakable("see https://example.org/a/very/long/address?x=1 & <b>")
+    'see https://example.<wbr>org/a/very/long/<wbr>address?x=1 &amp; &lt;b&gt;'
+    >>> breakable("Noppers 2011")
+    'Noppers 2011'
+    """
+    return "".join(_breakable_run(run) for run in re.split(r"(\s+)", str(value)))
+
+
+def _breakable_run(run: str) -> str:
+    """One run without spaces, escaped, ``<wbr>`` between pieces of at most :data:`LONG_RUN`."""
+    if len(run) <= LONG_RUN:
+        return escape(run)
+    pieces, current = [], ""
+    for part in (p[i:i + LONG_RUN] for p in _BREAK_AFTER.split(run) if p for i in range(0, len(p), LONG_RUN)):
+        if current and len(current) + len(part) > LONG_RUN:
+            pieces.append(current)
+            current = ""
+        current += part
+    return "<wbr>".join(escape(piece) for piece in [*pieces, current])
+
+
 def styled_table(frame: pd.DataFrame, caption: str = "", *, css_class: str = "reader-table") -> Styler:
     """The one way a table reaches a reader: ``frame`` without its index, every cell, every
     column header and the caption escaped (pandas' ``Styler`` escapes nothing by default).
@@ -132,7 +165,7 @@ def styled_table(frame: pd.DataFrame, caption: str = "", *, css_class: str = "re
     >>> "<b>" in html_text or "<i>" in html_text or "<u>" in html_text
     False
     """
-    styler = (Styler(frame, escape="html").hide(axis="index")
+    styler = (Styler(frame).format(breakable).hide(axis="index")
               .format_index(escape="html", axis=1)
               .set_table_attributes(f'class="{escape(css_class)}"'))
     return styler.set_caption(escape(caption)) if caption else styler

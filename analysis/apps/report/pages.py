@@ -30,7 +30,7 @@ _ALLOWED_TAGS = frozenset(
         "del", "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3",
         "h4", "h5", "h6", "hr", "i", "img", "li", "mark", "ol", "p", "pre", "s", "small",
         "span", "strong", "style", "sub", "summary", "sup", "table", "tbody", "td", "tfoot",
-        "th", "thead", "tr", "u", "ul",
+        "th", "thead", "tr", "u", "ul", "wbr",
     }
 )
 _ALLOWED_ATTRIBUTES = {
