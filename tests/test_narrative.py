@@ -255,18 +255,21 @@ def test_crossover_trials_sentence_names_what_each_trial_reports():
         "C 1997 awaits classification and is not counted.")
 
 
+#: Two studies, one with a control arm at two time points (15 min and 8 weeks).
+TWO_STUDIES_OVER_TIME = pd.DataFrame({
+    "study_id": ["a", "a", "b"], "study_label": ["A 2011", "A 2011", "B 2000"],
+    "timepoint_hours": [0.5, 1344.0, 1.0],
+    "time_window": ["during_or_immediate", "long_term", "during_or_immediate"],
+    "ketamine_events": [8, 2, 17], "ketamine_n": [12, 12, 29],
+    "control_events": [3, 2, None], "control_n": [12, 12, None]})
+
+
 def test_duration_sentences_give_the_control_arm_where_one_exists():
     """Issue 10: "In the long term 2/12 responders = 17 %" omitted that the control arm also had 2/12."""
     from analysis.review.duration import responders_over_time
     from analysis.present.narrative import describe_duration
 
-    data = pd.DataFrame({
-        "study_id": ["a", "a", "b"], "study_label": ["A 2011", "A 2011", "B 2000"],
-        "timepoint_hours": [0.5, 1344.0, 1.0],
-        "time_window": ["during_or_immediate", "long_term", "during_or_immediate"],
-        "ketamine_events": [8, 2, 17], "ketamine_n": [12, 12, 29],
-        "control_events": [3, 2, None], "control_n": [12, 12, None]})
-    text = describe_duration(responders_over_time(data)).splitlines()
+    text = describe_duration(responders_over_time(TWO_STUDIES_OVER_TIME)).splitlines()
     assert text[0].endswith("; control arms: A 2011 3/12 = 25%.")
     assert text[3] == ("- In the long term (8 weeks or more): one study (A 2011), 2/12 responders = 17% "
                        "(95% CI 2% to 48%); in its control arm 2/12 = 17%.")
@@ -279,13 +282,7 @@ def test_a_one_sample_window_puts_the_control_arm_beside_the_ketamine_arms_own_c
     from analysis.review.plan import AnalysisPlan
     from analysis.present.narrative import describe_duration
 
-    data = pd.DataFrame({
-        "study_id": ["a", "a", "b"], "study_label": ["A 2011", "A 2011", "B 2000"],
-        "timepoint_hours": [0.5, 1344.0, 1.0],
-        "time_window": ["during_or_immediate", "long_term", "during_or_immediate"],
-        "ketamine_events": [8, 2, 17], "ketamine_n": [12, 12, 29],
-        "control_events": [3, 2, None], "control_n": [12, 12, None]})
-    duration = responders_over_time(data, pool=AnalysisPlan().pool_rates)
+    duration = responders_over_time(TWO_STUDIES_OVER_TIME, pool=AnalysisPlan().pool_rates)
     long_term = describe_duration(duration).splitlines()[3]
     fit = duration.fits["long_term"]
     assert format_percent(fit.prop) != "17%"  # the model's estimate is not the observed proportion
