@@ -231,6 +231,16 @@ def test_a_claim_without_plain_wording_is_refused_with_what_to_do():
         plain.article_answer(claim, RESPONSE, (TRIAL,))
 
 
+@pytest.mark.parametrize("trials, comparisons", [((TRIAL,), ()), ((TRIAL, DUNN), COMPARISONS)])
+def test_a_claimed_share_without_a_number_is_answered_with_the_studies_share(trials, comparisons):
+    """A controlled trials' share claimed in words only ("many respond"): no number to set against
+    (it stopped the index with a ValueError)."""
+    claim = _claim(analysis="controlled_rr", verdict="compatible", estimate=0.5, value=NAN)
+    answer = plain.article_answer(claim, RESPONSE, trials, comparisons)
+    assert "about 5 in 10" in answer and "had ketamine had at least half their pain gone" in answer
+    assert "not " not in answer and "as the article says" not in answer
+
+
 def test_article_blocks_quote_the_article_escaped_with_a_mark_and_a_link():
     article = ArticleFacts("Ketamine <b>works</b>", "A site", "", (
         _claim(value=0.5, quote='It helps <script>alert(1)</script> "half"'),))

@@ -725,17 +725,23 @@ def _after(trial: TrialFacts, bound: float, gone: str) -> str:
     return _time_sentence(trial, [later[0]] + ([later[-1]] if len(later) > 1 else []), gone, "still had")
 
 
+def _against_the_claim(claim: ArticleClaim) -> str:
+    """How the share the studies give (``estimate``) stands against the claimed one: ", not 5 in 10.",
+    ", as the article says." or, when the article gives no number, "."."""
+    if math.isnan(claim.claimed_value):
+        return "."
+    share, claimed = in_ten(claim.estimate), in_ten(claim.claimed_value)
+    return f", not {claimed} in 10." if claimed != share else ", as the article says."
+
+
 def _trial_answer(claim: ArticleClaim, trial: TrialFacts, gone: str, only: bool = True) -> str:
     """A claim about one trial: ``only`` when it is the one trial with a comparison treatment."""
     other = comparison_name(trial)
     first = trial.times[0]
     if claim.quantity == "response_rate":  # a claimed share of the ketamine arm
-        share = in_ten(claim.estimate)
-        claimed = in_ten(claim.claimed_value)
         text = (f"In that study ({trial.label}), {of(first.ketamine_events, first.ketamine_n)} people who had ketamine "
-                f"had {gone} {when(first.hours)} after: about {share} in 10")
-        text += f", not {claimed} in 10." if claimed != share else ", as the article says."
-        return text + f" With {other} it was {of(first.control_events, first.control_n)}."
+                f"had {gone} {when(first.hours)} after: about {in_ten(claim.estimate)} in 10")
+        return text + _against_the_claim(claim) + f" With {other} it was {of(first.control_events, first.control_n)}."
     if claim.analysis == "duration" and not math.isnan(claim.claimed_upper):
         intro = "In the one study with a dummy treatment, " if only else f"In that study ({trial.label}), "
         return intro + _after(trial, claim.claimed_upper, gone) + " " + _DURATION_WORDS[claim.verdict]
@@ -759,10 +765,9 @@ def _trials_answer(claim: ArticleClaim, trials: Sequence[TrialFacts], comparison
     c = next((c for c in comparisons if c.window == claim.time_window), comparisons[0])
     intro = f"In the {len(trials)} studies that compared them, "
     if claim.quantity == "response_rate":  # a claimed share of the ketamine arms (pooled by the check)
-        share, claimed = in_ten(claim.estimate), in_ten(claim.claimed_value)
-        return (f"{intro}about {share} in 10 people who had ketamine had {gone} {TIME_WORDS[c.window]}"
-                + (f", not {claimed} in 10." if claimed != share else ", as the article says.")
-                + f" With {other_name(trials)} it was about {in_ten(c.control_risk)} in 10.")
+        return (f"{intro}about {in_ten(claim.estimate)} in 10 people who had ketamine had {gone} "
+                f"{TIME_WORDS[c.window]}{_against_the_claim(claim)}"
+                f" With {other_name(trials)} it was about {in_ten(c.control_risk)} in 10.")
     return intro + _across_trials(trials, (c,), gone) + " " + _DIRECTION_WORDS[claim.verdict]
 
 
