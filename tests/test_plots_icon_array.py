@@ -204,3 +204,21 @@ def test_the_index_draws_one_trial_person_by_person_and_more_summed_up(layer):
     for c in comparisons:
         ketamine, control = (plain.share_words(s) for s in _shares(c))
         assert ketamine in layer["messages"].text and control in layer["messages"].text
+
+
+def test_a_first_time_without_a_responder_on_the_comparison_is_said_in_its_sentence():
+    first = ComparisonFacts("during_or_immediate", 2, 0.0, math.nan, math.nan, math.nan, 5, 20, 0, 20, "low")
+    _, words = _check_summed_up(TRIALS, (first, COMPARISONS[2]))
+    assert words.caption.split(". ")[1] == (
+        "Out of 100 people like those in the studies, about 25 who had ketamine and none who had the dummy "
+        "treatment had at least half their pain gone in the first 4 hours; as no one on the dummy treatment "
+        "had at least half their pain gone then, the number with ketamine is the share in the studies' "
+        "ketamine groups (5 of 20 people)")
+
+
+def test_trials_of_different_kinds_of_comparison_are_named_as_the_key_messages_name_them():
+    painkiller = TrialFacts("Eng 2015", "other_analgesic", "morphine", (ArmsAt(1.0, 5, 10, 4, 10),))
+    fig, words = _check_summed_up((TRIAL, painkiller), COMPARISONS[:1])
+    assert "Other treatment" in [t.get_text() for t in fig.axes[0].texts]
+    assert words.caption.startswith("2 studies gave some people ketamine and others another treatment.")
+    assert "13 who had the other treatment" in words.caption

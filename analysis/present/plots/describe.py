@@ -549,18 +549,18 @@ def describe_trials_icon_array(trials, comparisons, threshold_percent: float = 5
     gone, other = pain_gone(threshold_percent), other_name(trials)
     first, *rest = comparisons
     ketamine, control = hundreds(first)
+    def own(c) -> str:  # where no one on the comparison responded, the figure draws the ketamine arms' share
+        return (f"as no one on {other} had {gone} then, the number with ketamine is the share in the studies' "
+                f"ketamine groups ({c.ketamine_events} of {c.ketamine_n} people)" if math.isnan(c.ketamine_risk) else "")
+
     said = [f"Out of {PEOPLE} people like those in the studies, {_about(ketamine)} who had ketamine and "
-            f"{_about(control)} who had {other} had {gone} {time_words(first, trials)}."]
-    if math.isnan(first.ketamine_risk):
-        said.append(f"No one on {other} had {gone} then, so the number with ketamine is the share in the "
-                    f"studies' ketamine groups ({first.ketamine_events} of {first.ketamine_n} people).")
+            f"{_about(control)} who had {other} had {gone} {time_words(first, trials)}"
+            + (f"; {own(first)}." if own(first) else ".")]
     for c in rest:
         ketamine, control = hundreds(c)
         when_ = time_words(c, trials)
-        own = (f"; as no one on {other} had {gone} then, the number with ketamine is the share in the studies' "
-               f"ketamine groups ({c.ketamine_events} of {c.ketamine_n} people)" if math.isnan(c.ketamine_risk) else "")
         said.append(f"{when_[0].upper()}{when_[1:]}: {_about(ketamine)} with ketamine and {_about(control)} "
-                    f"with {other}{own}.")
+                    f"with {other}" + (f"; {own(c)}." if own(c) else "."))
     caption = (f"{_count(len(trials), 'study', 'studies')} gave some people ketamine and others "
                f"{_INDEFINITE[other]}. {' '.join(said)} Each figure is one person; dark figures had {gone}. "
                "The pictures show the most likely numbers; the true numbers could be higher or lower (the key "
