@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import math
-import shutil
 
 import pytest
-from frozen_data import FROZEN
-from synthetic_trial import add_synthetic_trial
-from test_plain import DUMMY_BETTER, NO_DIFFERENCE, _plain_layer
+from test_plain import plain_layer_with
 from matplotlib.collections import PathCollection
 from matplotlib.patches import Rectangle
 
@@ -171,18 +168,8 @@ def test_summed_up_array_refuses_a_share_outside_0_to_1():
 
 @pytest.fixture(scope="module", params=[0, 1, 3], ids=["frozen data", "one more trial", "three more trials"])
 def layer(request, tmp_path_factory):
-    """The plain layer of the frozen data, with none, one or three synthetic trials (as tests/test_plain.py
-    builds it)."""
-    folder = tmp_path_factory.mktemp("icons") / "data"
-    shutil.copytree(FROZEN, folder)
-    if request.param:
-        add_synthetic_trial(folder)
-    if request.param == 3:
-        add_synthetic_trial(folder, "synthetic2031", "Synthetic 2031", events=DUMMY_BETTER)
-        add_synthetic_trial(folder, "synthetic2032", "Synthetic 2032", events=NO_DIFFERENCE)
-    built = _plain_layer(folder)
-    assert len(built["trials"]) == 1 + request.param
-    return built
+    """The plain layer of the frozen data with none, one or three synthetic trials (tests/test_plain.py's)."""
+    return plain_layer_with(request.param, tmp_path_factory)
 
 
 def test_the_index_draws_one_trial_person_by_person_and_more_summed_up(layer):

@@ -54,6 +54,17 @@ def _people(ax, xy: np.ndarray, kind: str, size: float, gid: str | None = None) 
     collection.set_gid(gid or kind)
 
 
+def _arm(ax, corner: tuple[float, float], n: int, dark: int, per_row: int, cell: float, tag: str,
+         scale: float = 0.75) -> None:
+    """``n`` people in rows of ``per_row`` from the top left ``corner`` (inches), the first ``dark`` of
+    them responders, tagged ``"<RESPONDED or NOT_RESPONDED>:<tag>"``; figures ``scale`` of a cell high."""
+    index = np.arange(n)
+    xy = np.column_stack([corner[0] + (index % per_row + 0.5) * cell, corner[1] - (index // per_row + 0.5) * cell])
+    size = (scale * cell * 72) ** 2
+    _people(ax, xy[:dark], RESPONDED, size, f"{RESPONDED}:{tag}")
+    _people(ax, xy[dark:], NOT_RESPONDED, size, f"{NOT_RESPONDED}:{tag}")
+
+
 def _wrap(text: str, width: float) -> list[str]:
     """``text`` broken into lines no wider than ``width`` inches (measured, at :data:`FONT_SIZE`)."""
     lines: list[str] = []
@@ -186,11 +197,7 @@ def comparison_icon_array(trial: TrialFacts, *, legend: tuple[str, str], per_row
             events, n = getattr(at, f"{key}_events"), getattr(at, f"{key}_n")
             left = 0.05 + column * (arm_width + gap)
             ax.text(left, top - 0.36, f"{name}: {events} of {n}", fontsize=FONT_SIZE, va="center", ha="left")
-            index = np.arange(n)
-            xy = np.column_stack([left + (index % per_row + 0.5) * cell,
-                                  top - label_height - (index // per_row + 0.5) * cell])
-            _people(ax, xy[:events], RESPONDED, size, f"{RESPONDED}:{i}:{key}")
-            _people(ax, xy[events:], NOT_RESPONDED, size, f"{NOT_RESPONDED}:{i}:{key}")
+            _arm(ax, (left, top - label_height), n, events, per_row, cell, f"{i}:{key}")
         top -= label_height + n_lines * cell + 0.15
     _legend(ax, entries, legend_height - 0.05, width, size * 0.6)
     return fig
@@ -282,11 +289,7 @@ def trials_icon_array(trials, comparisons, *, legend: tuple[str, str]):
             ax.text(left, top - 0.38, name, fontsize=FONT_SIZE, va="center", ha="left")
             mark = "*" if key == "ketamine" and note else ""
             ax.text(left, top - 0.58, f"{dark} of {PEOPLE}{mark}", fontsize=FONT_SIZE, va="center", ha="left")
-            index = np.arange(PEOPLE)
-            xy = np.column_stack([left + (index % _COLUMNS + 0.5) * cell,
-                                  top - label_height - (index // _COLUMNS + 0.5) * cell])
-            _people(ax, xy[:dark], RESPONDED, size, f"{RESPONDED}:{i}:{key}")
-            _people(ax, xy[dark:], NOT_RESPONDED, size, f"{NOT_RESPONDED}:{i}:{key}")
+            _arm(ax, (left, top - label_height), PEOPLE, dark, _COLUMNS, cell, f"{i}:{key}", scale=0.8)
         top -= block
         for line in note:
             ax.text(0.05, top + 0.02, line, fontsize=FONT_SIZE, fontstyle="italic", va="center", ha="left")
