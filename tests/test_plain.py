@@ -370,18 +370,25 @@ DUMMY_BETTER = {"15min": ("6", "9"), "180min": ("5", "7"), "week1": ("2", "3"), 
 NO_DIFFERENCE = {"15min": ("7", "7"), "180min": ("5", "5"), "week1": ("2", "2"), "week8": ("1", "1")}
 
 
-@pytest.fixture(scope="module", params=[1, 3], ids=["one more trial", "three more trials"])
-def more_trials(request, tmp_path_factory):
-    """The frozen data with one synthetic trial (the README's path), or three that disagree."""
+def plain_layer_with(more: int, tmp_path_factory) -> dict:
+    """The plain layer of the frozen data with ``more`` synthetic trials: none, one (the README's path),
+    or three that disagree."""
     folder = tmp_path_factory.mktemp("plain") / "data"
     shutil.copytree(FROZEN, folder)
-    add_synthetic_trial(folder)
-    if request.param == 3:
+    if more:
+        add_synthetic_trial(folder)
+    if more == 3:
         add_synthetic_trial(folder, "synthetic2031", "Synthetic 2031", events=DUMMY_BETTER)
         add_synthetic_trial(folder, "synthetic2032", "Synthetic 2032", events=NO_DIFFERENCE)
     layer = _plain_layer(folder)
-    assert len(layer["trials"]) == 1 + request.param
+    assert len(layer["trials"]) == 1 + more
     return layer
+
+
+@pytest.fixture(scope="module", params=[1, 3], ids=["one more trial", "three more trials"])
+def more_trials(request, tmp_path_factory):
+    """The frozen data with one synthetic trial (the README's path), or three that disagree."""
+    return plain_layer_with(request.param, tmp_path_factory)
 
 
 def _numbers(text: str) -> list[int]:

@@ -551,15 +551,23 @@ def share_words(proportion: float) -> str:
     return {0: "fewer than 1 in 10", 10: "more than 9 in 10"}.get(tenths, f"about {tenths} in 10")
 
 
+def ketamine_share(c: ComparisonFacts) -> float:
+    """The share with ketamine that the key messages and the pictures give for ``c``: the summary of
+    findings' (``ketamine_risk``), or, where no one in the comparison arms responded (no share follows
+    from a ratio then), the ketamine arms' own share.
+
+    >>> ketamine_share(ComparisonFacts("short_term", 2, 0.0, math.nan, math.nan, math.nan, 4, 24, 0, 24, None))
+    0.16666666666666666
+    """
+    return c.ketamine_events / c.ketamine_n if math.isnan(c.ketamine_risk) else c.ketamine_risk
+
+
 def _arms_in_ten(c: ComparisonFacts) -> tuple[str, str, str]:
-    """The share with ketamine and with the comparison treatment in words, and the range of the
-    first ("about 7 in 10", "about 2 in 10", "between about 3 and 10 in 10"). Where no one in the
-    comparison arms responded, no share with ketamine follows from a ratio: the ketamine arms'
-    own share is given then, without a range."""
-    if math.isnan(c.ketamine_risk):
-        return share_words(c.ketamine_events / c.ketamine_n), share_words(c.control_risk), ""
-    return (share_words(c.ketamine_risk), share_words(c.control_risk),
-            _range_words(c.ketamine_low, c.ketamine_high))
+    """The share with ketamine (:func:`ketamine_share`) and with the comparison treatment in words, and
+    the range of the first ("about 7 in 10", "about 2 in 10", "between about 3 and 10 in 10"); no range
+    where the ketamine arms' own share is given."""
+    spread = "" if math.isnan(c.ketamine_risk) else _range_words(c.ketamine_low, c.ketamine_high)
+    return share_words(ketamine_share(c)), share_words(c.control_risk), spread
 
 
 def _across_trials(trials: Sequence[TrialFacts], comparisons: Sequence[ComparisonFacts], gone: str) -> str:

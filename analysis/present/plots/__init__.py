@@ -24,13 +24,19 @@ from analysis.present.plots.describe import (
     describe_response_icon_array,
     describe_risk_of_bias_plot,
     describe_specification_curve,
+    describe_trials_icon_array,
     icon_array_legend,
 )
 from analysis.present.plots.display import FigureDisplay, show_figure
 from analysis.present.plots.duration import duration_plot
 from analysis.present.plots.forest import forest_plot, heterogeneity_text, subgroup_difference_text
 from analysis.present.plots.funnel import funnel_plot
-from analysis.present.plots.icon_array import comparison_icon_array, response_icon_array
+from analysis.present.plots.icon_array import (
+    comparison_icon_array,
+    comparison_pictures,
+    response_icon_array,
+    trials_icon_array,
+)
 from analysis.present.plots.posterior import posterior_plot
 from analysis.present.plots.prisma import prisma_plot
 from analysis.present.plots.risk_of_bias import risk_of_bias_plot
@@ -44,6 +50,9 @@ __all__ = [
     "FigureDisplay",
     "comparison_icon_array",
     "comparison_legend",
+    "comparison_pictures",
+    "trials_icon_array",
+    "describe_trials_icon_array",
     "describe_comparison_icon_array",
     "describe_response_icon_array",
     "icon_array_legend",

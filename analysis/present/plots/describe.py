@@ -513,3 +513,60 @@ def describe_comparison_icon_array(trial, threshold_percent: float = 50.0) -> Fi
     alt = (f"Icon arrays of the {first.ketamine_n} people given ketamine and the {first.control_n} given "
            f"{other} in {trial.label}, at {len(trial.times)} times: {counts}.")
     return FigureDescription(" ".join(caption.split()), alt)
+
+
+def _about(n: int) -> str:
+    return "none" if n == 0 else f"about {n}"
+
+
+def describe_trials_icon_array(trials, comparisons, threshold_percent: float = 50.0) -> FigureDescription:
+    """Caption and alt text of :func:`analysis.present.plots.icon_array.trials_icon_array`, from the
+    same facts (the people of 100 it draws, :func:`analysis.present.plots.icon_array.hundreds`).
+
+    >>> from analysis.present.plain import ArmsAt, ComparisonFacts, TrialFacts
+    >>> t = [TrialFacts(x, "saline_placebo", "saline", (ArmsAt(1.0, 1, 2, 1, 2),)) for x in ("A", "B")]
+    >>> c = (ComparisonFacts("during_or_immediate", 2, 3 / 24, 0.56, 0.21, 1.0, 16, 24, 3, 24, "low"),
+    ...      ComparisonFacts("short_term", 2, 0.0, math.nan, math.nan, math.nan, 4, 24, 0, 24, "very low"),
+    ...      ComparisonFacts("long_term", 1, 1 / 14, 0.09, 0.01, 0.6, 1, 14, 1, 14, "very low"))
+    >>> d = describe_trials_icon_array(t, c, 50)
+    >>> print(d.caption)  # doctest: +NORMALIZE_WHITESPACE
+    2 studies gave some people ketamine and others a dummy treatment. Out of 100 people like those in
+    the studies, about 56 who had ketamine and about 13 who had the dummy treatment had at least half
+    their pain gone in the first 4 hours. After 1 to 7 days: about 17 with ketamine and none with the
+    dummy treatment; as no one on the dummy treatment had at least half their pain gone then, the
+    number with ketamine is the share in the studies' ketamine groups (4 of 24 people). After 8 weeks
+    or more (1 of 2 studies): about 9 with ketamine and about 7 with the dummy treatment. Each figure
+    is one person; dark figures had at least half their pain gone. The pictures show the most likely
+    numbers; the true numbers could be higher or lower (the key messages say how sure we are).
+    >>> print(d.alt)  # doctest: +NORMALIZE_WHITESPACE
+    Icon arrays of 100 people with ketamine and 100 with the dummy treatment, at 3 times: in the first
+    4 hours, 56 and 13 had at least half their pain gone; after 1 to 7 days, 17 and 0; after 8 weeks or
+    more (1 of 2 studies), 9 and 7.
+    """
+    from analysis.present.plain import _INDEFINITE, other_name, pain_gone
+    from analysis.present.plots.icon_array import PEOPLE, hundreds, time_words
+
+    gone, other = pain_gone(threshold_percent), other_name(trials)
+    first, *rest = comparisons
+    ketamine, control = hundreds(first)
+    def own(c) -> str:  # where no one on the comparison responded, the figure draws the ketamine arms' share
+        return (f"as no one on {other} had {gone} then, the number with ketamine is the share in the studies' "
+                f"ketamine groups ({c.ketamine_events} of {c.ketamine_n} people)" if math.isnan(c.ketamine_risk) else "")
+
+    said = [f"Out of {PEOPLE} people like those in the studies, {_about(ketamine)} who had ketamine and "
+            f"{_about(control)} who had {other} had {gone} {time_words(first, trials)}"
+            + (f"; {own(first)}." if own(first) else ".")]
+    for c in rest:
+        ketamine, control = hundreds(c)
+        when_ = time_words(c, trials)
+        said.append(f"{when_[0].upper()}{when_[1:]}: {_about(ketamine)} with ketamine and {_about(control)} "
+                    f"with {other}" + (f"; {own(c)}." if own(c) else "."))
+    caption = (f"{_count(len(trials), 'study', 'studies')} gave some people ketamine and others "
+               f"{_INDEFINITE[other]}. {' '.join(said)} Each figure is one person; dark figures had {gone}. "
+               "The pictures show the most likely numbers; the true numbers could be higher or lower (the key "
+               "messages say how sure we are).")
+    counts = "; ".join(f"{time_words(c, trials)}, {' and '.join(map(str, hundreds(c)))}"
+                       + (f" had {gone}" if i == 0 else "") for i, c in enumerate(comparisons))
+    alt = (f"Icon arrays of {PEOPLE} people with ketamine and {PEOPLE} with {other}, at "
+           f"{len(comparisons)} times: {counts}.")
+    return FigureDescription(caption, alt)
