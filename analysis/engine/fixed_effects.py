@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from analysis.engine._distributions import chi2_upper_tail, normal_two_sided_critical, normal_two_sided_p
 from analysis.engine._errors import AnalysisError, check_option
 from analysis.engine._summary import effect_size_frame, study_labels
 from analysis.engine.contract import PooledResult
@@ -217,7 +217,7 @@ def _escalc(a, b, c, d, measure):
 
 def _heterogeneity(q, df):
     if df > 0:
-        return float(stats.chi2.sf(q, df)), float(max(0.0, 100.0 * (q - df) / q)) if q > 0 else 0.0, q / df
+        return float(chi2_upper_tail(q, df)), float(max(0.0, 100.0 * (q - df) / q)) if q > 0 else 0.0, q / df
     return 1.0, 0.0, 1.0
 
 
@@ -317,8 +317,8 @@ def mantel_haenszel(
             deviation = abs(np.sum(a - n1 / n * xt)) - (0.5 if correct else 0.0)
             cochran = float(deviation**2 / np.sum(n1 / n * (n2 / n) * (xt * (yt / n))))
             cmh = float(deviation**2 / np.sum(n1 / n * (n2 / n) * (xt * (yt / (n - 1)))))
-            cochran_p = float(stats.chi2.sf(cochran, 1))
-            cmh_p = float(stats.chi2.sf(cmh, 1))
+            cochran_p = float(chi2_upper_tail(cochran, 1))
+            cmh_p = float(chi2_upper_tail(cmh, 1))
         breslow_day, breslow_day_p, tarone, tarone_p, k_pos = _breslow_day(a, n1, n2, n, xt, yt, odds_ratio)
     elif measure == "RR":
         r, s = np.sum(a * n2 / n), np.sum(c * n1 / n)
@@ -371,7 +371,7 @@ def _breslow_day(a, n1, n2, n, xt, yt, odds_ratio):
     bd = float(max(0.0, np.sum(residual**2 / precision)))
     ta = float(max(0.0, bd - np.sum(residual) ** 2 / np.sum(precision)))
     if k_pos > 1:
-        return bd, float(stats.chi2.sf(bd, k_pos - 1)), ta, float(stats.chi2.sf(ta, k_pos - 1)), k_pos
+        return bd, float(chi2_upper_tail(bd, k_pos - 1)), ta, float(chi2_upper_tail(ta, k_pos - 1)), k_pos
     return bd, None, ta, None, k_pos
 
 
@@ -443,7 +443,7 @@ def peto(ai, bi, ci, di, confidence_level: float = 0.95, *, labels=None) -> Fixe
 
 def _result(method, measure, labels, tables, confidence_level, correct, estimate, se, q, k_yi,
             q_p, i2, h2, weights, yi, vi, notes, **tests):
-    crit = stats.norm.isf((1 - confidence_level) / 2)
+    crit = normal_two_sided_critical(confidence_level)
     z = estimate / se
     a, b, c, d = tables
     defaults = dict(cmh=None, cmh_p=None, cochran=None, cochran_p=None, breslow_day=None,
@@ -455,7 +455,7 @@ def _result(method, measure, labels, tables, confidence_level, correct, estimate
         method=method, measure=measure, labels=labels, ai=a, bi=b, ci=c, di=d,
         confidence_level=confidence_level, correct=correct, k=int(a.size), k_yi=k_yi,
         estimate=float(estimate), se=float(se), statistic=float(z),
-        pval=float(2 * stats.norm.sf(abs(z))), ci_lb=float(estimate - crit * se),
+        pval=float(normal_two_sided_p(z)), ci_lb=float(estimate - crit * se),
         ci_ub=float(estimate + crit * se), q=float(q), q_df=max(k_yi - 1, 0), q_p=float(q_p),
         i2=float(i2), h2=float(h2), weights=100 * weights / weights.sum(), yi=yi, vi=vi,
         notes=tuple(notes), **defaults,

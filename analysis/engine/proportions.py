@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
+from analysis.engine._distributions import chi2_upper_tail, normal_two_sided_critical, normal_two_sided_p
 from analysis.engine._errors import AnalysisError, check_option
 from analysis.engine._glmm import (
     DEFAULT_QUADRATURE_POINTS,
@@ -481,7 +482,7 @@ def _glmm_proportions(common: dict, notes: list[str], test: str, quadrature_poin
             f"tau² = {glmm.tau2:.3g} is implausibly large on the logit scale: the likelihood keeps "
             "rising with tau (studies at 0 and at all events); the GLMM estimates are not reliable."
         )
-    crit = stats.norm.isf((1.0 - common["confidence_level"]) / 2.0)
+    crit = normal_two_sided_critical(common["confidence_level"])
     se = float(np.sqrt(glmm.vcov_mu))
     z = glmm.mu / se
     ci = (glmm.mu - crit * se, glmm.mu + crit * se)
@@ -493,7 +494,7 @@ def _glmm_proportions(common: dict, notes: list[str], test: str, quadrature_poin
     back = special.expit([glmm.mu, ci[0], ci[1], pi[0], pi[1]])
     return ProportionResult(
         **common, tau_method=None, test="z",
-        estimate=glmm.mu, se=se, statistic=float(z), pval=float(2.0 * stats.norm.sf(abs(z))),
+        estimate=glmm.mu, se=se, statistic=float(z), pval=float(normal_two_sided_p(z)),
         ci_lb=float(ci[0]), ci_ub=float(ci[1]), tau2=glmm.tau2, **heterogeneity,
         pi_lb=float(pi[0]), pi_ub=float(pi[1]),
         prop=float(back[0]), prop_ci_lb=float(back[1]), prop_ci_ub=float(back[2]),
@@ -525,8 +526,8 @@ def _glmm_heterogeneity(x, size, vi, corrected, tau2: float, notes: list[str]) -
         logits = special.logit(x / size)
         mean = np.sum(w_exact * logits) / w_exact.sum()
         q = float(max(np.sum(w_exact * (logits - mean) ** 2), 0.0))
-        q_p = float(stats.chi2.sf(q, k - 1))
+        q_p = float(chi2_upper_tail(q, k - 1))
     return dict(i2=float(100.0 * tau2 / (typical + tau2)), h2=float(tau2 / typical + 1.0),
-                q=q, q_p=q_p, q_lrt=float(q_lrt), q_lrt_p=float(stats.chi2.sf(q_lrt, k - 1)))
+                q=q, q_p=q_p, q_lrt=float(q_lrt), q_lrt_p=float(chi2_upper_tail(q_lrt, k - 1)))
 
 

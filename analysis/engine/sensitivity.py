@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from analysis.engine._distributions import chi2_lower_tail
 from analysis.engine._errors import AnalysisError
 from analysis.engine.contract import HeterogeneityTest
 from analysis.engine.pooling import MetaAnalysisResult, meta_analysis, meta_regression
@@ -265,7 +265,7 @@ def influence(res: MetaAnalysisResult) -> pd.DataFrame:
     with np.errstate(invalid="ignore"):
         inf = (
             (np.abs(dffits) > 3 * np.sqrt(p / (k - p)))
-            | (stats.chi2.cdf(cook_d, 1) > 0.5)
+            | (chi2_lower_tail(cook_d, 1) > 0.5)
             | (hat > 3 * p / k)
             | (np.abs(dfbetas) > 1)
         )

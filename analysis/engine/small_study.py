@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
+from analysis.engine._distributions import normal_two_sided_p, t_two_sided_critical, t_two_sided_p
 from analysis.engine._errors import AnalysisError, check_option
 from analysis.engine.pooling import MetaAnalysisResult, meta_analysis, meta_regression
 
@@ -138,8 +138,8 @@ def egger_test(res: MetaAnalysisResult, predictor: str = "sei", *, model: str = 
         dispersion = np.sum(w * (res.yi - X @ beta) ** 2) / df
         se = np.sqrt(np.diag(xwx_inv) * dispersion)
         statistic = float(beta[1] / se[1])
-        pval = float(2 * stats.t.sf(abs(statistic), df))
-        crit = stats.t.isf((1 - res.confidence_level) / 2, df)
+        pval = float(t_two_sided_p(statistic, df))
+        crit = t_two_sided_critical(res.confidence_level, df)
         limit_ci = (beta[0] - crit * se[0], beta[0] + crit * se[0])
     low_power, note = _power_note(res.k)
     return EggerTestResult(
@@ -251,7 +251,9 @@ def rank_test(res: MetaAnalysisResult, *, exact: bool = True) -> RankTestResult:
     w = 1 / vi
     theta = np.sum(w * yi) / np.sum(w)
     standardised = (yi - theta) / np.sqrt(vi - 1 / np.sum(w))
-    tau = float(stats.kendalltau(standardised, vi, variant="b").statistic)
+    from scipy.stats import kendalltau  # here only: scipy.stats takes half a second to import
+
+    tau = float(kendalltau(standardised, vi, variant="b").statistic)
     ties = min(np.unique(standardised).size, np.unique(vi).size) < n
     low_power, note = _power_note(n)
     if not np.isfinite(tau):
@@ -272,7 +274,7 @@ def rank_test(res: MetaAnalysisResult, *, exact: bool = True) -> RankTestResult:
         + (np.sum(tx * (tx - 1) * (tx - 2)) * np.sum(ty * (ty - 1) * (ty - 2)) / (9 * n * (n - 1) * (n - 2)) if n > 2 else 0.0)
     )
     z = s / np.sqrt(var_s)
-    return RankTestResult(n, tau, float(2 * stats.norm.sf(abs(z))), False, low_power, note)
+    return RankTestResult(n, tau, float(normal_two_sided_p(z)), False, low_power, note)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from analysis.engine._distributions import chi2_upper_tail
 from analysis.engine._errors import AnalysisError
 from analysis.engine.contract import HeterogeneityTest, PooledResult
 
@@ -40,7 +40,7 @@ def between_subgroup_test(estimates, ses) -> tuple[float, float, float]:
     q = float(np.sum(weights * (estimates - centre) ** 2))
     df = len(estimates) - 1
     i2 = 100 * max(0.0, (q - df) / q) if q > 0 else 0.0
-    return q, float(stats.chi2.sf(q, df)), i2
+    return q, float(chi2_upper_tail(q, df)), i2
 
 
 @dataclass(frozen=True)

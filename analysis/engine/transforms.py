@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
+from analysis.engine._distributions import beta_quantile, normal_quantile
 from analysis.engine._errors import AnalysisError, check_option
 
 __all__ = [
@@ -340,8 +341,8 @@ def clopper_pearson(events, n, confidence_level: float = 0.95) -> ProportionInte
     x, size = _proportion_inputs(events, n, confidence_level)
     alpha = 1 - confidence_level
     with np.errstate(invalid="ignore"):
-        lower = np.where(x == 0, 0.0, stats.beta.ppf(alpha / 2, x, size - x + 1))
-        upper = np.where(x == size, 1.0, stats.beta.ppf(1 - alpha / 2, x + 1, size - x))
+        lower = np.where(x == 0, 0.0, beta_quantile(alpha / 2, x, size - x + 1))
+        upper = np.where(x == size, 1.0, beta_quantile(1 - alpha / 2, x + 1, size - x))
     return ProportionInterval(x, size, x / size, lower, upper, "clopper-pearson", confidence_level)
 
 
@@ -372,7 +373,7 @@ def wilson(events, n, confidence_level: float = 0.95) -> ProportionInterval:
     (0.2152, 0.7848)
     """
     x, size = _proportion_inputs(events, n, confidence_level)
-    z = stats.norm.ppf((1 + confidence_level) / 2)
+    z = normal_quantile((1 + confidence_level) / 2)
     p = x / size
     c = z**2 / (2 * size)
     half = z * np.sqrt(p * (1 - p) / size + c / (2 * size))

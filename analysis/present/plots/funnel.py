@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon
-from scipy import stats
 
+from analysis.engine._distributions import normal_upper_quantile
 from analysis.engine._errors import AnalysisError
 from analysis.present.plots._scale import analysis_scale_for
 from analysis.present.plots._style import FONT_SIZE, MIN_FONT_SIZE, PALETTE, new_figure, text_size
@@ -158,7 +158,7 @@ def _draw_contours(ax, scale, contours, centre: float, se_max: float, x_extent: 
     if any(not 0 < level < 1 for level in levels):
         raise AnalysisError("contours are confidence levels between 0 and 1, "
                             "e.g. (0.90, 0.95, 0.99)")
-    z = stats.norm.isf((1 - np.asarray(levels)) / 2)
+    z = normal_upper_quantile((1 - np.asarray(levels)) / 2)
     limits = _padded(scale, [*x_extent, centre - z[-1] * se_max * 1.15, centre + z[-1] * se_max * 1.15])
     ax.set_xscale(scale.axis)
     ax.set_facecolor(_SHADES[len(levels)] if len(levels) < len(_SHADES) else "#EDEDED")
@@ -183,7 +183,7 @@ def _draw_contours(ax, scale, contours, centre: float, se_max: float, x_extent: 
 def _draw_pseudo_confidence(ax, scale, level: float, estimate: float, se_max: float,
                             x_extent: list) -> tuple[list, tuple]:
     """The classic funnel: pseudo-confidence limits around the pooled estimate."""
-    zc = stats.norm.isf((1 - level) / 2)
+    zc = normal_upper_quantile((1 - level) / 2)
     limits = _padded(scale, [*x_extent, estimate - zc * se_max, estimate + zc * se_max])
     ax.set_xscale(scale.axis)
     ses = np.array([0.0, se_max])
