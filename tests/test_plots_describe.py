@@ -172,6 +172,18 @@ def test_show_figure_saves_and_links_the_svg(rates, tmp_path):
     assert f'width="{round(width * 96)}" height="{round(height * 96)}"' in page
 
 
+def test_only_a_figure_wider_than_a_phone_says_to_scroll_sideways(rates):
+    from analysis.present.plots.display import PHONE_COLUMN_PX
+    from analysis.present.plots._style import new_figure
+
+    wide = show_figure(forest_plot(rates), "wide", describe_forest_plot(rates))
+    narrow = show_figure(new_figure(3.5, 2), "narrow", FigureDescription("A caption.", "An alt text."))
+    assert wide.width > PHONE_COLUMN_PX >= narrow.width
+    assert "Scroll the figure sideways" in wide._repr_html_()
+    assert "Scroll the figure sideways" not in narrow._repr_html_()
+    assert "scroll sideways" not in narrow._repr_html_()  # nor in its label for screen readers
+
+
 def test_show_figure_without_folder_embeds_the_png(rates):
     shown = show_figure(forest_plot(rates), "preview", describe_forest_plot(rates))
     assert shown.files == () and shown.src.startswith("data:image/png;base64,")

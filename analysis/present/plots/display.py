@@ -29,6 +29,10 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 #: CSS pixels per inch: the size at which a figure is laid out on a page.
 _CSS_PX_PER_INCH = 96
 
+#: The widest figure a 390 px phone shows whole (its column, less the page's 1rem margins and
+#: the panel's border): a wider one scrolls sideways, and says so.
+PHONE_COLUMN_PX = 356
+
 
 @dataclass(frozen=True)
 class FigureDisplay:
@@ -66,11 +70,15 @@ class FigureDisplay:
             png = html.escape(self.src.rsplit(".", 1)[0] + ".png")
             files = (f' <span class="kfm-figure-files">Full size: <a href="{src}">SVG</a>'
                      f' &middot; <a href="{png}">PNG</a></span>')
-        # On a phone the figure keeps its own size in a panel that scrolls sideways (a readable
-        # crop; report.css), rather than shrinking until its text cannot be read.
-        pan = (f'<div class="kfm-figure-pan" tabindex="0" role="group" aria-label="Figure: scroll sideways to '
-               f'see all of it">{img}</div><p class="kfm-figure-hint">Scroll the figure sideways to see all of '
-               "it, or open it full size.</p>")
+        # On a phone a wide figure keeps its own size in a panel that scrolls sideways (a readable
+        # crop; report.css), rather than shrinking until its text cannot be read; one that fits
+        # needs no hint.
+        if self.width > PHONE_COLUMN_PX:
+            pan = (f'<div class="kfm-figure-pan" tabindex="0" role="group" aria-label="Figure: scroll sideways '
+                   f'to see all of it">{img}</div><p class="kfm-figure-hint">Scroll the figure sideways to see '
+                   "all of it, or open it full size.</p>")
+        else:
+            pan = f'<div class="kfm-figure-pan">{img}</div>'
         return (f'<figure class="kfm-figure">{pan}<figcaption><span class="kfm-caption-text">'
                 f"{html.escape(self.description.caption)}</span>{files}</figcaption></figure>")
 
