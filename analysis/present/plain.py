@@ -488,7 +488,7 @@ def _found(response: ResponseFacts, trials: Sequence[TrialFacts],
              f"about {in_ten(response.estimate)} in 10 had {gone} after ketamine "
              f"(it could be {_range_words(response.low, response.high)})."]
     if len(trials) > 1:  # the trials' paragraph says how many compared, and why
-        given = _join(list(dict.fromkeys(_INDEFINITE[comparison_name(t)] for t in trials)), "or")
+        given = _join(list(dict.fromkeys(INDEFINITE[comparison_name(t)] for t in trials)), "or")
         what = _comparators_words(trials)
         return (" ".join(found),
                 f"{'Only ' if len(trials) < k else ''}{len(trials)} studies also gave {given}"
@@ -510,8 +510,8 @@ def _found(response: ResponseFacts, trials: Sequence[TrialFacts],
 
 
 #: A comparison treatment's name (:func:`comparison_name`, :func:`other_name`) introduced.
-_INDEFINITE = {"the dummy treatment": "a dummy treatment", "another painkiller": "another painkiller",
-               "the other treatment": "another treatment"}
+INDEFINITE = {"the dummy treatment": "a dummy treatment", "another painkiller": "another painkiller",
+              "the other treatment": "another treatment"}
 
 
 def other_name(trials: Sequence[TrialFacts]) -> str:

@@ -543,12 +543,13 @@ def describe_trials_icon_array(trials, comparisons, threshold_percent: float = 5
     4 hours, 56 and 13 had at least half their pain gone; after 1 to 7 days, 17 and 0; after 8 weeks or
     more (1 of 2 studies), 9 and 7.
     """
-    from analysis.present.plain import _INDEFINITE, other_name, pain_gone
+    from analysis.present.plain import INDEFINITE, other_name, pain_gone
     from analysis.present.plots.icon_array import PEOPLE, hundreds, time_words
 
     gone, other = pain_gone(threshold_percent), other_name(trials)
     first, *rest = comparisons
     ketamine, control = hundreds(first)
+
     def own(c) -> str:  # where no one on the comparison responded, the figure draws the ketamine arms' share
         return (f"as no one on {other} had {gone} then, the number with ketamine is the share in the studies' "
                 f"ketamine groups ({c.ketamine_events} of {c.ketamine_n} people)" if math.isnan(c.ketamine_risk) else "")
@@ -562,7 +563,7 @@ def describe_trials_icon_array(trials, comparisons, threshold_percent: float = 5
         said.append(f"{when_[0].upper()}{when_[1:]}: {_about(ketamine)} with ketamine and {_about(control)} "
                     f"with {other}" + (f"; {own(c)}." if own(c) else "."))
     caption = (f"{_count(len(trials), 'study', 'studies')} gave some people ketamine and others "
-               f"{_INDEFINITE[other]}. {' '.join(said)} Each figure is one person; dark figures had {gone}. "
+               f"{INDEFINITE[other]}. {' '.join(said)} Each figure is one person; dark figures had {gone}. "
                "The pictures show the most likely numbers; the true numbers could be higher or lower (the key "
                "messages say how sure we are).")
     counts = "; ".join(f"{time_words(c, trials)}, {' and '.join(map(str, hundreds(c)))}"
